@@ -1,0 +1,172 @@
+#!/usr/bin/env bash
+# Builds the real parts of the local platform (etcd, Kubernetes, kwok, Argo CD, ...)
+# from the Go module proxy, each in a throwaway wrapper module, and caches the
+# binaries outside the repository keyed by version. A second run finds them
+# cached and returns at once.
+#
+# Usage: hack/build-testplane.sh [part ...]   (default: every part)
+# Environment: MC_CACHE_DIR (default ~/.cache/mc-sandbox), MC_BUILD_JOBS (default 2).
+set -euo pipefail
+
+CACHE="${MC_CACHE_DIR:-$HOME/.cache/mc-sandbox}"
+BIN="$CACHE/bin"
+WORK="$CACHE/build"
+LOGS="$CACHE/build-logs"
+JOBS="${MC_BUILD_JOBS:-2}"
+mkdir -p "$BIN" "$WORK" "$LOGS"
+
+ETCD_VERSION=v3.6.16
+KUBE_VERSION=v1.36.3
+KWOK_VERSION=v0.8.0
+ARGOCD_VERSION=v3.6.1
+ARGOCD_GOTOOLCHAIN=go1.27.4
+CAPI_VERSION=v1.14.2
+REGISTRY_VERSION=v3.1.2
+
+export GOFLAGS="${GOFLAGS:-} -trimpath"
+export CGO_ENABLED=0
+
+log() { printf '[testplane %s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+
+# wrapper DIR MODULE VERSION PKG... : writes a wrapper module requiring MODULE@VERSION
+# and importing PKG... so that `go mod tidy` resolves them.
+wrapper() {
+  local dir=$1 module=$2 version=$3; shift 3
+  mkdir -p "$dir"
+  cat >"$dir/go.mod" <<GOMOD
+module mcplatform.dev/testplane/wrapper
+
+go 1.26
+
+require $module $version
+GOMOD
+  {
+    echo '//go:build tools'
+    echo
+    echo 'package tools'
+    echo
+    echo 'import ('
+    for p in "$@"; do echo "	_ \"$p\""; done
+    echo ')'
+  } >"$dir/tools.go"
+}
+
+# staging_replaces MODULE VERSION STAGINGVERSION : prints replace lines for every
+# module that MODULE's go.mod points at a local ./staging directory.
+local_replaces() {
+  local module=$1 version=$2 with=$3
+  local gomod
+  gomod=$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "$module@$version" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  grep -E '=> \./staging/' "$gomod" | awk -v v="$with" '{print "replace " $1 " => " $1 " " v}'
+}
+
+have() { [ -x "$BIN/$1" ]; }
+
+build_etcd() {
+  local out="etcd-$ETCD_VERSION"
+  have "$out" && return 0
+  local d="$WORK/etcd-$ETCD_VERSION"
+  wrapper "$d" go.etcd.io/etcd/server/v3 "$ETCD_VERSION" go.etcd.io/etcd/server/v3
+  (cd "$d" && go mod tidy && go build -ldflags=-s -o "$BIN/$out.tmp" go.etcd.io/etcd/server/v3)
+  mv "$BIN/$out.tmp" "$BIN/$out"
+}
+
+build_kube() {
+  local names=(kube-apiserver kube-controller-manager kube-scheduler)
+  local missing=0
+  for n in "${names[@]}"; do have "$n-$KUBE_VERSION" || missing=1; done
+  [ $missing = 0 ] && return 0
+  local d="$WORK/kubernetes-$KUBE_VERSION"
+  wrapper "$d" k8s.io/kubernetes "$KUBE_VERSION" k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager k8s.io/kubernetes/cmd/kube-scheduler
+  local_replaces k8s.io/kubernetes "$KUBE_VERSION" "v0${KUBE_VERSION#v1}" >>"$d/go.mod"
+  local minor=${KUBE_VERSION#v1.}; minor=${minor%%.*}
+  local ld="-s"
+  for p in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ld="$ld -X $p.gitVersion=$KUBE_VERSION -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
+  done
+  (cd "$d" && go mod tidy)
+  for n in "${names[@]}"; do
+    have "$n-$KUBE_VERSION" && continue
+    log "building $n $KUBE_VERSION"
+    (cd "$d" && go build -ldflags="$ld" -o "$BIN/$n-$KUBE_VERSION.tmp" "k8s.io/kubernetes/cmd/$n")
+    mv "$BIN/$n-$KUBE_VERSION.tmp" "$BIN/$n-$KUBE_VERSION"
+  done
+}
+
+build_kwok() {
+  local out="kwok-$KWOK_VERSION"
+  have "$out" && return 0
+  local d="$WORK/kwok-$KWOK_VERSION"
+  wrapper "$d" sigs.k8s.io/kwok "$KWOK_VERSION" sigs.k8s.io/kwok/cmd/kwok
+  (cd "$d" && go mod tidy && go build -ldflags=-s -o "$BIN/$out.tmp" sigs.k8s.io/kwok/cmd/kwok)
+  # The stage files kwok needs live in its module; keep a copy beside the binary.
+  local moddir
+  moddir=$(cd "$d" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  rm -rf "$CACHE/kwok-stages-$KWOK_VERSION"; mkdir -p "$CACHE/kwok-stages-$KWOK_VERSION"
+  cp "$moddir"/kustomize/stage/node/fast/node-initialize.yaml "$moddir"/kustomize/stage/node/heartbeat-with-lease/*.yaml \
+     "$moddir"/kustomize/stage/pod/fast/pod-ready.yaml "$moddir"/kustomize/stage/pod/fast/pod-complete.yaml \
+     "$moddir"/kustomize/stage/pod/fast/pod-delete.yaml "$CACHE/kwok-stages-$KWOK_VERSION/"
+  chmod -R u+w "$CACHE/kwok-stages-$KWOK_VERSION"
+  mv "$BIN/$out.tmp" "$BIN/$out"
+}
+
+build_argocd() {
+  local out="argocd-$ARGOCD_VERSION"
+  have "$out" && return 0
+  local d="$WORK/argocd-$ARGOCD_VERSION"
+  wrapper "$d" github.com/argoproj/argo-cd/v3 "$ARGOCD_VERSION" github.com/argoproj/argo-cd/v3/cmd
+  local gomod
+  gomod=$(cd "$WORK" && GOFLAGS=-mod=mod GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go mod download -json "github.com/argoproj/argo-cd/v3@$ARGOCD_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  # Copy upstream's replace block, less the local ./gitops-engine line.
+  awk '/^replace \($/{inb=1; print; next} inb && /^\)/{inb=0; print; next} inb && /=> \.\//{next} inb{print}' "$gomod" >>"$d/go.mod"
+  grep -E '^replace [^(]' "$gomod" | grep -v '=> \./' >>"$d/go.mod" || true
+  sed -i "s/^go 1.26$/go 1.27/" "$d/go.mod"
+  (cd "$d" && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go mod tidy && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go build -ldflags=-s -o "$BIN/$out.tmp" github.com/argoproj/argo-cd/v3/cmd)
+  local moddir
+  moddir=$(cd "$d" && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go list -m -f '{{.Dir}}' github.com/argoproj/argo-cd/v3)
+  rm -rf "$CACHE/argocd-$ARGOCD_VERSION-files"; mkdir -p "$CACHE/argocd-$ARGOCD_VERSION-files"
+  cp -r "$moddir/manifests/crds" "$CACHE/argocd-$ARGOCD_VERSION-files/crds"
+  cp "$moddir/hack/git-verify-wrapper.sh" "$CACHE/argocd-$ARGOCD_VERSION-files/"
+  chmod -R u+w "$CACHE/argocd-$ARGOCD_VERSION-files"
+  mv "$BIN/$out.tmp" "$BIN/$out"
+}
+
+build_registry() {
+  local out="registry-$REGISTRY_VERSION"
+  have "$out" && return 0
+  local d="$WORK/registry-$REGISTRY_VERSION"
+  wrapper "$d" github.com/distribution/distribution/v3 "$REGISTRY_VERSION" github.com/distribution/distribution/v3/cmd/registry
+  (cd "$d" && go mod tidy && go build -ldflags=-s -o "$BIN/$out.tmp" github.com/distribution/distribution/v3/cmd/registry)
+  mv "$BIN/$out.tmp" "$BIN/$out"
+}
+
+run_part() {
+  local part=$1
+  log "$part: start (log: $LOGS/$part.log)"
+  local t0=$SECONDS
+  if "build_$part" >"$LOGS/$part.log" 2>&1; then
+    log "$part: ready in $((SECONDS - t0))s"
+  else
+    log "$part: FAILED after $((SECONDS - t0))s; last lines of $LOGS/$part.log:"
+    tail -n 30 "$LOGS/$part.log" >&2
+    return 1
+  fi
+}
+
+parts=("$@")
+[ ${#parts[@]} -gt 0 ] || parts=(kube etcd kwok argocd)
+
+failed=0
+running=0
+pids=()
+for p in "${parts[@]}"; do
+  run_part "$p" & pids+=($!)
+  running=$((running + 1))
+  if [ "$running" -ge "$JOBS" ]; then
+    wait -n || failed=1
+    running=$((running - 1))
+  fi
+done
+while [ "$running" -gt 0 ]; do wait -n || failed=1; running=$((running - 1)); done
+if [ $failed -ne 0 ]; then log "some parts failed to build"; exit 1; fi
+log "all parts cached in $BIN"
