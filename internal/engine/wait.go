@@ -1,0 +1,129 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+)
+
+// TimeoutError is returned by Wait when the deadline passes before the
+// resource is ready. It is not a failure: the resource exists and the next
+// apply resumes waiting.
+type TimeoutError struct {
+	// After is how long Wait waited.
+	After time.Duration
+	// Message is the last progress message the backend reported.
+	Message string
+}
+
+func (e *TimeoutError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("not ready after %s", e.After)
+	}
+	return fmt.Sprintf("not ready after %s: %s", e.After, e.Message)
+}
+
+// IsTimeout reports whether err is a *TimeoutError.
+func IsTimeout(err error) bool {
+	var t *TimeoutError
+	return errors.As(err, &t)
+}
+
+// WaitOptions tune Wait.
+type WaitOptions struct {
+	// Timeout bounds the wait; zero means no bound beyond ctx.
+	Timeout time.Duration
+	// Trigger, when set, fires whenever the watched backend objects change
+	// (a Kubernetes watch); Wait observes again at once on every signal.
+	Trigger <-chan struct{}
+	// MinInterval and MaxInterval bound the polling backoff; polling goes on
+	// beside a Trigger as a safety net. Defaults: 500ms and 10s (30s with a Trigger).
+	MinInterval, MaxInterval time.Duration
+	// Until decides when to stop; the default stops when the observation is Ready.
+	Until func(exists, ready bool) bool
+}
+
+// Wait observes until the observation is ready (or opts.Until holds), a
+// terminal failure is reported (returned as *TerminalError), the timeout
+// passes (*TimeoutError) or ctx ends. It returns the last observation in
+// every case.
+func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observation[S, O], error), opts WaitOptions) (Observation[S, O], error) {
+	start := time.Now()
+	if opts.MinInterval <= 0 {
+		opts.MinInterval = 500 * time.Millisecond
+	}
+	if opts.MaxInterval <= 0 {
+		opts.MaxInterval = 10 * time.Second
+		if opts.Trigger != nil {
+			opts.MaxInterval = 30 * time.Second
+		}
+	}
+	until := opts.Until
+	if until == nil {
+		until = func(exists, ready bool) bool { return exists && ready }
+	}
+	var deadline <-chan time.Time
+	if opts.Timeout > 0 {
+		t := time.NewTimer(opts.Timeout)
+		defer t.Stop()
+		deadline = t.C
+	}
+	interval := opts.MinInterval
+	var last Observation[S, O]
+	var lastErr error
+	for {
+		obs, err := observe(ctx)
+		if err == nil {
+			last, lastErr = obs, nil
+			if obs.Failed != nil {
+				var term *TerminalError
+				if errors.As(obs.Failed, &term) {
+					return last, obs.Failed
+				}
+				return last, &TerminalError{Message: obs.Failed.Error()}
+			}
+			if until(obs.Exists, obs.Ready) {
+				return last, nil
+			}
+		} else {
+			lastErr = err
+			var term *TerminalError
+			if errors.As(err, &term) {
+				return last, err
+			}
+			if _, ok := AsInvalidInput(err); ok {
+				return last, err
+			}
+		}
+		// Full jitter over the current interval, at least MinInterval/2.
+		sleep := opts.MinInterval/2 + rand.N(interval-opts.MinInterval/2+1)
+		timer := time.NewTimer(sleep)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			if lastErr != nil {
+				return last, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
+			}
+			return last, ctx.Err()
+		case <-deadline:
+			timer.Stop()
+			msg := last.Message
+			if lastErr != nil {
+				msg = lastErr.Error()
+			}
+			return last, &TimeoutError{After: time.Since(start).Round(time.Second), Message: msg}
+		case <-opts.Trigger:
+			timer.Stop()
+			// A change arrived: observe again at once, and restart the backoff.
+			interval = opts.MinInterval
+			continue
+		case <-timer.C:
+		}
+		interval *= 2
+		if interval > opts.MaxInterval {
+			interval = opts.MaxInterval
+		}
+	}
+}
