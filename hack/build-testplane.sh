@@ -15,6 +15,13 @@ LOGS="$CACHE/build-logs"
 JOBS="${MC_BUILD_JOBS:-2}"
 mkdir -p "$BIN" "$WORK" "$LOGS"
 
+# One build at a time per cache directory.
+exec 9>"$CACHE/build.lock"
+if ! flock -n 9; then
+  printf '[testplane] another build-testplane.sh is running on %s; waiting for it\n' "$CACHE" >&2
+  flock 9
+fi
+
 ETCD_VERSION=v3.6.16
 KUBE_VERSION=v1.36.3
 KWOK_VERSION=v0.8.0
@@ -140,11 +147,48 @@ build_registry() {
   mv "$BIN/$out.tmp" "$BIN/$out"
 }
 
+# capi-crds: Cluster API is only needed for its CRDs for now, so download the
+# module (no build) and keep a copy of the core, kubeadm bootstrap and kubeadm
+# control plane CRDs.
+build_capi_crds() {
+  local out="$CACHE/capi-$CAPI_VERSION-crds"
+  [ -f "$out/.complete" ] && return 0
+  local d="$WORK/capi-crds-$CAPI_VERSION"
+  wrapper "$d" sigs.k8s.io/cluster-api "$CAPI_VERSION"
+  local moddir
+  moddir=$(cd "$d" && go mod download -json "sigs.k8s.io/cluster-api@$CAPI_VERSION" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')
+  [ -n "$moddir" ] && [ -d "$moddir" ] || { echo "cannot find the cluster-api module directory"; return 1; }
+  rm -rf "$out.tmp"; mkdir -p "$out.tmp"
+  local sub n=0
+  for sub in core/config/crd/bases bootstrap/kubeadm/config/crd/bases controlplane/kubeadm/config/crd/bases; do
+    cp "$moddir/$sub"/*.yaml "$out.tmp/"
+    n=$((n + $(ls "$moddir/$sub"/*.yaml | wc -l)))
+  done
+  chmod -R u+w "$out.tmp"
+  touch "$out.tmp/.complete"
+  rm -rf "$out"; mv "$out.tmp" "$out"
+  echo "copied $n CRD files into $out"
+}
+
 run_part() {
   local part=$1
   log "$part: start (log: $LOGS/$part.log)"
-  local t0=$SECONDS
-  if "build_$part" >"$LOGS/$part.log" 2>&1; then
+  local t0=$SECONDS rc=0
+  # Run the build as a background job and wait for it: inside `if` or `||`
+  # bash ignores `set -e`, which would let a failed step pass unnoticed.
+  ( set -e; "build_${part//-/_}" ) >"$LOGS/$part.log" 2>&1 &
+  local pid=$!
+  # Heartbeat, so that a long build shows it is alive.
+  ( exec 9>&-; t=$(date +%s); i=0
+    while sleep 5; do
+      i=$((i + 1)); [ $((i % 12)) -eq 0 ] || continue
+      log "$part: still building ($(( $(date +%s) - t ))s): $(tail -n 1 "$LOGS/$part.log" | cut -c1-120)"
+    done ) &
+  local hb=$!
+  wait "$pid" || rc=$?
+  kill "$hb" 2>/dev/null || true
+  wait "$hb" 2>/dev/null || true
+  if [ $rc -eq 0 ]; then
     log "$part: ready in $((SECONDS - t0))s"
   else
     log "$part: FAILED after $((SECONDS - t0))s; last lines of $LOGS/$part.log:"
@@ -154,7 +198,7 @@ run_part() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(kube etcd kwok argocd)
+[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd)
 
 failed=0
 running=0
