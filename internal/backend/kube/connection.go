@@ -1,0 +1,123 @@
+// Package kube holds the thin Kubernetes helpers the engine uses: building a
+// client configuration from connection settings, discovering what a cluster
+// runs, and reading and writing Argo CD objects.
+package kube
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+)
+
+// Connection tells how to reach a cluster: a kubeconfig (a path or the
+// document itself, with an optional context) or a host with a bearer token.
+type Connection struct {
+	KubeconfigPath string
+	Kubeconfig     string
+	Context        string
+	Host           string
+	Token          string
+	CACertificate  string
+	Insecure       bool
+}
+
+// RESTConfig builds a client configuration from c.
+func (c Connection) RESTConfig() (*rest.Config, error) {
+	var cfg *rest.Config
+	switch {
+	case c.Kubeconfig != "":
+		raw, err := ParseKubeconfig(c.Kubeconfig, c.Context)
+		if err != nil {
+			return nil, err
+		}
+		cfg, err = clientcmd.NewNonInteractiveClientConfig(*raw, c.Context, &clientcmd.ConfigOverrides{}, nil).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("cannot use kubeconfig: %w", err)
+		}
+	case c.KubeconfigPath != "":
+		rules := &clientcmd.ClientConfigLoadingRules{ExplicitPath: c.KubeconfigPath}
+		var err error
+		cfg, err = clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, &clientcmd.ConfigOverrides{CurrentContext: c.Context}).ClientConfig()
+		if err != nil {
+			return nil, fmt.Errorf("cannot load kubeconfig %q: %w", c.KubeconfigPath, err)
+		}
+	case c.Host != "":
+		if err := ValidateHost(c.Host); err != nil {
+			return nil, err
+		}
+		cfg = &rest.Config{Host: c.Host, BearerToken: c.Token}
+		cfg.TLSClientConfig.Insecure = c.Insecure
+		if c.CACertificate != "" {
+			cfg.TLSClientConfig.CAData = []byte(c.CACertificate)
+		}
+	default:
+		return nil, errors.New("no kubeconfig and no host given")
+	}
+	cfg.UserAgent = "terraform-provider-mc"
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 30 * time.Second
+	}
+	return cfg, nil
+}
+
+// ParseKubeconfig parses a kubeconfig document and checks that context (or
+// its current context when empty) exists and points at a cluster with a server.
+func ParseKubeconfig(doc, context string) (*clientcmdapi.Config, error) {
+	raw, err := clientcmd.Load([]byte(doc))
+	if err != nil {
+		return nil, fmt.Errorf("kubeconfig does not parse: %w", err)
+	}
+	name := context
+	if name == "" {
+		name = raw.CurrentContext
+	}
+	if name == "" {
+		return nil, errors.New("kubeconfig has no current context and no context was given")
+	}
+	ctx, ok := raw.Contexts[name]
+	if !ok {
+		return nil, fmt.Errorf("kubeconfig has no context %q", name)
+	}
+	cluster, ok := raw.Clusters[ctx.Cluster]
+	if !ok || cluster.Server == "" {
+		return nil, fmt.Errorf("context %q names cluster %q, which the kubeconfig does not define with a server", name, ctx.Cluster)
+	}
+	return raw, nil
+}
+
+// ValidateHost checks that host is an https or http URL with a host part.
+func ValidateHost(host string) error {
+	u, err := url.Parse(host)
+	if err != nil {
+		return fmt.Errorf("%q is not a URL: %w", host, err)
+	}
+	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("%q is not an http(s) URL with a host, such as https://10.0.0.1:6443", host)
+	}
+	return nil
+}
+
+// DescribeError turns a client error into a message that says what the user
+// can do about it.
+func DescribeError(host string, err error) string {
+	var netErr net.Error
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "Unauthorized") || strings.Contains(msg, "the server has asked for the client to provide credentials"):
+		return fmt.Sprintf("the cluster at %s rejected the credentials (401 Unauthorized): check the token or kubeconfig", host)
+	case strings.Contains(msg, "forbidden") || strings.Contains(msg, "Forbidden"):
+		return fmt.Sprintf("the cluster at %s refused the request (403 Forbidden): the credentials lack permission: %s", host, msg)
+	case strings.Contains(msg, "connection refused"), strings.Contains(msg, "no such host"), errors.As(err, &netErr):
+		return fmt.Sprintf("cannot reach the cluster at %s: %s", host, msg)
+	case strings.Contains(msg, "x509") || strings.Contains(msg, "certificate"):
+		return fmt.Sprintf("cannot verify the TLS certificate of %s: set the CA certificate: %s", host, msg)
+	}
+	return fmt.Sprintf("cannot talk to the cluster at %s: %s", host, msg)
+}
