@@ -1,0 +1,558 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+)
+
+// Condition types reported in Status.Conditions.
+const (
+	// ConditionManagementClusterReachable is True when the management cluster
+	// answered with valid credentials.
+	ConditionManagementClusterReachable = "ManagementClusterReachable"
+	// ConditionRootApplicationReady is True when the root application is
+	// Synced and Healthy.
+	ConditionRootApplicationReady = "RootApplicationReady"
+)
+
+// Client implements engine.Client for sites.
+type Client struct {
+	platform  *rest.Config
+	namespace string
+	// HTTP is used for git repository checks.
+	HTTP *http.Client
+
+	once    sync.Once
+	cs      kubernetes.Interface
+	initErr error
+}
+
+var _ engine.Client[Spec, Status] = (*Client)(nil)
+
+// New returns a site client that keeps site records in namespace of the
+// platform plane reached through platform.
+func New(platform *rest.Config, namespace string) *Client {
+	return &Client{platform: platform, namespace: namespace, HTTP: httpclient.New(httpclient.Options{RetryMax: 3})}
+}
+
+// Namespace is the registry namespace the client keeps site records in.
+func (c *Client) Namespace() string { return c.namespace }
+
+func (c *Client) clientset() (kubernetes.Interface, error) {
+	c.once.Do(func() {
+		if c.platform == nil {
+			c.initErr = errors.New("no platform plane connection configured")
+			return
+		}
+		c.cs, c.initErr = kubernetes.NewForConfig(c.platform)
+	})
+	return c.cs, c.initErr
+}
+
+// RootApplicationName is the name of site name's root application.
+func RootApplicationName(name string) string { return name + "-root" }
+
+func repoSecretName(name string) string { return "mc-site-" + name + "-gitops" }
+
+// Lookup finds a site's record through the client's platform connection.
+func (c *Client) Lookup(ctx context.Context, name string) (*Record, error) {
+	cs, err := c.clientset()
+	if err != nil {
+		return nil, err
+	}
+	return Lookup(ctx, cs, c.namespace, name)
+}
+
+// Observe reads the site record, checks the management cluster and reads the
+// root application.
+func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Observation[Spec, Status], error) {
+	var obs engine.Observation[Spec, Status]
+	rec, err := c.Lookup(ctx, id)
+	if engine.IsNotFound(err) {
+		return obs, nil
+	}
+	if err != nil {
+		return obs, err
+	}
+	obs.Exists = true
+	obs.Actual = withoutSecrets(rec.Spec)
+	upToDate := equalSpecs(want, obs.Actual)
+
+	cfg, err := rec.ManagementConfig(c.platform)
+	reachable := err == nil
+	var caps kube.Capabilities
+	if err == nil {
+		caps, err = kube.Discover(ctx, cfg)
+		reachable = err == nil
+	}
+	if reachable {
+		obs.Status.KubernetesVersion = caps.ServerVersion
+		obs.Status.CAPIVersion = caps.ClusterAPIVersion
+		obs.Status.ArgoCDVersion = caps.ArgoCDVersion
+		obs.Status.Conditions = append(obs.Status.Conditions, Condition{Type: ConditionManagementClusterReachable, Status: "True", Reason: "Available"})
+	} else {
+		msg := kube.DescribeError(hostOf(rec.Spec.ManagementCluster, c.platform), err)
+		obs.Status.Conditions = append(obs.Status.Conditions, Condition{Type: ConditionManagementClusterReachable, Status: "False", Reason: "Unreachable", Message: msg})
+		obs.Message = msg
+	}
+
+	rootReady := true
+	if g := rec.Spec.GitOps; g != nil {
+		obs.Status.RootApplication = RootApplicationName(id)
+		rootReady = false
+		if reachable {
+			app, err := c.rootApplication(ctx, cfg, rec.Spec)
+			if err != nil {
+				return obs, err
+			}
+			obs.Status.SyncStatus, obs.Status.HealthStatus = app.SyncStatus, app.HealthStatus
+			cond := Condition{Type: ConditionRootApplicationReady, Status: "False"}
+			switch {
+			case !app.Exists:
+				upToDate = false
+				cond.Reason, cond.Message = "NotFound", fmt.Sprintf("root application %s/%s does not exist", rec.Spec.ArgoCD.Namespace, obs.Status.RootApplication)
+			case app.Deleting:
+				cond.Reason, cond.Message = "Deleting", "root application is being deleted"
+			case app.SyncStatus == "Synced" && app.HealthStatus == "Healthy":
+				rootReady = true
+				cond.Status, cond.Reason = "True", "SyncedAndHealthy"
+			default:
+				cond.Reason = "Progressing"
+				cond.Message = fmt.Sprintf("root application is %s and %s", orUnknown(app.SyncStatus), orUnknown(app.HealthStatus))
+				if len(app.ErrorConditions) > 0 {
+					cond.Message += ": " + strings.Join(app.ErrorConditions, "; ")
+				}
+			}
+			if app.Exists && !app.Deleting {
+				if !equalApplications(app.Spec, rootApplication(rec.Spec)) {
+					upToDate = false
+				}
+				obs.Failed = rootFailure(app)
+			}
+			obs.Status.Conditions = append(obs.Status.Conditions, cond)
+			if cond.Message != "" {
+				obs.Message = cond.Message
+			}
+		}
+	}
+	obs.UpToDate = upToDate
+	obs.Ready = reachable && rootReady
+	obs.Status.Ready = obs.Ready
+	return obs, nil
+}
+
+// rootFailure reports what Argo CD says cannot succeed without a change of
+// input: a path that does not exist in the repository, or a failed sync.
+func rootFailure(app kube.ApplicationState) error {
+	for _, c := range app.ErrorConditions {
+		if strings.Contains(c, "app path does not exist") {
+			return engine.InvalidInput("gitops.path", "Argo CD cannot use the path: %s", c)
+		}
+	}
+	if app.OperationPhase == "Failed" || app.OperationPhase == "Error" {
+		return engine.Terminal("root application sync %s: %s", strings.ToLower(app.OperationPhase), app.OperationMessage)
+	}
+	return nil
+}
+
+// Create checks the management cluster and the GitOps repository, creates
+// the root application, and writes the site record last so that a site is
+// never registered half-made. Creating an existing site adopts it.
+func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
+	if err := Validate(want); err != nil {
+		return "", err
+	}
+	if err := c.apply(ctx, want, nil); err != nil {
+		return "", err
+	}
+	return want.Name, nil
+}
+
+// Update brings an existing site to want. Secret values left empty in want
+// keep the values the record holds.
+func (c *Client) Update(ctx context.Context, id string, want Spec) error {
+	if err := Validate(want); err != nil {
+		return err
+	}
+	cur, err := c.Lookup(ctx, id)
+	if err != nil {
+		return err
+	}
+	return c.apply(ctx, want, &cur.Spec)
+}
+
+func (c *Client) apply(ctx context.Context, want Spec, cur *Spec) error {
+	cs, err := c.clientset()
+	if err != nil {
+		return err
+	}
+	if cur != nil {
+		keepSecrets(&want, *cur)
+	}
+	cfg, err := c.checkManagementCluster(ctx, want)
+	if err != nil {
+		return err
+	}
+	if want.GitOps != nil {
+		if err := c.checkGitOps(ctx, want.GitOps); err != nil {
+			return err
+		}
+		if err := c.applyRoot(ctx, cfg, want); err != nil {
+			return err
+		}
+	} else if cur != nil && cur.GitOps != nil {
+		if err := c.deleteRoot(ctx, cfg, *cur); err != nil {
+			return err
+		}
+	}
+	rec, err := encodeRecord(c.namespace, want)
+	if err != nil {
+		return err
+	}
+	secrets := cs.CoreV1().Secrets(c.namespace)
+	existing, err := secrets.Get(ctx, rec.Name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		if _, err := secrets.Create(ctx, rec, metav1.CreateOptions{}); err != nil {
+			return fmt.Errorf("cannot create the record of site %q: %w", want.Name, err)
+		}
+	case err != nil:
+		return fmt.Errorf("cannot get the record of site %q: %w", want.Name, err)
+	default:
+		existing.Labels, existing.Data = rec.Labels, rec.Data
+		if _, err := secrets.Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("cannot update the record of site %q: %w", want.Name, err)
+		}
+	}
+	return nil
+}
+
+// checkManagementCluster builds the management cluster's client
+// configuration and proves it works, naming the argument at fault.
+func (c *Client) checkManagementCluster(ctx context.Context, want Spec) (*rest.Config, error) {
+	mc := want.ManagementCluster
+	cfg, err := managementConfig(mc, c.platform)
+	if err != nil {
+		path := "management_cluster.host"
+		if mc != nil && mc.Kubeconfig != "" {
+			path = "management_cluster.kubeconfig"
+		}
+		return nil, engine.InvalidInput(path, "%v", err)
+	}
+	caps, err := kube.Discover(ctx, cfg)
+	if err != nil {
+		msg := kube.DescribeError(hostOf(mc, c.platform), err)
+		path := "management_cluster"
+		switch {
+		case mc == nil:
+			return nil, fmt.Errorf("cannot reach the platform plane as the management cluster: %s", msg)
+		case apierrors.IsUnauthorized(err) && mc.Kubeconfig != "":
+			path = "management_cluster.kubeconfig"
+		case apierrors.IsUnauthorized(err):
+			path = "management_cluster.token"
+		case mc.Host != "":
+			path = "management_cluster.host"
+		}
+		return nil, engine.InvalidInput(path, "%s", msg)
+	}
+	if want.GitOps != nil && caps.ArgoCDVersion == "" {
+		return nil, engine.InvalidInput("gitops", "the management cluster has no Argo CD: the argoproj.io API group is not served")
+	}
+	return cfg, nil
+}
+
+func (c *Client) checkGitOps(ctx context.Context, g *GitOps) error {
+	err := git.CheckRepository(ctx, c.HTTP, g.RepoURL, g.Username, g.Password, g.Branch)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, git.ErrRepositoryNotFound):
+		return engine.InvalidInput("gitops.repo_url", "the repository does not exist: %v", err)
+	case errors.Is(err, git.ErrUnauthorized):
+		return engine.InvalidInput("gitops.password", "the git server rejected the credentials: %v", err)
+	case errors.Is(err, git.ErrBranchNotFound):
+		return engine.InvalidInput("gitops.branch", "%v", err)
+	}
+	return engine.InvalidInput("gitops.repo_url", "%v", err)
+}
+
+func rootApplication(s Spec) kube.Application {
+	return kube.Application{
+		Name:                 RootApplicationName(s.Name),
+		Namespace:            s.ArgoCD.Namespace,
+		Labels:               map[string]string{LabelSite: s.Name, labelManagedBy: managedBy},
+		Project:              "default",
+		RepoURL:              s.GitOps.RepoURL,
+		TargetRevision:       s.GitOps.Branch,
+		Path:                 s.GitOps.Path,
+		Recurse:              true,
+		DestinationName:      s.ArgoCD.Destination,
+		DestinationNamespace: s.ArgoCD.Namespace,
+		Automated:            true,
+	}
+}
+
+func (c *Client) rootApplication(ctx context.Context, cfg *rest.Config, s Spec) (kube.ApplicationState, error) {
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return kube.ApplicationState{}, err
+	}
+	return kube.GetApplication(ctx, dc, s.ArgoCD.Namespace, RootApplicationName(s.Name))
+}
+
+func (c *Client) applyRoot(ctx context.Context, cfg *rest.Config, s Spec) error {
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return err
+	}
+	if err := applyRepoSecret(ctx, cs, s); err != nil {
+		return err
+	}
+	return kube.ApplyApplication(ctx, dc, rootApplication(s))
+}
+
+// applyRepoSecret gives Argo CD the repository credentials, or removes them
+// when the repository needs none.
+func applyRepoSecret(ctx context.Context, cs kubernetes.Interface, s Spec) error {
+	secrets := cs.CoreV1().Secrets(s.ArgoCD.Namespace)
+	name := repoSecretName(s.Name)
+	g := s.GitOps
+	if g.Username == "" && g.Password == "" {
+		if err := secrets.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("cannot delete repository credentials %q: %w", name, err)
+		}
+		return nil
+	}
+	want := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ArgoCD.Namespace, Labels: map[string]string{
+			"argocd.argoproj.io/secret-type": "repository", LabelSite: s.Name, labelManagedBy: managedBy,
+		}},
+		StringData: map[string]string{"type": "git", "url": g.RepoURL, "username": g.Username, "password": g.Password},
+	}
+	cur, err := secrets.Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		_, err = secrets.Create(ctx, want, metav1.CreateOptions{})
+	case err == nil:
+		cur.Labels, cur.Data, cur.StringData = want.Labels, nil, want.StringData
+		_, err = secrets.Update(ctx, cur, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write repository credentials %q: %w", name, err)
+	}
+	return nil
+}
+
+// deleteRoot asks for the root application's deletion and reports whether it is gone.
+func (c *Client) deleteRoot(ctx context.Context, cfg *rest.Config, s Spec) error {
+	_, err := c.deleteRootStep(ctx, cfg, s)
+	return err
+}
+
+func (c *Client) deleteRootStep(ctx context.Context, cfg *rest.Config, s Spec) (gone bool, err error) {
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return false, err
+	}
+	app, err := kube.GetApplication(ctx, dc, s.ArgoCD.Namespace, RootApplicationName(s.Name))
+	if err != nil {
+		return false, err
+	}
+	if app.Exists {
+		if !app.Deleting {
+			if err := kube.DeleteApplication(ctx, dc, s.ArgoCD.Namespace, RootApplicationName(s.Name)); err != nil {
+				return false, err
+			}
+		}
+		return false, nil
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return false, err
+	}
+	if err := cs.CoreV1().Secrets(s.ArgoCD.Namespace).Delete(ctx, repoSecretName(s.Name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return false, fmt.Errorf("cannot delete repository credentials: %w", err)
+	}
+	return true, nil
+}
+
+// Delete takes the site down one step at a time: it refuses while clusters
+// still use the site, asks Argo CD to delete the root application and, once
+// that is gone, removes the record. Call it again until Observe reports that
+// the site no longer exists.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	cs, err := c.clientset()
+	if err != nil {
+		return err
+	}
+	rec, err := Lookup(ctx, cs, c.namespace, id)
+	if engine.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cfg, err := rec.ManagementConfig(c.platform)
+	if err != nil {
+		return fmt.Errorf("cannot reach the management cluster of site %q: %w", id, err)
+	}
+	users, err := clustersUsing(ctx, cfg, id)
+	if err != nil {
+		return err
+	}
+	if len(users) > 0 {
+		return engine.InvalidInput("", "site %q is still used by clusters %s: delete them first", id, strings.Join(users, ", "))
+	}
+	if rec.Spec.GitOps != nil {
+		gone, err := c.deleteRootStep(ctx, cfg, rec.Spec)
+		if err != nil || !gone {
+			return err
+		}
+	}
+	if err := cs.CoreV1().Secrets(c.namespace).Delete(ctx, RecordName(id), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("cannot delete the record of site %q: %w", id, err)
+	}
+	return nil
+}
+
+// clustersUsing lists the Cluster API clusters labelled with the site on
+// its management cluster.
+func clustersUsing(ctx context.Context, cfg *rest.Config, site string) ([]string, error) {
+	caps, err := kube.Discover(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot check the clusters of site %q: %s", site, kube.DescribeError(cfg.Host, err))
+	}
+	if caps.ClusterAPIVersion == "" {
+		return nil, nil
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	gvr := schema.GroupVersionResource{Group: kube.ClusterAPIGroup, Version: caps.ClusterAPIVersion, Resource: "clusters"}
+	l, err := dc.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: LabelSite + "=" + site})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the clusters of site %q: %w", site, err)
+	}
+	var names []string
+	for _, u := range l.Items {
+		names = append(names, u.GetNamespace()+"/"+u.GetName())
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// Trigger signals whenever the site's root application changes, so that
+// waits react at once. It returns nil when there is nothing to watch.
+func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
+	rec, err := c.Lookup(ctx, id)
+	if err != nil || rec.Spec.GitOps == nil {
+		return nil
+	}
+	cfg, err := rec.ManagementConfig(c.platform)
+	if err != nil {
+		return nil
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil
+	}
+	return kube.Trigger(ctx, dc, kube.Watched{GVR: kube.ApplicationGVR, Namespace: rec.Spec.ArgoCD.Namespace, Name: RootApplicationName(id)})
+}
+
+func hostOf(mc *ManagementCluster, platform *rest.Config) string {
+	if mc != nil && mc.Host != "" {
+		return mc.Host
+	}
+	if mc != nil && mc.Kubeconfig != "" {
+		if raw, err := kube.ParseKubeconfig(mc.Kubeconfig, mc.Context); err == nil {
+			ctxName := mc.Context
+			if ctxName == "" {
+				ctxName = raw.CurrentContext
+			}
+			return raw.Clusters[raw.Contexts[ctxName].Cluster].Server
+		}
+	}
+	if platform != nil {
+		return platform.Host
+	}
+	return "the platform plane"
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "Unknown"
+	}
+	return s
+}
+
+// withoutSecrets drops the secret values, keeping their versions.
+func withoutSecrets(s Spec) Spec {
+	if s.ManagementCluster != nil {
+		mc := *s.ManagementCluster
+		mc.Token, mc.Kubeconfig = "", ""
+		s.ManagementCluster = &mc
+	}
+	if s.GitOps != nil {
+		g := *s.GitOps
+		g.Password = ""
+		s.GitOps = &g
+	}
+	return s
+}
+
+// keepSecrets fills secret values want leaves empty from cur.
+func keepSecrets(want *Spec, cur Spec) {
+	if w, c := want.ManagementCluster, cur.ManagementCluster; w != nil && c != nil {
+		if w.Token == "" && w.Kubeconfig == "" {
+			w.Token, w.Kubeconfig = c.Token, c.Kubeconfig
+		}
+	}
+	if w, c := want.GitOps, cur.GitOps; w != nil && c != nil && w.Password == "" {
+		w.Password = c.Password
+	}
+}
+
+// equalSpecs compares two specs without their secret values.
+func equalSpecs(a, b Spec) bool {
+	a, b = withoutSecrets(a), withoutSecrets(b)
+	if a.Name != b.Name || a.Description != b.Description || !maps.Equal(a.Labels, b.Labels) || a.ArgoCD != b.ArgoCD {
+		return false
+	}
+	if (a.ManagementCluster == nil) != (b.ManagementCluster == nil) || (a.GitOps == nil) != (b.GitOps == nil) {
+		return false
+	}
+	if a.ManagementCluster != nil && *a.ManagementCluster != *b.ManagementCluster {
+		return false
+	}
+	return a.GitOps == nil || *a.GitOps == *b.GitOps
+}
+
+func equalApplications(a, b kube.Application) bool {
+	return a.RepoURL == b.RepoURL && a.TargetRevision == b.TargetRevision && a.Path == b.Path &&
+		a.Recurse == b.Recurse && a.DestinationName == b.DestinationName && a.DestinationNamespace == b.DestinationNamespace &&
+		a.Project == b.Project && a.Automated == b.Automated
+}
