@@ -1,0 +1,142 @@
+// Command mc-sandbox starts and stops the local platform (see package
+// internal/sandbox) for the demo and for manual testing.
+//
+//	mc-sandbox up [--state-dir D] [--nodes N]
+//	mc-sandbox down [--state-dir D]
+//	mc-sandbox status [--state-dir D]
+//	mc-sandbox env [--state-dir D]
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
+)
+
+func main() {
+	sandbox.RunChildIfRequested()
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintf(os.Stderr, "mc-sandbox: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintf(os.Stderr, `usage: mc-sandbox <command> [flags]
+
+commands:
+  up      start the local platform (etcd, Kubernetes, kwok, Argo CD, Redis, git) and wait until it is ready
+  down    stop every process the sandbox started
+  status  show what runs (exit status 1 if the sandbox is not running)
+  env     print the env file (shell export lines)
+
+flags:
+  --state-dir D   state directory (default $MC_SANDBOX_DIR or ~/.cache/mc-sandbox/state)
+  --nodes N       number of fake nodes (up only, default 1)
+`)
+}
+
+func run(args []string) error {
+	if len(args) == 0 {
+		usage()
+		return fmt.Errorf("missing command")
+	}
+	cmd := args[0]
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	stateDir := fs.String("state-dir", sandbox.DefaultStateDir(), "state directory")
+	nodes := fs.Int("nodes", 1, "number of fake nodes")
+	timeout := fs.Duration("timeout", 10*time.Minute, "how long up may take")
+	// serve-git (hidden): the git server, normally started by up itself.
+	gitRoot := fs.String("root", "", "")
+	gitAddr := fs.String("addr", "127.0.0.1:0", "")
+	gitUser := fs.String("user", "", "")
+	gitPasswordFile := fs.String("password-file", "", "")
+	fs.Usage = usage
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	switch cmd {
+	case "up":
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		t0 := time.Now()
+		p, err := sandbox.Up(ctx, sandbox.Options{
+			StateDir: *stateDir,
+			CacheDir: sandbox.DefaultCacheDir(),
+			Nodes:    *nodes,
+			Logf: func(format string, a ...any) {
+				fmt.Fprintf(os.Stderr, "[mc-sandbox %s] %s\n", time.Now().Format("15:04:05"), fmt.Sprintf(format, a...))
+			},
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Printf("sandbox up in %s (state dir %s)\n", time.Since(t0).Round(time.Millisecond), p.StateDir)
+		fmt.Printf("  kubeconfig: %s\n", p.KubeconfigPath)
+		fmt.Printf("  env file:   %s   (source it: . %s)\n", p.EnvPath, p.EnvPath)
+		fmt.Printf("  apiserver:  %s\n  argocd:     %s\n  git:        %s\n", p.APIServerURL, p.ArgoCDServerURL, p.GitURL)
+		fmt.Printf("stop it with: mc-sandbox down%s\n", stateDirFlag(*stateDir))
+		return nil
+	case "down":
+		if err := sandbox.Down(*stateDir); err != nil {
+			return err
+		}
+		fmt.Printf("sandbox in %s stopped\n", *stateDir)
+		return nil
+	case "status":
+		p, err := sandbox.Load(*stateDir)
+		if err != nil {
+			return fmt.Errorf("sandbox is not running: %w", err)
+		}
+		down := 0
+		st := p.Status()
+		for _, c := range st {
+			state := "running"
+			if !c.Running {
+				state = "STOPPED"
+				down++
+			}
+			fmt.Printf("%-32s %-8s pid %-8d %s\n", c.Name, state, c.PID, c.URL)
+		}
+		if len(st) == 0 || down > 0 {
+			return fmt.Errorf("sandbox is not running (%d of %d components stopped)", max(down, len(p.Components)-len(st)+down), len(p.Components))
+		}
+		return nil
+	case "env":
+		b, err := os.ReadFile(stateDirFile(*stateDir, "env"))
+		if err != nil {
+			return fmt.Errorf("cannot read the env file (is the sandbox up?): %w", err)
+		}
+		fmt.Print(string(b))
+		return nil
+	case "serve-git":
+		pw, err := os.ReadFile(*gitPasswordFile)
+		if err != nil {
+			return fmt.Errorf("cannot read the password file: %w", err)
+		}
+		ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return sandbox.ServeGit(ctx, sandbox.GitServerConfig{Root: *gitRoot, Addr: *gitAddr, Username: *gitUser, Password: strings.TrimSpace(string(pw))})
+	default:
+		usage()
+		return fmt.Errorf("unknown command %q", cmd)
+	}
+}
+
+func stateDirFlag(d string) string {
+	if d == sandbox.DefaultStateDir() {
+		return ""
+	}
+	return " --state-dir " + d
+}
+
+func stateDirFile(d, name string) string { return strings.TrimRight(d, "/") + "/" + name }

@@ -1,0 +1,121 @@
+package sandbox
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+)
+
+var crdGVR = schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+
+// apiReady checks the apiserver's /readyz.
+func apiReady(ctx context.Context, cfg *rest.Config) error {
+	c, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		return err
+	}
+	return httpOK(ctx, c, cfg.Host+"/readyz")
+}
+
+// readCRDs reads every CustomResourceDefinition in the yaml files of dir.
+func readCRDs(dir string) ([]*unstructured.Unstructured, error) {
+	files, err := filepath.Glob(filepath.Join(dir, "*.yaml"))
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var out []*unstructured.Unstructured
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(b), 4096)
+		for {
+			var m map[string]any
+			if err := dec.Decode(&m); err != nil {
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				return nil, fmt.Errorf("cannot parse %s: %w", f, err)
+			}
+			u := &unstructured.Unstructured{Object: m}
+			if m == nil || u.GetKind() != "CustomResourceDefinition" {
+				continue
+			}
+			out = append(out, u)
+		}
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("no CRDs found in %s", dir)
+	}
+	return out, nil
+}
+
+// applyCRDs server-side applies crds and waits until all are Established.
+func applyCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.Unstructured, labels map[string]string) error {
+	for _, u := range crds {
+		if len(labels) > 0 {
+			l := u.GetLabels()
+			if l == nil {
+				l = map[string]string{}
+			}
+			for k, v := range labels {
+				l[k] = v
+			}
+			u.SetLabels(l)
+		}
+		b, err := u.MarshalJSON()
+		if err != nil {
+			return err
+		}
+		force := true
+		if _, err := dyn.Resource(crdGVR).Patch(ctx, u.GetName(), types.ApplyPatchType, b, metav1.PatchOptions{FieldManager: "mc-sandbox", Force: &force}); err != nil {
+			return fmt.Errorf("cannot apply CRD %s: %w", u.GetName(), err)
+		}
+	}
+	for _, u := range crds {
+		name := u.GetName()
+		err := waitFor(ctx, "CRD "+name+" to be established", 60e9, func(ctx context.Context) error {
+			got, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
+			for _, c := range conds {
+				m, _ := c.(map[string]any)
+				if m["type"] == string(apiextensionsv1.Established) && m["status"] == "True" {
+					return nil
+				}
+			}
+			return errors.New("not established yet")
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ignoreExists turns AlreadyExists into success.
+func ignoreExists(err error) error {
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	return err
+}
