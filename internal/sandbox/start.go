@@ -619,17 +619,14 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 		"ARGOCD_GPG_DATA_PATH=" + s.state("argocd", "gpg", "source"),
 		"ARGOCD_GNUPGHOME=" + s.state("argocd", "gnupg"),
 		"ARGOCD_RECONCILIATION_TIMEOUT=10s",
-		"ARGOCD_REPO_SERVER_LISTEN_ADDRESS=127.0.0.1",
-		"ARGOCD_REPO_SERVER_LISTEN_METRICS_ADDRESS=127.0.0.1",
-		"ARGOCD_SERVER_LISTEN_ADDRESS=127.0.0.1",
-		"ARGOCD_SERVER_METRICS_LISTEN_ADDRESS=127.0.0.1",
-		"ARGOCD_APPLICATION_CONTROLLER_LISTEN_ADDRESS=127.0.0.1",
-		"ARGOCD_CONTROLLER_METRICS_LISTEN_ADDRESS=127.0.0.1",
+		// One controller replica, shard 0 (else the shard is guessed from the hostname).
+		"ARGOCD_CONTROLLER_REPLICAS=1",
+		"ARGOCD_CONTROLLER_SHARD=0",
 	}
 	kube := []string{"--kubeconfig=" + s.p.KubeconfigPath, "--namespace=" + ns, "--loglevel=info"}
 	if _, err := s.start("argocd-repo-server", filepath.Join(binDir, "argocd-repo-server"), "grpc://"+repoAddr,
 		[]string{"--port=" + strconv.Itoa(repoPort), "--metrics-port=" + strconv.Itoa(repoMetrics),
-			"--disable-tls", "--redis=" + s.p.RedisAddr, "--loglevel=info"}, env); err != nil {
+			"--address=127.0.0.1", "--metrics-address=127.0.0.1", "--disable-tls", "--redis=" + s.p.RedisAddr, "--loglevel=info"}, env); err != nil {
 		return fmt.Errorf("cannot start argocd-repo-server: %w", err)
 	}
 	if _, err := s.start("argocd-application-controller", filepath.Join(binDir, "argocd-application-controller"), fmt.Sprintf("http://127.0.0.1:%d", ctrlMetrics),
@@ -638,7 +635,7 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 		return fmt.Errorf("cannot start argocd-application-controller: %w", err)
 	}
 	if _, err := s.start("argocd-server", filepath.Join(binDir, "argocd-server"), s.p.ArgoCDServerURL,
-		append(kube, "--insecure", "--port="+strconv.Itoa(serverPort), "--metrics-port="+strconv.Itoa(serverMetrics),
+		append(kube, "--insecure", "--address=127.0.0.1", "--port="+strconv.Itoa(serverPort), "--metrics-port="+strconv.Itoa(serverMetrics),
 			"--redis="+s.p.RedisAddr, "--repo-server="+repoAddr, "--repo-server-plaintext", "--staticassets="+tmp), env); err != nil {
 		return fmt.Errorf("cannot start argocd-server: %w", err)
 	}
