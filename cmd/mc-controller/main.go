@@ -1,0 +1,95 @@
+// Command mc-controller runs the Crossplane-style controller manager of the
+// mc platform: it reconciles the managed resources of mc.mcplatform.dev
+// (Site, ...) against the platform through the same engine as the Terraform
+// provider.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/klog/v2/textlogger"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
+	"github.com/mcplatform/terraform-provider-mc/internal/controller"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "mc-controller: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	var (
+		metricsAddr             string
+		probeAddr               string
+		leaderElect             bool
+		leaderElectionNamespace string
+		options                 controller.Options
+	)
+	flag.StringVar(&metricsAddr, "metrics-bind-address", "0", `address the metrics endpoint binds to, for example ":8080"; "0" turns it off`)
+	flag.StringVar(&probeAddr, "health-probe-bind-address", ":8081", `address the health and readiness probes bind to; "0" turns them off`)
+	flag.BoolVar(&leaderElect, "leader-elect", false, "elect a leader so that only one replica reconciles")
+	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease; empty means the controller's own namespace")
+	flag.DurationVar(&options.PollInterval, "poll-interval", controller.DefaultPollInterval, "how often a Ready resource is observed for drift (the annotation "+v1alpha1.AnnotationPollInterval+" overrides it per resource)")
+	flag.DurationVar(&options.NotReadyPollInterval, "not-ready-poll-interval", controller.DefaultNotReadyPollInterval, "how soon a resource that is not Ready yet is observed again")
+	flag.IntVar(&options.MaxConcurrentReconciles, "max-concurrent-reconciles", 1, "how many resources of one kind are reconciled at once")
+	logConfig := textlogger.NewConfig()
+	logConfig.AddFlags(flag.CommandLine) // -v, --vmodule
+	// --kubeconfig is registered by controller-runtime.
+	flag.Parse()
+
+	ctrl.SetLogger(textlogger.NewLogger(logConfig))
+	log := ctrl.Log.WithName("setup")
+
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("cannot register the Kubernetes API: %w", err)
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return fmt.Errorf("cannot register the %s API: %w", v1alpha1.GroupVersion, err)
+	}
+
+	cfg, err := ctrl.GetConfig()
+	if err != nil {
+		return fmt.Errorf("cannot load the Kubernetes configuration: %w", err)
+	}
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: metricsAddr},
+		HealthProbeBindAddress:  probeAddr,
+		LeaderElection:          leaderElect,
+		LeaderElectionID:        "mc-controller." + v1alpha1.Group,
+		LeaderElectionNamespace: leaderElectionNamespace,
+		GracefulShutdownTimeout: ptr(30 * time.Second),
+	})
+	if err != nil {
+		return fmt.Errorf("cannot create the manager: %w", err)
+	}
+	if err := controller.SetupSite(mgr, options); err != nil {
+		return fmt.Errorf("cannot set up the Site controller: %w", err)
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return fmt.Errorf("cannot add the health check: %w", err)
+	}
+	if err := mgr.AddReadyzCheck("readyz", healthz.Ping); err != nil {
+		return fmt.Errorf("cannot add the readiness check: %w", err)
+	}
+
+	log.Info("starting the manager", "pollInterval", options.PollInterval, "leaderElect", leaderElect)
+	if err := mgr.Start(ctrl.SetupSignalHandler()); err != nil {
+		return fmt.Errorf("manager stopped: %w", err)
+	}
+	return nil
+}
+
+func ptr[T any](v T) *T { return &v }

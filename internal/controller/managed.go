@@ -1,0 +1,51 @@
+// Package controller holds the Crossplane-style Kubernetes controller: one
+// generic managed reconciler that drives any engine.Client through the
+// Observe/Create/Update/Delete contract, and a Setup per kind that wires an
+// adapter between the kind's CRD and its engine client.
+//
+// The reconciler follows crossplane-runtime's managed reconciler contract:
+// a finalizer, the external-name annotation, a create-pending annotation for
+// crash safety, deletionPolicy, managementPolicies, Ready and Synced
+// conditions with stable reasons, and a per-resource poll interval. It never
+// blocks waiting for readiness: it requeues.
+package controller
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+)
+
+// Managed is a Kubernetes object the managed reconciler drives: a kind of
+// api/v1alpha1 with an embedded ResourceSpec and ResourceStatus.
+type Managed interface {
+	client.Object
+	// GetResourceSpec returns the spec fields common to every managed kind.
+	GetResourceSpec() *v1alpha1.ResourceSpec
+	// GetResourceStatus returns the status fields common to every managed kind.
+	GetResourceStatus() *v1alpha1.ResourceStatus
+}
+
+// Adapter connects one managed kind to its engine client. S and O are the
+// engine's spec and status types. Every method receives the kind the
+// adapter was made for; Connect and DesiredSpec report an error otherwise.
+type Adapter[S, O any] interface {
+	// Connect returns the engine client that manages mg's external resource,
+	// built from the ProviderConfig mg references.
+	Connect(ctx context.Context, mg Managed) (engine.Client[S, O], error)
+
+	// DesiredSpec returns the engine spec for mg's spec.forProvider,
+	// resolving secret references into values and their versions.
+	DesiredSpec(ctx context.Context, mg Managed) (S, error)
+
+	// SetObservation writes the engine status into mg's status.atProvider.
+	SetObservation(mg Managed, observed O)
+
+	// LateInitialize fills unset fields of mg's spec.forProvider from the
+	// spec the external resource reports, and reports whether it changed
+	// anything. It never copies secret values.
+	LateInitialize(mg Managed, actual S) (changed bool)
+}

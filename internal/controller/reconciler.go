@@ -1,0 +1,327 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+)
+
+const (
+	// DefaultPollInterval is how often a Ready resource is observed for
+	// drift when neither the controller flag nor the resource's
+	// poll-interval annotation says otherwise.
+	DefaultPollInterval = time.Minute
+
+	// DefaultNotReadyPollInterval is how soon a resource that is not Ready
+	// yet (creating, updating, deleting) is observed again.
+	DefaultNotReadyPollInterval = 5 * time.Second
+)
+
+// Reconciler is the generic managed reconciler. It drives the engine client
+// of one kind, S and O being the engine's spec and status types, following
+// crossplane-runtime's managed reconciler contract:
+//
+//   - Observe first. Missing: Create (when managementPolicies allow it).
+//     Exists but not up to date: Update (when allowed). Exists and up to
+//     date: nothing. Observe-only never creates, updates or deletes.
+//   - The create-pending annotation is written before Create and removed
+//     after; external names are deterministic, so after a crash Observe
+//     finds what was created (adopted) or Create runs again (idempotent).
+//   - The external-name annotation is set once the external resource is
+//     known to exist.
+//   - Deletion: deletionPolicy Orphan (or a policy without Delete) only
+//     removes the finalizer; Delete calls the engine's Delete and requeues
+//     until Observe reports the external resource gone.
+//   - Synced reports whether the reconcile succeeded, Ready what Observe
+//     says of readiness. Nothing blocks: a resource that is not Ready is
+//     requeued after a short interval, a Ready one after its poll interval.
+type Reconciler[S, O any] struct {
+	kube                 client.Client
+	newManaged           func() Managed
+	adapter              Adapter[S, O]
+	pollInterval         time.Duration
+	notReadyPollInterval time.Duration
+	now                  func() time.Time
+}
+
+// ReconcilerOption configures a Reconciler.
+type ReconcilerOption func(*reconcilerOptions)
+
+type reconcilerOptions struct {
+	pollInterval         time.Duration
+	notReadyPollInterval time.Duration
+	now                  func() time.Time
+}
+
+// WithPollInterval sets how often a Ready resource is observed for drift,
+// unless the resource's poll-interval annotation overrides it.
+func WithPollInterval(d time.Duration) ReconcilerOption {
+	return func(o *reconcilerOptions) {
+		if d > 0 {
+			o.pollInterval = d
+		}
+	}
+}
+
+// WithNotReadyPollInterval sets how soon a resource that is not Ready is
+// observed again.
+func WithNotReadyPollInterval(d time.Duration) ReconcilerOption {
+	return func(o *reconcilerOptions) {
+		if d > 0 {
+			o.notReadyPollInterval = d
+		}
+	}
+}
+
+// WithClock sets the clock used for the create-pending timestamp.
+func WithClock(now func() time.Time) ReconcilerOption {
+	return func(o *reconcilerOptions) { o.now = now }
+}
+
+// NewReconciler returns a managed reconciler for the kind newManaged makes,
+// driving the engine client adapter connects to.
+func NewReconciler[S, O any](kube client.Client, newManaged func() Managed, adapter Adapter[S, O], opts ...ReconcilerOption) *Reconciler[S, O] {
+	o := reconcilerOptions{
+		pollInterval:         DefaultPollInterval,
+		notReadyPollInterval: DefaultNotReadyPollInterval,
+		now:                  time.Now,
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	return &Reconciler[S, O]{
+		kube:                 kube,
+		newManaged:           newManaged,
+		adapter:              adapter,
+		pollInterval:         o.pollInterval,
+		notReadyPollInterval: o.notReadyPollInterval,
+		now:                  o.now,
+	}
+}
+
+// Reconcile brings the external resource of the managed resource named by
+// req in line with its spec, or releases it when the managed resource is
+// being deleted.
+func (r *Reconciler[S, O]) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	mg := r.newManaged()
+	if err := r.kube.Get(ctx, req.NamespacedName, mg); err != nil {
+		if apierrors.IsNotFound(err) {
+			return reconcile.Result{}, nil
+		}
+		return reconcile.Result{}, fmt.Errorf("cannot get managed resource %q: %w", req.Name, err)
+	}
+
+	if isPaused(mg) {
+		setConditions(mg, v1alpha1.ReconcilePaused())
+		return reconcile.Result{}, r.updateStatus(ctx, mg)
+	}
+
+	policies := mg.GetResourceSpec().ManagementPolicies
+	if !policies.Allows(v1alpha1.ManagementActionObserve) {
+		err := errors.New("managementPolicies must include Observe or *")
+		return r.terminal(ctx, mg, err)
+	}
+
+	if !mg.GetDeletionTimestamp().IsZero() {
+		return r.reconcileDelete(ctx, mg)
+	}
+
+	if controllerutil.AddFinalizer(mg, v1alpha1.Finalizer) {
+		if err := r.kube.Update(ctx, mg); err != nil {
+			return reconcile.Result{}, fmt.Errorf("cannot add finalizer to %q: %w", mg.GetName(), err)
+		}
+	}
+
+	external, err := r.adapter.Connect(ctx, mg)
+	if err != nil {
+		return r.fail(ctx, mg, fmt.Errorf("cannot connect to the platform: %w", err))
+	}
+	want, err := r.adapter.DesiredSpec(ctx, mg)
+	if err != nil {
+		return r.fail(ctx, mg, fmt.Errorf("cannot resolve spec.forProvider: %w", err))
+	}
+
+	id := ExternalName(mg)
+	observation, err := external.Observe(ctx, id, want)
+	if err != nil {
+		return r.fail(ctx, mg, fmt.Errorf("cannot observe external resource %q: %w", id, err))
+	}
+
+	if !observation.Exists {
+		if !policies.Allows(v1alpha1.ManagementActionCreate) {
+			err := fmt.Errorf("external resource %q does not exist and managementPolicies do not allow Create", id)
+			setConditions(mg, v1alpha1.Unavailable(err.Error()))
+			return r.terminal(ctx, mg, err)
+		}
+		return r.create(ctx, mg, external, want)
+	}
+
+	// The external resource exists: record its name, and forget a create
+	// that was cut off (it is adopted).
+	metadataChanged := setAnnotation(mg, v1alpha1.AnnotationExternalName, id)
+	metadataChanged = removeAnnotation(mg, v1alpha1.AnnotationCreatePending) || metadataChanged
+	lateInitialized := policies.Allows(v1alpha1.ManagementActionLateInitialize) &&
+		r.adapter.LateInitialize(mg, observation.Actual)
+	if metadataChanged || lateInitialized {
+		if err := r.kube.Update(ctx, mg); err != nil {
+			return reconcile.Result{}, fmt.Errorf("cannot record external name of %q: %w", mg.GetName(), err)
+		}
+	}
+	if lateInitialized {
+		// The engine judged UpToDate against the spec before late
+		// initialisation; observe again against the new one.
+		r.setObserved(mg, observation)
+		setSynced(mg)
+		return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
+	}
+
+	if !observation.UpToDate && policies.Allows(v1alpha1.ManagementActionUpdate) {
+		if err := external.Update(ctx, id, want); err != nil {
+			r.setObserved(mg, observation)
+			return r.fail(ctx, mg, fmt.Errorf("cannot update external resource %q: %w", id, err))
+		}
+		r.setObserved(mg, observation)
+		setSynced(mg)
+		return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
+	}
+
+	r.setObserved(mg, observation)
+	setSynced(mg)
+	return reconcile.Result{RequeueAfter: r.requeueAfter(ctx, mg, observation.Ready)}, r.updateStatus(ctx, mg)
+}
+
+// create records the intent to create, calls the engine's Create, then
+// records the external name.
+func (r *Reconciler[S, O]) create(ctx context.Context, mg Managed, external engine.Client[S, O], want S) (reconcile.Result, error) {
+	setAnnotation(mg, v1alpha1.AnnotationCreatePending, r.now().UTC().Format(time.RFC3339))
+	if err := r.kube.Update(ctx, mg); err != nil {
+		return reconcile.Result{}, fmt.Errorf("cannot record pending creation of %q: %w", mg.GetName(), err)
+	}
+
+	id, createErr := external.Create(ctx, want)
+	if createErr == nil {
+		setAnnotation(mg, v1alpha1.AnnotationExternalName, id)
+	}
+	// Create is idempotent: whatever happened, the next reconcile observes
+	// and, if needed, creates again, so the pending mark can go.
+	removeAnnotation(mg, v1alpha1.AnnotationCreatePending)
+	if err := r.kube.Update(ctx, mg); err != nil {
+		return reconcile.Result{}, fmt.Errorf("cannot record external name of %q: %w", mg.GetName(), err)
+	}
+	if createErr != nil {
+		return r.fail(ctx, mg, fmt.Errorf("cannot create external resource %q: %w", ExternalName(mg), createErr))
+	}
+
+	setConditions(mg, v1alpha1.Creating("create requested"))
+	setSynced(mg)
+	return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
+}
+
+// reconcileDelete handles a managed resource being deleted.
+func (r *Reconciler[S, O]) reconcileDelete(ctx context.Context, mg Managed) (reconcile.Result, error) {
+	if !controllerutil.ContainsFinalizer(mg, v1alpha1.Finalizer) {
+		return reconcile.Result{}, nil
+	}
+	spec := mg.GetResourceSpec()
+	if spec.DeletionPolicy == v1alpha1.DeletionOrphan || !spec.ManagementPolicies.Allows(v1alpha1.ManagementActionDelete) {
+		return reconcile.Result{}, r.removeFinalizer(ctx, mg)
+	}
+
+	external, err := r.adapter.Connect(ctx, mg)
+	if err != nil {
+		setConditions(mg, v1alpha1.Deleting(""))
+		return r.fail(ctx, mg, fmt.Errorf("cannot connect to the platform: %w", err))
+	}
+	// Secrets referenced by the spec are often deleted alongside; Observe
+	// accepts the zero spec, which is all deletion needs.
+	want, err := r.adapter.DesiredSpec(ctx, mg)
+	if err != nil {
+		var zero S
+		want = zero
+	}
+	id := ExternalName(mg)
+	observation, err := external.Observe(ctx, id, want)
+	if err != nil {
+		setConditions(mg, v1alpha1.Deleting(""))
+		return r.fail(ctx, mg, fmt.Errorf("cannot observe external resource %q: %w", id, err))
+	}
+	if !observation.Exists {
+		return reconcile.Result{}, r.removeFinalizer(ctx, mg)
+	}
+	if err := external.Delete(ctx, id); err != nil {
+		setConditions(mg, v1alpha1.Deleting(""))
+		return r.fail(ctx, mg, fmt.Errorf("cannot delete external resource %q: %w", id, err))
+	}
+	setConditions(mg, v1alpha1.Deleting("delete requested"))
+	setSynced(mg)
+	return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
+}
+
+func (r *Reconciler[S, O]) removeFinalizer(ctx context.Context, mg Managed) error {
+	if !controllerutil.RemoveFinalizer(mg, v1alpha1.Finalizer) {
+		return nil
+	}
+	if err := r.kube.Update(ctx, mg); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("cannot remove finalizer from %q: %w", mg.GetName(), err)
+	}
+	return nil
+}
+
+// setObserved writes what Observe found into status: atProvider and Ready.
+func (r *Reconciler[S, O]) setObserved(mg Managed, observation engine.Observation[S, O]) {
+	r.adapter.SetObservation(mg, observation.Status)
+	previous := mg.GetResourceStatus().GetCondition(v1alpha1.TypeReady)
+	setConditions(mg, readyCondition(previous, observation.Ready, observation.Failed, observation.Message))
+}
+
+// fail records err as Synced=False. Input the engine rejects and terminal
+// backend failures are not retried until the poll interval (or a change of
+// the resource); other errors are returned for a rate-limited retry.
+func (r *Reconciler[S, O]) fail(ctx context.Context, mg Managed, err error) (reconcile.Result, error) {
+	var terminal *engine.TerminalError
+	if _, invalid := engine.AsInvalidInput(err); invalid || errors.As(err, &terminal) {
+		return r.terminal(ctx, mg, err)
+	}
+	setSyncError(mg, err)
+	if statusErr := r.updateStatus(ctx, mg); statusErr != nil {
+		return reconcile.Result{}, errors.Join(err, statusErr)
+	}
+	return reconcile.Result{}, err
+}
+
+// terminal records err as Synced=False and looks again after the poll
+// interval, without error backoff.
+func (r *Reconciler[S, O]) terminal(ctx context.Context, mg Managed, err error) (reconcile.Result, error) {
+	setSyncError(mg, err)
+	return reconcile.Result{RequeueAfter: r.requeueAfter(ctx, mg, true)}, r.updateStatus(ctx, mg)
+}
+
+// requeueAfter is the poll interval of a Ready resource, the short interval
+// otherwise.
+func (r *Reconciler[S, O]) requeueAfter(ctx context.Context, mg Managed, ready bool) time.Duration {
+	if !ready {
+		return r.notReadyPollInterval
+	}
+	d, err := pollIntervalFor(mg, r.pollInterval)
+	if err != nil {
+		ctrl.LoggerFrom(ctx).Info("ignoring the poll interval annotation", "reason", err.Error())
+	}
+	return d
+}
+
+func (r *Reconciler[S, O]) updateStatus(ctx context.Context, mg Managed) error {
+	if err := r.kube.Status().Update(ctx, mg); err != nil {
+		return fmt.Errorf("cannot update status of %q: %w", mg.GetName(), err)
+	}
+	return nil
+}

@@ -1,0 +1,215 @@
+package controller
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+
+	"k8s.io/client-go/rest"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+)
+
+// Defaults of a site's Argo CD and GitOps settings, the same as the CRD's.
+const (
+	defaultArgoCDNamespace   = "argocd"
+	defaultArgoCDDestination = "in-cluster"
+	defaultGitOpsBranch      = "main"
+)
+
+// SiteEngineFactory builds the site engine client that keeps site records
+// in namespace of the platform plane reached through platform.
+type SiteEngineFactory func(platform *rest.Config, namespace string) engine.Client[site.Spec, site.Status]
+
+// NewSiteEngine is the SiteEngineFactory of the real site engine.
+func NewSiteEngine(platform *rest.Config, namespace string) engine.Client[site.Spec, site.Status] {
+	return site.New(platform, namespace)
+}
+
+// SetupSite registers the Site controller with mgr. The controller's own
+// configuration is the injected identity of ProviderConfigs that use it.
+func SetupSite(mgr ctrl.Manager, o Options) error {
+	adapter := NewSiteAdapter(ProviderConfigResolver{
+		Kube:             mgr.GetClient(),
+		Secrets:          mgr.GetAPIReader(),
+		InjectedIdentity: mgr.GetConfig(),
+	}, mgr.GetAPIReader(), NewSiteEngine)
+	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), o.reconcilerOptions()...)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("site").
+		For(&v1alpha1.Site{}, desiredStateChanged()).
+		WithOptions(o.controllerOptions()).
+		Complete(r)
+}
+
+// SiteAdapter connects Site managed resources to the site engine.
+type SiteAdapter struct {
+	providerConfigs ProviderConfigResolver
+	secrets         client.Reader
+	newEngine       SiteEngineFactory
+
+	mu      sync.Mutex
+	engines map[string]cachedSiteEngine
+}
+
+type cachedSiteEngine struct {
+	revision string
+	client   engine.Client[site.Spec, site.Status]
+}
+
+var _ Adapter[site.Spec, site.Status] = (*SiteAdapter)(nil)
+
+// NewSiteAdapter returns a SiteAdapter that resolves ProviderConfigs with
+// providerConfigs, reads referenced Secrets with secrets (an uncached
+// reader) and builds engine clients with newEngine.
+func NewSiteAdapter(providerConfigs ProviderConfigResolver, secrets client.Reader, newEngine SiteEngineFactory) *SiteAdapter {
+	return &SiteAdapter{
+		providerConfigs: providerConfigs,
+		secrets:         secrets,
+		newEngine:       newEngine,
+		engines:         map[string]cachedSiteEngine{},
+	}
+}
+
+func asSite(mg Managed) (*v1alpha1.Site, error) {
+	s, ok := mg.(*v1alpha1.Site)
+	if !ok {
+		return nil, fmt.Errorf("managed resource %q is a %T, not a Site", mg.GetName(), mg)
+	}
+	return s, nil
+}
+
+// Connect returns the site engine client of the ProviderConfig the Site
+// references. Clients are reused while the ProviderConfig and its
+// credentials are unchanged.
+func (a *SiteAdapter) Connect(ctx context.Context, mg Managed) (engine.Client[site.Spec, site.Status], error) {
+	if _, err := asSite(mg); err != nil {
+		return nil, err
+	}
+	conn, err := a.providerConfigs.Resolve(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	key := v1alpha1.DefaultProviderConfigName
+	if ref := mg.GetResourceSpec().ProviderConfigReference; ref != nil && ref.Name != "" {
+		key = ref.Name
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if cached, ok := a.engines[key]; ok && cached.revision == conn.Revision {
+		return cached.client, nil
+	}
+	c := a.newEngine(conn.Config, conn.Namespace)
+	a.engines[key] = cachedSiteEngine{revision: conn.Revision, client: c}
+	return c, nil
+}
+
+// DesiredSpec builds the site engine spec from spec.forProvider. The site's
+// name is its external name. Secret values are read from the referenced
+// Secrets and versioned with SecretVersion.
+func (a *SiteAdapter) DesiredSpec(ctx context.Context, mg Managed) (site.Spec, error) {
+	s, err := asSite(mg)
+	if err != nil {
+		return site.Spec{}, err
+	}
+	p := s.Spec.ForProvider
+	want := site.Spec{
+		Name:        ExternalName(s),
+		Description: p.Description,
+		Labels:      maps.Clone(p.Labels),
+		ArgoCD: site.ArgoCD{
+			Namespace:   orDefault(p.ArgoCD.Namespace, defaultArgoCDNamespace),
+			Destination: orDefault(p.ArgoCD.Destination, defaultArgoCDDestination),
+		},
+	}
+	if mc := p.ManagementCluster; mc != nil {
+		m := &site.ManagementCluster{
+			Host:          mc.Host,
+			CACertificate: mc.CACertificate,
+			Insecure:      mc.InsecureSkipTLSVerify,
+			Context:       mc.Context,
+		}
+		if ref := mc.TokenSecretRef; ref != nil {
+			if m.Token, err = secretValue(ctx, a.secrets, *ref); err != nil {
+				return site.Spec{}, fmt.Errorf("managementCluster.tokenSecretRef: %w", err)
+			}
+			m.TokenVersion = SecretVersion(m.Token)
+		}
+		if ref := mc.KubeconfigSecretRef; ref != nil {
+			if m.Kubeconfig, err = secretValue(ctx, a.secrets, *ref); err != nil {
+				return site.Spec{}, fmt.Errorf("managementCluster.kubeconfigSecretRef: %w", err)
+			}
+			m.KubeconfigVersion = SecretVersion(m.Kubeconfig)
+		}
+		want.ManagementCluster = m
+	}
+	if g := p.GitOps; g != nil {
+		gitops := &site.GitOps{
+			RepoURL:  g.RepoURL,
+			Branch:   orDefault(g.Branch, defaultGitOpsBranch),
+			Path:     g.Path,
+			Username: g.Username,
+		}
+		if ref := g.PasswordSecretRef; ref != nil {
+			if gitops.Password, err = secretValue(ctx, a.secrets, *ref); err != nil {
+				return site.Spec{}, fmt.Errorf("gitops.passwordSecretRef: %w", err)
+			}
+			gitops.PasswordVersion = SecretVersion(gitops.Password)
+		}
+		want.GitOps = gitops
+	}
+	return want, nil
+}
+
+// SetObservation writes the engine's site status into status.atProvider.
+func (a *SiteAdapter) SetObservation(mg Managed, observed site.Status) {
+	s, err := asSite(mg)
+	if err != nil {
+		return
+	}
+	s.Status.AtProvider = v1alpha1.SiteObservation{
+		KubernetesVersion: observed.KubernetesVersion,
+		CAPIVersion:       observed.CAPIVersion,
+		ArgoCDVersion:     observed.ArgoCDVersion,
+		RootApplication:   observed.RootApplication,
+		SyncStatus:        observed.SyncStatus,
+		HealthStatus:      observed.HealthStatus,
+	}
+}
+
+// LateInitialize fills an unset description, labels and Argo CD location
+// from the site record. It leaves managementCluster and gitops alone: they
+// go with secret references that the record cannot supply.
+func (a *SiteAdapter) LateInitialize(mg Managed, actual site.Spec) bool {
+	s, err := asSite(mg)
+	if err != nil {
+		return false
+	}
+	p := &s.Spec.ForProvider
+	changed := false
+	if p.Description == "" && actual.Description != "" {
+		p.Description, changed = actual.Description, true
+	}
+	if len(p.Labels) == 0 && len(actual.Labels) > 0 {
+		p.Labels, changed = maps.Clone(actual.Labels), true
+	}
+	if p.ArgoCD.Namespace == "" && actual.ArgoCD.Namespace != "" {
+		p.ArgoCD.Namespace, changed = actual.ArgoCD.Namespace, true
+	}
+	if p.ArgoCD.Destination == "" && actual.ArgoCD.Destination != "" {
+		p.ArgoCD.Destination, changed = actual.ArgoCD.Destination, true
+	}
+	return changed
+}
+
+func orDefault(value, fallback string) string {
+	if value == "" {
+		return fallback
+	}
+	return value
+}
