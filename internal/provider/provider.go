@@ -1,0 +1,207 @@
+// Package provider is the Terraform front-end of terraform-provider-mc: the
+// provider configuration and one file per resource, holding only schema and
+// the expand/flatten conversions to the engine's specs.
+package provider
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strconv"
+	"sync"
+
+	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/provider"
+	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
+	"github.com/hashicorp/terraform-plugin-framework/resource"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"k8s.io/client-go/rest"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+)
+
+// DefaultNamespace is the platform plane namespace holding site records.
+const DefaultNamespace = "mc-system"
+
+var _ provider.Provider = (*mcProvider)(nil)
+
+// New returns a constructor of the provider at version.
+func New(version string) func() provider.Provider {
+	return func() provider.Provider { return &mcProvider{version: version} }
+}
+
+type mcProvider struct {
+	version string
+}
+
+// providerModel is the provider block.
+type providerModel struct {
+	KubeconfigPath       types.String `tfsdk:"kubeconfig_path"`
+	KubeconfigContext    types.String `tfsdk:"kubeconfig_context"`
+	Host                 types.String `tfsdk:"host"`
+	Token                types.String `tfsdk:"token"`
+	ClusterCACertificate types.String `tfsdk:"cluster_ca_certificate"`
+	Insecure             types.Bool   `tfsdk:"insecure"`
+	Namespace            types.String `tfsdk:"namespace"`
+}
+
+func (p *mcProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
+	resp.TypeName = "mc"
+	resp.Version = p.version
+}
+
+func (p *mcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *provider.SchemaResponse) {
+	resp.Schema = schema.Schema{
+		MarkdownDescription: "The `mc` provider declares a multi-cluster estate: sites, Cluster API workload clusters, projects, " +
+			"applications and their deployments. It connects to the **platform plane** cluster, which keeps the site registry.\n\n" +
+			"Every argument can also come from an environment variable (shown with each argument); the block's value wins.",
+		Attributes: map[string]schema.Attribute{
+			"kubeconfig_path": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Path of a kubeconfig for the platform plane. Environment: `MC_KUBECONFIG`. Conflicts with `host`.",
+			},
+			"kubeconfig_context": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Context of the kubeconfig to use; default its current context. Environment: `MC_KUBECONFIG_CONTEXT`.",
+			},
+			"host": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "API server URL of the platform plane, such as `https://10.0.0.1:6443`. Environment: `MC_HOST`.",
+			},
+			"token": schema.StringAttribute{
+				Optional:            true,
+				Sensitive:           true,
+				MarkdownDescription: "Bearer token for `host`. Environment: `MC_TOKEN`.",
+			},
+			"cluster_ca_certificate": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "PEM-encoded CA certificate of `host`. Environment: `MC_CLUSTER_CA_CERTIFICATE`.",
+			},
+			"insecure": schema.BoolAttribute{
+				Optional:            true,
+				MarkdownDescription: "Skip TLS verification of `host`. Environment: `MC_INSECURE`.",
+			},
+			"namespace": schema.StringAttribute{
+				Optional:            true,
+				MarkdownDescription: "Platform plane namespace that holds the site registry. Default `" + DefaultNamespace + "`. Environment: `MC_NAMESPACE`.",
+			},
+		},
+	}
+}
+
+// providerData is handed to every resource. The platform connection is
+// resolved on first use, so that a plan with unknown provider arguments (a
+// cluster not created yet) does not fail before any resource needs it.
+type providerData struct {
+	conn      kube.Connection
+	namespace string
+	unknown   bool
+
+	once   sync.Once
+	config *rest.Config
+	err    error
+	sites  *site.Client
+}
+
+// errUnknownConfig is returned when a resource needs the platform plane
+// while the provider's arguments are still unknown.
+var errUnknownConfig = errors.New("the provider's connection arguments are not known yet: they depend on values known only after apply")
+
+func (d *providerData) platform() (*rest.Config, error) {
+	d.once.Do(func() {
+		if d.unknown {
+			d.err = errUnknownConfig
+			return
+		}
+		if d.conn.KubeconfigPath == "" && d.conn.Host == "" {
+			d.err = errors.New("no platform plane connection: set kubeconfig_path or host in the provider block, or MC_KUBECONFIG or MC_HOST")
+			return
+		}
+		d.config, d.err = d.conn.RESTConfig()
+		if d.err == nil {
+			d.sites = site.New(d.config, d.namespace)
+		}
+	})
+	return d.config, d.err
+}
+
+func (d *providerData) siteClient() (*site.Client, error) {
+	if _, err := d.platform(); err != nil {
+		return nil, err
+	}
+	return d.sites, nil
+}
+
+func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureRequest, resp *provider.ConfigureResponse) {
+	var m providerModel
+	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
+	if resp.Diagnostics.HasError() {
+		return
+	}
+	d := &providerData{}
+	str := func(v types.String, env string) string {
+		if v.IsUnknown() {
+			d.unknown = true
+		}
+		if !v.IsNull() && !v.IsUnknown() {
+			return v.ValueString()
+		}
+		return os.Getenv(env)
+	}
+	d.conn = kube.Connection{
+		KubeconfigPath: str(m.KubeconfigPath, "MC_KUBECONFIG"),
+		Context:        str(m.KubeconfigContext, "MC_KUBECONFIG_CONTEXT"),
+		Host:           str(m.Host, "MC_HOST"),
+		Token:          str(m.Token, "MC_TOKEN"),
+		CACertificate:  str(m.ClusterCACertificate, "MC_CLUSTER_CA_CERTIFICATE"),
+	}
+	d.namespace = str(m.Namespace, "MC_NAMESPACE")
+	if d.namespace == "" {
+		d.namespace = DefaultNamespace
+	}
+	switch {
+	case m.Insecure.IsUnknown():
+		d.unknown = true
+	case !m.Insecure.IsNull():
+		d.conn.Insecure = m.Insecure.ValueBool()
+	case os.Getenv("MC_INSECURE") != "":
+		b, err := strconv.ParseBool(os.Getenv("MC_INSECURE"))
+		if err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("insecure"), "Invalid MC_INSECURE", "MC_INSECURE must be true or false: "+err.Error())
+			return
+		}
+		d.conn.Insecure = b
+	}
+	if !d.unknown && d.conn.KubeconfigPath != "" && d.conn.Host != "" {
+		resp.Diagnostics.AddAttributeError(path.Root("host"), "Conflicting platform plane connection",
+			"Set either kubeconfig_path (MC_KUBECONFIG) or host (MC_HOST), not both")
+		return
+	}
+	if !d.unknown && d.conn.Host != "" {
+		if err := kube.ValidateHost(d.conn.Host); err != nil {
+			resp.Diagnostics.AddAttributeError(path.Root("host"), "Invalid platform plane host", err.Error())
+			return
+		}
+	}
+	resp.ResourceData = d
+	resp.DataSourceData = d
+	resp.EphemeralResourceData = d
+}
+
+func (p *mcProvider) Resources(context.Context) []func() resource.Resource {
+	return []func() resource.Resource{NewSiteResource}
+}
+
+func (p *mcProvider) DataSources(context.Context) []func() datasource.DataSource {
+	return nil
+}
+
+// EphemeralResources lists the provider's ephemeral resources.
+func (p *mcProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
+	return nil
+}
+
+var _ provider.ProviderWithEphemeralResources = (*mcProvider)(nil)
