@@ -334,7 +334,6 @@ func (s *starter) startKCM(ctx context.Context) error {
 		"--use-service-account-credentials=true",
 		"--cluster-signing-cert-file="+s.pki.caCert,
 		"--cluster-signing-key-file="+s.pki.caKey,
-		"--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller",
 		"--concurrent-deployment-syncs=10",
 		"--concurrent-replicaset-syncs=10",
 	)
@@ -604,7 +603,7 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 	s.p.ArgoCDRepoServerAddr = repoAddr
 	s.p.ArgoCDServerURL = fmt.Sprintf("http://127.0.0.1:%d", serverPort)
 	tmp := s.state("argocd", "tmp")
-	for _, d := range []string{tmp, s.state("argocd", "ssh"), s.state("argocd", "tls"), s.state("argocd", "gpg", "source"), s.state("argocd", "gnupg")} {
+	for _, d := range []string{tmp, s.state("argocd", "plugins"), s.state("argocd", "ssh"), s.state("argocd", "tls"), s.state("argocd", "gpg", "source"), s.state("argocd", "gnupg")} {
 		if err := os.MkdirAll(d, 0o700); err != nil {
 			return err
 		}
@@ -619,6 +618,9 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 		"ARGOCD_GPG_DATA_PATH=" + s.state("argocd", "gpg", "source"),
 		"ARGOCD_GNUPGHOME=" + s.state("argocd", "gnupg"),
 		"ARGOCD_RECONCILIATION_TIMEOUT=10s",
+		// Per-sandbox paths instead of upstream's fixed ones under /tmp and /home/argocd.
+		"ARGOCD_ASK_PASS_SOCK=" + askPassSocket(s.state("argocd", "askpass.sock")),
+		"ARGOCD_PLUGINSOCKFILEPATH=" + s.state("argocd", "plugins"),
 		// One controller replica, shard 0 (else the shard is guessed from the hostname).
 		"ARGOCD_CONTROLLER_REPLICAS=1",
 		"ARGOCD_CONTROLLER_SHARD=0",
@@ -659,4 +661,13 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 			})
 		},
 	)
+}
+
+// askPassSocket returns path, or a short path under the temp dir when path is
+// too long for a unix socket.
+func askPassSocket(path string) string {
+	if len(path) < 100 {
+		return path
+	}
+	return filepath.Join(os.TempDir(), "mc-sandbox-askpass-"+randomHex(6)+".sock")
 }
