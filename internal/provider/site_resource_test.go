@@ -1,0 +1,369 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
+)
+
+func siteGitOpsConfig(p *sandbox.Platform, name, repoURL, description string) string {
+	return providerBlock(p) + fmt.Sprintf(`
+resource "mc_site" "test" {
+  name        = %[1]q
+  description = %[3]q
+  labels = {
+    region = "kr-central"
+  }
+  gitops = {
+    repo_url            = %[2]q
+    path                = "sites/%[1]s"
+    username            = %[4]q
+    password_wo         = %[5]q
+    password_wo_version = 1
+  }
+}
+`, name, repoURL, description, p.GitUsername, p.GitPassword)
+}
+
+func TestAccSite_gitopsLifecycle(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	cs := platformClients(t, p)
+	const name = "acc-gitops"
+	repo := gitRepo(t, p, "acc-gitops", "sites/"+name)
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkSiteDestroyed(p, name),
+		Steps: []resource.TestStep{
+			{
+				Config: siteGitOpsConfig(p, name, repo, "first"),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_site.test", "id", name),
+					resource.TestCheckResourceAttr("mc_site.test", "ready", "true"),
+					resource.TestCheckResourceAttr("mc_site.test", "root_application", name+"-root"),
+					resource.TestCheckResourceAttr("mc_site.test", "argocd.namespace", "argocd"),
+					resource.TestCheckResourceAttr("mc_site.test", "argocd_version", "v1alpha1"),
+					resource.TestCheckResourceAttr("mc_site.test", "capi_version", "v1beta2"),
+					resource.TestMatchResourceAttr("mc_site.test", "kubernetes_version", regexp.MustCompile(`^v1\.\d+\.\d+`)),
+					resource.TestCheckNoResourceAttr("mc_site.test", "gitops.password_wo"),
+					checkRecord(cs, p, name, "first"),
+					// The root application really deployed the repository's manifest.
+					checkConfigMap(cs, "default", "acc-gitops-marker"),
+				),
+			},
+			{
+				ResourceName:            "mc_site.test",
+				ImportState:             true,
+				ImportStateId:           name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				Config: siteGitOpsConfig(p, name, repo, "second"),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_site.test", "description", "second"),
+					checkRecord(cs, p, name, "second"),
+				),
+			},
+		},
+	})
+}
+
+func TestAccSite_managementClusterToken(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	const name = "acc-token"
+	config := func(version int) string {
+		return providerBlock(p) + fmt.Sprintf(`
+resource "mc_site" "test" {
+  name = %q
+  management_cluster = {
+    host             = %q
+    ca_certificate   = %q
+    token_wo         = %q
+    token_wo_version = %d
+  }
+}
+`, name, p.APIServerURL, string(p.CACertPEM), p.Token, version)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkSiteDestroyed(p, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config(1),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_site.test", "ready", "true"),
+					resource.TestCheckResourceAttr("mc_site.test", "management_cluster.token_wo_version", "1"),
+					resource.TestCheckNoResourceAttr("mc_site.test", "management_cluster.token_wo"),
+					resource.TestCheckNoResourceAttr("mc_site.test", "root_application"),
+					checkStateHasNo(p.Token),
+				),
+			},
+			{
+				ResourceName:            "mc_site.test",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				Config: config(2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr("mc_site.test", "management_cluster.token_wo_version", "2"),
+			},
+		},
+	})
+}
+
+func TestAccSite_drift(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	cs := platformClients(t, p)
+	const name = "acc-drift"
+	config := providerBlock(p) + fmt.Sprintf(`
+resource "mc_site" "test" {
+  name        = %q
+  description = "declared"
+}
+`, name)
+	editRecord := func(description string) func() {
+		return func() {
+			rec, err := site.Lookup(context.Background(), cs, p.Namespace, name)
+			if err != nil {
+				t.Fatalf("Lookup() error = %v", err)
+			}
+			rec.Spec.Description = description
+			c := site.New(mustRESTConfig(t, p), p.Namespace)
+			if err := c.Update(context.Background(), name, rec.Spec); err != nil {
+				t.Fatalf("out-of-band Update() error = %v", err)
+			}
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkSiteDestroyed(p, name),
+		Steps: []resource.TestStep{
+			{Config: config},
+			{
+				// Edited out of band: the plan puts the declared value back.
+				PreConfig: editRecord("edited by hand"),
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: checkRecord(cs, p, name, "declared"),
+			},
+			{
+				// Deleted out of band: the plan creates it again.
+				PreConfig: func() {
+					if err := cs.CoreV1().Secrets(p.Namespace).Delete(context.Background(), site.RecordName(name), metav1.DeleteOptions{}); err != nil {
+						t.Fatalf("deleting the record: %v", err)
+					}
+				},
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.test", plancheck.ResourceActionCreate)},
+				},
+				Check: checkRecord(cs, p, name, "declared"),
+			},
+		},
+	})
+}
+
+func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	const name = "acc-in-use"
+	dc, err := dynamic.NewForConfig(mustRESTConfig(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	clusters := dc.Resource(schema.GroupVersionResource{Group: "cluster.x-k8s.io", Version: "v1beta2", Resource: "clusters"}).Namespace("default")
+	config := providerBlock(p) + fmt.Sprintf("resource \"mc_site\" \"test\" {\n  name = %q\n}\n", name)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkSiteDestroyed(p, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: func(*terraform.State) error {
+					u := &unstructured.Unstructured{Object: map[string]any{
+						"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
+						"metadata": map[string]any{"name": "workload-1", "namespace": "default", "labels": map[string]any{site.LabelSite: name}},
+						"spec":     map[string]any{},
+					}}
+					_, err := clusters.Create(context.Background(), u, metav1.CreateOptions{})
+					return err
+				},
+			},
+			{
+				Config:      config,
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`site "acc-in-use" is still used by clusters default/workload-1`),
+			},
+			{
+				PreConfig: func() {
+					if err := clusters.Delete(context.Background(), "workload-1", metav1.DeleteOptions{}); err != nil {
+						t.Fatalf("deleting the cluster: %v", err)
+					}
+				},
+				Config: config,
+			},
+		},
+	})
+}
+
+func TestAccSite_badInput(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	cs := platformClients(t, p)
+	goodRepo := gitRepo(t, p, "acc-bad-input", "sites/x")
+	siteConfig := func(name, body string) string {
+		return providerBlock(p) + fmt.Sprintf("resource \"mc_site\" \"test\" {\n  name = %q\n%s\n}\n", name, body)
+	}
+	tokenCluster := func(host, token string) string {
+		return fmt.Sprintf(`  management_cluster = {
+    host             = %q
+    ca_certificate   = %q
+    token_wo         = %q
+    token_wo_version = 1
+  }`, host, string(p.CACertPEM), token)
+	}
+	gitops := func(repo, password string) string {
+		return fmt.Sprintf(`  gitops = {
+    repo_url            = %q
+    path                = "sites/x"
+    username            = %q
+    password_wo         = %q
+    password_wo_version = 1
+  }`, repo, p.GitUsername, password)
+	}
+	cases := []struct {
+		name, site, body string
+		planOnly         bool
+		want             string
+	}{
+		{"invalid name", "Site_B", "", true, `(?s)Attribute name must be a DNS-1123 label`},
+		{"kubeconfig that does not parse", "bad-kubeconfig", "  management_cluster = {\n    kubeconfig_wo = \"not: [a kubeconfig\"\n    kubeconfig_wo_version = 1\n  }", true, `(?s)management_cluster.kubeconfig_wo.*kubeconfig does not parse`},
+		{"token and kubeconfig together", "both-creds", "  management_cluster = {\n    host = \"https://127.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n    kubeconfig_wo = \"x\"\n    kubeconfig_wo_version = 1\n  }", true, `set either a token or a kubeconfig`},
+		{"write-only without version", "no-version", "  management_cluster = {\n    host = \"https://127.0.0.1:6443\"\n    token_wo = \"x\"\n  }", true, `Missing token_wo_version`},
+		{"host that is not a URL", "bad-host", "  management_cluster = {\n    host = \"10.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n  }", true, `(?s)management_cluster.host.*is not an http\(s\) URL`},
+		{"path that escapes the repository", "bad-path", "  gitops = {\n    repo_url = \"https://git.example/x.git\"\n    path = \"../etc\"\n  }", true, `(?s)gitops.path.*clean relative path`},
+		{"unreachable management cluster", "unreachable", tokenCluster("https://127.0.0.1:1", p.Token), false, `(?s)management_cluster.host.*cannot reach the cluster at https://127.0.0.1:1`},
+		{"wrong token", "wrong-token", tokenCluster(p.APIServerURL, "not-a-valid-token"), false, `(?s)management_cluster.token_wo.*rejected the credentials \(401 Unauthorized\)`},
+		{"gitops repo that does not exist", "missing-repo", gitops(p.GitURL+"/no-such-repo.git", p.GitPassword), false, `(?s)gitops.repo_url.*repository does not exist`},
+		{"wrong git password", "wrong-git-password", gitops(goodRepo, "wrong"), false, `(?s)gitops.password_wo.*rejected the credentials`},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			resource.Test(t, resource.TestCase{
+				ProtoV6ProviderFactories: protoV6ProviderFactories,
+				Steps: []resource.TestStep{{
+					Config:      siteConfig(tc.site, tc.body),
+					PlanOnly:    tc.planOnly,
+					ExpectError: regexp.MustCompile(tc.want),
+				}},
+			})
+			// Nothing is left half-created: no record, no root application.
+			if _, err := cs.CoreV1().Secrets(p.Namespace).Get(context.Background(), "site-"+tc.site, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+				t.Fatalf("record of %q after a failed create: err = %v, want not found", tc.site, err)
+			}
+		})
+	}
+}
+
+func mustRESTConfig(t *testing.T, p *sandbox.Platform) *rest.Config {
+	t.Helper()
+	cfg, err := p.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
+func checkRecord(cs kubernetes.Interface, p *sandbox.Platform, name, description string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		rec, err := site.Lookup(context.Background(), cs, p.Namespace, name)
+		if err != nil {
+			return err
+		}
+		if rec.Spec.Description != description {
+			return fmt.Errorf("record description = %q, want %q", rec.Spec.Description, description)
+		}
+		return nil
+	}
+}
+
+func checkConfigMap(cs kubernetes.Interface, namespace, name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		_, err := cs.CoreV1().ConfigMaps(namespace).Get(context.Background(), name, metav1.GetOptions{})
+		return err
+	}
+}
+
+// checkStateHasNo fails when secret appears anywhere in the state.
+func checkStateHasNo(secret string) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		for _, m := range s.Modules {
+			for addr, r := range m.Resources {
+				for k, v := range r.Primary.Attributes {
+					if strings.Contains(v, secret) {
+						return fmt.Errorf("%s.%s holds a secret", addr, k)
+					}
+				}
+			}
+		}
+		return nil
+	}
+}
+
+// checkSiteDestroyed proves the record and the root application are gone.
+func checkSiteDestroyed(p *sandbox.Platform, name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		cfg, err := p.RESTConfig()
+		if err != nil {
+			return err
+		}
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return err
+		}
+		if _, err := site.Lookup(context.Background(), cs, p.Namespace, name); err == nil {
+			return fmt.Errorf("site %q still has a record", name)
+		} else if !engine.IsNotFound(err) {
+			return err
+		}
+		dc, err := dynamic.NewForConfig(cfg)
+		if err != nil {
+			return err
+		}
+		app, err := kube.GetApplication(context.Background(), dc, p.ArgoCDNamespace, site.RootApplicationName(name))
+		if err != nil {
+			return err
+		}
+		if app.Exists {
+			return fmt.Errorf("root application of site %q still exists", name)
+		}
+		return nil
+	}
+}
