@@ -7,6 +7,10 @@
 // +groupName=mc.mcplatform.dev
 package v1alpha1
 
+// Deepcopy functions (zz_generated.deepcopy.go) and the CRDs in config/crd
+// are generated; run `go generate ./api/...` after changing a type.
+//go:generate go run sigs.k8s.io/controller-tools/cmd/controller-gen@v0.23.0 object paths=./... crd paths=./... output:crd:artifacts:config=../../config/crd
+
 import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/scheme"

@@ -49,3 +49,13 @@ type Adapter[S, O any] interface {
 	// anything. It never copies secret values.
 	LateInitialize(mg Managed, actual S) (changed bool)
 }
+
+// FieldPathTranslator is implemented by adapters whose engine names invalid
+// input with the front-end-neutral argument paths of
+// engine.InvalidInputError (such as "gitops.repo_url"). The reconciler
+// reports such errors with the kind's own field path (such as
+// "spec.forProvider.gitops.repoURL") so that users see what to fix.
+type FieldPathTranslator interface {
+	// FieldPath returns the field path of the managed kind for enginePath.
+	FieldPath(enginePath string) string
+}

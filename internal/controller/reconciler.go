@@ -154,7 +154,7 @@ func (r *Reconciler[S, O]) Reconcile(ctx context.Context, req reconcile.Request)
 	id := ExternalName(mg)
 	observation, err := external.Observe(ctx, id, want)
 	if err != nil {
-		return r.fail(ctx, mg, fmt.Errorf("cannot observe external resource %q: %w", id, err))
+		return r.fail(ctx, mg, fmt.Errorf("cannot observe external resource %q: %w", id, r.explain(err)))
 	}
 
 	if !observation.Exists {
@@ -188,7 +188,7 @@ func (r *Reconciler[S, O]) Reconcile(ctx context.Context, req reconcile.Request)
 	if !observation.UpToDate && policies.Allows(v1alpha1.ManagementActionUpdate) {
 		if err := external.Update(ctx, id, want); err != nil {
 			r.setObserved(mg, observation)
-			return r.fail(ctx, mg, fmt.Errorf("cannot update external resource %q: %w", id, err))
+			return r.fail(ctx, mg, fmt.Errorf("cannot update external resource %q: %w", id, r.explain(err)))
 		}
 		r.setObserved(mg, observation)
 		setSynced(mg)
@@ -219,7 +219,7 @@ func (r *Reconciler[S, O]) create(ctx context.Context, mg Managed, external engi
 		return reconcile.Result{}, fmt.Errorf("cannot record external name of %q: %w", mg.GetName(), err)
 	}
 	if createErr != nil {
-		return r.fail(ctx, mg, fmt.Errorf("cannot create external resource %q: %w", ExternalName(mg), createErr))
+		return r.fail(ctx, mg, fmt.Errorf("cannot create external resource %q: %w", ExternalName(mg), r.explain(createErr)))
 	}
 
 	setConditions(mg, v1alpha1.Creating("create requested"))
@@ -260,7 +260,7 @@ func (r *Reconciler[S, O]) reconcileDelete(ctx context.Context, mg Managed) (rec
 	}
 	if err := external.Delete(ctx, id); err != nil {
 		setConditions(mg, v1alpha1.Deleting(""))
-		return r.fail(ctx, mg, fmt.Errorf("cannot delete external resource %q: %w", id, err))
+		return r.fail(ctx, mg, fmt.Errorf("cannot delete external resource %q: %w", id, r.explain(err)))
 	}
 	setConditions(mg, v1alpha1.Deleting("delete requested"))
 	setSynced(mg)
@@ -281,7 +281,26 @@ func (r *Reconciler[S, O]) removeFinalizer(ctx context.Context, mg Managed) erro
 func (r *Reconciler[S, O]) setObserved(mg Managed, observation engine.Observation[S, O]) {
 	r.adapter.SetObservation(mg, observation.Status)
 	previous := mg.GetResourceStatus().GetCondition(v1alpha1.TypeReady)
-	setConditions(mg, readyCondition(previous, observation.Ready, observation.Failed, observation.Message))
+	failed := observation.Failed
+	if failed != nil {
+		failed = r.explain(failed)
+	}
+	setConditions(mg, readyCondition(previous, observation.Ready, failed, observation.Message))
+}
+
+// explain rewrites an engine's invalid-input error with the managed kind's
+// field path when the adapter can translate it. Other errors, and invalid
+// input wrapped with more context, are returned unchanged.
+func (r *Reconciler[S, O]) explain(err error) error {
+	translator, ok := r.adapter.(FieldPathTranslator)
+	if !ok {
+		return err
+	}
+	invalid, ok := engine.AsInvalidInput(err)
+	if !ok || invalid.Error() != err.Error() || invalid.Path == "" {
+		return err
+	}
+	return &engine.InvalidInputError{Path: translator.FieldPath(invalid.Path), Message: invalid.Message}
 }
 
 // fail records err as Synced=False. Input the engine rejects and terminal

@@ -174,7 +174,7 @@ func ready(c v1alpha1.Condition) v1alpha1.Condition {
 }
 
 var (
-	readyStatus = site.Status{KubernetesVersion: "v1.36.3", ArgoCDVersion: "v1alpha1", RootApplication: "edge-1-root", SyncStatus: "Synced", HealthStatus: "Healthy", Ready: true}
+	readyStatus     = site.Status{KubernetesVersion: "v1.36.3", ArgoCDVersion: "v1alpha1", RootApplication: "edge-1-root", SyncStatus: "Synced", HealthStatus: "Healthy", Ready: true}
 	readyAtProvider = v1alpha1.SiteObservation{KubernetesVersion: "v1.36.3", ArgoCDVersion: "v1alpha1", RootApplication: "edge-1-root", SyncStatus: "Synced", HealthStatus: "Healthy"}
 	existingReady   = engine.Observation[site.Spec, site.Status]{Exists: true, UpToDate: true, Ready: true, Status: readyStatus}
 )
@@ -238,7 +238,7 @@ func TestReconcileSite(t *testing.T) {
 				AnnotationsAtCreate: map[string]string{v1alpha1.AnnotationCreatePending: "2026-05-04T10:00:00Z"},
 				Result:              reconcile.Result{RequeueAfter: testPollInterval},
 				Finalizers:          []string{v1alpha1.Finalizer},
-				Conditions:          []v1alpha1.Condition{syncError(`cannot create external resource "edge-1": gitops.repo_url: the repository does not exist`)},
+				Conditions:          []v1alpha1.Condition{syncError(`cannot create external resource "edge-1": spec.forProvider.gitops.repoURL: the repository does not exist`)},
 				Description:         "edge site",
 			},
 		},

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"strings"
 	"sync"
 
 	"k8s.io/client-go/rest"
@@ -205,6 +206,44 @@ func (a *SiteAdapter) LateInitialize(mg Managed, actual site.Spec) bool {
 		p.ArgoCD.Destination, changed = actual.ArgoCD.Destination, true
 	}
 	return changed
+}
+
+// siteFieldPaths maps the site engine's argument paths to Site field paths
+// where the names differ beyond snake_case to lowerCamelCase.
+var siteFieldPaths = map[string]string{
+	"name":                              "metadata.name",
+	"management_cluster.insecure":       "spec.forProvider.managementCluster.insecureSkipTLSVerify",
+	"management_cluster.token":          "spec.forProvider.managementCluster.tokenSecretRef",
+	"management_cluster.kubeconfig":     "spec.forProvider.managementCluster.kubeconfigSecretRef",
+	"gitops.repo_url":                   "spec.forProvider.gitops.repoURL",
+	"gitops.password":                   "spec.forProvider.gitops.passwordSecretRef",
+	"management_cluster.ca_certificate": "spec.forProvider.managementCluster.caCertificate",
+}
+
+var _ FieldPathTranslator = (*SiteAdapter)(nil)
+
+// FieldPath returns the Site field path of a site engine argument path,
+// for example spec.forProvider.gitops.repoURL for gitops.repo_url.
+func (a *SiteAdapter) FieldPath(enginePath string) string {
+	if path, ok := siteFieldPaths[enginePath]; ok {
+		return path
+	}
+	segments := strings.Split(enginePath, ".")
+	for i, segment := range segments {
+		segments[i] = lowerCamel(segment)
+	}
+	return "spec.forProvider." + strings.Join(segments, ".")
+}
+
+// lowerCamel turns snake_case into lowerCamelCase.
+func lowerCamel(snake string) string {
+	parts := strings.Split(snake, "_")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }
 
 func orDefault(value, fallback string) string {

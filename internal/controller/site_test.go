@@ -178,7 +178,9 @@ current-context: platform
 	for _, s := range []*v1alpha1.Site{
 		siteObject(),
 		siteObject(), // same ProviderConfig, unchanged: the engine is reused
-		siteObject(func(s *v1alpha1.Site) { s.Spec.ProviderConfigReference = &v1alpha1.ProviderConfigReference{Name: "remote"} }),
+		siteObject(func(s *v1alpha1.Site) {
+			s.Spec.ProviderConfigReference = &v1alpha1.ProviderConfigReference{Name: "remote"}
+		}),
 	} {
 		if _, err := adapter.Connect(ctx, s); err != nil {
 			t.Fatal(err)
@@ -218,5 +220,25 @@ func TestSiteLateInitialize(t *testing.T) {
 	}
 	if adapter.LateInitialize(s, actual) {
 		t.Error("a second LateInitialize reported a change")
+	}
+}
+
+func TestSiteFieldPath(t *testing.T) {
+	adapter := NewSiteAdapter(ProviderConfigResolver{}, nil, nil)
+	for enginePath, want := range map[string]string{
+		"name":                          "metadata.name",
+		"labels":                        "spec.forProvider.labels",
+		"management_cluster":            "spec.forProvider.managementCluster",
+		"management_cluster.host":       "spec.forProvider.managementCluster.host",
+		"management_cluster.kubeconfig": "spec.forProvider.managementCluster.kubeconfigSecretRef",
+		"management_cluster.token":      "spec.forProvider.managementCluster.tokenSecretRef",
+		"argocd.namespace":              "spec.forProvider.argocd.namespace",
+		"gitops.repo_url":               "spec.forProvider.gitops.repoURL",
+		"gitops.password":               "spec.forProvider.gitops.passwordSecretRef",
+		"gitops.path":                   "spec.forProvider.gitops.path",
+	} {
+		if got := adapter.FieldPath(enginePath); got != want {
+			t.Errorf("FieldPath(%q) = %q, want %q", enginePath, got, want)
+		}
 	}
 }
