@@ -32,6 +32,21 @@ func NewSiteEngine(platform *rest.Config, namespace string) engine.Client[site.S
 	return site.New(platform, namespace)
 }
 
+// RBAC of the controller, generated into config/rbac/role.yaml. The site
+// engine keeps site records (Secrets) in the registry namespace, reads the
+// referenced credential Secrets, and, when the platform plane is the
+// management cluster, manages Argo CD Applications and repository Secrets
+// and lists Cluster API clusters.
+//
+// +kubebuilder:rbac:groups=mc.mcplatform.dev,resources=sites,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=mc.mcplatform.dev,resources=sites/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=mc.mcplatform.dev,resources=providerconfigs,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=argoproj.io,resources=applications,verbs=get;list;watch;create;update;patch;delete
+// +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters,verbs=get;list;watch
+
 // SetupSite registers the Site controller with mgr. The controller's own
 // configuration is the injected identity of ProviderConfigs that use it.
 func SetupSite(mgr ctrl.Manager, o Options) error {
