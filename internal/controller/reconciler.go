@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
@@ -52,7 +54,21 @@ type Reconciler[S, O any] struct {
 	pollInterval         time.Duration
 	notReadyPollInterval time.Duration
 	now                  func() time.Time
+	recorder             events.EventRecorder
 }
+
+// Event reasons the reconciler records on managed resources.
+const (
+	// EventReasonCreated: the engine's Create succeeded.
+	EventReasonCreated = "CreatedExternalResource"
+	// EventReasonUpdated: the engine's Update succeeded.
+	EventReasonUpdated = "UpdatedExternalResource"
+	// EventReasonDeleted: the engine's Delete succeeded (deletion may take
+	// several steps).
+	EventReasonDeleted = "DeletedExternalResource"
+	// EventReasonReconcileError: a reconcile failed; the note holds the error.
+	EventReasonReconcileError = "ReconcileError"
+)
 
 // ReconcilerOption configures a Reconciler.
 type ReconcilerOption func(*reconcilerOptions)
@@ -61,6 +77,7 @@ type reconcilerOptions struct {
 	pollInterval         time.Duration
 	notReadyPollInterval time.Duration
 	now                  func() time.Time
+	recorder             events.EventRecorder
 }
 
 // WithPollInterval sets how often a Ready resource is observed for drift,
@@ -88,6 +105,12 @@ func WithClock(now func() time.Time) ReconcilerOption {
 	return func(o *reconcilerOptions) { o.now = now }
 }
 
+// WithEventRecorder records Kubernetes events for Create, Update, Delete
+// and reconcile errors.
+func WithEventRecorder(recorder events.EventRecorder) ReconcilerOption {
+	return func(o *reconcilerOptions) { o.recorder = recorder }
+}
+
 // NewReconciler returns a managed reconciler for the kind newManaged makes,
 // driving the engine client adapter connects to.
 func NewReconciler[S, O any](kube client.Client, newManaged func() Managed, adapter Adapter[S, O], opts ...ReconcilerOption) *Reconciler[S, O] {
@@ -106,6 +129,13 @@ func NewReconciler[S, O any](kube client.Client, newManaged func() Managed, adap
 		pollInterval:         o.pollInterval,
 		notReadyPollInterval: o.notReadyPollInterval,
 		now:                  o.now,
+		recorder:             o.recorder,
+	}
+}
+
+func (r *Reconciler[S, O]) event(mg Managed, eventType, reason, action, note string) {
+	if r.recorder != nil {
+		r.recorder.Eventf(mg, nil, eventType, reason, action, "%s", note)
 	}
 }
 
@@ -190,6 +220,7 @@ func (r *Reconciler[S, O]) Reconcile(ctx context.Context, req reconcile.Request)
 			r.setObserved(mg, observation)
 			return r.fail(ctx, mg, fmt.Errorf("cannot update external resource %q: %w", id, r.explain(err)))
 		}
+		r.event(mg, corev1.EventTypeNormal, EventReasonUpdated, "Update", fmt.Sprintf("updated external resource %q", id))
 		r.setObserved(mg, observation)
 		setSynced(mg)
 		return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
@@ -222,6 +253,7 @@ func (r *Reconciler[S, O]) create(ctx context.Context, mg Managed, external engi
 		return r.fail(ctx, mg, fmt.Errorf("cannot create external resource %q: %w", ExternalName(mg), r.explain(createErr)))
 	}
 
+	r.event(mg, corev1.EventTypeNormal, EventReasonCreated, "Create", fmt.Sprintf("created external resource %q", ExternalName(mg)))
 	setConditions(mg, v1alpha1.Creating("create requested"))
 	setSynced(mg)
 	return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
@@ -262,6 +294,7 @@ func (r *Reconciler[S, O]) reconcileDelete(ctx context.Context, mg Managed) (rec
 		setConditions(mg, v1alpha1.Deleting(""))
 		return r.fail(ctx, mg, fmt.Errorf("cannot delete external resource %q: %w", id, r.explain(err)))
 	}
+	r.event(mg, corev1.EventTypeNormal, EventReasonDeleted, "Delete", fmt.Sprintf("requested deletion of external resource %q", id))
 	setConditions(mg, v1alpha1.Deleting("delete requested"))
 	setSynced(mg)
 	return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
@@ -311,6 +344,7 @@ func (r *Reconciler[S, O]) fail(ctx context.Context, mg Managed, err error) (rec
 	if _, invalid := engine.AsInvalidInput(err); invalid || errors.As(err, &terminal) {
 		return r.terminal(ctx, mg, err)
 	}
+	r.event(mg, corev1.EventTypeWarning, EventReasonReconcileError, "Reconcile", err.Error())
 	setSyncError(mg, err)
 	if statusErr := r.updateStatus(ctx, mg); statusErr != nil {
 		return reconcile.Result{}, errors.Join(err, statusErr)
@@ -321,6 +355,7 @@ func (r *Reconciler[S, O]) fail(ctx context.Context, mg Managed, err error) (rec
 // terminal records err as Synced=False and looks again after the poll
 // interval, without error backoff.
 func (r *Reconciler[S, O]) terminal(ctx context.Context, mg Managed, err error) (reconcile.Result, error) {
+	r.event(mg, corev1.EventTypeWarning, EventReasonReconcileError, "Reconcile", err.Error())
 	setSyncError(mg, err)
 	return reconcile.Result{RequeueAfter: r.requeueAfter(ctx, mg, true)}, r.updateStatus(ctx, mg)
 }

@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
@@ -353,6 +354,32 @@ func TestReconcileSite(t *testing.T) {
 			},
 		},
 		{
+			name: "invalid input reported by Observe names the Site field",
+			site: siteObject(withFinalizer, withAnnotations(v1alpha1.AnnotationExternalName, testSite)),
+			engine: fakeSiteEngine{observation: engine.Observation[site.Spec, site.Status]{
+				Exists: true, UpToDate: true, Failed: engine.InvalidInput("gitops.path", "Argo CD cannot use the path: app path does not exist"),
+			}},
+			want: outcome{
+				Calls:              []string{"Observe edge-1"},
+				Result:             reconcile.Result{RequeueAfter: testNotReadyInterval},
+				Annotations:        map[string]string{v1alpha1.AnnotationExternalName: testSite},
+				Finalizers:         []string{v1alpha1.Finalizer},
+				Conditions:         []v1alpha1.Condition{ready(v1alpha1.Unavailable("spec.forProvider.gitops.path: Argo CD cannot use the path: app path does not exist")), synced()},
+				ObservedGeneration: 3,
+				Description:        "edge site",
+			},
+		},
+		{
+			name: "managementPolicies without Observe are refused without calling the engine",
+			site: siteObject(withFinalizer, withPolicies(v1alpha1.ManagementActionCreate)),
+			want: outcome{
+				Result:      reconcile.Result{RequeueAfter: testPollInterval},
+				Finalizers:  []string{v1alpha1.Finalizer},
+				Conditions:  []v1alpha1.Condition{syncError("managementPolicies must include Observe or *")},
+				Description: "edge site",
+			},
+		},
+		{
 			name: "drift is corrected with Update",
 			site: siteObject(withFinalizer, withAnnotations(v1alpha1.AnnotationExternalName, testSite)),
 			engine: fakeSiteEngine{observation: engine.Observation[site.Spec, site.Status]{
@@ -632,5 +659,65 @@ func TestReconcileSiteCreateThenObserve(t *testing.T) {
 	syncedBefore := first.Status.GetCondition(v1alpha1.TypeSynced).LastTransitionTime
 	if got := second.Status.GetCondition(v1alpha1.TypeSynced).LastTransitionTime; !got.Equal(&syncedBefore) {
 		t.Errorf("Synced stayed True but its lastTransitionTime moved from %v to %v", syncedBefore, got)
+	}
+}
+
+func TestReconcileSiteEvents(t *testing.T) {
+	cases := []struct {
+		name   string
+		site   *v1alpha1.Site
+		engine fakeSiteEngine
+		want   []string
+	}{
+		{
+			name: "Create",
+			site: siteObject(),
+			want: []string{`Normal CreatedExternalResource created external resource "edge-1"`},
+		},
+		{
+			name:   "Update",
+			site:   siteObject(withFinalizer),
+			engine: fakeSiteEngine{observation: engine.Observation[site.Spec, site.Status]{Exists: true}},
+			want:   []string{`Normal UpdatedExternalResource updated external resource "edge-1"`},
+		},
+		{
+			name:   "Delete",
+			site:   siteObject(beingDeleted),
+			engine: fakeSiteEngine{observation: existingReady},
+			want:   []string{`Normal DeletedExternalResource requested deletion of external resource "edge-1"`},
+		},
+		{
+			name:   "error",
+			site:   siteObject(withFinalizer),
+			engine: fakeSiteEngine{observeErr: errors.New("connection refused")},
+			want:   []string{`Warning ReconcileError cannot observe external resource "edge-1": connection refused`},
+		},
+		{
+			name:   "nothing to do",
+			site:   siteObject(withFinalizer),
+			engine: fakeSiteEngine{observation: existingReady},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			kube := fake.NewClientBuilder().WithScheme(testScheme(t)).
+				WithObjects(defaultProviderConfig(), tc.site).
+				WithStatusSubresource(&v1alpha1.Site{}).Build()
+			fakeEngine := tc.engine
+			fakeEngine.kube = kube
+			recorder := events.NewFakeRecorder(10)
+			adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}}, kube,
+				func(*rest.Config, string) engine.Client[site.Spec, site.Status] { return &fakeEngine })
+			r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), WithEventRecorder(recorder))
+			_, _ = r.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}})
+			close(recorder.Events)
+			var got []string
+			for e := range recorder.Events {
+				got = append(got, e)
+			}
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("events (-want +got):\n%s", diff)
+			}
+		})
 	}
 }

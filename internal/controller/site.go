@@ -42,7 +42,7 @@ func NewSiteEngine(platform *rest.Config, namespace string) engine.Client[site.S
 // +kubebuilder:rbac:groups=mc.mcplatform.dev,resources=sites/status,verbs=get;update;patch
 // +kubebuilder:rbac:groups=mc.mcplatform.dev,resources=providerconfigs,verbs=get;list;watch
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch;delete
-// +kubebuilder:rbac:groups="",resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups="";events.k8s.io,resources=events,verbs=create;patch
 // +kubebuilder:rbac:groups=coordination.k8s.io,resources=leases,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=argoproj.io,resources=applications,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=clusters,verbs=get;list;watch
@@ -55,7 +55,8 @@ func SetupSite(mgr ctrl.Manager, o Options) error {
 		Secrets:          mgr.GetAPIReader(),
 		InjectedIdentity: mgr.GetConfig(),
 	}, mgr.GetAPIReader(), NewSiteEngine)
-	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), o.reconcilerOptions()...)
+	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/site")))
+	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), opts...)
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("site").
 		For(&v1alpha1.Site{}, desiredStateChanged()).
