@@ -95,10 +95,7 @@ func ParseKubeconfig(doc, context string) (*clientcmdapi.Config, error) {
 // ValidateHost checks that host is an https or http URL with a host part.
 func ValidateHost(host string) error {
 	u, err := url.Parse(host)
-	if err != nil {
-		return fmt.Errorf("%q is not a URL: %w", host, err)
-	}
-	if (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("%q is not an http(s) URL with a host, such as https://10.0.0.1:6443", host)
 	}
 	return nil

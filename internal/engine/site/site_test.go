@@ -1,0 +1,144 @@
+package site
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+)
+
+func validSpec() Spec {
+	return Spec{
+		Name:   "site-b",
+		Labels: map[string]string{"region": "kr-central"},
+		ArgoCD: ArgoCD{Namespace: "argocd", Destination: "in-cluster"},
+	}
+}
+
+func TestValidate(t *testing.T) {
+	const kubeconfig = `apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://10.0.0.1:6443"}}]
+contexts: [{name: ctx, context: {cluster: c, user: u}}]
+users: [{name: u, user: {token: t}}]
+current-context: ctx
+`
+	tests := []struct {
+		name     string
+		mutate   func(*Spec)
+		wantPath string
+		wantMsg  string
+	}{
+		{"valid", func(*Spec) {}, "", ""},
+		{"upper-case name", func(s *Spec) { s.Name = "Site-B" }, "name", "not a valid site name"},
+		{"name too long", func(s *Spec) { s.Name = strings.Repeat("a", 64) }, "name", "not a valid site name"},
+		{"bad label key", func(s *Spec) { s.Labels = map[string]string{"a b": "x"} }, "labels", "label key"},
+		{"bad argocd namespace", func(s *Spec) { s.ArgoCD.Namespace = "Argo" }, "argocd.namespace", "not a namespace name"},
+		{"token with host", func(s *Spec) {
+			s.ManagementCluster = &ManagementCluster{Host: "https://10.0.0.1:6443", Token: "t"}
+		}, "", ""},
+		{"host without scheme", func(s *Spec) {
+			s.ManagementCluster = &ManagementCluster{Host: "10.0.0.1:6443", Token: "t"}
+		}, "management_cluster.host", "not an http(s) URL"},
+		{"token and kubeconfig", func(s *Spec) {
+			s.ManagementCluster = &ManagementCluster{Host: "https://h", Token: "t", Kubeconfig: kubeconfig}
+		}, "management_cluster", "not both"},
+		{"valid kubeconfig", func(s *Spec) { s.ManagementCluster = &ManagementCluster{Kubeconfig: kubeconfig} }, "", ""},
+		{"kubeconfig with unknown context", func(s *Spec) {
+			s.ManagementCluster = &ManagementCluster{Kubeconfig: kubeconfig, Context: "other"}
+		}, "management_cluster.kubeconfig", `no context "other"`},
+		{"kubeconfig that does not parse", func(s *Spec) {
+			s.ManagementCluster = &ManagementCluster{Kubeconfig: "{not yaml"}
+		}, "management_cluster.kubeconfig", "does not parse"},
+		{"ca that is not PEM", func(s *Spec) {
+			s.ManagementCluster = &ManagementCluster{Host: "https://h", Token: "t", CACertificate: "abc"}
+		}, "management_cluster.ca_certificate", "PEM"},
+		{"gitops", func(s *Spec) {
+			s.GitOps = &GitOps{RepoURL: "https://git.example/gitops.git", Branch: "main", Path: "sites/site-b"}
+		}, "", ""},
+		{"gitops ssh url", func(s *Spec) {
+			s.GitOps = &GitOps{RepoURL: "git@git.example:gitops.git", Branch: "main", Path: "sites"}
+		}, "gitops.repo_url", "not an http(s) repository URL"},
+		{"gitops credentials in url", func(s *Spec) {
+			s.GitOps = &GitOps{RepoURL: "https://u:p@git.example/g.git", Branch: "main", Path: "sites"}
+		}, "gitops.repo_url", "not in the URL"},
+		{"gitops bad branch", func(s *Spec) {
+			s.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "a..b", Path: "sites"}
+		}, "gitops.branch", "not a valid branch"},
+		{"gitops absolute path", func(s *Spec) {
+			s.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "main", Path: "/sites"}
+		}, "gitops.path", "clean relative path"},
+		{"gitops path escaping", func(s *Spec) {
+			s.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "main", Path: "../x"}
+		}, "gitops.path", "clean relative path"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := validSpec()
+			tc.mutate(&s)
+			err := Validate(s)
+			if tc.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			in, ok := engine.AsInvalidInput(err)
+			if !ok {
+				t.Fatalf("Validate() = %v, want an invalid input error", err)
+			}
+			if in.Path != tc.wantPath || !strings.Contains(in.Message, tc.wantMsg) {
+				t.Fatalf("Validate() = %q at %q, want %q at %q", in.Message, in.Path, tc.wantMsg, tc.wantPath)
+			}
+		})
+	}
+}
+
+func TestRecordRoundTripKeepsSecretsOutOfSettings(t *testing.T) {
+	want := validSpec()
+	want.Description = "remote"
+	want.ManagementCluster = &ManagementCluster{Host: "https://10.0.0.1:6443", Token: "s3cret-token", TokenVersion: 3}
+	want.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "main", Path: "sites/b", Username: "bot", Password: "s3cret-pass", PasswordVersion: 2}
+	sec, err := encodeRecord("mc-system", want)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(sec.Data[keySettings]), "s3cret") {
+		t.Fatalf("settings hold a secret: %s", sec.Data[keySettings])
+	}
+	if sec.Name != "site-site-b" || sec.Labels[LabelSite] != "site-b" || sec.Labels[LabelRecord] != "site" {
+		t.Fatalf("record name/labels = %s %v", sec.Name, sec.Labels)
+	}
+	got, err := decodeRecord(sec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got.Spec); diff != "" {
+		t.Fatalf("round trip (-want +got):\n%s", diff)
+	}
+}
+
+func TestKeepSecretsAndEqualSpecs(t *testing.T) {
+	cur := validSpec()
+	cur.ManagementCluster = &ManagementCluster{Host: "https://h", Token: "old", TokenVersion: 1}
+	want := validSpec()
+	want.ManagementCluster = &ManagementCluster{Host: "https://h", TokenVersion: 1}
+	keepSecrets(&want, cur)
+	if want.ManagementCluster.Token != "old" {
+		t.Fatalf("keepSecrets() token = %q, want the stored one", want.ManagementCluster.Token)
+	}
+	if !equalSpecs(want, withoutSecrets(cur)) {
+		t.Fatal("equalSpecs() = false for specs that differ only in secret values")
+	}
+	want.ManagementCluster.TokenVersion = 2
+	if equalSpecs(want, cur) {
+		t.Fatal("equalSpecs() = true although the token version changed")
+	}
+	a, b := validSpec(), validSpec()
+	a.Labels, b.Labels = nil, map[string]string{}
+	if !equalSpecs(a, b) {
+		t.Fatal("equalSpecs() = false for nil and empty labels")
+	}
+}
