@@ -369,6 +369,9 @@ func (s *starter) startKwok(ctx context.Context) error {
 	}
 	var cfg strings.Builder
 	for _, f := range stages {
+		if filepath.Base(f) == "kustomization.yaml" {
+			continue
+		}
 		b, err := os.ReadFile(f)
 		if err != nil {
 			return err
