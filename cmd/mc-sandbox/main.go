@@ -107,8 +107,11 @@ func run(args []string) error {
 			}
 			fmt.Printf("%-32s %-8s pid %-8d %s\n", c.Name, state, c.PID, c.URL)
 		}
+		if missing := len(p.Components) - len(st); missing > 0 {
+			down += missing
+		}
 		if len(st) == 0 || down > 0 {
-			return fmt.Errorf("sandbox is not running (%d of %d components stopped)", max(down, len(p.Components)-len(st)+down), len(p.Components))
+			return fmt.Errorf("sandbox is not running (%d of %d components stopped)", down, len(p.Components))
 		}
 		return nil
 	case "env":
