@@ -111,7 +111,7 @@ func startController(t *testing.T) integrationEnv {
 func installCRDs(t *testing.T, kube client.Client) {
 	t.Helper()
 	ctx := context.Background()
-	files, err := filepath.Glob(filepath.Join("..", "..", "config", "crd", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "..", "config", "crd", v1alpha1.Group+"_*.yaml"))
 	if err != nil || len(files) == 0 {
 		t.Fatalf("no CRDs in config/crd (err %v)", err)
 	}
