@@ -142,7 +142,19 @@ func (r *Reconciler[S, O]) event(mg Managed, eventType, reason, action, note str
 // Reconcile brings the external resource of the managed resource named by
 // req in line with its spec, or releases it when the managed resource is
 // being deleted.
+//
+// A conflict (the object changed while it was reconciled) is not an error:
+// the resource is reconciled again shortly with its new version.
 func (r *Reconciler[S, O]) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	result, err := r.reconcile(ctx, req)
+	if err != nil && apierrors.IsConflict(err) {
+		ctrl.LoggerFrom(ctx).V(1).Info("the managed resource changed while it was reconciled; reconciling again", "reason", err.Error())
+		return reconcile.Result{RequeueAfter: time.Second}, nil
+	}
+	return result, err
+}
+
+func (r *Reconciler[S, O]) reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	mg := r.newManaged()
 	if err := r.kube.Get(ctx, req.NamespacedName, mg); err != nil {
 		if apierrors.IsNotFound(err) {
@@ -156,14 +168,14 @@ func (r *Reconciler[S, O]) Reconcile(ctx context.Context, req reconcile.Request)
 		return reconcile.Result{}, r.updateStatus(ctx, mg)
 	}
 
+	if !mg.GetDeletionTimestamp().IsZero() {
+		return r.reconcileDelete(ctx, mg)
+	}
+
 	policies := mg.GetResourceSpec().ManagementPolicies
 	if !policies.Allows(v1alpha1.ManagementActionObserve) {
 		err := errors.New("managementPolicies must include Observe or *")
 		return r.terminal(ctx, mg, err)
-	}
-
-	if !mg.GetDeletionTimestamp().IsZero() {
-		return r.reconcileDelete(ctx, mg)
 	}
 
 	if controllerutil.AddFinalizer(mg, v1alpha1.Finalizer) {
@@ -204,7 +216,7 @@ func (r *Reconciler[S, O]) Reconcile(ctx context.Context, req reconcile.Request)
 		r.adapter.LateInitialize(mg, observation.Actual)
 	if metadataChanged || lateInitialized {
 		if err := r.kube.Update(ctx, mg); err != nil {
-			return reconcile.Result{}, fmt.Errorf("cannot record external name of %q: %w", mg.GetName(), err)
+			return reconcile.Result{}, fmt.Errorf("cannot record external name and late-initialised fields of %q: %w", mg.GetName(), err)
 		}
 	}
 	if lateInitialized {

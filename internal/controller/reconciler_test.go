@@ -18,6 +18,7 @@ import (
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/client/fake"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
@@ -719,5 +720,29 @@ func TestReconcileSiteEvents(t *testing.T) {
 				t.Errorf("events (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestReconcileSiteConflictIsRetriedQuietly(t *testing.T) {
+	scheme := testScheme(t)
+	kube := fake.NewClientBuilder().WithScheme(scheme).
+		WithObjects(defaultProviderConfig(), siteObject(withFinalizer)).
+		WithStatusSubresource(&v1alpha1.Site{}).
+		WithInterceptorFuncs(interceptor.Funcs{
+			SubResourceUpdate: func(context.Context, client.Client, string, client.Object, ...client.SubResourceUpdateOption) error {
+				return apierrors.NewConflict(v1alpha1.GroupVersion.WithResource("sites").GroupResource(), testSite, errors.New("the object has been modified"))
+			},
+		}).Build()
+	fakeEngine := &fakeSiteEngine{kube: kube, observation: existingReady}
+	adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}}, kube,
+		func(*rest.Config, string) engine.Client[site.Spec, site.Status] { return fakeEngine })
+	r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter))
+
+	result, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}})
+	if err != nil {
+		t.Fatalf("Reconcile() error = %v, want none for a conflict", err)
+	}
+	if diff := cmp.Diff(reconcile.Result{RequeueAfter: time.Second}, result); diff != "" {
+		t.Errorf("result (-want +got):\n%s", diff)
 	}
 }
