@@ -337,6 +337,10 @@ func waitFor(ctx context.Context, what string, timeout time.Duration, check func
 		if last = check(ctx); last == nil {
 			return nil
 		}
+		var perm *permanentError
+		if errors.As(last, &perm) {
+			return perm.err
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("timed out waiting for %s: %w", what, last)
@@ -370,3 +374,8 @@ func tcpOpen(ctx context.Context, addr string) error {
 	}
 	return c.Close()
 }
+
+// permanentError stops waitFor at once.
+type permanentError struct{ err error }
+
+func (e *permanentError) Error() string { return e.err.Error() }

@@ -77,6 +77,43 @@ func (s *starter) start(name, path, url string, args, env []string) (*procRecord
 	return rec, nil
 }
 
+// waitProc waits like waitFor, but fails at once, with the end of its log,
+// when the process name has exited.
+func (s *starter) waitProc(ctx context.Context, name, what string, timeout time.Duration, check func(context.Context) error) error {
+	return waitFor(ctx, what, timeout, func(ctx context.Context) error {
+		s.mu.Lock()
+		var rec *procRecord
+		for _, r := range s.p.Components {
+			if r.Name == name {
+				rec = r
+			}
+		}
+		s.mu.Unlock()
+		if rec != nil && !rec.alive() {
+			return &permanentError{fmt.Errorf("%s exited; end of %s:\n%s", name, rec.Log, logTail(rec.Log, 15))}
+		}
+		return check(ctx)
+	})
+}
+
+// logTail returns the last n lines of the file at path.
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	for i, l := range lines {
+		if len(l) > 400 {
+			lines[i] = l[:400] + "..."
+		}
+	}
+	return "    " + strings.Join(lines, "\n    ")
+}
+
 // parallel runs fs concurrently and returns the first error.
 func parallel(fs ...func() error) error {
 	errs := make([]error, len(fs))
@@ -201,7 +238,7 @@ func (s *starter) startEtcd(ctx context.Context) error {
 		return fmt.Errorf("cannot start etcd: %w", err)
 	}
 	s.p.EtcdURL = client
-	return waitFor(ctx, "etcd", 60*time.Second, func(ctx context.Context) error {
+	return s.waitProc(ctx, "etcd", "etcd", 60*time.Second, func(ctx context.Context) error {
 		return httpOK(ctx, http.DefaultClient, client+"/health")
 	})
 }
@@ -230,7 +267,7 @@ func (s *starter) startGit(ctx context.Context) error {
 	if _, err := s.start("git", self, s.p.GitURL, []string{"serve-git", "--root", s.p.GitRoot, "--addr", addr}, env); err != nil {
 		return fmt.Errorf("cannot start the git server: %w", err)
 	}
-	return waitFor(ctx, "git server", 30*time.Second, func(ctx context.Context) error { return tcpOpen(ctx, addr) })
+	return s.waitProc(ctx, "git", "git server", 30*time.Second, func(ctx context.Context) error { return tcpOpen(ctx, addr) })
 }
 
 func (s *starter) startRedis(ctx context.Context) error {
@@ -253,7 +290,7 @@ func (s *starter) startRedis(ctx context.Context) error {
 		return fmt.Errorf("cannot start redis: %w", err)
 	}
 	s.p.RedisAddr = addr
-	return waitFor(ctx, "redis", 30*time.Second, func(ctx context.Context) error { return tcpOpen(ctx, addr) })
+	return s.waitProc(ctx, "redis", "redis", 30*time.Second, func(ctx context.Context) error { return tcpOpen(ctx, addr) })
 }
 
 func (s *starter) startAPIServer(ctx context.Context) error {
@@ -299,7 +336,7 @@ func (s *starter) startAPIServer(ctx context.Context) error {
 	if s.dyn, err = dynamic.NewForConfig(cfg); err != nil {
 		return err
 	}
-	if err := waitFor(ctx, "kube-apiserver /readyz", 120*time.Second, func(ctx context.Context) error { return apiReady(ctx, cfg) }); err != nil {
+	if err := s.waitProc(ctx, "kube-apiserver", "kube-apiserver /readyz", 120*time.Second, func(ctx context.Context) error { return apiReady(ctx, cfg) }); err != nil {
 		return err
 	}
 	// RBAC bootstrap (cluster-admin and friends) lands shortly after readyz.
@@ -340,7 +377,7 @@ func (s *starter) startKCM(ctx context.Context) error {
 	if _, err := s.start("kube-controller-manager", s.bins.kcm, url, args, nil); err != nil {
 		return fmt.Errorf("cannot start kube-controller-manager: %w", err)
 	}
-	return waitFor(ctx, "kube-controller-manager /healthz", 60*time.Second, func(ctx context.Context) error {
+	return s.waitProc(ctx, "kube-controller-manager", "kube-controller-manager /healthz", 60*time.Second, func(ctx context.Context) error {
 		return httpOK(ctx, insecureClient, url+"/healthz")
 	})
 }
@@ -354,7 +391,7 @@ func (s *starter) startScheduler(ctx context.Context) error {
 	if _, err := s.start("kube-scheduler", s.bins.scheduler, url, s.componentArgs(port, "kube-scheduler"), nil); err != nil {
 		return fmt.Errorf("cannot start kube-scheduler: %w", err)
 	}
-	return waitFor(ctx, "kube-scheduler /healthz", 60*time.Second, func(ctx context.Context) error {
+	return s.waitProc(ctx, "kube-scheduler", "kube-scheduler /healthz", 60*time.Second, func(ctx context.Context) error {
 		return httpOK(ctx, insecureClient, url+"/healthz")
 	})
 }
@@ -631,7 +668,7 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 	kube := []string{"--kubeconfig=" + s.p.KubeconfigPath, "--namespace=" + ns, "--loglevel=info"}
 	if _, err := s.start("argocd-repo-server", filepath.Join(binDir, "argocd-repo-server"), "grpc://"+repoAddr,
 		[]string{"--port=" + strconv.Itoa(repoPort), "--metrics-port=" + strconv.Itoa(repoMetrics),
-			"--address=127.0.0.1", "--metrics-address=127.0.0.1", "--disable-tls", "--redis=" + s.p.RedisAddr, "--loglevel=info"}, env); err != nil {
+			"--address=127.0.0.1", "--metrics-address=127.0.0.1", "--disable-tls", "--client-ca-path=", "--redis=" + s.p.RedisAddr, "--loglevel=info"}, env); err != nil {
 		return fmt.Errorf("cannot start argocd-repo-server: %w", err)
 	}
 	if _, err := s.start("argocd-application-controller", filepath.Join(binDir, "argocd-application-controller"), fmt.Sprintf("http://127.0.0.1:%d", ctrlMetrics),
@@ -646,7 +683,7 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 	}
 	return parallel(
 		func() error {
-			return waitFor(ctx, "argocd-repo-server", 120*time.Second, func(ctx context.Context) error {
+			return s.waitProc(ctx, "argocd-repo-server", "argocd-repo-server", 120*time.Second, func(ctx context.Context) error {
 				if err := httpOK(ctx, http.DefaultClient, fmt.Sprintf("http://127.0.0.1:%d/metrics", repoMetrics)); err != nil {
 					return err
 				}
@@ -654,12 +691,12 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 			})
 		},
 		func() error {
-			return waitFor(ctx, "argocd-application-controller", 120*time.Second, func(ctx context.Context) error {
+			return s.waitProc(ctx, "argocd-application-controller", "argocd-application-controller", 120*time.Second, func(ctx context.Context) error {
 				return httpOK(ctx, http.DefaultClient, fmt.Sprintf("http://127.0.0.1:%d/healthz", ctrlMetrics))
 			})
 		},
 		func() error {
-			return waitFor(ctx, "argocd-server", 120*time.Second, func(ctx context.Context) error {
+			return s.waitProc(ctx, "argocd-server", "argocd-server", 120*time.Second, func(ctx context.Context) error {
 				return httpOK(ctx, http.DefaultClient, s.p.ArgoCDServerURL+"/healthz")
 			})
 		},
