@@ -122,15 +122,53 @@ func readRecords(stateDir string) ([]*procRecord, error) {
 	return recs, nil
 }
 
-// stopRecords stops the recorded processes: SIGTERM to each process group,
-// newest first, then SIGKILL to what is left after a grace period.
+// stopTier orders shutdown: clients of the apiserver first, then the
+// apiserver, then etcd (an apiserver without etcd hangs in its graceful
+// shutdown).
+func stopTier(name string) int {
+	switch name {
+	case "etcd":
+		return 2
+	case "kube-apiserver":
+		return 1
+	}
+	return 0
+}
+
+// stopRecords stops the recorded processes tier by tier: SIGTERM to each
+// process group, then SIGKILL to what is left after a grace period.
 func stopRecords(stateDir string, recs []*procRecord) {
-	for i := len(recs) - 1; i >= 0; i-- {
-		if recs[i].alive() {
-			_ = syscall.Kill(-recs[i].PID, syscall.SIGTERM)
+	for tier := 0; tier <= 2; tier++ {
+		var group []*procRecord
+		for _, r := range recs {
+			if stopTier(r.Name) == tier {
+				group = append(group, r)
+			}
+		}
+		stopGroup(group, 5*time.Second)
+	}
+	for _, r := range recs {
+		_ = os.Remove(filepath.Join(pidsDir(stateDir), r.Name+".json"))
+	}
+}
+
+func stopGroup(recs []*procRecord, grace time.Duration) {
+	for _, r := range recs {
+		if r.alive() {
+			_ = syscall.Kill(-r.PID, syscall.SIGTERM)
 		}
 	}
-	deadline := time.Now().Add(10 * time.Second)
+	waitGone(recs, grace)
+	for _, r := range recs {
+		if r.alive() {
+			_ = syscall.Kill(-r.PID, syscall.SIGKILL)
+		}
+	}
+	waitGone(recs, 5*time.Second)
+}
+
+func waitGone(recs []*procRecord, d time.Duration) {
+	deadline := time.Now().Add(d)
 	for time.Now().Before(deadline) {
 		left := false
 		for _, r := range recs {
@@ -139,20 +177,9 @@ func stopRecords(stateDir string, recs []*procRecord) {
 			}
 		}
 		if !left {
-			break
+			return
 		}
-		time.Sleep(100 * time.Millisecond)
-	}
-	for _, r := range recs {
-		if r.alive() {
-			_ = syscall.Kill(-r.PID, syscall.SIGKILL)
-		}
-	}
-	for _, r := range recs {
-		for i := 0; i < 50 && r.alive(); i++ {
-			time.Sleep(100 * time.Millisecond)
-		}
-		_ = os.Remove(filepath.Join(pidsDir(stateDir), r.Name+".json"))
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
