@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/rest"
@@ -67,7 +66,7 @@ func readCRDs(dir string) ([]*unstructured.Unstructured, error) {
 	return out, nil
 }
 
-// applyCRDs server-side applies crds and waits until all are Established.
+// applyCRDs creates (or updates) crds and waits until all are Established.
 func applyCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.Unstructured, labels map[string]string) error {
 	for _, u := range crds {
 		if len(labels) > 0 {
@@ -80,13 +79,18 @@ func applyCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.
 			}
 			u.SetLabels(l)
 		}
-		b, err := u.MarshalJSON()
-		if err != nil {
-			return err
+		// Create rather than server-side apply: the Argo CD CRDs are large and
+		// SSA's field tracking over them costs seconds of apiserver CPU.
+		_, err := dyn.Resource(crdGVR).Create(ctx, u, metav1.CreateOptions{FieldManager: "mc-sandbox"})
+		if apierrors.IsAlreadyExists(err) {
+			var cur *unstructured.Unstructured
+			if cur, err = dyn.Resource(crdGVR).Get(ctx, u.GetName(), metav1.GetOptions{}); err == nil {
+				u.SetResourceVersion(cur.GetResourceVersion())
+				_, err = dyn.Resource(crdGVR).Update(ctx, u, metav1.UpdateOptions{FieldManager: "mc-sandbox"})
+			}
 		}
-		force := true
-		if _, err := dyn.Resource(crdGVR).Patch(ctx, u.GetName(), types.ApplyPatchType, b, metav1.PatchOptions{FieldManager: "mc-sandbox", Force: &force}); err != nil {
-			return fmt.Errorf("cannot apply CRD %s: %w", u.GetName(), err)
+		if err != nil {
+			return fmt.Errorf("cannot install CRD %s: %w", u.GetName(), err)
 		}
 	}
 	for _, u := range crds {
