@@ -41,7 +41,13 @@ func addEngineError(diags *diag.Diagnostics, summary string, err error, paths ma
 	if renamed, ok := paths[name]; ok {
 		name = renamed
 	}
-	diags.AddAttributeError(attributePath(name), summary, capitalize(in.Message))
+	detail := capitalize(in.Message)
+	if strings.Contains(name, ".") {
+		// Terraform shows the enclosing block for paths inside nested
+		// attributes, so say which argument is at fault.
+		detail += " (argument " + name + ")"
+	}
+	diags.AddAttributeError(attributePath(name), summary, detail)
 }
 
 // attributePath turns "a.b.c" into path.Root("a").AtName("b").AtName("c").

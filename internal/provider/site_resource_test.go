@@ -211,7 +211,7 @@ func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
 					u := &unstructured.Unstructured{Object: map[string]any{
 						"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
 						"metadata": map[string]any{"name": "workload-1", "namespace": "default", "labels": map[string]any{site.LabelSite: name}},
-						"spec":     map[string]any{},
+						"spec":     map[string]any{"paused": true},
 					}}
 					_, err := clusters.Create(context.Background(), u, metav1.CreateOptions{})
 					return err
@@ -220,7 +220,7 @@ func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
 			{
 				Config:      config,
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`site "acc-in-use" is still used by clusters default/workload-1`),
+				ExpectError: regexp.MustCompile(`(?is)site "acc-in-use" is still used by clusters\s+default/workload-1`),
 			},
 			{
 				PreConfig: func() {
@@ -264,15 +264,15 @@ func TestAccSite_badInput(t *testing.T) {
 		want             string
 	}{
 		{"invalid name", "Site_B", "", true, `(?s)Attribute name must be a DNS-1123 label`},
-		{"kubeconfig that does not parse", "bad-kubeconfig", "  management_cluster = {\n    kubeconfig_wo = \"not: [a kubeconfig\"\n    kubeconfig_wo_version = 1\n  }", true, `(?s)management_cluster.kubeconfig_wo.*kubeconfig does not parse`},
-		{"token and kubeconfig together", "both-creds", "  management_cluster = {\n    host = \"https://127.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n    kubeconfig_wo = \"x\"\n    kubeconfig_wo_version = 1\n  }", true, `set either a token or a kubeconfig`},
+		{"kubeconfig that does not parse", "bad-kubeconfig", "  management_cluster = {\n    kubeconfig_wo = \"not: [a kubeconfig\"\n    kubeconfig_wo_version = 1\n  }", true, `(?is)kubeconfig does not parse.*\(argument\s+management_cluster\.kubeconfig_wo\)`},
+		{"token and kubeconfig together", "both-creds", "  management_cluster = {\n    host = \"https://127.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n    kubeconfig_wo = \"x\"\n    kubeconfig_wo_version = 1\n  }", true, `(?i)set either a token or a kubeconfig, not both`},
 		{"write-only without version", "no-version", "  management_cluster = {\n    host = \"https://127.0.0.1:6443\"\n    token_wo = \"x\"\n  }", true, `Missing token_wo_version`},
-		{"host that is not a URL", "bad-host", "  management_cluster = {\n    host = \"10.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n  }", true, `(?s)management_cluster.host.*is not an http\(s\) URL`},
-		{"path that escapes the repository", "bad-path", "  gitops = {\n    repo_url = \"https://git.example/x.git\"\n    path = \"../etc\"\n  }", true, `(?s)gitops.path.*clean relative path`},
-		{"unreachable management cluster", "unreachable", tokenCluster("https://127.0.0.1:1", p.Token), false, `(?s)management_cluster.host.*cannot reach the cluster at https://127.0.0.1:1`},
-		{"wrong token", "wrong-token", tokenCluster(p.APIServerURL, "not-a-valid-token"), false, `(?s)management_cluster.token_wo.*rejected the credentials \(401 Unauthorized\)`},
-		{"gitops repo that does not exist", "missing-repo", gitops(p.GitURL+"/no-such-repo.git", p.GitPassword), false, `(?s)gitops.repo_url.*repository does not exist`},
-		{"wrong git password", "wrong-git-password", gitops(goodRepo, "wrong"), false, `(?s)gitops.password_wo.*rejected the credentials`},
+		{"host that is not a URL", "bad-host", "  management_cluster = {\n    host = \"10.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n  }", true, `(?is)is not an http\(s\) URL.*\(argument\s+management_cluster\.host\)`},
+		{"path that escapes the repository", "bad-path", "  gitops = {\n    repo_url = \"https://git.example/x.git\"\n    path = \"../etc\"\n  }", true, `(?is)clean relative\s+path.*\(argument\s+gitops\.path\)`},
+		{"unreachable management cluster", "unreachable", tokenCluster("https://127.0.0.1:1", p.Token), false, `(?is)cannot reach the cluster at https://127\.0\.0\.1:1.*\(argument\s+management_cluster\.host\)`},
+		{"wrong token", "wrong-token", tokenCluster(p.APIServerURL, "not-a-valid-token"), false, `(?is)rejected the\s+credentials\s+\(401\s+Unauthorized\).*\(argument\s+management_cluster\.token_wo\)`},
+		{"gitops repo that does not exist", "missing-repo", gitops(p.GitURL+"/no-such-repo.git", p.GitPassword), false, `(?is)the repository does not\s+exist.*\(argument\s+gitops\.repo_url\)`},
+		{"wrong git password", "wrong-git-password", gitops(goodRepo, "wrong"), false, `(?is)the git server rejected the\s+credentials.*\(argument\s+gitops\.password_wo\)`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
