@@ -50,6 +50,11 @@ func Main(m *testing.M) {
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "sandboxtest: cannot start the sandbox platform: %v\n(run hack/build-testplane.sh first, or pass -short to skip the tests that need it)\n", err)
 		_ = sandbox.Down(dir)
+		if logs, _ := os.ReadDir(dir + "/logs"); len(logs) == 0 {
+			_ = os.RemoveAll(dir)
+		} else {
+			fmt.Fprintf(os.Stderr, "sandboxtest: logs kept in %s/logs\n", dir)
+		}
 		os.Exit(1)
 	}
 	fmt.Fprintf(os.Stderr, "sandboxtest: platform up in %s (state dir %s)\n", time.Since(t0).Round(time.Millisecond), dir)
