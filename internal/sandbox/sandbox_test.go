@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strconv"
 	"testing"
 	"time"
 
@@ -21,6 +22,9 @@ import (
 )
 
 func TestMain(m *testing.M) { sandboxtest.Main(m) }
+
+// suffix makes names unique, so that the tests also run against a reused platform.
+func suffix() string { return strconv.FormatInt(time.Now().UnixNano()%1e9, 36) }
 
 func clients(t *testing.T) (*sandbox.Platform, kubernetes.Interface, dynamic.Interface) {
 	t.Helper()
@@ -61,7 +65,7 @@ func eventually(t *testing.T, timeout time.Duration, what string, f func(ctx con
 func TestDeploymentBecomesAvailableOnKwokNode(t *testing.T) {
 	p, cs, _ := clients(t)
 	ctx := context.Background()
-	ns := "deploy-test"
+	ns := "deploy-test-" + suffix()
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +137,8 @@ func TestClusterAPICRDsEstablished(t *testing.T) {
 func TestGitServerAuth(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	ctx := context.Background()
-	if _, err := p.CreateGitRepo(ctx, "auth-test", map[string]string{"README.md": "hello\n"}); err != nil {
+	repo := "auth-test-" + suffix() + ".git"
+	if _, err := p.CreateGitRepo(ctx, repo, map[string]string{"README.md": "hello\n"}); err != nil {
 		t.Fatal(err)
 	}
 	get := func(repo, user, pass string) int {
@@ -152,9 +157,9 @@ func TestGitServerAuth(t *testing.T) {
 		name, repo, user, pass string
 		want                   int
 	}{
-		{"right credentials", "auth-test.git", p.GitUsername, p.GitPassword, 200},
-		{"wrong password", "auth-test.git", p.GitUsername, "wrong", 401},
-		{"no credentials", "auth-test.git", "", "", 401},
+		{"right credentials", repo, p.GitUsername, p.GitPassword, 200},
+		{"wrong password", repo, p.GitUsername, "wrong", 401},
+		{"no credentials", repo, "", "", 401},
 		{"unknown repository", "missing.git", p.GitUsername, p.GitPassword, 404},
 	} {
 		if got := get(c.repo, c.user, c.pass); got != c.want {
@@ -168,7 +173,8 @@ var appGVR = schema.GroupVersionResource{Group: "argoproj.io", Version: "v1alpha
 func TestArgoCDApplicationSyncsFromGit(t *testing.T) {
 	p, cs, dyn := clients(t)
 	ctx := context.Background()
-	repo, err := p.CreateGitRepo(ctx, "argo-test", map[string]string{
+	name := "argo-test-" + suffix()
+	repo, err := p.CreateGitRepo(ctx, name, map[string]string{
 		"manifests/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: from-git\ndata:\n  greeting: hello\n",
 	})
 	if err != nil {
@@ -177,11 +183,11 @@ func TestArgoCDApplicationSyncsFromGit(t *testing.T) {
 	app := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": "argoproj.io/v1alpha1",
 		"kind":       "Application",
-		"metadata":   map[string]any{"name": "argo-test", "namespace": p.ArgoCDNamespace},
+		"metadata":   map[string]any{"name": name, "namespace": p.ArgoCDNamespace},
 		"spec": map[string]any{
 			"project":     "default",
 			"source":      map[string]any{"repoURL": repo, "targetRevision": "main", "path": "manifests"},
-			"destination": map[string]any{"name": p.ArgoCDClusterName, "namespace": "argo-test"},
+			"destination": map[string]any{"name": p.ArgoCDClusterName, "namespace": name},
 			"syncPolicy": map[string]any{
 				"automated":   map[string]any{"prune": true},
 				"syncOptions": []any{"CreateNamespace=true"},
@@ -194,7 +200,7 @@ func TestArgoCDApplicationSyncsFromGit(t *testing.T) {
 		return err
 	})
 	eventually(t, 120*time.Second, "Application Synced and Healthy", func(ctx context.Context) error {
-		got, err := dyn.Resource(appGVR).Namespace(p.ArgoCDNamespace).Get(ctx, "argo-test", metav1.GetOptions{})
+		got, err := dyn.Resource(appGVR).Namespace(p.ArgoCDNamespace).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
@@ -206,7 +212,7 @@ func TestArgoCDApplicationSyncsFromGit(t *testing.T) {
 		conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
 		return fmt.Errorf("sync %q health %q conditions %v", sync, health, conds)
 	})
-	cm, err := cs.CoreV1().ConfigMaps("argo-test").Get(ctx, "from-git", metav1.GetOptions{})
+	cm, err := cs.CoreV1().ConfigMaps(name).Get(ctx, "from-git", metav1.GetOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -244,6 +250,9 @@ func TestUpIsIdempotent(t *testing.T) {
 // TestDownStopsEverything must stay the last test: it stops the shared platform.
 func TestDownStopsEverything(t *testing.T) {
 	p := sandboxtest.Platform(t)
+	if sandboxtest.Reused() {
+		t.Skip("the platform is shared (MC_SANDBOX_REUSE=1)")
+	}
 	st := p.Status()
 	if len(st) < 9 {
 		t.Fatalf("want at least 9 components, got %v", st)

@@ -16,7 +16,10 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 )
 
-var shared *sandbox.Platform
+var (
+	shared *sandbox.Platform
+	reused bool
+)
 
 // Main starts one platform for this test binary in a temporary state
 // directory (binaries from $MC_CACHE_DIR or ~/.cache/mc-sandbox), runs the
@@ -24,10 +27,26 @@ var shared *sandbox.Platform
 // example the binaries are missing) the test binary fails, unless it runs
 // with -short: then the tests run without a platform and Platform skips them.
 // Set MC_SANDBOX_KEEP=1 to leave the platform running for inspection.
+//
+// With MC_SANDBOX_REUSE=1 the tests use the platform of `mc-sandbox up`
+// ($MC_SANDBOX_DIR or ~/.cache/mc-sandbox/state; started if it does not run)
+// and leave it running: fast for local iteration, and it lets several test
+// binaries share one platform.
 func Main(m *testing.M) {
 	sandbox.RunChildIfRequested()
 	flag.Parse()
 	if testing.Short() {
+		os.Exit(m.Run())
+	}
+	if os.Getenv("MC_SANDBOX_REUSE") == "1" {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+		p, err := sandbox.Up(ctx, sandbox.Options{StateDir: sandbox.DefaultStateDir(), CacheDir: sandbox.DefaultCacheDir()})
+		cancel()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "sandboxtest: cannot start the shared sandbox platform: %v\n", err)
+			os.Exit(1)
+		}
+		shared, reused = p, true
 		os.Exit(m.Run())
 	}
 	dir, err := os.MkdirTemp("", "mc-sandbox-test-")
@@ -77,6 +96,10 @@ func Main(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// Reused reports whether the tests run against a shared platform
+// (MC_SANDBOX_REUSE=1) that they must not stop.
+func Reused() bool { return reused }
 
 // Platform returns the platform started by Main. Under -short, where Main
 // starts none, it skips the test.
