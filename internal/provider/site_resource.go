@@ -30,6 +30,7 @@ var (
 	_ resource.ResourceWithConfigure      = (*siteResource)(nil)
 	_ resource.ResourceWithImportState    = (*siteResource)(nil)
 	_ resource.ResourceWithValidateConfig = (*siteResource)(nil)
+	_ resource.ResourceWithModifyPlan     = (*siteResource)(nil)
 )
 
 // Default timeouts of mc_site.
@@ -255,7 +256,7 @@ func (r *siteResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 			},
 			"ready": schema.BoolAttribute{
 				Computed:            true,
-				MarkdownDescription: "Whether the management cluster answered and the root application is Synced and Healthy.",
+				MarkdownDescription: "Whether the management cluster answered and the root application is Synced and Healthy. A site that is not ready plans an update, which waits for it.",
 			},
 			"conditions": schema.ListNestedAttribute{
 				Computed:            true,
@@ -365,6 +366,25 @@ var siteAttributePaths = map[string]string{
 	"management_cluster.token":      "management_cluster.token_wo",
 	"management_cluster.kubeconfig": "management_cluster.kubeconfig_wo",
 	"gitops.password":               "gitops.password_wo",
+}
+
+// ModifyPlan plans an update for a site that is not ready yet (a create or
+// update that outlived its timeout), so that the next apply resumes waiting
+// instead of leaving the site half-done.
+func (r *siteResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
+		return
+	}
+	var ready types.Bool
+	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("ready"), &ready)...)
+	if ready.IsNull() || ready.IsUnknown() || ready.ValueBool() {
+		return
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ready"), types.BoolUnknown())...)
+	for _, name := range []string{"kubernetes_version", "capi_version", "argocd_version", "root_application"} {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
+	}
+	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("conditions"), types.ListUnknown(types.ObjectType{AttrTypes: conditionTypes}))...)
 }
 
 func (r *siteResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {

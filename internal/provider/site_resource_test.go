@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"os/exec"
 	"regexp"
 	"strings"
 	"testing"
@@ -365,5 +367,80 @@ func checkSiteDestroyed(p *sandbox.Platform, name string) resource.TestCheckFunc
 			return fmt.Errorf("root application of site %q still exists", name)
 		}
 		return nil
+	}
+}
+
+func TestAccSite_timeoutThenResume(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	const name = "acc-resume"
+	path := "sites/" + name
+	// A claim with no storage to bind stays Pending, so Argo CD reports the
+	// root application Progressing until the claim leaves the repository.
+	repo, err := p.CreateGitRepo(context.Background(), name, map[string]string{
+		path + "/claim.yaml": "apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: never-bound\n  namespace: default\nspec:\n  accessModes: [ReadWriteOnce]\n  resources:\n    requests:\n      storage: 1Gi\n",
+		path + "/info.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: acc-resume-info\n  namespace: default\n",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := providerBlock(p) + fmt.Sprintf(`
+resource "mc_site" "test" {
+  name = %q
+  gitops = {
+    repo_url            = %q
+    path                = %q
+    username            = %q
+    password_wo         = %q
+    password_wo_version = 1
+  }
+  timeouts = {
+    create = "15s"
+    update = "5m"
+  }
+}
+`, name, repo, path, p.GitUsername, p.GitPassword)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkSiteDestroyed(p, name),
+		Steps: []resource.TestStep{
+			{
+				// The create outlives its timeout: the site stays in state, not ready.
+				Config:             config,
+				Check:              resource.TestCheckResourceAttr("mc_site.test", "ready", "false"),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// Once the claim is gone the next apply resumes waiting, in place.
+				PreConfig: func() { gitRemove(t, repo, p.GitUsername, p.GitPassword, path+"/claim.yaml") },
+				Config:    config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr("mc_site.test", "ready", "true"),
+			},
+		},
+	})
+}
+
+// gitRemove removes file from the repository's main branch with the git CLI.
+func gitRemove(t *testing.T, repoURL, username, password, file string) {
+	t.Helper()
+	u, err := url.Parse(repoURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.User = url.UserPassword(username, password)
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"clone", "-q", u.String(), "."},
+		{"rm", "-q", file},
+		{"-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", "remove " + file},
+		{"push", "-q", "origin", "HEAD:main"},
+	} {
+		cmd := exec.Command("git", args...)
+		cmd.Dir = dir
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git %s: %v\n%s", args[0], err, out)
+		}
 	}
 }

@@ -61,6 +61,8 @@ func (c Connection) RESTConfig() (*rest.Config, error) {
 		return nil, errors.New("no kubeconfig and no host given")
 	}
 	cfg.UserAgent = "terraform-provider-mc"
+	// API warnings (such as Argo CD's finalizer name) are not the user's to act on.
+	cfg.WarningHandler = rest.NoWarnings{}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 30 * time.Second
 	}
