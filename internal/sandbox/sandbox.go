@@ -61,30 +61,33 @@ type Options struct {
 // Platform describes a running sandbox; it is saved as platform.json in the
 // state directory.
 type Platform struct {
-	StateDir        string `json:"stateDir"`
-	KubeconfigPath  string `json:"kubeconfigPath"`
-	EnvPath         string `json:"envPath"`
-	APIServerURL    string `json:"apiServerURL"`
-	CACertPEM       []byte `json:"caCertPEM"`
-	Token           string `json:"token"` // bearer token of mc-system/mc-admin (cluster-admin)
-	Namespace       string `json:"namespace"`
-	ArgoCDNamespace string `json:"argocdNamespace"`
-	ArgoCDServerURL string `json:"argocdServerURL"`
+	StateDir       string `json:"stateDir"`       // the state directory
+	KubeconfigPath string `json:"kubeconfigPath"` // admin kubeconfig (client certificate, system:masters)
+	EnvPath        string `json:"envPath"`        // shell export lines (MC_KUBECONFIG, MC_SANDBOX_*)
+	APIServerURL   string `json:"apiServerURL"`   // https://127.0.0.1:<port>
+	CACertPEM      []byte `json:"caCertPEM"`      // CA of the apiserver's serving certificate
+	// Token is a long-lived (10 years) bearer token of the ServiceAccount
+	// mc-system/mc-admin, bound to cluster-admin.
+	Token           string `json:"token"`
+	Namespace       string `json:"namespace"`       // the provider's registry namespace, mc-system
+	ArgoCDNamespace string `json:"argocdNamespace"` // argocd
+	ArgoCDServerURL string `json:"argocdServerURL"` // argocd-server, plain HTTP (--insecure)
 	// ArgoCDRepoServerAddr is host:port of the Argo CD repo-server (plain gRPC).
 	ArgoCDRepoServerAddr string `json:"argocdRepoServerAddr"`
 	// ArgoCDClusterName is the destination name under which the platform's
 	// own cluster is registered in Argo CD.
 	ArgoCDClusterName string `json:"argocdClusterName"`
-	RedisAddr         string `json:"redisAddr"`
-	EtcdURL           string `json:"etcdURL"`
-	GitURL            string `json:"gitURL"` // base URL, e.g. http://127.0.0.1:P
-	GitUsername       string `json:"gitUsername"`
-	GitPassword       string `json:"gitPassword"`
-	GitRoot           string `json:"gitRoot"` // directory of the bare repositories
+	RedisAddr         string `json:"redisAddr"`   // host:port of Redis (Argo CD's cache)
+	EtcdURL           string `json:"etcdURL"`     // etcd client URL
+	GitURL            string `json:"gitURL"`      // base URL of the git server, e.g. http://127.0.0.1:P
+	GitUsername       string `json:"gitUsername"` // basic auth user of the git server
+	GitPassword       string `json:"gitPassword"` // basic auth password of the git server (generated)
+	GitRoot           string `json:"gitRoot"`     // directory of the bare repositories
 	// Nodes names the fake kwok nodes.
 	Nodes []string `json:"nodes"`
 	// Timings records how long each step of the Up that started the platform took.
-	Timings    []Timing      `json:"timings"`
+	Timings []Timing `json:"timings"`
+	// Components records the started processes; use Status to inspect them.
 	Components []*procRecord `json:"components"`
 
 	adminCertPEM, adminKeyPEM []byte
