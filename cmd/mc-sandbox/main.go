@@ -5,14 +5,17 @@
 //	mc-sandbox down [--state-dir D]
 //	mc-sandbox status [--state-dir D]
 //	mc-sandbox env [--state-dir D]
+//	mc-sandbox git-repo --name N --from DIR [--state-dir D]
 package main
 
 import (
 	"context"
 	"flag"
 	"fmt"
+	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"time"
@@ -36,6 +39,8 @@ commands:
   down    stop every process the sandbox started
   status  show what runs (exit status 1 if the sandbox is not running)
   env     print the env file (shell export lines)
+  git-repo  create a repository on the sandbox git server from a directory's files
+            (--name N --from DIR; an existing repository is left as it is) and print its URL
 
 flags:
   --state-dir D   state directory (default $MC_SANDBOX_DIR or ~/.cache/mc-sandbox/state)
@@ -58,6 +63,8 @@ func run(args []string) error {
 	gitAddr := fs.String("addr", "127.0.0.1:0", "")
 	gitUser := fs.String("user", "", "")
 	gitPasswordFile := fs.String("password-file", "", "")
+	repoName := fs.String("name", "", "repository name (git-repo)")
+	repoFrom := fs.String("from", "", "directory whose files seed the repository (git-repo)")
 	fs.Usage = usage
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -121,6 +128,8 @@ func run(args []string) error {
 		}
 		fmt.Print(string(b))
 		return nil
+	case "git-repo":
+		return createGitRepo(*stateDir, *repoName, *repoFrom)
 	case "serve-git":
 		pw, err := os.ReadFile(*gitPasswordFile)
 		if err != nil {
@@ -143,3 +152,40 @@ func stateDirFlag(d string) string {
 }
 
 func stateDirFile(d, name string) string { return strings.TrimRight(d, "/") + "/" + name }
+
+// createGitRepo creates repository name on the running sandbox's git server
+// with the files under dir, and prints its URL.
+func createGitRepo(stateDir, name, dir string) error {
+	if name == "" || dir == "" {
+		return fmt.Errorf("git-repo needs --name and --from")
+	}
+	p, err := sandbox.Load(stateDir)
+	if err != nil {
+		return fmt.Errorf("sandbox is not running: %w", err)
+	}
+	files := map[string]string{}
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(dir, path)
+		if err != nil {
+			return err
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		files[filepath.ToSlash(rel)] = string(b)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("cannot read %s: %w", dir, err)
+	}
+	url, err := p.CreateGitRepo(context.Background(), name, files)
+	if err != nil {
+		return err
+	}
+	fmt.Println(url)
+	return nil
+}
