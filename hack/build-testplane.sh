@@ -170,6 +170,96 @@ build_capi_crds() {
   echo "copied $n CRD files into $out"
 }
 
+# capi: the Cluster API managers (core, kubeadm bootstrap, kubeadm control plane)
+# and CAPD, whose in-memory backend stands in for real machines, run
+# out-of-cluster by the sandbox. Also copies CAPD's CRDs beside the core ones.
+build_capi() {
+  local names=(capi-manager capi-kubeadm-bootstrap capi-kubeadm-control-plane capd)
+  local pkgs=(sigs.k8s.io/cluster-api/core sigs.k8s.io/cluster-api/bootstrap/kubeadm
+              sigs.k8s.io/cluster-api/controlplane/kubeadm sigs.k8s.io/cluster-api/test/infrastructure/docker)
+  local crds="$CACHE/capi-$CAPI_VERSION-crds"
+  local missing=0 i
+  for n in "${names[@]}"; do have "$n-$CAPI_VERSION" || missing=1; done
+  local hooks="$CACHE/capi-$CAPI_VERSION-webhooks"
+  [ -f "$crds/.capd" ] || missing=1
+  [ -f "$hooks/.complete" ] || missing=1
+  [ $missing = 0 ] && return 0
+  local d="$WORK/capi-$CAPI_VERSION"
+  wrapper "$d" sigs.k8s.io/cluster-api "$CAPI_VERSION" "${pkgs[@]}"
+  cat >>"$d/go.mod" <<GOMOD
+require sigs.k8s.io/cluster-api/test $CAPI_VERSION
+
+replace sigs.k8s.io/cluster-api/api => sigs.k8s.io/cluster-api/api $CAPI_VERSION
+GOMOD
+  (cd "$d" && go mod tidy)
+  local testdir
+  testdir=$(cd "$d" && go list -m -f '{{.Dir}}' sigs.k8s.io/cluster-api/test)
+  # CAPD's in-memory backend listens on the fixed port 19000 (debug) and hands
+  # out workload cluster ports from 20000 up without checking them, so two
+  # sandboxes on one machine would collide. Build a copy of its main package
+  # that reads those ports from CAPD_INMEMORY_{DEBUG,MIN,MAX}_PORT.
+  mkdir -p "$d/capd"
+  cp "$testdir/infrastructure/docker/main.go" "$d/capd/main.go"
+  chmod u+w "$d/capd/main.go"
+  sed -i 's/inmemoryserver.NewWorkloadClustersMux(inMemoryManager, podIP)/inmemoryserver.NewWorkloadClustersMux(inMemoryManager, podIP, sandboxMuxPorts())/' "$d/capd/main.go"
+  grep -q 'sandboxMuxPorts()' "$d/capd/main.go" || { echo "cannot patch CAPD's main.go: NewWorkloadClustersMux call not found"; return 1; }
+  cat >"$d/capd/ports.go" <<'GO'
+package main
+
+import (
+	"os"
+	"strconv"
+
+	inmemoryserver "sigs.k8s.io/cluster-api/test/infrastructure/inmemory/pkg/server"
+)
+
+// sandboxMuxPorts reads the in-memory backend's ports from the environment.
+func sandboxMuxPorts() inmemoryserver.CustomPorts {
+	port := func(name string, def int32) int32 {
+		if v, err := strconv.ParseInt(os.Getenv(name), 10, 32); err == nil && v > 0 {
+			return int32(v)
+		}
+		return def
+	}
+	return inmemoryserver.CustomPorts{
+		DebugPort: port("CAPD_INMEMORY_DEBUG_PORT", inmemoryserver.DefaultDebugPort),
+		MinPort:   port("CAPD_INMEMORY_MIN_PORT", inmemoryserver.DefaultMinPort),
+		MaxPort:   port("CAPD_INMEMORY_MAX_PORT", inmemoryserver.DefaultMaxPort),
+	}
+}
+GO
+  pkgs[3]=./capd
+  local ld="-s -X sigs.k8s.io/cluster-api/version.gitVersion=$CAPI_VERSION -X sigs.k8s.io/cluster-api/version.gitTreeState=clean"
+  for i in "${!names[@]}"; do
+    local out="${names[$i]}-$CAPI_VERSION"
+    have "$out" && continue
+    log "building ${names[$i]} $CAPI_VERSION"
+    local t0=$SECONDS
+    (cd "$d" && go build -ldflags="$ld" -o "$BIN/$out.tmp" "${pkgs[$i]}")
+    mv "$BIN/$out.tmp" "$BIN/$out"
+    log "built ${names[$i]} in $((SECONDS - t0))s"
+  done
+  if [ ! -f "$crds/.capd" ]; then
+    [ -f "$crds/.complete" ] || build_capi_crds
+    cp "$testdir"/infrastructure/docker/config/crd/bases/*.yaml "$crds/"
+    chmod -R u+w "$crds"
+    touch "$crds/.capd"
+  fi
+  # The admission webhook manifests (paths and rules), one file per manager.
+  if [ ! -f "$hooks/.complete" ]; then
+    local moddir
+    moddir=$(cd "$d" && go list -m -f '{{.Dir}}' sigs.k8s.io/cluster-api)
+    rm -rf "$hooks.tmp"; mkdir -p "$hooks.tmp"
+    cp "$moddir/core/config/webhook/manifests.yaml" "$hooks.tmp/core.yaml"
+    cp "$moddir/bootstrap/kubeadm/config/webhook/manifests.yaml" "$hooks.tmp/bootstrap.yaml"
+    cp "$moddir/controlplane/kubeadm/config/webhook/manifests.yaml" "$hooks.tmp/controlplane.yaml"
+    cp "$testdir/infrastructure/docker/config/webhook/manifests.yaml" "$hooks.tmp/infrastructure.yaml"
+    chmod -R u+w "$hooks.tmp"
+    touch "$hooks.tmp/.complete"
+    rm -rf "$hooks"; mv "$hooks.tmp" "$hooks"
+  fi
+}
+
 run_part() {
   local part=$1
   log "$part: start (log: $LOGS/$part.log)"
@@ -198,7 +288,7 @@ run_part() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd)
+[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd capi)
 
 failed=0
 running=0
