@@ -1,0 +1,757 @@
+package harborsim
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Replicator copies images between two OCI registries for replication
+// executions. The simulator decides what to copy (filters, namespaces, tasks,
+// statuses) as Harbor does; the Replicator moves the bytes. The real one
+// speaks the OCI distribution API to the sites' registries; tests use an
+// in-memory fake.
+type Replicator interface {
+	// List returns the artifacts of a remote source endpoint (pull-based
+	// replication). Local sources are listed from this Harbor's database.
+	List(ctx context.Context, src Endpoint) ([]Artifact, error)
+	// Copy copies artifact a (all of a.Tags, or its digest when untagged)
+	// from src to dst under the repository dstRepository. With override
+	// false, tags that already exist at dst are left alone.
+	Copy(ctx context.Context, src Endpoint, a Artifact, dst Endpoint, dstRepository string, override bool) error
+}
+
+type policy struct {
+	id             int64
+	name           string
+	description    string
+	srcRegistryID  int64 // 0 = this Harbor
+	destRegistryID int64 // 0 = this Harbor
+	destNamespace  string
+	replaceCount   int
+	trigger        *triggerJSON
+	filters        []filterJSON
+	deletion       bool
+	override       bool
+	enabled        bool
+	speed          int32
+	created        time.Time
+	updated        time.Time
+}
+
+type triggerJSON struct {
+	Type     string `json:"type"`
+	Settings *struct {
+		Cron string `json:"cron"`
+	} `json:"trigger_settings,omitempty"`
+}
+
+type registryRef struct {
+	ID int64 `json:"id"`
+}
+
+type policyReq struct {
+	Name                      string       `json:"name"`
+	Description               string       `json:"description"`
+	SrcRegistry               *registryRef `json:"src_registry"`
+	DestRegistry              *registryRef `json:"dest_registry"`
+	DestNamespace             string       `json:"dest_namespace"`
+	DestNamespaceReplaceCount *int         `json:"dest_namespace_replace_count"`
+	Trigger                   *triggerJSON `json:"trigger"`
+	Filters                   []filterJSON `json:"filters"`
+	ReplicateDeletion         bool         `json:"replicate_deletion"`
+	Deletion                  bool         `json:"deletion"`
+	Override                  bool         `json:"override"`
+	Enabled                   bool         `json:"enabled"`
+	Speed                     *int32       `json:"speed"`
+}
+
+type policyJSON struct {
+	ID                        int64        `json:"id"`
+	Name                      string       `json:"name"`
+	Description               string       `json:"description"`
+	SrcRegistry               registryJSON `json:"src_registry"`
+	DestRegistry              registryJSON `json:"dest_registry"`
+	DestNamespace             string       `json:"dest_namespace"`
+	DestNamespaceReplaceCount int          `json:"dest_namespace_replace_count"`
+	Trigger                   *triggerJSON `json:"trigger"`
+	Filters                   []filterJSON `json:"filters"`
+	ReplicateDeletion         bool         `json:"replicate_deletion"`
+	Deletion                  bool         `json:"deletion"`
+	Override                  bool         `json:"override"`
+	Enabled                   bool         `json:"enabled"`
+	Speed                     int32        `json:"speed"`
+	CopyByChunk               bool         `json:"copy_by_chunk"`
+	CreationTime              time.Time    `json:"creation_time"`
+	UpdateTime                time.Time    `json:"update_time"`
+}
+
+// policyOut renders a policy with both registries filled in, the local side
+// as Harbor's "Local" registry. Callers hold s.mu.
+func (s *Server) policyOut(p *policy) policyJSON {
+	side := func(id int64) registryJSON {
+		if id == 0 {
+			return s.localRegistryJSON()
+		}
+		if g := s.registries[id]; g != nil {
+			return registryOut(g)
+		}
+		return registryJSON{ID: id}
+	}
+	return policyJSON{ID: p.id, Name: p.name, Description: p.description, SrcRegistry: side(p.srcRegistryID),
+		DestRegistry: side(p.destRegistryID), DestNamespace: p.destNamespace, DestNamespaceReplaceCount: p.replaceCount,
+		Trigger: p.trigger, Filters: slices.Clone(p.filters), ReplicateDeletion: p.deletion, Deletion: p.deletion,
+		Override: p.override, Enabled: p.enabled, Speed: p.speed, CreationTime: p.created, UpdateTime: p.updated}
+}
+
+// policyFromReq validates req as Harbor's Policy.Validate and the
+// controller's registry lookup do, answering 400 or 404 itself. Callers
+// hold s.mu.
+func (s *Server) policyFromReq(w http.ResponseWriter, req policyReq) *policy {
+	bad := func(format string, args ...any) *policy {
+		writeError(w, http.StatusBadRequest, codeBadRequest, format, args...)
+		return nil
+	}
+	if req.Name == "" {
+		return bad("empty name")
+	}
+	var src, dst int64
+	if req.SrcRegistry != nil {
+		src = req.SrcRegistry.ID
+	}
+	if req.DestRegistry != nil {
+		dst = req.DestRegistry.ID
+	}
+	if (src != 0 && dst != 0) || (src == 0 && dst == 0) {
+		return bad("either src_registry or dest_registry should be empty and the other one shouldn't be empty")
+	}
+	for _, f := range req.Filters {
+		if err := validateFilter(f); err != nil {
+			return bad("%v", err)
+		}
+	}
+	if req.DestNamespace != "" && !repositoryNameRe.MatchString(req.DestNamespace) {
+		return bad("invalid destination namespace: %s", req.DestNamespace)
+	}
+	if t := req.Trigger; t != nil {
+		switch t.Type {
+		case "manual", "event_based":
+		case "scheduled":
+			if t.Settings == nil || t.Settings.Cron == "" {
+				return bad("the cron string cannot be empty when the trigger type is scheduled")
+			}
+			if err := validateCron(t.Settings.Cron); err != nil {
+				return bad("invalid cron string for scheduled trigger: %s: %v", t.Settings.Cron, err)
+			}
+		default:
+			return bad("invalid trigger type")
+		}
+	}
+	for _, id := range []int64{src, dst} {
+		if id != 0 && s.registries[id] == nil {
+			writeError(w, http.StatusNotFound, codeNotFound, "registry %d not found", id)
+			return nil
+		}
+	}
+	p := &policy{name: req.Name, description: req.Description, srcRegistryID: src, destRegistryID: dst,
+		destNamespace: req.DestNamespace, replaceCount: -1, trigger: req.Trigger, filters: req.Filters,
+		deletion: req.ReplicateDeletion || req.Deletion, override: req.Override, enabled: req.Enabled}
+	if req.DestNamespaceReplaceCount != nil {
+		p.replaceCount = *req.DestNamespaceReplaceCount
+	}
+	if req.Speed != nil && *req.Speed > 0 {
+		p.speed = *req.Speed
+	}
+	return p
+}
+
+func (s *Server) policyByName(name string) *policy {
+	for _, p := range s.policies {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication-policy", "create") {
+		return
+	}
+	var req policyReq
+	if !decode(w, r, &req) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.policyFromReq(w, req)
+	if p == nil {
+		return
+	}
+	if s.policyByName(p.name) != nil {
+		writeError(w, http.StatusConflict, codeConflict, "policy %s already exists", p.name)
+		return
+	}
+	p.id = s.newID("policy")
+	p.created, p.updated = s.now(), s.now()
+	s.policies[p.id] = p
+	writeCreated(w, r, strconv.FormatInt(p.id, 10))
+}
+
+func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication-policy", "list") {
+		return
+	}
+	q, ok := parseQuery(w, r)
+	if !ok {
+		return
+	}
+	name := r.URL.Query().Get("name")
+	s.mu.Lock()
+	var ps []*policy
+	for _, p := range s.policies {
+		if q.match("name", p.name) && (name == "" || strings.Contains(p.name, name)) {
+			ps = append(ps, p)
+		}
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
+	out := make([]policyJSON, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, s.policyOut(p))
+	}
+	s.mu.Unlock()
+	writePage(w, r, out)
+}
+
+// lookupPolicy finds the policy of the path; callers hold s.mu.
+func (s *Server) lookupPolicy(w http.ResponseWriter, r *http.Request) *policy {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return nil
+	}
+	p := s.policies[id]
+	if p == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, "policy %d not found", id)
+	}
+	return p
+}
+
+func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication-policy", "read") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.lookupPolicy(w, r); p != nil {
+		writeJSON(w, http.StatusOK, s.policyOut(p))
+	}
+}
+
+func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication-policy", "update") {
+		return
+	}
+	var req policyReq
+	if !decode(w, r, &req) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.lookupPolicy(w, r)
+	if old == nil {
+		return
+	}
+	p := s.policyFromReq(w, req)
+	if p == nil {
+		return
+	}
+	if other := s.policyByName(p.name); other != nil && other.id != old.id {
+		writeError(w, http.StatusConflict, codeConflict, "policy %s already exists", p.name)
+		return
+	}
+	p.id, p.created, p.updated = old.id, old.created, s.now()
+	s.policies[p.id] = p
+	writeOK(w)
+}
+
+func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication-policy", "delete") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.lookupPolicy(w, r)
+	if p == nil {
+		return
+	}
+	for _, e := range s.executions {
+		if e.policyID == p.id && e.status == statusInProgress {
+			writeError(w, http.StatusPreconditionFailed, codePrecondition, "the policy %d has running executions, can not be deleted", p.id)
+			return
+		}
+	}
+	for id, e := range s.executions {
+		if e.policyID == p.id {
+			for _, t := range e.tasks {
+				delete(s.tasks, t.id)
+			}
+			delete(s.executions, id)
+		}
+	}
+	delete(s.policies, p.id)
+	writeOK(w)
+}
+
+// ---- executions
+
+const (
+	statusPending    = "Pending"
+	statusInProgress = "InProgress"
+	statusSucceed    = "Succeed"
+	statusFailed     = "Failed"
+	statusStopped    = "Stopped"
+)
+
+type execution struct {
+	id         int64
+	policyID   int64
+	status     string
+	statusText string
+	trigger    string
+	start, end time.Time
+	tasks      []*task
+	cancel     context.CancelFunc
+}
+
+type task struct {
+	id          int64
+	executionID int64
+	status      string
+	jobID       string
+	operation   string
+	resType     string
+	src, dst    string
+	start, end  time.Time
+	log         []string
+}
+
+type executionJSON struct {
+	ID         int64     `json:"id"`
+	PolicyID   int64     `json:"policy_id"`
+	Status     string    `json:"status"`
+	Trigger    string    `json:"trigger"`
+	StartTime  time.Time `json:"start_time"`
+	EndTime    time.Time `json:"end_time,omitzero"`
+	StatusText string    `json:"status_text"`
+	Total      int       `json:"total"`
+	Failed     int       `json:"failed"`
+	Succeed    int       `json:"succeed"`
+	InProgress int       `json:"in_progress"`
+	Stopped    int       `json:"stopped"`
+}
+
+func executionOut(e *execution) executionJSON {
+	out := executionJSON{ID: e.id, PolicyID: e.policyID, Status: e.status, Trigger: e.trigger, StartTime: e.start,
+		EndTime: e.end, StatusText: e.statusText, Total: len(e.tasks)}
+	for _, t := range e.tasks {
+		switch t.status {
+		case statusFailed:
+			out.Failed++
+		case statusSucceed:
+			out.Succeed++
+		case statusStopped:
+			out.Stopped++
+		default:
+			out.InProgress++
+		}
+	}
+	return out
+}
+
+type taskJSON struct {
+	ID           int64     `json:"id"`
+	ExecutionID  int64     `json:"execution_id"`
+	Status       string    `json:"status"`
+	JobID        string    `json:"job_id"`
+	Operation    string    `json:"operation"`
+	ResourceType string    `json:"resource_type"`
+	SrcResource  string    `json:"src_resource"`
+	DstResource  string    `json:"dst_resource"`
+	StartTime    time.Time `json:"start_time,omitzero"`
+	EndTime      time.Time `json:"end_time,omitzero"`
+}
+
+func taskOut(t *task) taskJSON {
+	return taskJSON{ID: t.id, ExecutionID: t.executionID, Status: t.status, JobID: t.jobID, Operation: t.operation,
+		ResourceType: t.resType, SrcResource: t.src, DstResource: t.dst, StartTime: t.start, EndTime: t.end}
+}
+
+func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication", "create") {
+		return
+	}
+	var req struct {
+		PolicyID int64 `json:"policy_id"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.policies[req.PolicyID]
+	if p == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, "policy %d not found", req.PolicyID)
+		return
+	}
+	if !p.enabled {
+		writeError(w, http.StatusPreconditionFailed, codePrecondition, "the policy %d is disabled", p.id)
+		return
+	}
+	select {
+	case <-s.closing:
+		writeError(w, http.StatusServiceUnavailable, codeUnknown, "the server is shutting down")
+		return
+	default:
+	}
+	trigger := "manual"
+	if r.URL.Query().Get("trigger") == "scheduled" {
+		trigger = "scheduled"
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &execution{id: s.newID("execution"), policyID: p.id, status: statusInProgress, trigger: trigger, start: s.now(), cancel: cancel}
+	s.executions[e.id] = e
+	snapshot := *p
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		defer cancel()
+		go func() {
+			select {
+			case <-s.closing:
+				cancel()
+			case <-ctx.Done():
+			}
+		}()
+		s.run(ctx, e, &snapshot)
+	}()
+	writeCreated(w, r, strconv.FormatInt(e.id, 10))
+}
+
+// item is one artifact to copy, with the tags that passed the filters.
+type item struct {
+	a       Artifact
+	dstRepo string
+}
+
+// run carries out an execution: list the source, filter, one task per
+// artifact, copy through the Replicator, then the final status.
+func (s *Server) run(ctx context.Context, e *execution, p *policy) {
+	s.mu.Lock()
+	srcEp, dstEp := s.opts.Registry, s.opts.Registry
+	srcEp.Local, dstEp.Local = true, true
+	srcEp.Name, dstEp.Name = "Local", "Local"
+	if g := s.registries[p.srcRegistryID]; p.srcRegistryID != 0 && g != nil {
+		srcEp = g.endpoint()
+	}
+	if g := s.registries[p.destRegistryID]; p.destRegistryID != 0 && g != nil {
+		dstEp = g.endpoint()
+	}
+	var local []Artifact
+	if srcEp.Local {
+		local = s.localArtifacts()
+	}
+	rep := s.opts.Replicator
+	s.mu.Unlock()
+
+	finish := func(status, text string) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		e.status, e.statusText, e.end = status, text, s.now()
+	}
+	candidates := local
+	if !srcEp.Local {
+		if rep == nil {
+			finish(statusFailed, "no replicator configured")
+			return
+		}
+		var err error
+		if candidates, err = rep.List(ctx, srcEp); err != nil {
+			finish(statusFailed, fmt.Sprintf("failed to list the artifacts of %s: %v", srcEp.Name, err))
+			return
+		}
+	}
+	items, err := selectItems(candidates, p)
+	if err != nil {
+		finish(statusFailed, err.Error())
+		return
+	}
+	s.mu.Lock()
+	for _, it := range items {
+		t := &task{id: s.newID("task"), executionID: e.id, status: statusPending, jobID: requestID(),
+			operation: "copy", resType: "image", src: it.a.Repository + ":" + tagList(it.a), dst: it.dstRepo + ":" + tagList(it.a)}
+		if it.a.Type != "" && it.a.Type != "IMAGE" {
+			t.resType = "artifact"
+		}
+		s.tasks[t.id] = t
+		e.tasks = append(e.tasks, t)
+	}
+	tasks := slices.Clone(e.tasks)
+	s.mu.Unlock()
+
+	failed := 0
+	for i, t := range tasks {
+		if ctx.Err() != nil {
+			s.mu.Lock()
+			for _, rest := range tasks[i:] {
+				rest.status, rest.end = statusStopped, s.now()
+			}
+			s.mu.Unlock()
+			finish(statusStopped, "")
+			return
+		}
+		s.mu.Lock()
+		t.status, t.start = statusInProgress, s.now()
+		s.mu.Unlock()
+		var err error
+		if rep == nil {
+			err = errors.New("no replicator configured")
+		} else {
+			err = rep.Copy(ctx, srcEp, items[i].a, dstEp, items[i].dstRepo, p.override)
+		}
+		s.mu.Lock()
+		t.end = s.now()
+		switch {
+		case err != nil && ctx.Err() != nil:
+			t.status = statusStopped
+		case err != nil:
+			t.status = statusFailed
+			t.log = append(t.log, err.Error())
+			failed++
+		default:
+			t.status = statusSucceed
+			if dstEp.Local {
+				a := items[i].a
+				a.Repository = items[i].dstRepo
+				if aerr := s.addArtifact(a, true); aerr != nil {
+					t.status = statusFailed
+					t.log = append(t.log, aerr.Error())
+					failed++
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
+	switch {
+	case ctx.Err() != nil:
+		finish(statusStopped, "")
+	case failed > 0:
+		finish(statusFailed, fmt.Sprintf("%d of %d tasks failed", failed, len(tasks)))
+	default:
+		finish(statusSucceed, "")
+	}
+}
+
+func tagList(a Artifact) string {
+	if len(a.Tags) == 0 {
+		return a.Digest
+	}
+	return "[" + strings.Join(a.Tags, ",") + "]"
+}
+
+// selectItems applies the policy's filters (all must pass) and maps the
+// repositories onto the destination namespace.
+func selectItems(candidates []Artifact, p *policy) ([]item, error) {
+	var out []item
+	for _, a := range candidates {
+		keep := true
+		tags := slices.Clone(a.Tags)
+		tagFiltered := false
+		for _, f := range p.filters {
+			excludes := f.Decoration == decoExcludes
+			switch f.Type {
+			case filterName:
+				re, err := globRegexp(f.Value.(string))
+				if err != nil {
+					return nil, err
+				}
+				if re.MatchString(a.Repository) == excludes {
+					keep = false
+				}
+			case filterResource:
+				if f.Value == "image" && a.Type != "" && a.Type != "IMAGE" {
+					keep = false
+				}
+			case filterLabel:
+				has := true
+				for _, l := range f.Value.([]any) {
+					if !slices.Contains(a.Labels, l.(string)) {
+						has = false
+					}
+				}
+				if has == excludes {
+					keep = false
+				}
+			case filterTag:
+				re, err := globRegexp(f.Value.(string))
+				if err != nil {
+					return nil, err
+				}
+				tagFiltered = true
+				tags = slices.DeleteFunc(tags, func(t string) bool { return re.MatchString(t) == excludes })
+			}
+		}
+		if !keep || (tagFiltered && len(tags) == 0) {
+			continue
+		}
+		dst, err := replaceNamespace(a.Repository, p.destNamespace, p.replaceCount)
+		if err != nil {
+			return nil, err
+		}
+		a.Tags = tags
+		out = append(out, item{a: a, dstRepo: dst})
+	}
+	return out, nil
+}
+
+func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication", "list") {
+		return
+	}
+	qv := r.URL.Query()
+	var policyID int64
+	if v := qv.Get("policy_id"); v != "" {
+		id, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "policy_id in query must be of type int64: %q", v)
+			return
+		}
+		policyID = id
+	}
+	s.mu.Lock()
+	var es []*execution
+	for _, e := range s.executions {
+		if (policyID == 0 || e.policyID == policyID) && (qv.Get("status") == "" || qv.Get("status") == e.status) &&
+			(qv.Get("trigger") == "" || qv.Get("trigger") == e.trigger) {
+			es = append(es, e)
+		}
+	}
+	// Newest first.
+	sort.Slice(es, func(i, j int) bool { return es[i].id > es[j].id })
+	out := make([]executionJSON, 0, len(es))
+	for _, e := range es {
+		out = append(out, executionOut(e))
+	}
+	s.mu.Unlock()
+	writePage(w, r, out)
+}
+
+func (s *Server) lookupExecution(w http.ResponseWriter, r *http.Request) *execution {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return nil
+	}
+	e := s.executions[id]
+	if e == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, "execution %d not found", id)
+	}
+	return e
+}
+
+func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication", "read") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.lookupExecution(w, r); e != nil {
+		writeJSON(w, http.StatusOK, executionOut(e))
+	}
+}
+
+func (s *Server) stopExecution(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication", "create") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.lookupExecution(w, r); e != nil {
+		if e.status == statusInProgress {
+			e.cancel()
+		}
+		writeOK(w)
+	}
+}
+
+func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication", "list") {
+		return
+	}
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	status := r.URL.Query().Get("status")
+	s.mu.Lock()
+	var out []taskJSON
+	if e := s.executions[id]; e != nil {
+		for _, t := range e.tasks {
+			if status == "" || t.status == status {
+				out = append(out, taskOut(t))
+			}
+		}
+	}
+	s.mu.Unlock()
+	writePage(w, r, out)
+}
+
+func (s *Server) getTaskLog(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "replication", "read") {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.lookupExecution(w, r)
+	if e == nil {
+		return
+	}
+	tid, ok := pathID(w, r, "task_id")
+	if !ok {
+		return
+	}
+	t := s.tasks[tid]
+	if t == nil || t.executionID != e.id {
+		writeError(w, http.StatusNotFound, codeNotFound, "execution %d contains no task with ID %d", e.id, tid)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write([]byte(strings.Join(t.log, "\n")))
+}
+
+// WaitIdle waits until no execution is in progress or ctx ends.
+func (s *Server) WaitIdle(ctx context.Context) error {
+	for {
+		s.mu.Lock()
+		busy := false
+		for _, e := range s.executions {
+			if e.status == statusInProgress {
+				busy = true
+			}
+		}
+		s.mu.Unlock()
+		if !busy {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}

@@ -1,0 +1,476 @@
+// Package harborsim simulates the subset of Harbor's v2.0 REST API that the
+// provider uses (system info, health, projects and members, registry
+// endpoints, replication policies, executions and tasks, artifacts, robot
+// accounts), keeping its state in memory.
+//
+// It answers as Harbor does: the same paths, status codes, error bodies
+// ({"errors":[{"code","message"}]}), basic authentication (admin and robot
+// accounts), pagination (X-Total-Count, Link) and input validation (project
+// name rule, 6-field cron with seconds, filter types, unknown registries,
+// duplicate names). Replication executions copy images through a pluggable
+// Replicator. A fault injector answers a share of requests with 500, 503 or
+// 429 (with Retry-After), or delays them, for fault tests.
+package harborsim
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+const apiPrefix = "/api/v2.0"
+
+// Harbor's error codes (lib/errors).
+const (
+	codeBadRequest    = "BAD_REQUEST"
+	codeUnauthorized  = "UNAUTHORIZED"
+	codeForbidden     = "FORBIDDEN"
+	codeNotFound      = "NOT_FOUND"
+	codeConflict      = "CONFLICT"
+	codePrecondition  = "PRECONDITION"
+	codeUnprocessable = "UNPROCESSABLE_ENTITY"
+	codeUnknown       = "UNKNOWN"
+)
+
+// Options configure a simulated Harbor.
+type Options struct {
+	// AdminUsername and AdminPassword are the system administrator's
+	// credentials; defaults "admin" and "Harbor12345" (Harbor's defaults).
+	AdminUsername, AdminPassword string
+	// Users are further user names known to the database (for project
+	// members); the admin is always known.
+	Users []string
+	// Version is reported as harbor_version; default "v2.13.0-sim".
+	Version string
+	// ExternalURL is this Harbor's URL as clients see it; Start fills it.
+	ExternalURL string
+	// Registry is the OCI registry behind this Harbor: the local side of
+	// replications.
+	Registry Endpoint
+	// Replicator copies images for replication executions; nil makes every
+	// execution with something to copy fail with "no replicator configured".
+	Replicator Replicator
+	// Pinger checks a registry endpoint for POST /registries/ping; nil uses
+	// an HTTP GET of <url>/v2/ (200 or 401 is healthy).
+	Pinger func(ctx context.Context, ep Endpoint) error
+	// Now returns the time; nil uses time.Now.
+	Now func() time.Time
+}
+
+// Server is the simulated Harbor; it implements http.Handler.
+type Server struct {
+	opts   Options
+	mux    *http.ServeMux
+	faults *faultInjector
+
+	mu         sync.Mutex
+	nextID     map[string]int64
+	users      map[string]int64 // username -> user id
+	projects   map[int64]*project
+	registries map[int64]*registry
+	policies   map[int64]*policy
+	executions map[int64]*execution
+	tasks      map[int64]*task
+	artifacts  map[int64]*artifact
+	robots     map[int64]*robot
+	wg         sync.WaitGroup
+	closing    chan struct{}
+	closeOnce  sync.Once
+}
+
+// New returns a simulated Harbor with an empty database (no projects).
+func New(o Options) *Server {
+	if o.AdminUsername == "" {
+		o.AdminUsername = "admin"
+	}
+	if o.AdminPassword == "" {
+		o.AdminPassword = "Harbor12345"
+	}
+	if o.Version == "" {
+		o.Version = "v2.13.0-sim"
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Server{
+		opts:       o,
+		mux:        http.NewServeMux(),
+		faults:     newFaultInjector(),
+		nextID:     map[string]int64{},
+		users:      map[string]int64{o.AdminUsername: 1},
+		projects:   map[int64]*project{},
+		registries: map[int64]*registry{},
+		policies:   map[int64]*policy{},
+		executions: map[int64]*execution{},
+		tasks:      map[int64]*task{},
+		artifacts:  map[int64]*artifact{},
+		robots:     map[int64]*robot{},
+		closing:    make(chan struct{}),
+	}
+	s.nextID["user"] = 1
+	for _, u := range o.Users {
+		if _, ok := s.users[u]; !ok {
+			s.users[u] = s.newID("user")
+		}
+	}
+	s.routes()
+	return s
+}
+
+// Instance is a simulated Harbor listening on a TCP address.
+type Instance struct {
+	// URL is the server URL, e.g. http://127.0.0.1:34567 (append /api/v2.0
+	// for the API).
+	URL string
+	// Server is the simulator, for seeding artifacts and injecting faults.
+	Server *Server
+	srv    *http.Server
+}
+
+// Start listens on addr (e.g. "127.0.0.1:0") and serves a new simulated Harbor.
+func Start(addr string, o Options) (*Instance, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s for the Harbor simulator: %w", addr, err)
+	}
+	u := "http://" + ln.Addr().String()
+	if o.ExternalURL == "" {
+		o.ExternalURL = u
+	}
+	s := New(o)
+	hs := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = hs.Serve(ln) }()
+	return &Instance{URL: u, Server: s, srv: hs}, nil
+}
+
+// Close stops the listener and the running executions.
+func (i *Instance) Close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := i.srv.Shutdown(ctx)
+	i.Server.Close()
+	return err
+}
+
+// Close stops running executions (they end Stopped) and waits for them.
+func (s *Server) Close() {
+	s.closeOnce.Do(func() { close(s.closing) })
+	s.wg.Wait()
+}
+
+func (s *Server) newID(kind string) int64 {
+	s.nextID[kind]++
+	return s.nextID[kind]
+}
+
+func (s *Server) now() time.Time { return s.opts.Now().UTC() }
+
+// ServeHTTP implements http.Handler: faults first, then authentication, then
+// the API.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	answered, lose := s.faults.apply(w, r)
+	if answered {
+		return
+	}
+	if lose {
+		s.serve(&discardWriter{h: http.Header{}}, r)
+		writeError(w, http.StatusInternalServerError, codeUnknown, "injected fault: the answer was lost")
+		return
+	}
+	s.serve(w, r)
+}
+
+func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" {
+		writeError(w, http.StatusNotFound, codeNotFound, "the requested resource %s was not found", r.URL.Path)
+		return
+	}
+	p, ok := s.authenticate(r)
+	if !ok {
+		writeError(w, http.StatusUnauthorized, codeUnauthorized, "UnAuthorized")
+		return
+	}
+	// The mux sets the path values while it dispatches.
+	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+}
+
+// ---- authentication and authorization
+
+type principalKey struct{}
+
+// principal is who makes a request: the admin, a robot or anonymous (nil).
+type principal struct {
+	admin bool
+	name  string
+	robot *robot
+}
+
+func principalOf(r *http.Request) *principal {
+	p, _ := r.Context().Value(principalKey{}).(*principal)
+	return p
+}
+
+// authenticate checks basic credentials. No credentials make an anonymous
+// request; wrong ones fail (401), as Harbor does.
+func (s *Server) authenticate(r *http.Request) (*principal, bool) {
+	if r.Header.Get("Authorization") == "" {
+		return nil, true
+	}
+	user, pass, ok := r.BasicAuth()
+	if !ok {
+		return nil, false
+	}
+	if eq(user, s.opts.AdminUsername) && eq(pass, s.opts.AdminPassword) {
+		return &principal{admin: true, name: user}, true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, rb := range s.robots {
+		if rb.fullName == user && eq(pass, rb.secret) && !rb.disable && !rb.expired(s.now()) {
+			return &principal{name: user, robot: rb}, true
+		}
+	}
+	return nil, false
+}
+
+func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
+
+// can reports whether p may do action on resource in a namespace: kind
+// "system" (namespace "/") or "project" (namespace the project name). The
+// admin may do everything; a robot what its permissions grant.
+func (p *principal) can(kind, namespace, resource, action string) bool {
+	if p == nil {
+		return false
+	}
+	if p.admin {
+		return true
+	}
+	if p.robot == nil {
+		return false
+	}
+	for _, perm := range p.robot.permissions {
+		if perm.Kind != kind || (perm.Namespace != namespace && perm.Namespace != "*") {
+			continue
+		}
+		for _, a := range perm.Access {
+			if (a.Resource == resource || a.Resource == "*") && (a.Action == action || a.Action == "*") && a.Effect != "deny" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// deny answers 401 for anonymous callers and 403 for authenticated ones.
+func deny(w http.ResponseWriter, p *principal) {
+	if p == nil {
+		writeError(w, http.StatusUnauthorized, codeUnauthorized, "UnAuthorized")
+		return
+	}
+	writeError(w, http.StatusForbidden, codeForbidden, "forbidden")
+}
+
+// requireSystem checks a system-level permission and answers when denied.
+func requireSystem(w http.ResponseWriter, r *http.Request, resource, action string) bool {
+	p := principalOf(r)
+	if p.can("system", "/", resource, action) {
+		return true
+	}
+	deny(w, p)
+	return false
+}
+
+// ---- answers
+
+type errorItem struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+type errorBody struct {
+	Errors []errorItem `json:"errors"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, format string, args ...any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", requestID())
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(errorBody{Errors: []errorItem{{Code: code, Message: fmt.Sprintf(format, args...)}}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("X-Request-Id", requestID())
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeOK(w http.ResponseWriter) {
+	w.Header().Set("X-Request-Id", requestID())
+	w.WriteHeader(http.StatusOK)
+}
+
+// writeCreated answers 201 with Location = request path + "/" + id, as
+// Harbor's handlers build it.
+func writeCreated(w http.ResponseWriter, r *http.Request, id string) {
+	w.Header().Set("Location", strings.TrimSuffix(r.URL.Path, "/")+"/"+id)
+	w.Header().Set("X-Request-Id", requestID())
+	w.WriteHeader(http.StatusCreated)
+}
+
+func requestID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// decode reads a JSON body; malformed JSON is a 400 as go-openapi answers it.
+func decode(w http.ResponseWriter, r *http.Request, v any) bool {
+	if r.Body == nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "request body is required")
+		return false
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	if err := dec.Decode(v); err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "parsing body body from \"\" failed, because %v", err)
+		return false
+	}
+	return true
+}
+
+// pathID parses a numeric path value; a non-number is a 400 as go-openapi
+// answers it (Harbor's spec types these ids as int64).
+func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
+	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "%s in path must be of type int64: %q", name, r.PathValue(name))
+		return 0, false
+	}
+	return id, true
+}
+
+// ---- pagination
+
+// pageParams reads page and page_size as Harbor does: defaults 1 and 10,
+// page_size at most 100 (422 beyond, from the spec's maximum).
+func pageParams(w http.ResponseWriter, r *http.Request) (page, size int, ok bool) {
+	page, size = 1, 10
+	q := r.URL.Query()
+	if v := q.Get("page"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "page in query must be of type int64: %q", v)
+			return 0, 0, false
+		}
+		if n > 0 {
+			page = n
+		}
+	}
+	if v := q.Get("page_size"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "page_size in query must be of type int64: %q", v)
+			return 0, 0, false
+		}
+		if n > 100 {
+			writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "page_size in query should be less than or equal to 100")
+			return 0, 0, false
+		}
+		if n > 0 {
+			size = n
+		}
+	}
+	return page, size, true
+}
+
+// writePage answers one page of items with X-Total-Count and Link headers
+// shaped as Harbor writes them: `<path?query>; rel="prev" , <...>; rel="next"`.
+func writePage[T any](w http.ResponseWriter, r *http.Request, items []T) {
+	page, size, ok := pageParams(w, r)
+	if !ok {
+		return
+	}
+	total := len(items)
+	var links []string
+	link := func(p int, rel string) {
+		u := *r.URL
+		q := u.Query()
+		q.Set("page", strconv.Itoa(p))
+		q.Set("page_size", strconv.Itoa(size))
+		u.RawQuery = q.Encode()
+		u.Scheme, u.Host = "", ""
+		links = append(links, fmt.Sprintf("<%s>; rel=%q", u.String(), rel))
+	}
+	if page > 1 && (page-1)*size < total {
+		link(page-1, "prev")
+	}
+	if page*size < total {
+		link(page+1, "next")
+	}
+	w.Header().Set("X-Total-Count", strconv.Itoa(total))
+	if len(links) > 0 {
+		w.Header().Set("Link", strings.Join(links, " , "))
+	}
+	start := min((page-1)*size, total)
+	end := min(start+size, total)
+	out := items[start:end]
+	if out == nil {
+		out = []T{}
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// query is Harbor's q parameter: comma-separated k=v (exact) and k=~v (fuzzy).
+type query map[string]struct {
+	value string
+	fuzzy bool
+}
+
+func parseQuery(w http.ResponseWriter, r *http.Request) (query, bool) {
+	q := query{}
+	raw := r.URL.Query().Get("q")
+	if raw == "" {
+		return q, true
+	}
+	for _, part := range strings.Split(raw, ",") {
+		k, v, ok := strings.Cut(part, "=")
+		if !ok || strings.TrimSpace(k) == "" {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid query string %q", raw)
+			return nil, false
+		}
+		fuzzy := strings.HasPrefix(v, "~")
+		v = strings.TrimPrefix(v, "~")
+		if uv, err := url.QueryUnescape(v); err == nil {
+			v = uv
+		}
+		q[strings.TrimSpace(k)] = struct {
+			value string
+			fuzzy bool
+		}{strings.Trim(v, `"'`), fuzzy}
+	}
+	return q, true
+}
+
+// match reports whether value passes the query's condition on key (no
+// condition passes).
+func (q query) match(key, value string) bool {
+	c, ok := q[key]
+	if !ok {
+		return true
+	}
+	if c.fuzzy {
+		return strings.Contains(value, c.value)
+	}
+	return value == c.value
+}

@@ -1,0 +1,204 @@
+package harborsim
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// validateCron checks a cron the way Harbor checks a scheduled replication
+// trigger: robfig/cron with Second|Minute|Hour|Dom|Month|Dow (exactly six
+// fields, no descriptors), the seconds field must be "0", and "*" is not
+// allowed in the minutes field (no replication every minute).
+func validateCron(cron string) error {
+	fields := strings.Fields(cron)
+	if len(fields) != 6 {
+		return fmt.Errorf("expected exactly 6 fields, found %d: %s", len(fields), cron)
+	}
+	bounds := []struct {
+		min, max int
+		names    map[string]int
+	}{
+		{0, 59, nil}, {0, 59, nil}, {0, 23, nil}, {1, 31, nil},
+		{1, 12, map[string]int{"jan": 1, "feb": 2, "mar": 3, "apr": 4, "may": 5, "jun": 6, "jul": 7, "aug": 8, "sep": 9, "oct": 10, "nov": 11, "dec": 12}},
+		{0, 6, map[string]int{"sun": 0, "mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6}},
+	}
+	for i, f := range fields {
+		b := bounds[i]
+		for _, part := range strings.Split(f, ",") {
+			if err := cronPart(part, b.min, b.max, b.names); err != nil {
+				return fmt.Errorf("field %d (%s): %w", i+1, f, err)
+			}
+		}
+	}
+	if fields[0] != "0" {
+		return fmt.Errorf("the 1st field (indicating Seconds of time) of the cron setting must be 0")
+	}
+	if fields[1] == "*" {
+		return fmt.Errorf("* is not allowed for the Minutes field of the cron setting of replication policy")
+	}
+	return nil
+}
+
+func cronPart(part string, min, max int, names map[string]int) error {
+	rng, step, hasStep := strings.Cut(part, "/")
+	if hasStep {
+		n, err := strconv.Atoi(step)
+		if err != nil || n <= 0 {
+			return fmt.Errorf("invalid step %q", step)
+		}
+	}
+	if rng == "*" || rng == "?" {
+		return nil
+	}
+	lo, hi, isRange := strings.Cut(rng, "-")
+	l, err := cronValue(lo, min, max, names)
+	if err != nil {
+		return err
+	}
+	h := l
+	if isRange {
+		if h, err = cronValue(hi, min, max, names); err != nil {
+			return err
+		}
+	}
+	if h < l {
+		return fmt.Errorf("beginning of range (%d) beyond end of range (%d): %s", l, h, part)
+	}
+	return nil
+}
+
+func cronValue(v string, min, max int, names map[string]int) (int, error) {
+	if n, ok := names[strings.ToLower(v)]; ok {
+		return n, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil {
+		return 0, fmt.Errorf("failed to parse int from %s", v)
+	}
+	if n < min || n > max {
+		return 0, fmt.Errorf("value (%d) out of range [%d, %d]", n, min, max)
+	}
+	return n, nil
+}
+
+// repositoryNameRe is Harbor's lib.RepositoryNameRe, used for dest_namespace.
+var repositoryNameRe = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*(/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$`)
+
+// Filter types and decorations of replication policies.
+const (
+	filterName     = "name"
+	filterTag      = "tag"
+	filterLabel    = "label"
+	filterResource = "resource"
+	decoMatches    = "matches"
+	decoExcludes   = "excludes"
+)
+
+type filterJSON struct {
+	Type       string `json:"type"`
+	Value      any    `json:"value"`
+	Decoration string `json:"decoration,omitempty"`
+}
+
+// validateFilter follows Harbor's Filter.Validate: name, tag and resource
+// take a string (resource "image" or "artifact"), label takes an array of
+// strings, the decoration is "matches" or "excludes".
+func validateFilter(f filterJSON) error {
+	switch f.Type {
+	case filterName, filterTag, filterResource:
+		v, ok := f.Value.(string)
+		if !ok {
+			return fmt.Errorf("%s filter must be string type", f.Type)
+		}
+		if f.Type == filterResource && v != "image" && v != "artifact" {
+			return fmt.Errorf("invalid resource filter: %s", v)
+		}
+		if f.Type != filterResource {
+			if _, err := globRegexp(v); err != nil {
+				return fmt.Errorf("invalid %s filter %q: %v", f.Type, v, err)
+			}
+		}
+	case filterLabel:
+		vs, ok := f.Value.([]any)
+		if !ok {
+			return fmt.Errorf("label filter must be array type")
+		}
+		for _, v := range vs {
+			if _, ok := v.(string); !ok {
+				return fmt.Errorf("label filter must be array of strings")
+			}
+		}
+	default:
+		return fmt.Errorf("invalid filter type")
+	}
+	if f.Decoration != "" && f.Decoration != decoMatches && f.Decoration != decoExcludes {
+		return fmt.Errorf("invalid filter decoration, :%s", f.Decoration)
+	}
+	return nil
+}
+
+// globRegexp compiles a doublestar pattern as Harbor's filters use them:
+// "**" any path, "*" within one path component, "?" one character, "{a,b}"
+// alternatives; empty matches everything.
+func globRegexp(pattern string) (*regexp.Regexp, error) {
+	if pattern == "" {
+		return regexp.MustCompile(`.*`), nil
+	}
+	var b strings.Builder
+	b.WriteString("^")
+	depth := 0
+	for i := 0; i < len(pattern); i++ {
+		c := pattern[i]
+		switch {
+		case c == '*' && i+1 < len(pattern) && pattern[i+1] == '*':
+			b.WriteString(".*")
+			i++
+		case c == '*':
+			b.WriteString("[^/]*")
+		case c == '?':
+			b.WriteString("[^/]")
+		case c == '{':
+			depth++
+			b.WriteString("(?:")
+		case c == '}' && depth > 0:
+			depth--
+			b.WriteString(")")
+		case c == ',' && depth > 0:
+			b.WriteString("|")
+		case c == '\\' && i+1 < len(pattern):
+			i++
+			b.WriteString(regexp.QuoteMeta(string(pattern[i])))
+		default:
+			b.WriteString(regexp.QuoteMeta(string(c)))
+		}
+	}
+	if depth != 0 {
+		return nil, fmt.Errorf("syntax error in pattern")
+	}
+	b.WriteString("$")
+	return regexp.Compile(b.String())
+}
+
+// replaceNamespace maps a source repository onto the destination namespace
+// as Harbor does: replace count -1 (legacy) keeps only the last component,
+// 0 prefixes the whole path, n drops the first n components.
+func replaceNamespace(repository, namespace string, replaceCount int) (string, error) {
+	if namespace == "" {
+		return repository, nil
+	}
+	parts := strings.Split(repository, "/")
+	n := len(parts)
+	var prefix string
+	switch {
+	case replaceCount < 0:
+		prefix = namespace
+	case replaceCount > n-1:
+		return "", fmt.Errorf("the source repository %q contains only %d path components %v excepting the last one, but the destination namespace flattening level is %d",
+			repository, n-1, parts[:n-1], replaceCount)
+	default:
+		prefix = strings.TrimSuffix(namespace+"/"+strings.Join(parts[replaceCount:n-1], "/"), "/")
+	}
+	return prefix + "/" + parts[n-1], nil
+}
