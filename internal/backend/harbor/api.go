@@ -26,6 +26,25 @@ func (c *Client) Health(ctx context.Context) (*Health, error) {
 	return &out, nil
 }
 
+// CurrentUser is the answer of GET /users/current.
+type CurrentUser struct {
+	UserID       int64  `json:"user_id"`
+	Username     string `json:"username"`
+	SysadminFlag bool   `json:"sysadmin_flag"`
+}
+
+// CurrentUser returns the user behind the credentials. Harbor treats wrong
+// credentials as anonymous, which most reads accept; this call answers 401
+// for them, so it is the way to check credentials. Robot accounts are not
+// users: Harbor answers 412 for them.
+func (c *Client) CurrentUser(ctx context.Context) (*CurrentUser, error) {
+	var out CurrentUser
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/users/current", out: &out}); err != nil {
+		return nil, fmt.Errorf("cannot read the current Harbor user: %w", err)
+	}
+	return &out, nil
+}
+
 // ---- projects
 
 // ListProjects lists the projects visible to the caller, all pages.
@@ -80,7 +99,10 @@ func (c *Client) ProjectExists(ctx context.Context, name string) (bool, error) {
 	}
 }
 
-// CreateProject creates a project and returns its id (from Location).
+// CreateProject creates a project and returns its id (from Location). The
+// request is retried on 5xx and 429; when an earlier attempt went through
+// and only its answer was lost, the retry answers 409 (IsConflict): callers
+// with deterministic names adopt the project then.
 func (c *Client) CreateProject(ctx context.Context, p ProjectReq) (int64, error) {
 	resp, err := c.do(ctx, request{method: http.MethodPost, path: "/projects", body: p})
 	if err != nil {

@@ -116,11 +116,25 @@ func TestSystemInfoAndHealth(t *testing.T) {
 
 func TestWrongPasswordIsUnauthorized(t *testing.T) {
 	e := newEnv(t, harborsim.Options{})
+	if u, err := e.client.CurrentUser(ctx(t)); err != nil || u.Username != adminUser || !u.SysadminFlag {
+		t.Fatalf("CurrentUser() = %+v, %v; want the admin", u, err)
+	}
 	c := e.newClient(t, adminUser, "not-the-password")
-	_, err := c.ListProjects(ctx(t), harbor.ListProjectsOptions{})
+	_, err := c.CurrentUser(ctx(t))
 	wantStatus(t, err, http.StatusUnauthorized, "UNAUTHORIZED")
 	if !harbor.IsUnauthorized(err) || strings.Contains(err.Error(), "not-the-password") {
 		t.Fatalf("error = %v, want 401 without the password", err)
+	}
+	_, err = c.CreateProject(ctx(t), harbor.ProjectReq{ProjectName: "x"})
+	wantStatus(t, err, http.StatusUnauthorized, "UNAUTHORIZED")
+	_, err = c.ListRegistries(ctx(t), "")
+	wantStatus(t, err, http.StatusUnauthorized, "UNAUTHORIZED")
+	// Like Harbor, wrong credentials read as anonymous: public projects only.
+	if _, err := e.client.CreateProject(ctx(t), harbor.ProjectReq{ProjectName: "hidden"}); err != nil {
+		t.Fatal(err)
+	}
+	if ps, err := c.ListProjects(ctx(t), harbor.ListProjectsOptions{}); err != nil || len(ps) != 0 {
+		t.Fatalf("ListProjects() with a wrong password = %+v, %v; want no private project", ps, err)
 	}
 	// Health answers without credentials, even wrong ones are not sent.
 	if _, err := c.Health(ctx(t)); err != nil {

@@ -239,6 +239,25 @@ func (s *Server) systemInfo(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, out)
 }
 
+// currentUser answers GET /users/current: the user behind the credentials;
+// 401 for anonymous (or wrong credentials), 412 for robot accounts, which
+// are not local users.
+func (s *Server) currentUser(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	switch {
+	case p == nil:
+		writeError(w, http.StatusUnauthorized, codeUnauthorized, "UnAuthorized")
+	case p.robot != nil:
+		writeError(w, http.StatusPreconditionFailed, codePrecondition, "get current user not available for security context: robot")
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{
+			"user_id": s.users[s.opts.AdminUsername], "username": p.name, "realname": "system admin",
+			"email": "admin@example.com", "sysadmin_flag": p.admin, "admin_role_in_auth": false,
+			"creation_time": time.Time{}, "update_time": time.Time{},
+		})
+	}
+}
+
 func (s *Server) routes() {
 	m := s.mux
 	a := func(pattern string, h http.HandlerFunc) {
@@ -247,6 +266,7 @@ func (s *Server) routes() {
 	}
 	a("GET /health", s.health)
 	a("GET /systeminfo", s.systemInfo)
+	a("GET /users/current", s.currentUser)
 
 	a("GET /projects", s.listProjects)
 	a("HEAD /projects", s.headProject)

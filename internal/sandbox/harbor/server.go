@@ -196,11 +196,7 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, codeNotFound, "the requested resource %s was not found", r.URL.Path)
 		return
 	}
-	p, ok := s.authenticate(r)
-	if !ok {
-		writeError(w, http.StatusUnauthorized, codeUnauthorized, "UnAuthorized")
-		return
-	}
+	p := s.authenticate(r)
 	// The mux sets the path values while it dispatches.
 	s.mux.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 }
@@ -221,27 +217,26 @@ func principalOf(r *http.Request) *principal {
 	return p
 }
 
-// authenticate checks basic credentials. No credentials make an anonymous
-// request; wrong ones fail (401), as Harbor does.
-func (s *Server) authenticate(r *http.Request) (*principal, bool) {
-	if r.Header.Get("Authorization") == "" {
-		return nil, true
-	}
+// authenticate checks basic credentials as Harbor's security middleware
+// does: when no generator accepts them (none given, or wrong ones) the
+// request goes on as anonymous (nil), so it fails with 401 wherever
+// authentication is required and sees only public projects elsewhere.
+func (s *Server) authenticate(r *http.Request) *principal {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return nil, false
+		return nil
 	}
 	if eq(user, s.opts.AdminUsername) && eq(pass, s.opts.AdminPassword) {
-		return &principal{admin: true, name: user}, true
+		return &principal{admin: true, name: user}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, rb := range s.robots {
 		if rb.fullName == user && eq(pass, rb.secret) && !rb.disable && !rb.expired(s.now()) {
-			return &principal{name: user, robot: rb}, true
+			return &principal{name: user, robot: rb}
 		}
 	}
-	return nil, false
+	return nil
 }
 
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

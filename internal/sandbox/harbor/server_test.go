@@ -76,19 +76,36 @@ func TestErrorsAndAuth(t *testing.T) {
 			}
 		})
 	}
-	// Wrong credentials fail even where anonymous access works.
-	req := httptest.NewRequest("GET", "/api/v2.0/projects", nil)
-	req.SetBasicAuth("admin", "wrong")
-	rec := httptest.NewRecorder()
-	s.ServeHTTP(rec, req)
-	if rec.Code != 401 || errorCode(t, rec.Body.String()) != codeUnauthorized {
-		t.Fatalf("wrong password = %d %s, want 401 UNAUTHORIZED", rec.Code, rec.Body.String())
+	// Wrong credentials make the request anonymous, as in Harbor: 401 where
+	// authentication is required, public projects only in the list.
+	wrong := func(method, target string) (int, string) {
+		req := httptest.NewRequest(method, target, nil)
+		req.SetBasicAuth("admin", "wrong")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
 	}
-	// Anonymous callers see public projects only.
-	_, _, body := call(t, s, "GET", "/api/v2.0/projects", "", true)
-	var ps []projectJSON
-	if err := json.Unmarshal([]byte(body), &ps); err != nil || len(ps) != 1 || ps[0].Name != "pub" {
-		t.Fatalf("anonymous list = %s, want only pub", body)
+	if code, body := wrong("GET", "/api/v2.0/users/current"); code != 401 || errorCode(t, body) != codeUnauthorized {
+		t.Fatalf("wrong password GET /users/current = %d %s, want 401 UNAUTHORIZED", code, body)
+	}
+	if code, body := wrong("GET", "/api/v2.0/replication/policies"); code != 401 || errorCode(t, body) != codeUnauthorized {
+		t.Fatalf("wrong password GET /replication/policies = %d %s, want 401 UNAUTHORIZED", code, body)
+	}
+	for _, anonymous := range []func() (int, string){
+		func() (int, string) {
+			status, _, body := call(t, s, "GET", "/api/v2.0/projects", "", true)
+			return status, body
+		},
+		func() (int, string) { return wrong("GET", "/api/v2.0/projects") },
+	} {
+		_, body := anonymous()
+		var ps []projectJSON
+		if err := json.Unmarshal([]byte(body), &ps); err != nil || len(ps) != 1 || ps[0].Name != "pub" {
+			t.Fatalf("anonymous list = %s, want only pub", body)
+		}
+	}
+	if status, _, body := call(t, s, "GET", "/api/v2.0/users/current", "", false); status != 200 || !strings.Contains(body, `"sysadmin_flag":true`) {
+		t.Fatalf("admin GET /users/current = %d %s", status, body)
 	}
 	// /health and /systeminfo answer without credentials.
 	for _, p := range []string{"/api/v2.0/health", "/api/v2.0/systeminfo"} {
