@@ -2,6 +2,7 @@ package harbor
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -72,6 +73,7 @@ func (c *Client) GetProject(ctx context.Context, name string) (*Project, error) 
 	var out Project
 	h := http.Header{"X-Is-Resource-Name": {"true"}}
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: "/projects/" + url.PathEscape(name), header: h, out: &out}); err != nil {
+		err = c.projectErr(ctx, name, err)
 		return nil, fmt.Errorf("cannot get project %q: %w", name, err)
 	}
 	return &out, nil
@@ -119,6 +121,7 @@ func (c *Client) CreateProject(ctx context.Context, p ProjectReq) (int64, error)
 func (c *Client) UpdateProject(ctx context.Context, name string, p ProjectReq) error {
 	h := http.Header{"X-Is-Resource-Name": {"true"}}
 	if _, err := c.do(ctx, request{method: http.MethodPut, path: "/projects/" + url.PathEscape(name), header: h, body: p}); err != nil {
+		err = c.projectErr(ctx, name, err)
 		return fmt.Errorf("cannot update project %q: %w", name, err)
 	}
 	return nil
@@ -129,9 +132,28 @@ func (c *Client) UpdateProject(ctx context.Context, name string, p ProjectReq) e
 func (c *Client) DeleteProject(ctx context.Context, name string) error {
 	h := http.Header{"X-Is-Resource-Name": {"true"}}
 	if _, err := c.do(ctx, request{method: http.MethodDelete, path: "/projects/" + url.PathEscape(name), header: h}); err != nil {
+		err = c.projectErr(ctx, name, err)
 		return fmt.Errorf("cannot delete project %q: %w", name, err)
 	}
 	return nil
+}
+
+// projectErr turns Harbor's 403 for a project name that does not resolve
+// into a 404 *Error. Harbor checks project permissions before looking the
+// project up, and a name it cannot resolve fails that check, so a missing
+// project answers 403 FORBIDDEN, even to the admin; HEAD /projects tells the
+// two cases apart.
+func (c *Client) projectErr(ctx context.Context, project string, err error) error {
+	var he *Error
+	if !errors.As(err, &he) || he.StatusCode != http.StatusForbidden {
+		return err
+	}
+	exists, herr := c.ProjectExists(ctx, project)
+	if herr != nil || exists {
+		return err
+	}
+	return &Error{StatusCode: http.StatusNotFound, Method: he.Method, Path: he.Path,
+		Errors: []ErrorItem{{Code: "NOT_FOUND", Message: fmt.Sprintf("project %s not found (Harbor answered 403 for the unknown name)", project)}}}
 }
 
 // ---- project members
@@ -149,6 +171,7 @@ func (c *Client) ListProjectMembers(ctx context.Context, project, entityName str
 	}
 	ms, err := listAll[ProjectMemberEntity](ctx, c, memberPath(project), q, nameHeader)
 	if err != nil {
+		err = c.projectErr(ctx, project, err)
 		return nil, fmt.Errorf("cannot list members of project %q: %w", project, err)
 	}
 	return ms, nil
@@ -158,6 +181,7 @@ func (c *Client) ListProjectMembers(ctx context.Context, project, entityName str
 func (c *Client) AddProjectMember(ctx context.Context, project string, m ProjectMember) (int64, error) {
 	resp, err := c.do(ctx, request{method: http.MethodPost, path: memberPath(project), header: nameHeader, body: m})
 	if err != nil {
+		err = c.projectErr(ctx, project, err)
 		return 0, fmt.Errorf("cannot add member to project %q: %w", project, err)
 	}
 	id, err := idFromLocation(resp)
@@ -171,6 +195,7 @@ func (c *Client) AddProjectMember(ctx context.Context, project string, m Project
 func (c *Client) GetProjectMember(ctx context.Context, project string, id int64) (*ProjectMemberEntity, error) {
 	var out ProjectMemberEntity
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: idPath(memberPath(project), id), header: nameHeader, out: &out}); err != nil {
+		err = c.projectErr(ctx, project, err)
 		return nil, fmt.Errorf("cannot get member %d of project %q: %w", id, project, err)
 	}
 	return &out, nil
@@ -180,6 +205,7 @@ func (c *Client) GetProjectMember(ctx context.Context, project string, id int64)
 func (c *Client) UpdateProjectMemberRole(ctx context.Context, project string, id int64, roleID int) error {
 	body := map[string]int{"role_id": roleID}
 	if _, err := c.do(ctx, request{method: http.MethodPut, path: idPath(memberPath(project), id), header: nameHeader, body: body}); err != nil {
+		err = c.projectErr(ctx, project, err)
 		return fmt.Errorf("cannot update member %d of project %q: %w", id, project, err)
 	}
 	return nil
@@ -188,6 +214,7 @@ func (c *Client) UpdateProjectMemberRole(ctx context.Context, project string, id
 // DeleteProjectMember removes a member from a project.
 func (c *Client) DeleteProjectMember(ctx context.Context, project string, id int64) error {
 	if _, err := c.do(ctx, request{method: http.MethodDelete, path: idPath(memberPath(project), id), header: nameHeader}); err != nil {
+		err = c.projectErr(ctx, project, err)
 		return fmt.Errorf("cannot delete member %d of project %q: %w", id, project, err)
 	}
 	return nil
@@ -380,6 +407,7 @@ func (c *Client) GetArtifact(ctx context.Context, project, repository, reference
 	var out Artifact
 	p := artifactsPath(project, repository) + "/" + url.PathEscape(reference)
 	if _, err := c.do(ctx, request{method: http.MethodGet, path: p, query: url.Values{"with_tag": {"true"}}, out: &out}); err != nil {
+		err = c.projectErr(ctx, project, err)
 		return nil, fmt.Errorf("cannot get artifact %s/%s@%s: %w", project, repository, reference, err)
 	}
 	return &out, nil
@@ -389,6 +417,7 @@ func (c *Client) GetArtifact(ctx context.Context, project, repository, reference
 func (c *Client) ListArtifacts(ctx context.Context, project, repository string) ([]Artifact, error) {
 	as, err := listAll[Artifact](ctx, c, artifactsPath(project, repository), url.Values{"with_tag": {"true"}}, nil)
 	if err != nil {
+		err = c.projectErr(ctx, project, err)
 		return nil, fmt.Errorf("cannot list artifacts of %s/%s: %w", project, repository, err)
 	}
 	return as, nil

@@ -281,6 +281,9 @@ func listAll[T any](ctx context.Context, c *Client, escapedPath string, q url.Va
 		if err != nil {
 			return nil, fmt.Errorf("harbor: GET %s: invalid Link header %q: %w", u.Path, next, err)
 		}
+		// Harbor writes the query of its links unescaped (q=name=~x);
+		// encode it again before sending.
+		nu.RawQuery = nu.Query().Encode()
 		if nu.Host != c.base.Host {
 			return nil, fmt.Errorf("harbor: GET %s: Link header points to another host %q", u.Path, nu.Host)
 		}

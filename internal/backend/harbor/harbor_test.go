@@ -164,6 +164,12 @@ func TestProjectLifecycleAndPagination(t *testing.T) {
 	if n := e.count("GET", "/api/v2.0/projects"); n != 3 {
 		t.Fatalf("ListProjects() made %d requests, want 3 pages following Link rel=next", n)
 	}
+	// A fuzzy query over several pages: Harbor writes the query of its Link
+	// unescaped; the client must send it encoded again.
+	ps, err = c.ListProjects(ctx(t), harbor.ListProjectsOptions{Q: "name=~team-1", PageSize: 3})
+	if err != nil || len(ps) != 10 || ps[0].Name != "team-10" || ps[9].Name != "team-19" {
+		t.Fatalf("ListProjects(q=name=~team-1) = %d projects, %v; want team-10..team-19", len(ps), err)
+	}
 	ps, err = c.ListProjects(ctx(t), harbor.ListProjectsOptions{Q: "name=team-07"})
 	if err != nil || len(ps) != 1 || ps[0].Name != "team-07" {
 		t.Fatalf("ListProjects(q=name=team-07) = %+v, %v", ps, err)

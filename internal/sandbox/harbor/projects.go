@@ -108,17 +108,22 @@ func (s *Server) projectByName(name string) *project {
 }
 
 // lookupProject finds the project of the path and checks that the caller may
-// see it; it answers 404 (or 401/403) itself. Callers hold s.mu.
+// see it, answering itself when not. Like Harbor's RequireProjectAccess, a
+// project name that does not resolve fails the permission check: 403 (401
+// for anonymous callers), not 404; only a system admin asking by id gets
+// 404. Callers hold s.mu.
 func (s *Server) lookupProject(w http.ResponseWriter, r *http.Request) *project {
 	v := r.PathValue("project")
 	p := s.projectByNameOrID(r, v)
 	pr := principalOf(r)
 	if p == nil {
-		if pr == nil {
-			writeError(w, http.StatusUnauthorized, codeUnauthorized, "UnAuthorized")
+		_, err := strconv.ParseInt(v, 10, 64)
+		byID := err == nil && r.Header.Get("X-Is-Resource-Name") != "true"
+		if byID && pr != nil && pr.admin {
+			writeError(w, http.StatusNotFound, codeNotFound, "project %s not found", v)
 			return nil
 		}
-		writeError(w, http.StatusNotFound, codeNotFound, "project %s not found", v)
+		deny(w, pr)
 		return nil
 	}
 	if !pr.canSee(p) {

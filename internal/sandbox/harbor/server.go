@@ -404,6 +404,10 @@ func writePage[T any](w http.ResponseWriter, r *http.Request, items []T) {
 		q.Set("page", strconv.Itoa(p))
 		q.Set("page_size", strconv.Itoa(size))
 		u.RawQuery = q.Encode()
+		// Harbor unescapes the query of its links (q=name=~x stays readable).
+		if raw, err := url.QueryUnescape(u.RawQuery); err == nil {
+			u.RawQuery = raw
+		}
 		u.Scheme, u.Host = "", ""
 		links = append(links, fmt.Sprintf("<%s>; rel=%q", u.String(), rel))
 	}
