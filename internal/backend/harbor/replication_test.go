@@ -193,9 +193,21 @@ func TestReplicationPushExecution(t *testing.T) {
 	if ex.StatusText == "" {
 		t.Fatalf("failed execution has no status_text")
 	}
+	// A stopped execution ends Stopped.
+	rep.gate = make(chan struct{})
+	execID3, err := c.StartReplication(ctx(t), policyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.StopReplication(ctx(t), execID3); err != nil {
+		t.Fatalf("StopReplication() error = %v", err)
+	}
+	if ex = waitExecution(t, c, execID3); ex.Status != harbor.StatusStopped || ex.Succeed != 0 {
+		t.Fatalf("stopped execution = %+v, want Stopped with nothing copied", ex)
+	}
 	execs, err := c.ListReplicationExecutions(ctx(t), policyID)
-	if err != nil || len(execs) != 2 || execs[0].ID != execID2 {
-		t.Fatalf("ListReplicationExecutions() = %+v, %v; want both, newest first", execs, err)
+	if err != nil || len(execs) != 3 || execs[0].ID != execID3 || execs[1].ID != execID2 {
+		t.Fatalf("ListReplicationExecutions() = %+v, %v; want all three, newest first", execs, err)
 	}
 	_, err = c.GetReplicationExecution(ctx(t), 999)
 	wantStatus(t, err, http.StatusNotFound, "NOT_FOUND")

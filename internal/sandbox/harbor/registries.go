@@ -305,6 +305,12 @@ func (s *Server) deleteRegistry(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusPreconditionFailed, codePrecondition, "Can't delete registry %d, %d replication policies use it", g.id, n)
 		return
 	}
+	for _, p := range s.projects {
+		if p.registryID == g.id {
+			writeError(w, http.StatusPreconditionFailed, codePrecondition, "Can't delete registry %d, the proxy cache project %s uses it", g.id, p.name)
+			return
+		}
+	}
 	delete(s.registries, g.id)
 	writeOK(w)
 }
