@@ -133,8 +133,8 @@ func TestWrongPasswordIsUnauthorized(t *testing.T) {
 	if _, err := e.client.CreateProject(ctx(t), harbor.ProjectReq{ProjectName: "hidden"}); err != nil {
 		t.Fatal(err)
 	}
-	if ps, err := c.ListProjects(ctx(t), harbor.ListProjectsOptions{}); err != nil || len(ps) != 0 {
-		t.Fatalf("ListProjects() with a wrong password = %+v, %v; want no private project", ps, err)
+	if ps, err := c.ListProjects(ctx(t), harbor.ListProjectsOptions{}); err != nil || len(ps) != 1 || ps[0].Name != "library" {
+		t.Fatalf("ListProjects() with a wrong password = %+v, %v; want the public library only", ps, err)
 	}
 	// Health answers without credentials, even wrong ones are not sent.
 	if _, err := c.Health(ctx(t)); err != nil {
@@ -158,8 +158,8 @@ func TestProjectLifecycleAndPagination(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ListProjects() error = %v", err)
 	}
-	if len(ps) != 25 || ps[0].Name != "team-00" || ps[24].Name != "team-24" {
-		t.Fatalf("ListProjects() returned %d projects, want the 25 in order", len(ps))
+	if len(ps) != 26 || ps[0].Name != "library" || ps[1].Name != "team-00" || ps[25].Name != "team-24" {
+		t.Fatalf("ListProjects() returned %d projects, want library and the 25 in order", len(ps))
 	}
 	if n := e.count("GET", "/api/v2.0/projects"); n != 3 {
 		t.Fatalf("ListProjects() made %d requests, want 3 pages following Link rel=next", n)
@@ -179,7 +179,7 @@ func TestProjectLifecycleAndPagination(t *testing.T) {
 	if err != nil {
 		t.Fatalf("GetProject() error = %v", err)
 	}
-	want := &harbor.Project{ProjectID: 4, Name: "team-03", OwnerID: 1, OwnerName: adminUser,
+	want := &harbor.Project{ProjectID: 5, Name: "team-03", OwnerID: 1, OwnerName: adminUser,
 		Metadata: map[string]string{"public": "false", "auto_scan": "true"}}
 	if diff := cmp.Diff(want, got, cmpopts.IgnoreFields(harbor.Project{}, "CreationTime", "UpdateTime")); diff != "" {
 		t.Fatalf("GetProject() mismatch (-want +got):\n%s", diff)
@@ -541,9 +541,11 @@ func TestConvergesUnderFaults(t *testing.T) {
 	e.sim.SetFaults(harborsim.Faults{})
 	seen := map[string]int{}
 	for _, p := range ps {
-		seen[p.Name]++
+		if p.Name != "library" {
+			seen[p.Name]++
+		}
 	}
-	if len(ps) != n || len(seen) != n {
+	if len(ps) != n+1 || len(seen) != n {
 		t.Fatalf("got %d projects (%d distinct), want %d exactly once", len(ps), len(seen), n)
 	}
 	st := e.sim.FaultStats()

@@ -88,7 +88,8 @@ type Server struct {
 	closeOnce  sync.Once
 }
 
-// New returns a simulated Harbor with an empty database (no projects).
+// New returns a simulated Harbor as freshly installed: the admin user and the
+// public project "library".
 func New(o Options) *Server {
 	if o.AdminUsername == "" {
 		o.AdminUsername = "admin"
@@ -118,6 +119,11 @@ func New(o Options) *Server {
 		closing:    make(chan struct{}),
 	}
 	s.nextID["user"] = 1
+	// A fresh Harbor has the public project "library", owned by the admin.
+	lib := &project{id: s.newID("project"), name: "library", ownerID: 1, ownerName: o.AdminUsername, storageLimit: -1,
+		metadata: map[string]string{"public": "true"}, created: s.now(), updated: s.now()}
+	lib.members = []*member{{id: s.newID("member"), entityID: 1, entityName: o.AdminUsername, entityType: "u", roleID: 1}}
+	s.projects[lib.id] = lib
 	for _, u := range o.Users {
 		if _, ok := s.users[u]; !ok {
 			s.users[u] = s.newID("user")

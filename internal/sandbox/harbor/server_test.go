@@ -43,8 +43,8 @@ func TestErrorsAndAuth(t *testing.T) {
 	s := New(Options{})
 	defer s.Close()
 	code, h, _ := call(t, s, "POST", "/api/v2.0/projects", `{"project_name":"pub","metadata":{"public":"true"}}`, false)
-	if code != 201 || h.Get("Location") != "/api/v2.0/projects/1" {
-		t.Fatalf("create = %d Location %q, want 201 /api/v2.0/projects/1", code, h.Get("Location"))
+	if code != 201 || h.Get("Location") != "/api/v2.0/projects/2" {
+		t.Fatalf("create = %d Location %q, want 201 /api/v2.0/projects/2 (library is 1)", code, h.Get("Location"))
 	}
 	call(t, s, "POST", "/api/v2.0/projects", `{"project_name":"priv"}`, false)
 	tests := []struct {
@@ -63,6 +63,7 @@ func TestErrorsAndAuth(t *testing.T) {
 		{"head without name", "HEAD", "/api/v2.0/projects", "", false, 400, ""},
 		{"missing project by name", "GET", "/api/v2.0/projects/nope", "", false, 403, codeForbidden},
 		{"missing project by id", "GET", "/api/v2.0/projects/42", "", false, 404, codeNotFound},
+		{"library exists", "HEAD", "/api/v2.0/projects?project_name=library", "", false, 200, ""},
 		{"member of missing project", "GET", "/api/v2.0/projects/nope/members", "", false, 403, codeForbidden},
 		{"artifact of missing project", "GET", "/api/v2.0/projects/nope/repositories/x/artifacts/v1", "", false, 403, codeForbidden},
 		{"missing artifact", "GET", "/api/v2.0/projects/pub/repositories/x/artifacts/v1", "", false, 404, codeNotFound},
@@ -104,8 +105,8 @@ func TestErrorsAndAuth(t *testing.T) {
 	} {
 		_, body := anonymous()
 		var ps []projectJSON
-		if err := json.Unmarshal([]byte(body), &ps); err != nil || len(ps) != 1 || ps[0].Name != "pub" {
-			t.Fatalf("anonymous list = %s, want only pub", body)
+		if err := json.Unmarshal([]byte(body), &ps); err != nil || len(ps) != 2 || ps[0].Name != "library" || ps[1].Name != "pub" {
+			t.Fatalf("anonymous list = %s, want the public library and pub only", body)
 		}
 	}
 	if status, _, body := call(t, s, "GET", "/api/v2.0/users/current", "", false); status != 200 || !strings.Contains(body, `"sysadmin_flag":true`) {
@@ -122,9 +123,10 @@ func TestErrorsAndAuth(t *testing.T) {
 func TestPaginationHeaders(t *testing.T) {
 	s := New(Options{})
 	defer s.Close()
-	for i := range 5 {
+	for i := range 4 {
 		call(t, s, "POST", "/api/v2.0/projects", fmt.Sprintf(`{"project_name":"p%d"}`, i), false)
 	}
+	// library, p0, p1, p2, p3
 	_, h, body := call(t, s, "GET", "/api/v2.0/projects?page=2&page_size=2", "", false)
 	want := `</api/v2.0/projects?page=1&page_size=2>; rel="prev" , </api/v2.0/projects?page=3&page_size=2>; rel="next"`
 	if h.Get("X-Total-Count") != "5" || h.Get("Link") != want {
@@ -132,11 +134,11 @@ func TestPaginationHeaders(t *testing.T) {
 	}
 	var ps []projectJSON
 	_ = json.Unmarshal([]byte(body), &ps)
-	if len(ps) != 2 || ps[0].Name != "p2" {
+	if len(ps) != 2 || ps[0].Name != "p1" {
 		t.Fatalf("page 2 = %s", body)
 	}
 	_, h, body = call(t, s, "GET", "/api/v2.0/projects?page=3&page_size=2", "", false)
-	if strings.Contains(h.Get("Link"), "next") || !strings.Contains(body, "p4") {
+	if strings.Contains(h.Get("Link"), "next") || !strings.Contains(body, "p3") {
 		t.Fatalf("last page Link %q body %s", h.Get("Link"), body)
 	}
 	_, _, body = call(t, s, "GET", "/api/v2.0/projects?page=9", "", false)
