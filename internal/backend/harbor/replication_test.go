@@ -249,3 +249,56 @@ func TestReplicationPullExecution(t *testing.T) {
 		t.Fatalf("GetArtifact(hub/app:1.0.0) = %+v, %v", a, err)
 	}
 }
+
+func TestReplicationEventBased(t *testing.T) {
+	rep := &fakeReplicator{}
+	e := newEnv(t, harborsim.Options{Replicator: rep})
+	c := e.client
+	for _, name := range []string{"apps", "other"} {
+		if _, err := c.CreateProject(ctx(t), harbor.ProjectReq{ProjectName: name}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	regID, err := c.CreateRegistry(ctx(t), harbor.Registry{Name: "hub", URL: "https://hub.example", Type: "harbor"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	policyID, err := c.CreateReplicationPolicy(ctx(t), harbor.ReplicationPolicy{
+		Name: "on-push", DestRegistry: harbor.RegistryRef(regID), Enabled: true,
+		Trigger: &harbor.ReplicationTrigger{Type: harbor.TriggerEventBased},
+		Filters: []harbor.ReplicationFilter{{Type: "name", Value: "apps/**"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A push into apps replicates that artifact alone; one into other does not.
+	if err := e.sim.AddArtifact(harborsim.Artifact{Repository: "apps/web", Digest: digestA, Tags: []string{"v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.AddArtifact(harborsim.Artifact{Repository: "other/x", Digest: digestB, Tags: []string{"v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.sim.AddArtifact(harborsim.Artifact{Repository: "apps/api", Digest: digestC, Tags: []string{"v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	execs, err := c.ListReplicationExecutions(ctx(t), policyID)
+	if err != nil || len(execs) != 2 {
+		t.Fatalf("ListReplicationExecutions() = %+v, %v; want one per matching push", execs, err)
+	}
+	for _, ex := range execs {
+		if ex.Trigger != "event_based" {
+			t.Fatalf("execution trigger = %q, want event_based", ex.Trigger)
+		}
+		if got := waitExecution(t, c, ex.ID); got.Status != harbor.StatusSucceed || got.Total != 1 {
+			t.Fatalf("execution = %+v, want one succeeded task", got)
+		}
+	}
+	var repos []string
+	for _, cp := range rep.copies {
+		repos = append(repos, cp.Repository)
+	}
+	slices.Sort(repos)
+	if diff := cmp.Diff([]string{"apps/api", "apps/web"}, repos); diff != "" {
+		t.Fatalf("copied repositories (-want +got):\n%s", diff)
+	}
+}

@@ -42,10 +42,38 @@ var digestRe = regexp.MustCompile(`^sha256:[a-f0-9]{64}$`)
 // AddArtifact records an artifact in this Harbor, as a push through Harbor
 // would: the project (the repository's first path component) must exist;
 // an artifact with the same digest in the repository gets the tags added.
+// Like a push, it starts an "event_based" execution of every enabled
+// event-based policy replicating from this Harbor whose filters match the
+// artifact.
 func (s *Server) AddArtifact(a Artifact) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.addArtifact(a, false)
+	if err := s.addArtifact(a, false); err != nil {
+		return err
+	}
+	select {
+	case <-s.closing:
+		return nil
+	default:
+	}
+	for _, p := range s.sortedPolicies() {
+		if !p.enabled || p.srcRegistryID != 0 || p.trigger == nil || p.trigger.Type != "event_based" {
+			continue
+		}
+		if items, err := selectItems([]Artifact{a}, p); err == nil && len(items) > 0 {
+			s.startLocked(p, "event_based", []Artifact{a})
+		}
+	}
+	return nil
+}
+
+func (s *Server) sortedPolicies() []*policy {
+	ps := make([]*policy, 0, len(s.policies))
+	for _, p := range s.policies {
+		ps = append(ps, p)
+	}
+	sort.Slice(ps, func(i, j int) bool { return ps[i].id < ps[j].id })
+	return ps
 }
 
 // addArtifact records a; createProject makes a missing project (as

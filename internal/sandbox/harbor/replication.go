@@ -423,6 +423,14 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("trigger") == "scheduled" {
 		trigger = "scheduled"
 	}
+	e := s.startLocked(p, trigger, nil)
+	writeCreated(w, r, strconv.FormatInt(e.id, 10))
+}
+
+// startLocked starts an execution of p in the background. only, when not
+// nil, replaces the listing of the local source (an event-based execution
+// copies just the pushed artifact). Callers hold s.mu.
+func (s *Server) startLocked(p *policy, trigger string, only []Artifact) *execution {
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &execution{id: s.newID("execution"), policyID: p.id, status: statusInProgress, trigger: trigger, start: s.now(), cancel: cancel}
 	s.executions[e.id] = e
@@ -438,9 +446,9 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 			case <-ctx.Done():
 			}
 		}()
-		s.run(ctx, e, &snapshot)
+		s.run(ctx, e, &snapshot, only)
 	}()
-	writeCreated(w, r, strconv.FormatInt(e.id, 10))
+	return e
 }
 
 // item is one artifact to copy, with the tags that passed the filters.
@@ -451,7 +459,7 @@ type item struct {
 
 // run carries out an execution: list the source, filter, one task per
 // artifact, copy through the Replicator, then the final status.
-func (s *Server) run(ctx context.Context, e *execution, p *policy) {
+func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifact) {
 	s.mu.Lock()
 	srcEp, dstEp := s.opts.Registry, s.opts.Registry
 	srcEp.Local, dstEp.Local = true, true
@@ -462,8 +470,8 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy) {
 	if g := s.registries[p.destRegistryID]; p.destRegistryID != 0 && g != nil {
 		dstEp = g.endpoint()
 	}
-	var local []Artifact
-	if srcEp.Local {
+	local := only
+	if srcEp.Local && only == nil {
 		local = s.localArtifacts()
 	}
 	rep := s.opts.Replicator
