@@ -395,6 +395,17 @@ func (c *Client) ListReplicationTasks(ctx context.Context, executionID int64) ([
 	return ts, nil
 }
 
+// GetReplicationTaskLog returns the log of one task of an execution, the
+// place where Harbor tells why a copy failed.
+func (c *Client) GetReplicationTaskLog(ctx context.Context, executionID, taskID int64) (string, error) {
+	var raw []byte
+	p := idPath(idPath("/replication/executions", executionID)+"/tasks", taskID) + "/log"
+	if _, err := c.do(ctx, request{method: http.MethodGet, path: p, header: http.Header{"Accept": {"text/plain"}}, raw: &raw}); err != nil {
+		return "", fmt.Errorf("cannot get the log of task %d of replication execution %d: %w", taskID, executionID, err)
+	}
+	return string(raw), nil
+}
+
 // ---- artifacts
 
 func artifactsPath(project, repository string) string {

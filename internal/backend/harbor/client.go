@@ -167,6 +167,7 @@ type request struct {
 	header  http.Header
 	body    any
 	out     any
+	raw     *[]byte // receives the body as is, for text answers
 	noAuth  bool
 	wantAny bool // accept any 2xx
 }
@@ -209,7 +210,9 @@ func (c *Client) doURL(ctx context.Context, r request, u *url.URL) (*http.Respon
 	for k, vs := range r.header {
 		req.Header[k] = vs
 	}
-	req.Header.Set("Accept", "application/json")
+	if req.Header.Get("Accept") == "" {
+		req.Header.Set("Accept", "application/json")
+	}
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
@@ -240,6 +243,9 @@ func (c *Client) doURL(ctx context.Context, r request, u *url.URL) (*http.Respon
 			he.Errors = eb.Errors
 		}
 		return resp, he
+	}
+	if r.raw != nil {
+		*r.raw = data
 	}
 	if r.out != nil && len(bytes.TrimSpace(data)) > 0 {
 		if err := json.Unmarshal(data, r.out); err != nil {

@@ -193,6 +193,25 @@ func TestReplicationPushExecution(t *testing.T) {
 	if ex.StatusText == "" {
 		t.Fatalf("failed execution has no status_text")
 	}
+	failedTasks, err := c.ListReplicationTasks(ctx(t), execID2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs []string
+	for _, tk := range failedTasks {
+		if tk.Status == harbor.StatusFailed {
+			l, err := c.GetReplicationTaskLog(ctx(t), execID2, tk.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			logs = append(logs, l)
+		}
+	}
+	if diff := cmp.Diff([]string{"blob upload unknown", "blob upload unknown"}, logs); diff != "" {
+		t.Fatalf("failed task logs (-want +got):\n%s", diff)
+	}
+	_, err = c.GetReplicationTaskLog(ctx(t), execID, failedTasks[0].ID)
+	wantStatus(t, err, http.StatusNotFound, "NOT_FOUND")
 	// A stopped execution ends Stopped.
 	rep.gate = make(chan struct{})
 	execID3, err := c.StartReplication(ctx(t), policyID)
