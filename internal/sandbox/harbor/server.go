@@ -1,15 +1,3 @@
-// Package harborsim simulates the subset of Harbor's v2.0 REST API that the
-// provider uses (system info, health, projects and members, registry
-// endpoints, replication policies, executions and tasks, artifacts, robot
-// accounts), keeping its state in memory.
-//
-// It answers as Harbor does: the same paths, status codes, error bodies
-// ({"errors":[{"code","message"}]}), basic authentication (admin and robot
-// accounts), pagination (X-Total-Count, Link) and input validation (project
-// name rule, 6-field cron with seconds, filter types, unknown registries,
-// duplicate names). Replication executions copy images through a pluggable
-// Replicator. A fault injector answers a share of requests with 500, 503 or
-// 429 (with Retry-After), or delays them, for fault tests.
 package harborsim
 
 import (
