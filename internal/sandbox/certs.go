@@ -159,3 +159,49 @@ func writeECKey(path string, key *ecdsa.PrivateKey) error {
 	}
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
 }
+
+// leafCert writes dir/name.crt and dir/name.key: a new key pair and a
+// certificate for it from tmpl, signed by the sandbox CA.
+func (p *pki) leafCert(dir, name string, tmpl *x509.Certificate) error {
+	caPEM, err := os.ReadFile(p.caCert)
+	if err != nil {
+		return err
+	}
+	keyPEM, err := os.ReadFile(p.caKey)
+	if err != nil {
+		return err
+	}
+	cb, _ := pem.Decode(caPEM)
+	kb, _ := pem.Decode(keyPEM)
+	if cb == nil || kb == nil {
+		return errors.New("cannot decode the sandbox CA")
+	}
+	ca, err := x509.ParseCertificate(cb.Bytes)
+	if err != nil {
+		return err
+	}
+	caKey, err := x509.ParseECPrivateKey(kb.Bytes)
+	if err != nil {
+		return err
+	}
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now().Add(-time.Hour)
+	tmpl.SerialNumber = serial()
+	tmpl.NotBefore = now
+	tmpl.NotAfter = now.Add(10 * 365 * 24 * time.Hour)
+	tmpl.KeyUsage = x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := writeCert(filepath.Join(dir, name+".crt"), der); err != nil {
+		return err
+	}
+	return writeECKey(filepath.Join(dir, name+".key"), key)
+}

@@ -2,8 +2,10 @@
 // etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok (fake
 // nodes on which Deployments become Available and Jobs Complete), Redis and
 // Argo CD (application-controller, repo-server, server) run out-of-cluster,
-// a git smart-HTTP server, the Cluster API CRDs, and the mc-system namespace
-// with an admin ServiceAccount. Everything listens on loopback on free ports
+// a git smart-HTTP server, Cluster API (core, kubeadm bootstrap and control
+// plane managers, and CAPD whose in-memory backend fakes the machines and the
+// workload clusters' apiservers) with its conversion and admission webhooks,
+// and the mc-system namespace with an admin ServiceAccount. Everything listens on loopback on free ports
 // and keeps running after Up returns, until Down.
 //
 // The binaries come from hack/build-testplane.sh, cached under
@@ -83,6 +85,9 @@ type Platform struct {
 	GitUsername       string `json:"gitUsername"` // basic auth user of the git server
 	GitPassword       string `json:"gitPassword"` // basic auth password of the git server (generated)
 	GitRoot           string `json:"gitRoot"`     // directory of the bare repositories
+	// ClusterAPIInMemoryPorts is the range ("lo-hi") of loopback ports on which
+	// CAPD's in-memory backend serves the workload clusters' apiservers.
+	ClusterAPIInMemoryPorts string `json:"clusterAPIInMemoryPorts"`
 	// Nodes names the fake kwok nodes.
 	Nodes []string `json:"nodes"`
 	// Timings records how long each step of the Up that started the platform took.
@@ -215,6 +220,8 @@ func Down(stateDir string) error {
 type binaries struct {
 	etcd, apiserver, kcm, scheduler, kwok, argocd string
 	kwokStages, argocdFiles, capiCRDs             string
+
+	capiManager, capiBootstrap, capiControlPlane, capd, capiWebhooks string
 }
 
 func findBinaries(cache string) (*binaries, error) {
@@ -231,7 +238,8 @@ func findBinaries(cache string) (*binaries, error) {
 		capiCRDs:    filepath.Join(cache, "capi-"+CAPIVersion+"-crds"),
 	}
 	var missing []string
-	for _, f := range []string{b.etcd, b.apiserver, b.kcm, b.scheduler, b.kwok, b.argocd, b.kwokStages, filepath.Join(b.argocdFiles, "crds"), b.capiCRDs} {
+	files := []string{b.etcd, b.apiserver, b.kcm, b.scheduler, b.kwok, b.argocd, b.kwokStages, filepath.Join(b.argocdFiles, "crds"), b.capiCRDs}
+	for _, f := range append(files, capiBinaries(cache, b)...) {
 		if _, err := os.Stat(f); err != nil {
 			missing = append(missing, f)
 		}

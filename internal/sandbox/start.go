@@ -39,6 +39,7 @@ type starter struct {
 	dyn     dynamic.Interface
 	cfg     *rest.Config
 	env     []string // extra environment of the kube components
+	capi    []*capiManager
 }
 
 func (s *starter) state(parts ...string) string {
@@ -163,6 +164,9 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 	if err := s.step("kube-apiserver", func() error { return s.startAPIServer(ctx) }); err != nil {
 		return nil, err
 	}
+	if err := s.prepareCAPI(); err != nil {
+		return nil, err
+	}
 	if err := parallel(
 		func() error { return s.step("kube-controller-manager", func() error { return s.startKCM(ctx) }) },
 		func() error { return s.step("kube-scheduler", func() error { return s.startScheduler(ctx) }) },
@@ -171,7 +175,7 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 			return s.step("argocd CRDs", func() error { return s.installCRDs(ctx, filepath.Join(s.bins.argocdFiles, "crds"), nil) })
 		},
 		func() error {
-			return s.step("cluster-api CRDs", func() error { return s.installCRDs(ctx, s.bins.capiCRDs, nil) })
+			return s.step("cluster-api CRDs", func() error { return s.installCAPICRDs(ctx) })
 		},
 		func() error { return s.step("mc-system and mc-admin", func() error { return s.setupMCSystem(ctx) }) },
 	); err != nil {
@@ -181,6 +185,7 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		func() error { return s.step("argocd", func() error { return s.startArgoCD(ctx) }) },
 		func() error { return s.step("nodes ready", func() error { return s.waitNodes(ctx) }) },
 		func() error { return s.step("default service account", func() error { return s.waitDefaultSA(ctx) }) },
+		func() error { return s.startCAPI(ctx) },
 	); err != nil {
 		return nil, err
 	}
