@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
@@ -388,29 +389,7 @@ func (r *siteResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 }
 
 func (r *siteResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan, config siteModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
-		return
-	}
-	timeout, diags := plan.Timeouts.Create(ctx, siteCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	spec, diags := expandSite(ctx, plan, config)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	id, err := c.Create(ctx, spec)
-	if err != nil {
-		addEngineError(&resp.Diagnostics, "Error creating site", err, siteAttributePaths)
-		return
-	}
-	plan.ID = types.StringValue(id)
-	obs, err := waitSite(ctx, c, id, spec, timeout)
-	r.finishApply(ctx, "creating", &plan, obs, err, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	r.apply(ctx, true, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
 }
 
 func (r *siteResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -438,28 +417,52 @@ func (r *siteResource) Read(ctx context.Context, req resource.ReadRequest, resp 
 }
 
 func (r *siteResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
+	r.apply(ctx, false, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
+}
+
+// apply is Create and Update: the engine call, then the wait for readiness.
+func (r *siteResource) apply(ctx context.Context, creating bool, planIn tfsdk.Plan, configIn tfsdk.Config, state *tfsdk.State, diags *diag.Diagnostics) {
 	var plan, config siteModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	resp.Diagnostics.Append(req.Config.Get(ctx, &config)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
+	diags.Append(planIn.Get(ctx, &plan)...)
+	diags.Append(configIn.Get(ctx, &config)...)
+	c := r.client(diags)
+	if diags.HasError() || c == nil {
 		return
 	}
-	timeout, diags := plan.Timeouts.Update(ctx, siteUpdateTimeout)
-	resp.Diagnostics.Append(diags...)
-	spec, diags := expandSite(ctx, plan, config)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	verb := "updating"
+	timeout, d := plan.Timeouts.Update(ctx, siteUpdateTimeout)
+	if creating {
+		verb = "creating"
+		timeout, d = plan.Timeouts.Create(ctx, siteCreateTimeout)
+	}
+	diags.Append(d...)
+	spec, d := expandSite(ctx, plan, config)
+	diags.Append(d...)
+	if diags.HasError() {
 		return
 	}
 	id := plan.ID.ValueString()
-	if err := c.Update(ctx, id, spec); err != nil {
-		addEngineError(&resp.Diagnostics, "Error updating site", err, siteAttributePaths)
+	var err error
+	if creating {
+		id, err = c.Create(ctx, spec)
+	} else {
+		err = c.Update(ctx, id, spec)
+	}
+	if err != nil {
+		addEngineError(diags, "Error "+verb+" site", err, siteAttributePaths)
 		return
 	}
+	plan.ID = types.StringValue(id)
 	obs, err := waitSite(ctx, c, id, spec, timeout)
-	r.finishApply(ctx, "updating", &plan, obs, err, &resp.Diagnostics)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
+	diags.Append(flattenStatus(ctx, &plan, obs.Status)...)
+	switch {
+	case err == nil:
+	case engine.IsTimeout(err):
+		diags.AddWarning("Site not ready yet", fmt.Sprintf("Site %q is registered but not ready: %s. It stays in state; the next apply resumes waiting", id, err))
+	default:
+		addEngineError(diags, "Error "+verb+" site", err, siteAttributePaths)
+	}
+	diags.Append(state.Set(ctx, &plan)...)
 }
 
 func (r *siteResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
@@ -503,17 +506,4 @@ func waitSite(ctx context.Context, c *site.Client, id string, want site.Spec, ti
 	return engine.Wait(ctx, func(ctx context.Context) (engine.Observation[site.Spec, site.Status], error) {
 		return c.Observe(ctx, id, want)
 	}, engine.WaitOptions{Timeout: timeout, Trigger: c.Trigger(watchCtx, id)})
-}
-
-// finishApply records the outcome of a wait: a timeout keeps the site in
-// state with a warning (the next apply resumes), a failure is an error.
-func (r *siteResource) finishApply(ctx context.Context, verb string, m *siteModel, obs engine.Observation[site.Spec, site.Status], err error, diags *diag.Diagnostics) {
-	diags.Append(flattenStatus(ctx, m, obs.Status)...)
-	switch {
-	case err == nil:
-	case engine.IsTimeout(err):
-		diags.AddWarning("Site not ready yet", fmt.Sprintf("Site %q is registered but not ready: %s. It stays in state; the next apply resumes waiting", m.ID.ValueString(), err))
-	default:
-		addEngineError(diags, "Error "+verb+" site", err, siteAttributePaths)
-	}
 }

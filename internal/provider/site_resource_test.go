@@ -16,6 +16,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -213,7 +214,12 @@ func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
 					u := &unstructured.Unstructured{Object: map[string]any{
 						"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
 						"metadata": map[string]any{"name": "workload-1", "namespace": "default", "labels": map[string]any{site.LabelSite: name}},
-						"spec":     map[string]any{"paused": true},
+						"spec": map[string]any{
+							"paused": true,
+							"infrastructureRef": map[string]any{
+								"apiGroup": "infrastructure.cluster.x-k8s.io", "kind": "DevCluster", "name": "workload-1",
+							},
+						},
 					}}
 					_, err := clusters.Create(context.Background(), u, metav1.CreateOptions{})
 					return err
@@ -226,8 +232,15 @@ func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
 			},
 			{
 				PreConfig: func() {
-					if err := clusters.Delete(context.Background(), "workload-1", metav1.DeleteOptions{}); err != nil {
+					// The cluster is paused, so Cluster API (when running) would keep
+					// its finalizer: take it off once deleting, as nothing was provisioned.
+					ctx := context.Background()
+					if err := clusters.Delete(ctx, "workload-1", metav1.DeleteOptions{}); err != nil {
 						t.Fatalf("deleting the cluster: %v", err)
+					}
+					patch := []byte(`{"metadata":{"finalizers":null}}`)
+					if _, err := clusters.Patch(ctx, "workload-1", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+						t.Fatalf("removing the cluster's finalizers: %v", err)
 					}
 				},
 				Config: config,
