@@ -288,7 +288,7 @@ run_part() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd capi)
+[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd capi registry)
 
 failed=0
 running=0
