@@ -220,6 +220,7 @@ func repositoryOf(w http.ResponseWriter, r *http.Request, projectName string) (s
 }
 
 func (s *Server) listArtifacts(w http.ResponseWriter, r *http.Request) {
+	s.maybeSync(r.Context())
 	s.mu.Lock()
 	p := s.lookupProject(w, r)
 	if p == nil {
@@ -257,6 +258,7 @@ func (s *Server) listArtifacts(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) getArtifact(w http.ResponseWriter, r *http.Request) {
+	s.maybeSync(r.Context())
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.lookupProject(w, r)

@@ -460,6 +460,9 @@ type item struct {
 // run carries out an execution: list the source, filter, one task per
 // artifact, copy through the Replicator, then the final status.
 func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifact) {
+	if p.srcRegistryID == 0 && only == nil {
+		s.maybeSync(ctx)
+	}
 	s.mu.Lock()
 	srcEp, dstEp := s.opts.Registry, s.opts.Registry
 	srcEp.Local, dstEp.Local = true, true

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"net/url"
 	"strconv"
 	"strings"
@@ -47,7 +48,12 @@ type Options struct {
 	Registry Endpoint
 	// Replicator copies images for replication executions; nil makes every
 	// execution with something to copy fail with "no replicator configured".
+	// OCIReplicator is the real one.
 	Replicator Replicator
+	// SyncRegistry lists Registry (through the Replicator) before answering
+	// artifact requests and before replicating from this Harbor, so that
+	// images pushed straight into the registry are known (see SyncRegistry).
+	SyncRegistry bool
 	// Pinger checks a registry endpoint for POST /registries/ping; nil uses
 	// an HTTP GET of <url>/v2/ (200 or 401 is healthy).
 	Pinger func(ctx context.Context, ep Endpoint) error
@@ -60,6 +66,7 @@ type Server struct {
 	opts   Options
 	mux    *http.ServeMux
 	faults *faultInjector
+	proxy  *httputil.ReverseProxy // to Options.Registry, below /v2/
 
 	mu         sync.Mutex
 	nextID     map[string]int64
@@ -116,6 +123,9 @@ func New(o Options) *Server {
 		if _, ok := s.users[u]; !ok {
 			s.users[u] = s.newID("user")
 		}
+	}
+	if o.Registry.URL != "" {
+		s.proxy = s.newRegistryProxy()
 	}
 	s.routes()
 	return s
@@ -185,6 +195,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
+		s.serveRegistry(w, r)
+		return
+	}
 	_, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		writeError(w, http.StatusNotFound, codeNotFound, "the requested resource %s was not found", r.URL.Path)

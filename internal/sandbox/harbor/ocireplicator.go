@@ -1,0 +1,195 @@
+package harborsim
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+)
+
+// OCIReplicator is the real Replicator: it speaks the OCI distribution API
+// to both sides. It lists a registry through /v2/_catalog and
+// /v2/<name>/tags/list, and copies an artifact by pulling its manifest by
+// digest and pushing the very same bytes (manifests, child manifests of an
+// image index, blobs), so that digests are preserved; then it sets the tags.
+//
+// An endpoint's URL is a registry (or a Harbor, whose /v2/ serves its
+// registry) as scheme://host[:port]; http URLs are spoken to in plain HTTP.
+// Credentials, when set, go through the registry's challenge (Basic or a
+// Bearer token service).
+type OCIReplicator struct {
+	// Transport is the base transport; nil uses a clone of
+	// http.DefaultTransport.
+	Transport http.RoundTripper
+	// Jobs is the number of blobs copied at once; 0 means 2.
+	Jobs int
+}
+
+var _ Replicator = (*OCIReplicator)(nil)
+
+// registryOf returns the go-containerregistry registry of an endpoint.
+func registryOf(ep Endpoint) (name.Registry, error) {
+	u, err := url.Parse(ep.URL)
+	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
+		return name.Registry{}, fmt.Errorf("registry %s: invalid URL %q: want http(s)://host[:port]", ep.Name, ep.URL)
+	}
+	if p := strings.Trim(u.Path, "/"); p != "" {
+		return name.Registry{}, fmt.Errorf("registry %s: URL %q has a path; a registry URL is scheme://host[:port]", ep.Name, ep.URL)
+	}
+	var opts []name.Option
+	if u.Scheme == "http" {
+		opts = append(opts, name.Insecure)
+	}
+	return name.NewRegistry(u.Host, opts...)
+}
+
+func (r *OCIReplicator) options(ctx context.Context, ep Endpoint) []remote.Option {
+	var base http.RoundTripper
+	if r.Transport != nil {
+		base = r.Transport
+	} else {
+		t := http.DefaultTransport.(*http.Transport).Clone()
+		if ep.Insecure {
+			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the endpoint asks for it
+		}
+		base = t
+	}
+	jobs := r.Jobs
+	if jobs <= 0 {
+		jobs = 2
+	}
+	opts := []remote.Option{remote.WithContext(ctx), remote.WithTransport(base), remote.WithJobs(jobs),
+		remote.WithUserAgent("harbor-sim-replicator")}
+	if ep.Username != "" || ep.Password != "" {
+		opts = append(opts, remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: ep.Username, Password: ep.Password})))
+	} else {
+		opts = append(opts, remote.WithAuth(authn.Anonymous))
+	}
+	return opts
+}
+
+// List returns every tagged artifact of the registry: one Artifact per
+// manifest digest in each repository, with all the tags pointing at it.
+// Untagged manifests cannot be discovered through the distribution API and
+// are not listed.
+func (r *OCIReplicator) List(ctx context.Context, src Endpoint) ([]Artifact, error) {
+	reg, err := registryOf(src)
+	if err != nil {
+		return nil, err
+	}
+	opts := r.options(ctx, src)
+	repos, err := remote.Catalog(ctx, reg, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the repositories of %s: %w", src.URL, err)
+	}
+	var out []Artifact
+	for _, repoName := range repos {
+		repo := reg.Repo(repoName)
+		tags, err := remote.List(repo, opts...)
+		if err != nil {
+			var te *transport.Error
+			// A repository whose tags were all deleted answers 404.
+			if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+				continue
+			}
+			return nil, fmt.Errorf("cannot list the tags of %s: %w", repoName, err)
+		}
+		byDigest := map[string]int{}
+		for _, tag := range tags {
+			d, err := remote.Head(repo.Tag(tag), opts...)
+			if err != nil {
+				var te *transport.Error
+				if errors.As(err, &te) && te.StatusCode == http.StatusNotFound {
+					continue // deleted meanwhile
+				}
+				return nil, fmt.Errorf("cannot read %s:%s: %w", repoName, tag, err)
+			}
+			dg := d.Digest.String()
+			if i, ok := byDigest[dg]; ok {
+				out[i].Tags = append(out[i].Tags, tag)
+				continue
+			}
+			byDigest[dg] = len(out)
+			out = append(out, Artifact{Repository: repoName, Digest: dg, Tags: []string{tag}, Type: artifactType(d.MediaType),
+				MediaType: string(d.MediaType), Size: d.Size})
+		}
+	}
+	return out, nil
+}
+
+// artifactType maps a manifest media type onto Harbor's artifact type.
+func artifactType(mt types.MediaType) string {
+	switch mt {
+	case types.OCIManifestSchema1, types.DockerManifestSchema2, types.OCIImageIndex, types.DockerManifestList,
+		types.DockerManifestSchema1, types.DockerManifestSchema1Signed:
+		return "IMAGE"
+	}
+	return "UNKNOWN"
+}
+
+// Copy copies a from src to dst's repository dstRepository: the manifest by
+// digest with everything it refers to, then each of a.Tags. With override
+// false a tag that already exists at dst is left alone.
+func (r *OCIReplicator) Copy(ctx context.Context, src Endpoint, a Artifact, dst Endpoint, dstRepository string, override bool) error {
+	srcReg, err := registryOf(src)
+	if err != nil {
+		return err
+	}
+	dstReg, err := registryOf(dst)
+	if err != nil {
+		return err
+	}
+	srcOpts, dstOpts := r.options(ctx, src), r.options(ctx, dst)
+	srcRef := srcReg.Repo(a.Repository).Digest(a.Digest)
+	dstRepo := dstReg.Repo(dstRepository)
+	what := fmt.Sprintf("%s@%s", a.Repository, a.Digest)
+
+	var tags []string
+	for _, t := range a.Tags {
+		if !override {
+			d, err := remote.Head(dstRepo.Tag(t), dstOpts...)
+			if err == nil {
+				if d.Digest.String() != a.Digest {
+					continue // the destination's tag is left alone
+				}
+			} else if !isNotFound(err) {
+				return fmt.Errorf("cannot check %s:%s at %s: %w", dstRepository, t, dst.URL, err)
+			}
+		}
+		tags = append(tags, t)
+	}
+	if len(a.Tags) > 0 && len(tags) == 0 {
+		return nil // every tag exists at the destination and override is off
+	}
+
+	desc, err := remote.Get(srcRef, srcOpts...)
+	if err != nil {
+		return fmt.Errorf("cannot pull %s from %s: %w", what, src.URL, err)
+	}
+	if desc.Digest.String() != a.Digest {
+		return fmt.Errorf("pulled %s from %s but got digest %s", what, src.URL, desc.Digest)
+	}
+	if err := remote.Push(dstRepo.Digest(a.Digest), desc, dstOpts...); err != nil {
+		return fmt.Errorf("cannot push %s to %s/%s: %w", what, dst.URL, dstRepository, err)
+	}
+	for _, t := range tags {
+		if err := remote.Tag(dstRepo.Tag(t), desc, dstOpts...); err != nil {
+			return fmt.Errorf("cannot tag %s as %s:%s at %s: %w", what, dstRepository, t, dst.URL, err)
+		}
+	}
+	return nil
+}
+
+func isNotFound(err error) bool {
+	var te *transport.Error
+	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
+}
