@@ -91,6 +91,10 @@ func run(args []string) error {
 		fmt.Printf("  kubeconfig: %s\n", p.KubeconfigPath)
 		fmt.Printf("  env file:   %s   (source it: . %s)\n", p.EnvPath, p.EnvPath)
 		fmt.Printf("  apiserver:  %s\n  argocd:     %s\n  git:        %s\n", p.APIServerURL, p.ArgoCDServerURL, p.GitURL)
+		if p.ClusterAPIInMemoryPorts != "" {
+			fmt.Printf("  cluster-api: %s, %s, %s, %s (in-memory workload clusters on 127.0.0.1:%s)\n", sandbox.CAPIManagerName,
+				sandbox.CAPIBootstrapName, sandbox.CAPIControlPlaneName, sandbox.CAPIInfrastructureName, p.ClusterAPIInMemoryPorts)
+		}
 		fmt.Printf("stop it with: mc-sandbox down%s\n", stateDirFlag(*stateDir))
 		return nil
 	case "down":
