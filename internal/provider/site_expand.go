@@ -39,6 +39,15 @@ func expandSite(ctx context.Context, plan, config siteModel) (site.Spec, diag.Di
 			Username: g.Username.ValueString(), Password: secrets.PasswordWO.ValueString(), PasswordVersion: g.PasswordWOVersion.ValueInt64(),
 		}
 	}
+	if !plan.Harbor.IsNull() {
+		var h, secrets harborModel
+		diags.Append(plan.Harbor.As(ctx, &h, basetypes.ObjectAsOptions{})...)
+		diags.Append(config.Harbor.As(ctx, &secrets, basetypes.ObjectAsOptions{})...)
+		s.Harbor = &site.Harbor{
+			URL: h.URL.ValueString(), Username: h.Username.ValueString(), Insecure: h.Insecure.ValueBool(),
+			Password: secrets.PasswordWO.ValueString(), PasswordVersion: h.PasswordWOVersion.ValueInt64(),
+		}
+	}
 	return s, diags
 }
 
@@ -84,6 +93,14 @@ func flattenSite(ctx context.Context, m *siteModel, s site.Spec, st site.Status)
 			"username": optionalString(g.Username), "password_wo": types.StringNull(), "password_wo_version": optionalInt64(g.PasswordVersion),
 		})
 	}
+	if h := s.Harbor; h == nil {
+		m.Harbor = types.ObjectNull(harborTypes)
+	} else {
+		m.Harbor = types.ObjectValueMust(harborTypes, map[string]attr.Value{
+			"url": types.StringValue(h.URL), "username": types.StringValue(h.Username), "password_wo": types.StringNull(),
+			"password_wo_version": optionalInt64(h.PasswordVersion), "insecure": types.BoolValue(h.Insecure),
+		})
+	}
 	diags.Append(flattenStatus(ctx, m, st)...)
 	return diags
 }
@@ -93,6 +110,7 @@ func flattenStatus(ctx context.Context, m *siteModel, st site.Status) diag.Diagn
 	m.KubernetesVersion = types.StringValue(st.KubernetesVersion)
 	m.CAPIVersion = optionalString(st.CAPIVersion)
 	m.ArgoCDVersion = optionalString(st.ArgoCDVersion)
+	m.HarborVersion = optionalString(st.HarborVersion)
 	m.RootApplication = optionalString(st.RootApplication)
 	m.Ready = types.BoolValue(st.Ready)
 	conds := make([]attr.Value, 0, len(st.Conditions))

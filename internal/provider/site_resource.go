@@ -56,6 +56,8 @@ type siteModel struct {
 	ManagementCluster types.Object   `tfsdk:"management_cluster"`
 	ArgoCD            types.Object   `tfsdk:"argocd"`
 	GitOps            types.Object   `tfsdk:"gitops"`
+	Harbor            types.Object   `tfsdk:"harbor"`
+	HarborVersion     types.String   `tfsdk:"harbor_version"`
 	KubernetesVersion types.String   `tfsdk:"kubernetes_version"`
 	CAPIVersion       types.String   `tfsdk:"capi_version"`
 	ArgoCDVersion     types.String   `tfsdk:"argocd_version"`
@@ -81,6 +83,14 @@ type argoCDModel struct {
 	Destination types.String `tfsdk:"destination"`
 }
 
+type harborModel struct {
+	URL               types.String `tfsdk:"url"`
+	Username          types.String `tfsdk:"username"`
+	PasswordWO        types.String `tfsdk:"password_wo"`
+	PasswordWOVersion types.Int64  `tfsdk:"password_wo_version"`
+	Insecure          types.Bool   `tfsdk:"insecure"`
+}
+
 type gitOpsModel struct {
 	RepoURL           types.String `tfsdk:"repo_url"`
 	Branch            types.String `tfsdk:"branch"`
@@ -99,6 +109,10 @@ var (
 	gitOpsTypes = map[string]attr.Type{
 		"repo_url": types.StringType, "branch": types.StringType, "path": types.StringType, "username": types.StringType,
 		"password_wo": types.StringType, "password_wo_version": types.Int64Type,
+	}
+	harborTypes = map[string]attr.Type{
+		"url": types.StringType, "username": types.StringType, "password_wo": types.StringType,
+		"password_wo_version": types.Int64Type, "insecure": types.BoolType,
 	}
 	conditionTypes = map[string]attr.Type{"type": types.StringType, "status": types.StringType, "reason": types.StringType, "message": types.StringType}
 )
@@ -239,6 +253,40 @@ func (r *siteResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 					},
 				},
 			},
+			"harbor": schema.SingleNestedAttribute{
+				Optional:            true,
+				MarkdownDescription: "The site's Harbor. Create and read check it (credentials and version); image replication between sites uses it.",
+				Attributes: map[string]schema.Attribute{
+					"url": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Harbor URL, such as `https://harbor.site-b.example`.",
+					},
+					"username": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Harbor user or robot account (`robot$name`).",
+					},
+					"password_wo": schema.StringAttribute{
+						Optional:            true,
+						WriteOnly:           true,
+						Sensitive:           true,
+						MarkdownDescription: "Password or robot secret. Write-only: never stored in state.",
+					},
+					"password_wo_version": schema.Int64Attribute{
+						Optional:            true,
+						MarkdownDescription: "Version of `password_wo`; required with it. Changing it updates the stored password.",
+					},
+					"insecure": schema.BoolAttribute{
+						Optional:            true,
+						Computed:            true,
+						Default:             booldefault.StaticBool(false),
+						MarkdownDescription: "Skip TLS verification of `url`. Default `false`.",
+					},
+				},
+			},
+			"harbor_version": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Version the site's Harbor reports; null without `harbor`.",
+			},
 			"kubernetes_version": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Kubernetes version of the management cluster.",
@@ -319,6 +367,19 @@ func (r *siteResource) ValidateConfig(ctx context.Context, req resource.Validate
 		resp.Diagnostics.Append(m.ManagementCluster.As(ctx, &mc, basetypes.ObjectAsOptions{})...)
 		validateManagementCluster(mc, &resp.Diagnostics)
 	}
+	if !m.Harbor.IsNull() && !m.Harbor.IsUnknown() {
+		var h harborModel
+		resp.Diagnostics.Append(m.Harbor.As(ctx, &h, basetypes.ObjectAsOptions{})...)
+		if !h.PasswordWO.IsNull() && h.PasswordWOVersion.IsNull() {
+			resp.Diagnostics.AddAttributeError(path.Root("harbor").AtName("password_wo_version"), "Missing password_wo_version",
+				"Set password_wo_version with password_wo, and change it whenever the password changes")
+		}
+		if !anyUnknown(h.URL, h.Username) {
+			if err := site.ValidateHarbor(site.Harbor{URL: h.URL.ValueString(), Username: h.Username.ValueString()}); err != nil {
+				addEngineError(&resp.Diagnostics, "Invalid Harbor settings", err, siteAttributePaths)
+			}
+		}
+	}
 	if !m.GitOps.IsNull() && !m.GitOps.IsUnknown() {
 		var g gitOpsModel
 		resp.Diagnostics.Append(m.GitOps.As(ctx, &g, basetypes.ObjectAsOptions{})...)
@@ -367,6 +428,7 @@ var siteAttributePaths = map[string]string{
 	"management_cluster.token":      "management_cluster.token_wo",
 	"management_cluster.kubeconfig": "management_cluster.kubeconfig_wo",
 	"gitops.password":               "gitops.password_wo",
+	"harbor.password":               "harbor.password_wo",
 }
 
 // ModifyPlan plans an update for a site that is not ready yet (a create or
@@ -382,7 +444,7 @@ func (r *siteResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ready"), types.BoolUnknown())...)
-	for _, name := range []string{"kubernetes_version", "capi_version", "argocd_version", "root_application"} {
+	for _, name := range []string{"kubernetes_version", "capi_version", "argocd_version", "harbor_version", "root_application"} {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("conditions"), types.ListUnknown(types.ObjectType{AttrTypes: conditionTypes}))...)

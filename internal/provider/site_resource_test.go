@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
 	"os/exec"
 	"regexp"
@@ -25,6 +26,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
+	harborsim "github.com/mcplatform/terraform-provider-mc/internal/sandbox/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
@@ -456,4 +458,56 @@ func gitRemove(t *testing.T, repoURL, username, password, file string) {
 			t.Fatalf("git %s: %v\n%s", args[0], err, out)
 		}
 	}
+}
+
+func TestAccSite_harbor(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	hub := httptest.NewServer(harborsim.New(harborsim.Options{AdminPassword: "Harbor12345", Version: "v2.13.0-sim"}))
+	defer hub.Close()
+	const name = "acc-harbor"
+	config := func(password string, version int) string {
+		return providerBlock(p) + fmt.Sprintf(`
+resource "mc_site" "test" {
+  name = %q
+  harbor = {
+    url                 = %q
+    username            = "admin"
+    password_wo         = %q
+    password_wo_version = %d
+  }
+}
+`, name, hub.URL, password, version)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkSiteDestroyed(p, name),
+		Steps: []resource.TestStep{
+			{
+				Config:      config("wrong", 1),
+				ExpectError: regexp.MustCompile(`(?is)rejected the\s+credentials.*\(argument\s+harbor\.password_wo\)`),
+			},
+			{
+				Config: config("Harbor12345", 1),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_site.test", "harbor_version", "v2.13.0-sim"),
+					resource.TestCheckResourceAttr("mc_site.test", "harbor.username", "admin"),
+					resource.TestCheckNoResourceAttr("mc_site.test", "harbor.password_wo"),
+					checkStateHasNo("Harbor12345"),
+				),
+			},
+			{
+				ResourceName:            "mc_site.test",
+				ImportState:             true,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				Config: config("Harbor12345", 2),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr("mc_site.test", "harbor.password_wo_version", "2"),
+			},
+		},
+	})
 }

@@ -19,6 +19,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
@@ -32,6 +33,8 @@ const (
 	// ConditionRootApplicationReady is True when the root application is
 	// Synced and Healthy.
 	ConditionRootApplicationReady = "RootApplicationReady"
+	// ConditionHarborReachable is True when the site's Harbor answered.
+	ConditionHarborReachable = "HarborReachable"
 )
 
 // Client implements engine.Client for sites.
@@ -154,8 +157,20 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 			}
 		}
 	}
+	harborReady := true
+	if h := rec.Spec.Harbor; h != nil {
+		version, err := harborVersion(ctx, *h)
+		cond := Condition{Type: ConditionHarborReachable, Status: "True", Reason: "Available"}
+		if err != nil {
+			harborReady = false
+			cond.Status, cond.Reason, cond.Message = "False", "Unreachable", err.Error()
+			obs.Message = err.Error()
+		}
+		obs.Status.HarborVersion = version
+		obs.Status.Conditions = append(obs.Status.Conditions, cond)
+	}
 	obs.UpToDate = upToDate
-	obs.Ready = reachable && rootReady
+	obs.Ready = reachable && rootReady && harborReady
 	obs.Status.Ready = obs.Ready
 	return obs, nil
 }
@@ -211,6 +226,11 @@ func (c *Client) apply(ctx context.Context, want Spec, cur *Spec) error {
 	cfg, err := c.checkManagementCluster(ctx, want)
 	if err != nil {
 		return err
+	}
+	if want.Harbor != nil {
+		if err := checkHarbor(ctx, *want.Harbor); err != nil {
+			return err
+		}
 	}
 	if want.GitOps != nil {
 		if err := c.checkGitOps(ctx, want.GitOps); err != nil {
@@ -293,6 +313,41 @@ func (c *Client) checkGitOps(ctx context.Context, g *GitOps) error {
 		return engine.InvalidInput("gitops.branch", "%v", err)
 	}
 	return engine.InvalidInput("gitops.repo_url", "%v", err)
+}
+
+// checkHarbor proves the Harbor answers and accepts the credentials.
+func checkHarbor(ctx context.Context, h Harbor) error {
+	hc, err := harborClient(h)
+	if err != nil {
+		return engine.InvalidInput("harbor.url", "%v", err)
+	}
+	if _, err := hc.CurrentUser(ctx); err != nil {
+		switch {
+		case harbor.IsUnauthorized(err):
+			return engine.InvalidInput("harbor.password", "Harbor at %s rejected the credentials of %q (401 Unauthorized)", h.URL, h.Username)
+		case harbor.IsPreconditionFailed(err):
+			// A robot account: Harbor has no user behind it; the credentials
+			// are checked by the system info call below.
+		case harbor.StatusCode(err) == 0:
+			return engine.InvalidInput("harbor.url", "cannot reach Harbor: %v", err)
+		default:
+			return engine.InvalidInput("harbor.url", "%v", err)
+		}
+	}
+	return nil
+}
+
+// harborVersion reads the version the Harbor reports.
+func harborVersion(ctx context.Context, h Harbor) (string, error) {
+	hc, err := harborClient(h)
+	if err != nil {
+		return "", err
+	}
+	info, err := hc.SystemInfo(ctx)
+	if err != nil {
+		return "", err
+	}
+	return info.HarborVersion, nil
 }
 
 func rootApplication(s Spec) kube.Application {
@@ -521,6 +576,11 @@ func withoutSecrets(s Spec) Spec {
 		g.Password = ""
 		s.GitOps = &g
 	}
+	if s.Harbor != nil {
+		h := *s.Harbor
+		h.Password = ""
+		s.Harbor = &h
+	}
 	return s
 }
 
@@ -534,6 +594,9 @@ func keepSecrets(want *Spec, cur Spec) {
 	if w, c := want.GitOps, cur.GitOps; w != nil && c != nil && w.Password == "" {
 		w.Password = c.Password
 	}
+	if w, c := want.Harbor, cur.Harbor; w != nil && c != nil && w.Password == "" {
+		w.Password = c.Password
+	}
 }
 
 // equalSpecs compares two specs without their secret values.
@@ -542,10 +605,13 @@ func equalSpecs(a, b Spec) bool {
 	if a.Name != b.Name || a.Description != b.Description || !maps.Equal(a.Labels, b.Labels) || a.ArgoCD != b.ArgoCD {
 		return false
 	}
-	if (a.ManagementCluster == nil) != (b.ManagementCluster == nil) || (a.GitOps == nil) != (b.GitOps == nil) {
+	if (a.ManagementCluster == nil) != (b.ManagementCluster == nil) || (a.GitOps == nil) != (b.GitOps == nil) || (a.Harbor == nil) != (b.Harbor == nil) {
 		return false
 	}
 	if a.ManagementCluster != nil && *a.ManagementCluster != *b.ManagementCluster {
+		return false
+	}
+	if a.Harbor != nil && *a.Harbor != *b.Harbor {
 		return false
 	}
 	return a.GitOps == nil || *a.GitOps == *b.GitOps

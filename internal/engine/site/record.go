@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -12,6 +13,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
@@ -30,6 +33,7 @@ const (
 	keyToken      = "token"
 	keyKubeconfig = "kubeconfig"
 	keyGitPass    = "gitops-password"
+	keyHarborPass = "harbor-password"
 )
 
 // RecordName is the name of the Secret holding site name's record.
@@ -42,6 +46,14 @@ type settings struct {
 	ManagementCluster *clusterSettings  `json:"managementCluster,omitempty"`
 	ArgoCD            ArgoCD            `json:"argocd"`
 	GitOps            *gitOpsSettings   `json:"gitops,omitempty"`
+	Harbor            *harborSettings   `json:"harbor,omitempty"`
+}
+
+type harborSettings struct {
+	URL             string `json:"url"`
+	Username        string `json:"username"`
+	PasswordVersion int64  `json:"passwordVersion,omitempty"`
+	Insecure        bool   `json:"insecure,omitempty"`
 }
 
 type clusterSettings struct {
@@ -74,6 +86,22 @@ func (r *Record) ManagementConfig(platform *rest.Config) (*rest.Config, error) {
 	return managementConfig(r.Spec.ManagementCluster, platform)
 }
 
+// HarborClient returns a client of the site's Harbor, or an error wrapping
+// engine.ErrNotFound when the site has none.
+func (r *Record) HarborClient() (*harbor.Client, error) {
+	if r.Spec.Harbor == nil {
+		return nil, fmt.Errorf("site %q has no Harbor: %w", r.Spec.Name, engine.ErrNotFound)
+	}
+	return harborClient(*r.Spec.Harbor)
+}
+
+func harborClient(h Harbor) (*harbor.Client, error) {
+	return harbor.New(harbor.Config{
+		URL: h.URL, Username: h.Username, Password: h.Password,
+		HTTPOptions: httpclient.Options{InsecureSkipVerify: h.Insecure, RetryMax: 3, WaitMax: 5 * time.Second},
+	})
+}
+
 func managementConfig(mc *ManagementCluster, platform *rest.Config) (*rest.Config, error) {
 	if mc == nil {
 		return rest.CopyConfig(platform), nil
@@ -97,6 +125,12 @@ func encodeRecord(namespace string, s Spec) (*corev1.Secret, error) {
 		st.GitOps = &gitOpsSettings{RepoURL: g.RepoURL, Branch: g.Branch, Path: g.Path, Username: g.Username, PasswordVersion: g.PasswordVersion}
 		if g.Password != "" {
 			data[keyGitPass] = []byte(g.Password)
+		}
+	}
+	if h := s.Harbor; h != nil {
+		st.Harbor = &harborSettings{URL: h.URL, Username: h.Username, PasswordVersion: h.PasswordVersion, Insecure: h.Insecure}
+		if h.Password != "" {
+			data[keyHarborPass] = []byte(h.Password)
 		}
 	}
 	raw, err := json.Marshal(st)
@@ -134,6 +168,9 @@ func decodeRecord(sec *corev1.Secret) (*Record, error) {
 	}
 	if g := st.GitOps; g != nil {
 		s.GitOps = &GitOps{RepoURL: g.RepoURL, Branch: g.Branch, Path: g.Path, Username: g.Username, PasswordVersion: g.PasswordVersion, Password: string(sec.Data[keyGitPass])}
+	}
+	if h := st.Harbor; h != nil {
+		s.Harbor = &Harbor{URL: h.URL, Username: h.Username, PasswordVersion: h.PasswordVersion, Insecure: h.Insecure, Password: string(sec.Data[keyHarborPass])}
 	}
 	return &Record{Spec: s}, nil
 }

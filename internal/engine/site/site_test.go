@@ -101,6 +101,7 @@ func TestRecordRoundTripKeepsSecretsOutOfSettings(t *testing.T) {
 	want.Description = "remote"
 	want.ManagementCluster = &ManagementCluster{Host: "https://10.0.0.1:6443", Token: "s3cret-token", TokenVersion: 3}
 	want.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "main", Path: "sites/b", Username: "bot", Password: "s3cret-pass", PasswordVersion: 2}
+	want.Harbor = &Harbor{URL: "https://harbor.example", Username: "admin", Password: "s3cret-harbor", PasswordVersion: 1}
 	sec, err := encodeRecord("mc-system", want)
 	if err != nil {
 		t.Fatal(err)

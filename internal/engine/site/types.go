@@ -19,6 +19,8 @@ type Spec struct {
 	// GitOps is the repository path the site's root application follows;
 	// nil means no root application.
 	GitOps *GitOps
+	// Harbor is the site's Harbor; nil means the site has none.
+	Harbor *Harbor
 }
 
 // ManagementCluster is how to reach a site's management cluster: either Host
@@ -60,6 +62,18 @@ type GitOps struct {
 	PasswordVersion int64
 }
 
+// Harbor is how to reach a site's Harbor.
+type Harbor struct {
+	URL      string
+	Username string
+	// Password is the password or robot secret (secret).
+	Password string
+	// PasswordVersion changes when Password changes.
+	PasswordVersion int64
+	// Insecure skips TLS verification.
+	Insecure bool
+}
+
 // Status is what the engine computes for a site.
 type Status struct {
 	KubernetesVersion string
@@ -69,6 +83,8 @@ type Status struct {
 	// ArgoCDVersion is the storage version of Argo CD's Application kind on
 	// the management cluster; empty when Argo CD is absent.
 	ArgoCDVersion string
+	// HarborVersion is the version the site's Harbor reports; empty without Harbor.
+	HarborVersion string
 	// RootApplication is the name of the root application, empty without GitOps.
 	RootApplication string
 	// SyncStatus and HealthStatus are the root application's.

@@ -43,6 +43,26 @@ func Validate(s Spec) error {
 			return err
 		}
 	}
+	if h := s.Harbor; h != nil {
+		if err := ValidateHarbor(*h); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// ValidateHarbor checks the Harbor settings.
+func ValidateHarbor(h Harbor) error {
+	u, err := url.Parse(h.URL)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return engine.InvalidInput("harbor.url", "%q is not an http(s) URL such as https://harbor.site-b.example", h.URL)
+	}
+	if u.User != nil {
+		return engine.InvalidInput("harbor.url", "put credentials in username and password_wo, not in the URL")
+	}
+	if h.Username == "" {
+		return engine.InvalidInput("harbor.username", "must not be empty")
+	}
 	return nil
 }
 
