@@ -45,10 +45,20 @@
 //	POST   /robots                           201 Location, the secret once; 400; 404 project; 409
 //	GET|DELETE /robots/{id}                  200; 404
 //
+// Below /v2/ it serves Options.Registry, a real OCI registry, as Harbor
+// does: Basic credentials (Harbor would send clients to its token service),
+// the catalog for the admin only, pulls and pushes by project permission
+// (anonymous pulls from public projects), 404 NAME_UNKNOWN for a missing
+// project. A manifest pushed by tag through it is recorded as an artifact
+// and starts the event-based policies, as Harbor's push event does; with
+// Options.SyncRegistry, images pushed straight into the registry are listed
+// from it on demand (SyncRegistry). StartSite runs a distribution registry
+// process with a simulator in front of it.
+//
 // Replication executions go InProgress, then Succeed, Failed or Stopped, with
 // one task per artifact: the simulator applies the policy's filters and
 // destination namespace as Harbor does and copies through a pluggable
-// Replicator. Event-based policies run on AddArtifact, as on a push. A fault
+// Replicator (OCIReplicator speaks the distribution API to real registries). Event-based policies run on AddArtifact, as on a push. A fault
 // injector (SetFaults) answers a share of requests with 500, 503 or 429
 // (with Retry-After), loses the answers of some writes after applying them,
 // or delays requests.
