@@ -82,6 +82,26 @@ type GitOpsParameters struct {
 	PasswordSecretRef *SecretKeySelector `json:"passwordSecretRef,omitempty"`
 }
 
+// HarborParameters tell how to reach a site's Harbor.
+type HarborParameters struct {
+	// URL of the Harbor, such as https://harbor.site-b.example.
+	// +kubebuilder:validation:Pattern=`^https?://[^/@]+(/.*)?$`
+	URL string `json:"url"`
+
+	// Username is a Harbor user or robot account.
+	// +kubebuilder:validation:MinLength=1
+	Username string `json:"username"`
+
+	// PasswordSecretRef selects the Secret key holding the password or
+	// robot secret.
+	// +optional
+	PasswordSecretRef *SecretKeySelector `json:"passwordSecretRef,omitempty"`
+
+	// InsecureSkipTLSVerify skips TLS verification of URL.
+	// +optional
+	InsecureSkipTLSVerify bool `json:"insecureSkipTLSVerify,omitempty"`
+}
+
 // SiteParameters is the desired state of a site. The site's name is the
 // managed resource's metadata.name.
 type SiteParameters struct {
@@ -107,6 +127,10 @@ type SiteParameters struct {
 	// omitted means no root application.
 	// +optional
 	GitOps *GitOpsParameters `json:"gitops,omitempty"`
+
+	// Harbor is the site's Harbor; omitted means the site has none.
+	// +optional
+	Harbor *HarborParameters `json:"harbor,omitempty"`
 }
 
 // SiteObservation is what the controller observed of the site.
@@ -122,6 +146,10 @@ type SiteObservation struct {
 	// empty when Argo CD is absent.
 	// +optional
 	ArgoCDVersion string `json:"argocdVersion,omitempty"`
+	// HarborVersion is the version the site's Harbor reports; empty without
+	// Harbor.
+	// +optional
+	HarborVersion string `json:"harborVersion,omitempty"`
 	// RootApplication is the name of the root application; empty without
 	// GitOps.
 	// +optional

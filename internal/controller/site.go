@@ -180,6 +180,16 @@ func (a *SiteAdapter) DesiredSpec(ctx context.Context, mg Managed) (site.Spec, e
 		}
 		want.GitOps = gitops
 	}
+	if h := p.Harbor; h != nil {
+		hb := &site.Harbor{URL: h.URL, Username: h.Username, Insecure: h.InsecureSkipTLSVerify}
+		if ref := h.PasswordSecretRef; ref != nil {
+			if hb.Password, err = secretValue(ctx, a.secrets, *ref); err != nil {
+				return site.Spec{}, fmt.Errorf("harbor.passwordSecretRef: %w", err)
+			}
+			hb.PasswordVersion = SecretVersion(hb.Password)
+		}
+		want.Harbor = hb
+	}
 	return want, nil
 }
 
@@ -193,6 +203,7 @@ func (a *SiteAdapter) SetObservation(mg Managed, observed site.Status) {
 		KubernetesVersion: observed.KubernetesVersion,
 		CAPIVersion:       observed.CAPIVersion,
 		ArgoCDVersion:     observed.ArgoCDVersion,
+		HarborVersion:     observed.HarborVersion,
 		RootApplication:   observed.RootApplication,
 		SyncStatus:        observed.SyncStatus,
 		HealthStatus:      observed.HealthStatus,
@@ -233,6 +244,8 @@ var siteFieldPaths = map[string]string{
 	"management_cluster.kubeconfig":     "spec.forProvider.managementCluster.kubeconfigSecretRef",
 	"gitops.repo_url":                   "spec.forProvider.gitops.repoURL",
 	"gitops.password":                   "spec.forProvider.gitops.passwordSecretRef",
+	"harbor.password":                   "spec.forProvider.harbor.passwordSecretRef",
+	"harbor.url":                        "spec.forProvider.harbor.url",
 	"management_cluster.ca_certificate": "spec.forProvider.managementCluster.caCertificate",
 }
 

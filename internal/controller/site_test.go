@@ -80,6 +80,22 @@ func TestSiteDesiredSpec(t *testing.T) {
 			},
 		},
 		{
+			name: "harbor with password: value read, version hashed",
+			site: siteObject(func(s *v1alpha1.Site) {
+				s.Spec.ForProvider.Harbor = &v1alpha1.HarborParameters{
+					URL: "https://harbor.edge-1.test", Username: "admin", PasswordSecretRef: passwordRef, InsecureSkipTLSVerify: true,
+				}
+			}),
+			want: site.Spec{
+				Name: testSite, Description: "edge site",
+				ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"},
+				Harbor: &site.Harbor{
+					URL: "https://harbor.edge-1.test", Username: "admin", Insecure: true,
+					Password: "hunter2", PasswordVersion: SecretVersion("hunter2"),
+				},
+			},
+		},
+		{
 			name: "kubeconfig with context",
 			site: siteObject(func(s *v1alpha1.Site) {
 				s.Spec.ForProvider.ManagementCluster = &v1alpha1.ManagementClusterParameters{Context: "edge", KubeconfigSecretRef: kubeconfigRef}
