@@ -85,6 +85,15 @@ func (c *Client) Lookup(ctx context.Context, name string) (*Record, error) {
 	return Lookup(ctx, cs, c.namespace, name)
 }
 
+// List returns the names of every registered site.
+func (c *Client) List(ctx context.Context) ([]string, error) {
+	cs, err := c.clientset()
+	if err != nil {
+		return nil, err
+	}
+	return List(ctx, cs, c.namespace)
+}
+
 // Observe reads the site record, checks the management cluster and reads the
 // root application.
 func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Observation[Spec, Status], error) {

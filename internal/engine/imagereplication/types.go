@@ -1,0 +1,100 @@
+// Package imagereplication implements the engine client for image
+// replication between two sites' Harbors: a registry endpoint in the Harbor
+// that runs the policy, pointing at the other site's Harbor, and a
+// replication policy; optionally one execution run and waited for.
+package imagereplication
+
+// Directions of a replication.
+const (
+	// DirectionPull runs the policy in the destination Harbor, pulling from the source.
+	DirectionPull = "pull"
+	// DirectionPush runs the policy in the source Harbor, pushing to the destination.
+	DirectionPush = "push"
+)
+
+// Trigger types, as Harbor names them.
+const (
+	TriggerManual     = "manual"
+	TriggerScheduled  = "scheduled"
+	TriggerEventBased = "event_based"
+)
+
+// Spec is the desired replication, shared by both front-ends.
+type Spec struct {
+	// Name is the replication policy's name in Harbor.
+	Name            string
+	SourceSite      string
+	DestinationSite string
+	// Direction is DirectionPull (default) or DirectionPush.
+	Direction string
+	Filters   Filters
+	Trigger   Trigger
+	// DestinationNamespace is the project in the destination that receives
+	// the images; empty keeps the source project names.
+	DestinationNamespace string
+	Override             bool
+	Enabled              bool
+}
+
+// Filters select what is replicated; empty fields select everything.
+type Filters struct {
+	// Name is a repository name pattern such as "library/**".
+	Name string
+	// Tag is a tag pattern such as "v*".
+	Tag string
+	// Labels are artifact labels that must all be present.
+	Labels []string
+	// ResourceType is "image" or "artifact".
+	ResourceType string
+}
+
+// Trigger says when the policy runs.
+type Trigger struct {
+	// Type is TriggerManual, TriggerScheduled or TriggerEventBased.
+	Type string
+	// Cron is the schedule of a scheduled trigger, 6 fields with seconds
+	// first, as Harbor takes it ("0 0 2 * * *").
+	Cron string
+}
+
+// Status is what the engine reports of a replication.
+type Status struct {
+	// RunsOn is the site whose Harbor runs the policy.
+	RunsOn     string
+	PolicyID   int64
+	RegistryID int64
+	// LastExecution is the newest execution, nil before the first.
+	LastExecution *Execution
+}
+
+// Execution is one run of the policy.
+type Execution struct {
+	ID         int64
+	Status     string
+	Succeeded  int
+	Failed     int
+	InProgress int
+	Total      int
+	// Message is Harbor's status text or, for a failure, the first
+	// failing task's log line.
+	Message string
+}
+
+// RunsOn returns the site whose Harbor runs the policy of s.
+func (s Spec) RunsOn() string {
+	if s.Direction == DirectionPush {
+		return s.SourceSite
+	}
+	return s.DestinationSite
+}
+
+// RemoteSite returns the site the policy's registry endpoint points at.
+func (s Spec) RemoteSite() string {
+	if s.Direction == DirectionPush {
+		return s.DestinationSite
+	}
+	return s.SourceSite
+}
+
+// ID returns the replication's id, "<site that runs it>/<policy name>".
+func (s Spec) ID() string { return s.RunsOn() + "/" + s.Name }

@@ -1,0 +1,130 @@
+package imagereplication
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+)
+
+var (
+	// namePattern is Harbor's rule for replication policy and project names.
+	namePattern = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
+	cronField   = regexp.MustCompile(`^[0-9*,/?\-A-Za-z]+$`)
+)
+
+// ParseID splits "<site>/<policy name>".
+func ParseID(id string) (site, name string, err error) {
+	site, name, ok := strings.Cut(id, "/")
+	if !ok || site == "" || name == "" || strings.Contains(name, "/") {
+		return "", "", fmt.Errorf("%q is not <site>/<policy name>", id)
+	}
+	return site, name, nil
+}
+
+// Validate checks a spec without talking to any backend; every error names
+// the argument at fault.
+func Validate(s Spec) error {
+	if len(s.Name) > 255 || !namePattern.MatchString(s.Name) {
+		return engine.InvalidInput("name", "%q is not a valid replication name: use lower-case letters and digits, separated by single '.', '_' or '-'", s.Name)
+	}
+	if err := site.ValidateName(s.SourceSite); err != nil {
+		return engine.InvalidInput("source_site", "%v", err)
+	}
+	if err := site.ValidateName(s.DestinationSite); err != nil {
+		return engine.InvalidInput("destination_site", "%v", err)
+	}
+	if s.SourceSite == s.DestinationSite {
+		return engine.InvalidInput("destination_site", "source and destination are both site %q: replicate between two sites", s.SourceSite)
+	}
+	if s.Direction != DirectionPull && s.Direction != DirectionPush {
+		return engine.InvalidInput("direction", "%q is not pull or push", s.Direction)
+	}
+	if err := validatePattern(s.Filters.Name); err != nil {
+		return engine.InvalidInput("filters.name", "%v", err)
+	}
+	if err := validatePattern(s.Filters.Tag); err != nil {
+		return engine.InvalidInput("filters.tag", "%v", err)
+	}
+	switch s.Filters.ResourceType {
+	case "", "image", "artifact":
+	default:
+		return engine.InvalidInput("filters.resource_type", "%q is not image or artifact", s.Filters.ResourceType)
+	}
+	for _, l := range s.Filters.Labels {
+		if strings.TrimSpace(l) == "" {
+			return engine.InvalidInput("filters.labels", "labels must not be empty")
+		}
+	}
+	switch s.Trigger.Type {
+	case TriggerManual, TriggerEventBased:
+		if s.Trigger.Cron != "" {
+			return engine.InvalidInput("trigger.cron", "a cron only applies to a scheduled trigger")
+		}
+	case TriggerScheduled:
+		if err := ValidateCron(s.Trigger.Cron); err != nil {
+			return engine.InvalidInput("trigger.cron", "%v", err)
+		}
+	default:
+		return engine.InvalidInput("trigger.type", "%q is not manual, scheduled or event_based", s.Trigger.Type)
+	}
+	if s.DestinationNamespace != "" && !namePattern.MatchString(s.DestinationNamespace) {
+		return engine.InvalidInput("destination_namespace", "%q is not a Harbor project name", s.DestinationNamespace)
+	}
+	return nil
+}
+
+// validatePattern checks a doublestar pattern as Harbor's filters take it:
+// balanced braces and brackets, no spaces.
+func validatePattern(p string) error {
+	if strings.ContainsAny(p, " \t") {
+		return fmt.Errorf("pattern %q contains white space", p)
+	}
+	depth, inClass := 0, false
+	for _, r := range p {
+		switch {
+		case r == '[' && !inClass:
+			inClass = true
+		case r == ']' && inClass:
+			inClass = false
+		case r == '{' && !inClass:
+			depth++
+		case r == '}' && !inClass:
+			depth--
+			if depth < 0 {
+				return fmt.Errorf("pattern %q has an unopened '}'", p)
+			}
+		}
+	}
+	if inClass {
+		return fmt.Errorf("pattern %q has an unclosed '['", p)
+	}
+	if depth != 0 {
+		return fmt.Errorf("pattern %q has an unclosed '{'", p)
+	}
+	return nil
+}
+
+// ValidateCron checks a Harbor replication schedule: 6 fields (seconds
+// first), each of digits, names, '*', ',', '-', '/' or '?'. Harbor wants
+// the seconds field to be 0 and no '*' in the minutes field.
+func ValidateCron(c string) error {
+	fields := strings.Fields(c)
+	if len(fields) != 6 {
+		return fmt.Errorf("cron %q has %d fields, want 6 with seconds first, such as \"0 0 2 * * *\"", c, len(fields))
+	}
+	for i, f := range fields {
+		if !cronField.MatchString(f) {
+			return fmt.Errorf("cron field %d %q is not valid", i+1, f)
+		}
+	}
+	if fields[0] != "0" {
+		return fmt.Errorf("cron %q: Harbor wants the seconds field (the first) to be 0", c)
+	}
+	if fields[1] == "*" {
+		return fmt.Errorf("cron %q would run every minute: Harbor refuses '*' in the minutes field", c)
+	}
+	return nil
+}
