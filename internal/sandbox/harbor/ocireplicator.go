@@ -1,13 +1,17 @@
 package harborsim
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -52,17 +56,20 @@ func registryOf(ep Endpoint) (name.Registry, error) {
 	return name.NewRegistry(u.Host, opts...)
 }
 
-func (r *OCIReplicator) options(ctx context.Context, ep Endpoint) []remote.Option {
-	var base http.RoundTripper
+// transport returns the base transport for an endpoint.
+func (r *OCIReplicator) transport(ep Endpoint) http.RoundTripper {
 	if r.Transport != nil {
-		base = r.Transport
-	} else {
-		t := http.DefaultTransport.(*http.Transport).Clone()
-		if ep.Insecure {
-			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the endpoint asks for it
-		}
-		base = t
+		return r.Transport
 	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	if ep.Insecure {
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the endpoint asks for it
+	}
+	return t
+}
+
+func (r *OCIReplicator) options(ctx context.Context, ep Endpoint) []remote.Option {
+	base := r.transport(ep)
 	jobs := r.Jobs
 	if jobs <= 0 {
 		jobs = 2
@@ -148,6 +155,11 @@ func (r *OCIReplicator) Copy(ctx context.Context, src Endpoint, a Artifact, dst 
 	if err != nil {
 		return err
 	}
+	if dst.Type == "harbor" && !dst.Local {
+		if err := r.ensureProject(ctx, dst, dstRepository); err != nil {
+			return err
+		}
+	}
 	srcOpts, dstOpts := r.options(ctx, src), r.options(ctx, dst)
 	srcRef := srcReg.Repo(a.Repository).Digest(a.Digest)
 	dstRepo := dstReg.Repo(dstRepository)
@@ -185,6 +197,58 @@ func (r *OCIReplicator) Copy(ctx context.Context, src Endpoint, a Artifact, dst 
 		if err := remote.Tag(dstRepo.Tag(t), desc, dstOpts...); err != nil {
 			return fmt.Errorf("cannot tag %s as %s:%s at %s: %w", what, dstRepository, t, dst.URL, err)
 		}
+	}
+	return nil
+}
+
+// ensureProject makes the project of repository at a Harbor destination
+// when it is missing, as Harbor's harbor adapter does before a push
+// (PrepareForPush): HEAD /projects?project_name=, then POST /projects, a
+// 409 meaning another task made it meanwhile.
+func (r *OCIReplicator) ensureProject(ctx context.Context, dst Endpoint, repository string) error {
+	projectName, _, ok := strings.Cut(repository, "/")
+	if !ok {
+		return fmt.Errorf("cannot push to %s: want project/repository", repository)
+	}
+	base := strings.TrimSuffix(dst.URL, "/") + apiPrefix
+	hc := &http.Client{Transport: r.transport(dst), Timeout: 30 * time.Second}
+	do := func(method, u string, body []byte) (int, string, error) {
+		req, err := http.NewRequestWithContext(ctx, method, u, bytes.NewReader(body))
+		if err != nil {
+			return 0, "", err
+		}
+		if body != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		if dst.Username != "" || dst.Password != "" {
+			req.SetBasicAuth(dst.Username, dst.Password)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return 0, "", err
+		}
+		defer resp.Body.Close()
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 4096))
+		return resp.StatusCode, strings.TrimSpace(string(msg)), nil
+	}
+	code, msg, err := do(http.MethodHead, base+"/projects?project_name="+url.QueryEscape(projectName), nil)
+	if err != nil {
+		return fmt.Errorf("cannot check project %s at %s: %w", projectName, dst.URL, err)
+	}
+	switch code {
+	case http.StatusOK:
+		return nil
+	case http.StatusNotFound:
+	default:
+		return fmt.Errorf("cannot check project %s at %s: %d %s", projectName, dst.URL, code, msg)
+	}
+	body, _ := json.Marshal(map[string]any{"project_name": projectName, "metadata": map[string]string{"public": "false"}})
+	code, msg, err = do(http.MethodPost, base+"/projects", body)
+	if err != nil {
+		return fmt.Errorf("cannot create project %s at %s: %w", projectName, dst.URL, err)
+	}
+	if code != http.StatusCreated && code != http.StatusConflict {
+		return fmt.Errorf("cannot create project %s at %s: %d %s", projectName, dst.URL, code, msg)
 	}
 	return nil
 }

@@ -107,7 +107,7 @@ func TestRegistryProxyAuth(t *testing.T) {
 
 // TestReplicationEventBasedPush pushes through site-b's Harbor, whose
 // event-based policy copies the image into site-a's Harbor (through its
-// /v2/, with credentials).
+// /v2/, with credentials), into a project the replicator makes there.
 func TestReplicationEventBasedPush(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -118,7 +118,7 @@ func TestReplicationEventBasedPush(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := b.client.CreateReplicationPolicy(ctx, harbor.ReplicationPolicy{Name: "to-hub", DestRegistry: harbor.RegistryRef(regID),
-		Enabled: true, Override: true, Trigger: &harbor.ReplicationTrigger{Type: "event_based"}}); err != nil {
+		DestNamespace: "mirror", Enabled: true, Override: true, Trigger: &harbor.ReplicationTrigger{Type: "event_based"}}); err != nil {
 		t.Fatal(err)
 	}
 	img, _ := random.Image(512, 2)
@@ -134,10 +134,13 @@ func TestReplicationEventBasedPush(t *testing.T) {
 	if err != nil || len(es) != 1 || es[0].Status != harbor.StatusSucceed || es[0].Trigger != "event_based" || es[0].Succeed != 1 {
 		t.Fatalf("executions = %+v, %v; want one event_based Succeed", es, err)
 	}
-	if d, err := remote.Head(ref(t, a.registryURL, "library/web:2"), remote.WithContext(ctx)); err != nil || d.Digest != dg {
-		t.Fatalf("site-a registry HEAD library/web:2 = %v, %v; want %s", d, err, dg)
+	if d, err := remote.Head(ref(t, a.registryURL, "mirror/web:2"), remote.WithContext(ctx)); err != nil || d.Digest != dg {
+		t.Fatalf("site-a registry HEAD mirror/web:2 = %v, %v; want %s", d, err, dg)
 	}
-	if got, err := a.client.GetArtifact(ctx, "library", "web", "2"); err != nil || got.Digest != dg.String() {
-		t.Fatalf("site-a GetArtifact(library/web:2) = %+v, %v", got, err)
+	if got, err := a.client.GetArtifact(ctx, "mirror", "web", "2"); err != nil || got.Digest != dg.String() {
+		t.Fatalf("site-a GetArtifact(mirror/web:2) = %+v, %v", got, err)
+	}
+	if p, err := a.client.GetProject(ctx, "mirror"); err != nil || p.Metadata["public"] != "false" {
+		t.Fatalf("site-a GetProject(mirror) = %+v, %v; want a private project", p, err)
 	}
 }
