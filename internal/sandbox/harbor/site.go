@@ -34,6 +34,10 @@ type SiteOptions struct {
 	Users []string
 	// Host is the loopback address to listen on; default 127.0.0.1.
 	Host string
+	// HarborAddr and RegistryAddr are host:port to listen on; empty picks
+	// free ports on Host. A parent that starts the site in a child process
+	// picks them itself so that it knows the URLs.
+	HarborAddr, RegistryAddr string
 	// StartTimeout bounds the wait for the registry; default 30s.
 	StartTimeout time.Duration
 }
@@ -89,19 +93,26 @@ func StartSite(ctx context.Context, o SiteOptions) (*Site, error) {
 	// A port picked free can be taken before the registry binds it; try again then.
 	var lastErr error
 	for attempt := 0; attempt < 3; attempt++ {
-		port, err := freeLoopbackPort(o.Host)
-		if err != nil {
-			return nil, err
+		addr := o.RegistryAddr
+		if addr == "" {
+			port, err := freeLoopbackPort(o.Host)
+			if err != nil {
+				return nil, err
+			}
+			addr = net.JoinHostPort(o.Host, strconv.Itoa(port))
 		}
-		addr := net.JoinHostPort(o.Host, strconv.Itoa(port))
-		if lastErr = site.startRegistry(ctx, o, storage, addr); lastErr == nil {
+		if lastErr = site.startRegistry(ctx, o, storage, addr); lastErr == nil || o.RegistryAddr != "" {
 			break
 		}
 	}
 	if lastErr != nil {
 		return nil, lastErr
 	}
-	inst, err := Start(net.JoinHostPort(o.Host, "0"), Options{
+	harborAddr := o.HarborAddr
+	if harborAddr == "" {
+		harborAddr = net.JoinHostPort(o.Host, "0")
+	}
+	inst, err := Start(harborAddr, Options{
 		AdminUsername: o.AdminUsername, AdminPassword: o.AdminPassword, Users: o.Users,
 		Registry:   Endpoint{Name: "Local", Type: "harbor", URL: site.RegistryURL, Local: true},
 		Replicator: &OCIReplicator{}, SyncRegistry: true,
@@ -155,9 +166,10 @@ func (site *Site) startRegistry(ctx context.Context, o SiteOptions, storage, add
 	cmd.Env = append(cmd.Env, "OTEL_TRACES_EXPORTER=none", "OTEL_METRICS_EXPORTER=none", "OTEL_LOGS_EXPORTER=none")
 	cmd.Dir = o.StateDir
 	cmd.Stdout, cmd.Stderr = logf, logf
-	// Own process group, and killed with us: Pdeathsig follows the thread
-	// that forks, so keep it on one that lives.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	// In our process group (a sandbox stopping our group stops it too), and
+	// killed when we die: Pdeathsig follows the thread that forks, so fork
+	// from a locked thread, which lives on in the runtime's pool.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	fmt.Fprintf(logf, "==== %s starting %s serve %s\n", time.Now().Format(time.RFC3339), o.RegistryBinary, cfgPath)
 	runtime.LockOSThread()
 	err = cmd.Start()
@@ -204,12 +216,11 @@ func (site *Site) StopRegistry() {
 		return
 	}
 	site.stopOnce.Do(func() {
-		pid := site.cmd.Process.Pid
-		_ = syscall.Kill(-pid, syscall.SIGTERM)
+		_ = site.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-site.exited:
 		case <-time.After(5 * time.Second):
-			_ = syscall.Kill(-pid, syscall.SIGKILL)
+			_ = site.cmd.Process.Kill()
 			<-site.exited
 		}
 	})
@@ -224,6 +235,18 @@ func (site *Site) Close() error {
 	}
 	site.StopRegistry()
 	return err
+}
+
+// RunSite starts a site and serves it until ctx ends, then stops it: the
+// body of a child process that runs a site detached from its parent
+// (pass HarborAddr and RegistryAddr so that the parent knows the URLs).
+func RunSite(ctx context.Context, o SiteOptions) error {
+	site, err := StartSite(ctx, o)
+	if err != nil {
+		return err
+	}
+	<-ctx.Done()
+	return site.Close()
 }
 
 func freeLoopbackPort(host string) (int, error) {

@@ -2,6 +2,8 @@ package harborsim_test
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -250,4 +252,66 @@ func TestReplicationBetweenSites(t *testing.T) {
 		t.Fatalf("execution with site-b's registry down = %+v; want Failed listing site-b", ex)
 	}
 	t.Logf("execution with the source down took %s: %s", ex.EndTime.Sub(ex.StartTime).Round(time.Millisecond), ex.StatusText)
+}
+
+// TestRunSite runs a site on given addresses until its context ends, as a
+// sandbox child process would.
+func TestRunSite(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a distribution registry (hack/build-testplane.sh registry); skipped with -short")
+	}
+	bin := registryBinary(t)
+	addr := func() string {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer l.Close()
+		return l.Addr().String()
+	}
+	harborAddr, registryAddr := addr(), addr()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() {
+		done <- harborsim.RunSite(ctx, harborsim.SiteOptions{Name: "site-c", RegistryBinary: bin, StateDir: t.TempDir(),
+			AdminPassword: sitePassword, HarborAddr: harborAddr, RegistryAddr: registryAddr})
+	}()
+	get := func(u string) int {
+		resp, err := http.Get(u)
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for get("http://"+harborAddr+"/api/v2.0/health") != http.StatusOK {
+		select {
+		case err := <-done:
+			t.Fatalf("RunSite() = %v before the site answered", err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the site did not answer within 30s")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := get("http://" + registryAddr + "/v2/"); got != http.StatusOK {
+		t.Fatalf("registry /v2/ = %d; want 200", got)
+	}
+	if got := get("http://" + harborAddr + "/v2/"); got != http.StatusUnauthorized {
+		t.Fatalf("Harbor /v2/ anonymous = %d; want 401", got)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("RunSite() = %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("RunSite() did not return after its context ended")
+	}
+	if got := get("http://" + registryAddr + "/v2/"); got != 0 {
+		t.Fatalf("the registry still answers (%d) after RunSite returned", got)
+	}
 }
