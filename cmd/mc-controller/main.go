@@ -1,7 +1,7 @@
 // Command mc-controller runs the Crossplane-style controller manager of the
 // mc platform: it reconciles the managed resources of mc.mcplatform.dev
-// (Site, ...) against the platform through the same engine as the Terraform
-// provider.
+// (Site, ImageReplication, ...) against the platform through the same
+// engine as the Terraform provider.
 package main
 
 import (
@@ -77,6 +77,9 @@ func run() error {
 	}
 	if err := controller.SetupSite(mgr, options); err != nil {
 		return fmt.Errorf("cannot set up the Site controller: %w", err)
+	}
+	if err := controller.SetupImageReplication(mgr, options); err != nil {
+		return fmt.Errorf("cannot set up the ImageReplication controller: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("cannot add the health check: %w", err)

@@ -59,3 +59,33 @@ type FieldPathTranslator interface {
 	// FieldPath returns the field path of the managed kind for enginePath.
 	FieldPath(enginePath string) string
 }
+
+// ExternalNamer is implemented by adapters whose external names are not
+// metadata.name, such as "<site>/<policy name>". When the external-name
+// annotation is absent the reconciler uses DefaultExternalName instead of
+// metadata.name: it must be the deterministic id Create would return for
+// mg's spec, computed without reading Secrets or the backend.
+type ExternalNamer interface {
+	// DefaultExternalName returns the id of mg's external resource when
+	// mg has no external-name annotation.
+	DefaultExternalName(mg Managed) string
+}
+
+// Actor is implemented by adapters whose kind requests actions beyond
+// keeping the external resource in line with spec.forProvider, such as
+// running a replication when a run-request token changes.
+//
+// The reconciler calls Act only after a successful Observe found the
+// external resource existing, Ready and up to date, with nothing to create,
+// update or late-initialise, and only when managementPolicies allow Update
+// (an Observe-only resource never acts). Act runs after status.atProvider
+// was set from the observation, so what it records in status is kept.
+type Actor[S, O any] interface {
+	// Act performs or follows the actions mg requests on external resource
+	// id through external, records them in mg's status, and reports
+	// whether one is still in progress (the resource is then observed
+	// again after the not-ready poll interval). It never blocks waiting
+	// for an action to finish. An error is reported as Synced=False like
+	// any reconcile error; status changes Act made are still written.
+	Act(ctx context.Context, mg Managed, external engine.Client[S, O], id string) (inProgress bool, err error)
+}

@@ -47,6 +47,11 @@ const (
 //   - Synced reports whether the reconcile succeeded, Ready what Observe
 //     says of readiness. Nothing blocks: a resource that is not Ready is
 //     requeued after a short interval, a Ready one after its poll interval.
+//   - Optional adapter interfaces extend it without changing the above: an
+//     ExternalNamer supplies the default external name when it is not
+//     metadata.name, a FieldPathTranslator names invalid input with the
+//     kind's field paths, and an Actor performs actions the resource
+//     requests (such as a run) once it is Ready and up to date.
 type Reconciler[S, O any] struct {
 	kube                 client.Client
 	newManaged           func() Managed
@@ -193,7 +198,7 @@ func (r *Reconciler[S, O]) reconcile(ctx context.Context, req reconcile.Request)
 		return r.fail(ctx, mg, fmt.Errorf("cannot resolve spec.forProvider: %w", err))
 	}
 
-	id := ExternalName(mg)
+	id := r.externalName(mg)
 	observation, err := external.Observe(ctx, id, want)
 	if err != nil {
 		return r.fail(ctx, mg, fmt.Errorf("cannot observe external resource %q: %w", id, r.explain(err)))
@@ -239,8 +244,34 @@ func (r *Reconciler[S, O]) reconcile(ctx context.Context, req reconcile.Request)
 	}
 
 	r.setObserved(mg, observation)
+	if actor, ok := r.adapter.(Actor[S, O]); ok && observation.Ready && observation.UpToDate &&
+		policies.Allows(v1alpha1.ManagementActionUpdate) {
+		inProgress, err := actor.Act(ctx, mg, external, id)
+		if err != nil {
+			return r.fail(ctx, mg, fmt.Errorf("cannot act on external resource %q: %w", id, r.explain(err)))
+		}
+		if inProgress {
+			setSynced(mg)
+			return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
+		}
+	}
 	setSynced(mg)
 	return reconcile.Result{RequeueAfter: r.requeueAfter(ctx, mg, observation.Ready)}, r.updateStatus(ctx, mg)
+}
+
+// externalName is the external-name annotation of mg or, when it is absent,
+// the adapter's default external name (metadata.name unless the adapter is
+// an ExternalNamer).
+func (r *Reconciler[S, O]) externalName(mg Managed) string {
+	if name := mg.GetAnnotations()[v1alpha1.AnnotationExternalName]; name != "" {
+		return name
+	}
+	if namer, ok := r.adapter.(ExternalNamer); ok {
+		if name := namer.DefaultExternalName(mg); name != "" {
+			return name
+		}
+	}
+	return ExternalName(mg)
 }
 
 // create records the intent to create, calls the engine's Create, then
@@ -262,10 +293,10 @@ func (r *Reconciler[S, O]) create(ctx context.Context, mg Managed, external engi
 		return reconcile.Result{}, fmt.Errorf("cannot record external name of %q: %w", mg.GetName(), err)
 	}
 	if createErr != nil {
-		return r.fail(ctx, mg, fmt.Errorf("cannot create external resource %q: %w", ExternalName(mg), r.explain(createErr)))
+		return r.fail(ctx, mg, fmt.Errorf("cannot create external resource %q: %w", r.externalName(mg), r.explain(createErr)))
 	}
 
-	r.event(mg, corev1.EventTypeNormal, EventReasonCreated, "Create", fmt.Sprintf("created external resource %q", ExternalName(mg)))
+	r.event(mg, corev1.EventTypeNormal, EventReasonCreated, "Create", fmt.Sprintf("created external resource %q", r.externalName(mg)))
 	setConditions(mg, v1alpha1.Creating("create requested"))
 	setSynced(mg)
 	return reconcile.Result{RequeueAfter: r.notReadyPollInterval}, r.updateStatus(ctx, mg)
@@ -293,7 +324,7 @@ func (r *Reconciler[S, O]) reconcileDelete(ctx context.Context, mg Managed) (rec
 		var zero S
 		want = zero
 	}
-	id := ExternalName(mg)
+	id := r.externalName(mg)
 	observation, err := external.Observe(ctx, id, want)
 	if err != nil {
 		setConditions(mg, v1alpha1.Deleting(""))
