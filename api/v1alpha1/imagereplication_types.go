@@ -48,7 +48,7 @@ type ImageReplicationFilters struct {
 }
 
 // ImageReplicationTrigger says when the policy runs.
-// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'scheduled') == (has(self.cron) && self.cron != ”)",message="cron is required when type is scheduled, and only then"
+// +kubebuilder:validation:XValidation:rule="(has(self.type) && self.type == 'scheduled') == (has(self.cron) && size(self.cron) > 0)",message="cron is required when type is scheduled, and only then"
 type ImageReplicationTrigger struct {
 	// Type is manual (runs only on request, see runRequest), scheduled
 	// (runs on cron) or event_based (runs when an artifact is pushed to or
