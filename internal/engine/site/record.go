@@ -98,7 +98,7 @@ func (r *Record) HarborClient() (*harbor.Client, error) {
 func harborClient(h Harbor) (*harbor.Client, error) {
 	return harbor.New(harbor.Config{
 		URL: h.URL, Username: h.Username, Password: h.Password,
-		HTTPOptions: httpclient.Options{InsecureSkipVerify: h.Insecure, RetryMax: 3, WaitMax: 5 * time.Second},
+		HTTPOptions: httpclient.Options{InsecureSkipVerify: h.Insecure, WaitMax: 5 * time.Second},
 	})
 }
 
