@@ -6,6 +6,7 @@
 //	mc-sandbox status [--state-dir D]
 //	mc-sandbox env [--state-dir D]
 //	mc-sandbox git-repo --name N --from DIR [--state-dir D]
+//	mc-sandbox push-image [--site site-b] [--image library/demo:v1] [--state-dir D]
 package main
 
 import (
@@ -35,12 +36,15 @@ func usage() {
 	fmt.Fprintf(os.Stderr, `usage: mc-sandbox <command> [flags]
 
 commands:
-  up      start the local platform (etcd, Kubernetes, kwok, Argo CD, Redis, git) and wait until it is ready
+  up      start the local platform (etcd, Kubernetes, kwok, Argo CD, Redis, git, Cluster API, two Harbors) and wait until it is ready
   down    stop every process the sandbox started
   status  show what runs (exit status 1 if the sandbox is not running)
   env     print the env file (shell export lines)
   git-repo  create a repository on the sandbox git server from a directory's files
             (--name N --from DIR; an existing repository is left as it is) and print its URL
+  push-image  push a small deterministic image into a Harbor site's registry through its
+            Harbor (--site site-a|site-b, default site-b; --image project/repo:tag, default
+            library/demo:v1; a missing project is created) and print the reference and digest
 
 flags:
   --state-dir D   state directory (default $MC_SANDBOX_DIR or ~/.cache/mc-sandbox/state)
@@ -65,6 +69,8 @@ func run(args []string) error {
 	gitPasswordFile := fs.String("password-file", "", "")
 	repoName := fs.String("name", "", "repository name (git-repo)")
 	repoFrom := fs.String("from", "", "directory whose files seed the repository (git-repo)")
+	site := fs.String("site", sandbox.HarborSiteB, "Harbor site (push-image)")
+	image := fs.String("image", "library/demo:v1", "image project/repository:tag (push-image)")
 	fs.Usage = usage
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -95,6 +101,10 @@ func run(args []string) error {
 			fmt.Printf("  cluster-api: %s, %s, %s, %s (in-memory workload clusters on 127.0.0.1:%s)\n", sandbox.CAPIManagerName,
 				sandbox.CAPIBootstrapName, sandbox.CAPIControlPlaneName, sandbox.CAPIInfrastructureName, p.ClusterAPIInMemoryPorts)
 		}
+		for _, name := range sandbox.HarborSites {
+			h := p.Harbors[name]
+			fmt.Printf("  harbor %s: %s (registry %s, user %s)\n", name, h.URL, h.RegistryURL, h.Username)
+		}
 		fmt.Printf("stop it with: mc-sandbox down%s\n", stateDirFlag(*stateDir))
 		return nil
 	case "down":
@@ -118,6 +128,11 @@ func run(args []string) error {
 			}
 			fmt.Printf("%-32s %-8s pid %-8d %s\n", c.Name, state, c.PID, c.URL)
 		}
+		for _, name := range sandbox.HarborSites {
+			if h, ok := p.Harbors[name]; ok {
+				fmt.Printf("harbor %-25s %s registry %s\n", name, h.URL, h.RegistryURL)
+			}
+		}
 		if missing := len(p.Components) - len(st); missing > 0 {
 			down += missing
 		}
@@ -134,6 +149,19 @@ func run(args []string) error {
 		return nil
 	case "git-repo":
 		return createGitRepo(*stateDir, *repoName, *repoFrom)
+	case "push-image":
+		p, err := sandbox.Load(*stateDir)
+		if err != nil {
+			return fmt.Errorf("sandbox is not running: %w", err)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		ref, digest, err := p.PushImage(ctx, *site, *image)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s@%s\n", ref, digest)
+		return nil
 	case "serve-git":
 		pw, err := os.ReadFile(*gitPasswordFile)
 		if err != nil {

@@ -114,13 +114,17 @@ const (
 )
 
 // RunChildIfRequested turns the current process into a sandbox helper
-// process (the git server) when Up started it for that purpose, and exits
+// process (the git server or a Harbor site) when Up started it for that purpose, and exits
 // when it is done; otherwise it returns at once. Up re-executes its own
-// executable for the git server, so every program that calls Up (mc-sandbox,
+// executable for the git server and the Harbor sites, so every program that calls Up (mc-sandbox,
 // test binaries through sandboxtest.Main) must call this first thing in main
 // or TestMain.
 func RunChildIfRequested() {
-	if os.Getenv(envChild) != childServeGit {
+	switch os.Getenv(envChild) {
+	case childServeGit:
+	case childServeHarbor:
+		runHarborChild()
+	default:
 		return
 	}
 	pw, err := os.ReadFile(os.Getenv(envGitPassFile))

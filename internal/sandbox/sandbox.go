@@ -5,6 +5,8 @@
 // a git smart-HTTP server, Cluster API (core, kubeadm bootstrap and control
 // plane managers, and CAPD whose in-memory backend fakes the machines and the
 // workload clusters' apiservers) with its conversion and admission webhooks,
+// two Harbor sites (site-a, the hub, and site-b: the Harbor simulator of
+// internal/sandbox/harbor in front of a real distribution registry each),
 // and the mc-system namespace with an admin ServiceAccount. Everything listens on loopback on free ports
 // and keeps running after Up returns, until Down.
 //
@@ -85,6 +87,9 @@ type Platform struct {
 	GitUsername       string `json:"gitUsername"` // basic auth user of the git server
 	GitPassword       string `json:"gitPassword"` // basic auth password of the git server (generated)
 	GitRoot           string `json:"gitRoot"`     // directory of the bare repositories
+	// Harbors are the Harbor sites by name (HarborSiteA, the hub, and
+	// HarborSiteB), each a Harbor simulator in front of a real registry.
+	Harbors map[string]HarborSite `json:"harbors"`
 	// ClusterAPIInMemoryPorts is the range ("lo-hi") of loopback ports on which
 	// CAPD's in-memory backend serves the workload clusters' apiservers.
 	ClusterAPIInMemoryPorts string `json:"clusterAPIInMemoryPorts"`
@@ -193,6 +198,9 @@ func (p *Platform) Healthy(ctx context.Context) bool {
 			return false
 		}
 	}
+	if !p.harborsHealthy(ctx) {
+		return false
+	}
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		return false
@@ -219,6 +227,7 @@ func Down(stateDir string) error {
 // binaries locates the cached parts.
 type binaries struct {
 	etcd, apiserver, kcm, scheduler, kwok, argocd string
+	registry                                      string
 	kwokStages, argocdFiles, capiCRDs             string
 
 	capiManager, capiBootstrap, capiControlPlane, capd, capiWebhooks string
@@ -233,12 +242,13 @@ func findBinaries(cache string) (*binaries, error) {
 		scheduler:   filepath.Join(bin, "kube-scheduler-"+KubeVersion),
 		kwok:        filepath.Join(bin, "kwok-"+KwokVersion),
 		argocd:      filepath.Join(bin, "argocd-"+ArgoCDVersion),
+		registry:    filepath.Join(bin, "registry-"+RegistryVersion),
 		kwokStages:  filepath.Join(cache, "kwok-stages-"+KwokVersion),
 		argocdFiles: filepath.Join(cache, "argocd-"+ArgoCDVersion+"-files"),
 		capiCRDs:    filepath.Join(cache, "capi-"+CAPIVersion+"-crds"),
 	}
 	var missing []string
-	files := []string{b.etcd, b.apiserver, b.kcm, b.scheduler, b.kwok, b.argocd, b.kwokStages, filepath.Join(b.argocdFiles, "crds"), b.capiCRDs}
+	files := []string{b.etcd, b.apiserver, b.kcm, b.scheduler, b.kwok, b.argocd, b.registry, b.kwokStages, filepath.Join(b.argocdFiles, "crds"), b.capiCRDs}
 	for _, f := range append(files, capiBinaries(cache, b)...) {
 		if _, err := os.Stat(f); err != nil {
 			missing = append(missing, f)

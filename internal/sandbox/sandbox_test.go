@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
@@ -221,6 +225,113 @@ func TestArgoCDApplicationSyncsFromGit(t *testing.T) {
 	}
 }
 
+func TestHarborSites(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	env, err := os.ReadFile(p.EnvPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"MC_SANDBOX_HARBOR_A_URL", "MC_SANDBOX_HARBOR_B_URL", "MC_SANDBOX_HARBOR_A_REGISTRY",
+		"MC_SANDBOX_HARBOR_B_REGISTRY", "MC_SANDBOX_HARBOR_USERNAME", "MC_SANDBOX_HARBOR_PASSWORD"} {
+		if !strings.Contains(string(env), "export "+v+"=") {
+			t.Errorf("env file lacks %s", v)
+		}
+	}
+	for _, site := range sandbox.HarborSites {
+		h, ok := p.Harbors[site]
+		if !ok {
+			t.Fatalf("platform has no Harbor %s: %v", site, p.Harbors)
+		}
+		resp, err := http.Get(h.URL + "/api/v2.0/health")
+		if err != nil {
+			t.Fatalf("%s health: %v", site, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s health: %s", site, resp.Status)
+		}
+		resp, err = http.Get(h.RegistryURL + "/v2/")
+		if err != nil {
+			t.Fatalf("%s registry: %v", site, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusOK {
+			t.Errorf("%s registry /v2/: %s", site, resp.Status)
+		}
+		c, err := p.HarborClient(site)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, err := c.CurrentUser(ctx)
+		if err != nil {
+			t.Fatalf("%s: admin credentials: %v", site, err)
+		}
+		if u.Username != h.Username || !u.SysadminFlag {
+			t.Errorf("%s: current user %+v, want sysadmin %s", site, u, h.Username)
+		}
+		bad, err := harbor.New(harbor.Config{URL: h.URL, Username: h.Username, Password: h.Password + "x"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := bad.CurrentUser(ctx); harbor.StatusCode(err) != http.StatusUnauthorized {
+			t.Errorf("%s: wrong password: err %v, want 401", site, err)
+		}
+	}
+	if p.Harbors[sandbox.HarborSiteA].URL == p.Harbors[sandbox.HarborSiteB].URL {
+		t.Errorf("both sites on %s", p.Harbors[sandbox.HarborSiteA].URL)
+	}
+
+	repo := "demo-" + suffix()
+	ref, digest, err := p.PushImage(ctx, sandbox.HarborSiteB, "library/"+repo+":v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("pushed %s@%s", ref, digest)
+	ref2, digest2, err := p.PushImage(ctx, sandbox.HarborSiteB, "library/"+repo+":v1")
+	if err != nil {
+		t.Fatalf("second push: %v", err)
+	}
+	if ref2 != ref || digest2 != digest {
+		t.Errorf("second push: %s@%s, want %s@%s", ref2, digest2, ref, digest)
+	}
+	img, err := sandbox.DemoImage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, _ := img.Digest(); d.String() != digest {
+		t.Errorf("DemoImage digest %s, pushed %s", d, digest)
+	}
+	b, err := p.HarborClient(sandbox.HarborSiteB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, reference := range []string{"v1", digest} {
+		a, err := b.GetArtifact(ctx, "library", repo, reference)
+		if err != nil {
+			t.Fatalf("GetArtifact(%s): %v", reference, err)
+		}
+		if a.Digest != digest {
+			t.Errorf("GetArtifact(%s) digest %s, want %s", reference, a.Digest, digest)
+		}
+	}
+	// A new project is created on the way; site-a does not have the image.
+	if _, d, err := p.PushImage(ctx, sandbox.HarborSiteB, "team-"+suffix()+"/app:1"); err != nil || d != digest {
+		t.Errorf("push into a new project: digest %s, err %v", d, err)
+	}
+	a, err := p.HarborClient(sandbox.HarborSiteA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.GetArtifact(ctx, "library", repo, "v1"); !harbor.IsNotFound(err) {
+		t.Errorf("site-a GetArtifact: err %v, want 404", err)
+	}
+	if _, _, err := p.PushImage(ctx, "site-c", "library/x:1"); err == nil {
+		t.Errorf("push to an unknown site succeeded")
+	}
+}
+
 func TestUpIsIdempotent(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	before := map[string]int{}
@@ -254,6 +365,10 @@ func TestDownStopsEverything(t *testing.T) {
 		t.Skip("the platform is shared (MC_SANDBOX_REUSE=1)")
 	}
 	st := p.Status()
+	registries := registryPIDs(t, p.StateDir)
+	if len(registries) != len(sandbox.HarborSites) {
+		t.Errorf("want %d registry processes, found pids %v", len(sandbox.HarborSites), registries)
+	}
 	if len(st) < 9 {
 		t.Fatalf("want at least 9 components, got %v", st)
 	}
@@ -268,7 +383,38 @@ func TestDownStopsEverything(t *testing.T) {
 	if err := sandbox.Down(p.StateDir); err != nil {
 		t.Errorf("second Down: %v", err)
 	}
+	if left := registryPIDs(t, p.StateDir); len(left) > 0 {
+		t.Errorf("registry processes %v still run after Down", left)
+	}
 	if _, err := http.Get(p.GitURL); err == nil {
 		t.Errorf("git server still answers after Down")
 	}
+}
+
+// registryPIDs lists the running registry processes of the sandbox in
+// stateDir (their config lies in its harbor directory).
+func registryPIDs(t *testing.T, stateDir string) []int {
+	t.Helper()
+	dir := filepath.Join(stateDir, "harbor") + "/"
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmd, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil {
+			continue
+		}
+		args := strings.Split(string(cmd), "\x00")
+		if len(args) >= 3 && strings.HasPrefix(filepath.Base(args[0]), "registry") && args[1] == "serve" &&
+			strings.HasPrefix(args[2], dir) && processAlive(pid) {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }

@@ -158,6 +158,7 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		func() error { return s.step("etcd", func() error { return s.startEtcd(ctx) }) },
 		func() error { return s.step("git server", func() error { return s.startGit(ctx) }) },
 		func() error { return s.step("redis", func() error { return s.startRedis(ctx) }) },
+		func() error { return s.step("harbor sites", func() error { return s.startHarbors(ctx) }) },
 	); err != nil {
 		return nil, err
 	}
@@ -212,6 +213,12 @@ func (s *starter) writeEnv() error {
 		{"MC_SANDBOX_GIT_USERNAME", s.p.GitUsername},
 		{"MC_SANDBOX_GIT_PASSWORD", s.p.GitPassword},
 		{"MC_SANDBOX_ARGOCD_URL", s.p.ArgoCDServerURL},
+		{"MC_SANDBOX_HARBOR_A_URL", s.p.Harbors[HarborSiteA].URL},
+		{"MC_SANDBOX_HARBOR_B_URL", s.p.Harbors[HarborSiteB].URL},
+		{"MC_SANDBOX_HARBOR_A_REGISTRY", s.p.Harbors[HarborSiteA].RegistryURL},
+		{"MC_SANDBOX_HARBOR_B_REGISTRY", s.p.Harbors[HarborSiteB].RegistryURL},
+		{"MC_SANDBOX_HARBOR_USERNAME", HarborAdmin},
+		{"MC_SANDBOX_HARBOR_PASSWORD", s.p.Harbors[HarborSiteA].Password},
 	} {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
