@@ -128,8 +128,12 @@ func run(args []string) error {
 			}
 			fmt.Printf("%-32s %-8s pid %-8d %s\n", c.Name, state, c.PID, c.URL)
 		}
+		running := map[string]bool{}
+		for _, c := range st {
+			running[c.Name] = c.Running
+		}
 		for _, name := range sandbox.HarborSites {
-			if h, ok := p.Harbors[name]; ok {
+			if h, ok := p.Harbors[name]; ok && running["harbor-"+name] {
 				fmt.Printf("harbor %-25s %s registry %s\n", name, h.URL, h.RegistryURL)
 			}
 		}
