@@ -53,7 +53,7 @@ type integrationEnv struct {
 }
 
 // startController installs the CRDs from config/crd, starts a manager with
-// the Site controller and stops it when the test ends.
+// the Site and ImageReplication controllers and stops it when the test ends.
 func startController(t *testing.T) integrationEnv {
 	t.Helper()
 	p := sandboxtest.Platform(t)
@@ -91,8 +91,12 @@ func startController(t *testing.T) integrationEnv {
 	if err != nil {
 		t.Fatalf("NewManager() error = %v", err)
 	}
-	if err := SetupSite(mgr, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}); err != nil {
+	opts := Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}
+	if err := SetupSite(mgr, opts); err != nil {
 		t.Fatalf("SetupSite() error = %v", err)
+	}
+	if err := SetupImageReplication(mgr, opts); err != nil {
+		t.Fatalf("SetupImageReplication() error = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
