@@ -46,6 +46,13 @@ export TF_VAR_gitops_repo_url="$MC_SANDBOX_GIT_URL/platform-gitops.git"
 export TF_VAR_gitops_username="$MC_SANDBOX_GIT_USERNAME"
 export TF_VAR_gitops_password="$MC_SANDBOX_GIT_PASSWORD"
 
+step "Pushing an image built at site B into its registry"
+"$bin/mc-sandbox" push-image --state-dir "$state" --site site-b --image library/demo:v1
+export TF_VAR_harbor_a_url="$MC_SANDBOX_HARBOR_A_URL"
+export TF_VAR_harbor_b_url="$MC_SANDBOX_HARBOR_B_URL"
+export TF_VAR_harbor_username="$MC_SANDBOX_HARBOR_USERNAME"
+export TF_VAR_harbor_password="$MC_SANDBOX_HARBOR_PASSWORD"
+
 cd "$quickstart"
 step "terraform init"
 terraform init -input=false
@@ -61,6 +68,17 @@ case $code in
   2) echo "demo: the second plan wants changes: that is a bug" >&2; exit 1 ;;
   *) exit $code ;;
 esac
+
+step "The image replicated to the hub (site A)"
+accept='application/vnd.oci.image.manifest.v1+json,application/vnd.docker.distribution.manifest.v2+json'
+for site in B A; do
+  registry_var="MC_SANDBOX_HARBOR_${site}_REGISTRY"
+  digest=$(curl -fsSI -H "Accept: $accept" "${!registry_var}/v2/library/demo/manifests/v1" | tr -d '\r' | awk -F': ' 'tolower($1)=="docker-content-digest"{print $2}')
+  echo "  site $site: library/demo:v1 @ ${digest:-MISSING}"
+  [ -n "$digest" ] || { echo "demo: library/demo:v1 is missing at site $site" >&2; exit 1; }
+  [ "$site" = B ] && pushed=$digest
+done
+[ "$digest" = "$pushed" ] || { echo "demo: the hub has another digest than site B" >&2; exit 1; }
 
 cat <<DONE
 

@@ -1,6 +1,7 @@
-# Quickstart: register a site whose Argo CD follows a GitOps repository path.
-# `make demo` runs this against the local platform; the provider reads its
-# connection from MC_KUBECONFIG and MC_NAMESPACE.
+# Quickstart: register the hub (site A) and a remote site (site B) whose Argo
+# CD follows a GitOps repository path, and replicate site B's images to the
+# hub's Harbor. `make demo` runs this against the local platform; the
+# provider reads its connection from MC_KUBECONFIG and MC_NAMESPACE.
 
 terraform {
   required_version = ">= 1.11"
@@ -30,6 +31,41 @@ variable "gitops_password" {
   ephemeral   = true
 }
 
+variable "harbor_a_url" {
+  description = "URL of the hub's Harbor (site A)."
+  type        = string
+}
+
+variable "harbor_b_url" {
+  description = "URL of site B's Harbor."
+  type        = string
+}
+
+variable "harbor_username" {
+  description = "Harbor user of both sites."
+  type        = string
+}
+
+variable "harbor_password" {
+  description = "Harbor password of both sites; never stored in state."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+# The platform plane's own cluster is the hub's management cluster.
+resource "mc_site" "site_a" {
+  name        = "site-a"
+  description = "Platform plane: portal, Bitbucket, Jira and the hub Harbor"
+
+  harbor = {
+    url                 = var.harbor_a_url
+    username            = var.harbor_username
+    password_wo         = var.harbor_password
+    password_wo_version = 1
+  }
+}
+
 resource "mc_site" "site_b" {
   name        = "site-b"
   description = "Remote site B: control plane and bare-metal workload clusters"
@@ -45,6 +81,30 @@ resource "mc_site" "site_b" {
     password_wo         = var.gitops_password
     password_wo_version = 1
   }
+
+  harbor = {
+    url                 = var.harbor_b_url
+    username            = var.harbor_username
+    password_wo         = var.harbor_password
+    password_wo_version = 1
+  }
+}
+
+# Images built at site B are pulled into the hub; the first run happens now.
+resource "mc_image_replication" "site_b_to_hub" {
+  name             = "site-b-to-hub"
+  source_site      = mc_site.site_b.name
+  destination_site = mc_site.site_a.name
+
+  filters = {
+    name = "library/**"
+  }
+
+  trigger = {
+    type = "event_based"
+  }
+
+  run_on_create = true
 }
 
 output "site_b" {
@@ -53,5 +113,13 @@ output "site_b" {
     kubernetes_version = mc_site.site_b.kubernetes_version
     capi_version       = mc_site.site_b.capi_version
     root_application   = mc_site.site_b.root_application
+    harbor_version     = mc_site.site_b.harbor_version
+  }
+}
+
+output "site_b_to_hub" {
+  value = {
+    policy_id      = mc_image_replication.site_b_to_hub.policy_id
+    last_execution = mc_image_replication.site_b_to_hub.last_execution
   }
 }
