@@ -230,15 +230,7 @@ func (r *imageReplicationResource) Schema(ctx context.Context, _ resource.Schema
 }
 
 func (r *imageReplicationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	d, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T", req.ProviderData))
-		return
-	}
-	r.data = d
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *imageReplicationResource) client(diags *diag.Diagnostics) *imagereplication.Client {

@@ -6,11 +6,13 @@ package provider
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"sync"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -126,6 +128,19 @@ func (d *providerData) platform() (*rest.Config, error) {
 		}
 	})
 	return d.config, d.err
+}
+
+// providerDataFrom returns the provider data handed to a resource's
+// Configure; nil before the provider is configured (validation time).
+func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
+	if data == nil {
+		return nil
+	}
+	d, ok := data.(*providerData)
+	if !ok {
+		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T", data))
+	}
+	return d
 }
 
 func (d *providerData) siteClient() (*site.Client, error) {

@@ -323,15 +323,7 @@ func (r *siteResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 }
 
 func (r *siteResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	if req.ProviderData == nil {
-		return
-	}
-	d, ok := req.ProviderData.(*providerData)
-	if !ok {
-		resp.Diagnostics.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T", req.ProviderData))
-		return
-	}
-	r.data = d
+	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
 }
 
 func (r *siteResource) client(diags *diag.Diagnostics) *site.Client {
