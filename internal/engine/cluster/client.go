@@ -1,0 +1,580 @@
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"slices"
+	"sort"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+)
+
+// Client implements engine.Client for workload clusters.
+type Client struct {
+	platform *rest.Config
+	sites    *site.Client
+}
+
+var _ engine.Client[Spec, Status] = (*Client)(nil)
+
+// New returns a cluster client that finds sites in the registry namespace of
+// the platform plane reached through platform.
+func New(platform *rest.Config, namespace string) *Client {
+	return &Client{platform: platform, sites: site.New(platform, namespace)}
+}
+
+var namespaceGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
+
+// connect returns a client of site's management cluster; the error wraps
+// engine.ErrNotFound when the site is not registered.
+func (c *Client) connect(ctx context.Context, siteName string) (dynamic.Interface, error) {
+	rec, err := c.sites.Lookup(ctx, siteName)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := rec.ManagementConfig(c.platform)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the management cluster of site %q: %w", siteName, err)
+	}
+	return dynamic.NewForConfig(cfg)
+}
+
+// Create makes the cluster's objects on the site's management cluster, the
+// Cluster first; the templates are owned by the Cluster so that they go with
+// it. Objects that already exist are adopted, unless the Cluster belongs to
+// another site.
+func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
+	if err := Validate(want); err != nil {
+		return "", err
+	}
+	if infrastructureOf(want) != InfrastructureInMemory {
+		return "", engine.InvalidInput("infrastructure", "byoh clusters are not supported yet: only in_memory")
+	}
+	dc, err := c.connect(ctx, want.Site)
+	if err != nil {
+		return "", err
+	}
+	if err := ensureNamespace(ctx, dc, want.Namespace); err != nil {
+		return "", err
+	}
+	objs := inMemoryObjects(want)
+	cl, err := createOrAdopt(ctx, dc, want.Namespace, objs[0])
+	if err != nil {
+		return "", err
+	}
+	if got := cl.GetLabels()[site.LabelSite]; got != want.Site {
+		return "", engine.InvalidInput("name", "Cluster %s/%s already exists and does not belong to site %q (its %s label is %q)", want.Namespace, want.Name, want.Site, site.LabelSite, got)
+	}
+	owner := ownerRef(cl)
+	for _, u := range objs[1:] {
+		if strings.HasSuffix(u.GetKind(), "Template") {
+			u.SetOwnerReferences([]metav1.OwnerReference{owner})
+		}
+		if _, err := createOrAdopt(ctx, dc, want.Namespace, u); err != nil {
+			return "", err
+		}
+	}
+	return ID(want), nil
+}
+
+func ownerRef(cl *unstructured.Unstructured) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: cl.GetAPIVersion(), Kind: cl.GetKind(), Name: cl.GetName(), UID: cl.GetUID()}
+}
+
+func ensureNamespace(ctx context.Context, dc dynamic.Interface, ns string) error {
+	if _, err := dc.Resource(namespaceGVR).Get(ctx, ns, metav1.GetOptions{}); err == nil {
+		return nil
+	} else if !apierrors.IsNotFound(err) {
+		return fmt.Errorf("cannot read namespace %q: %w", ns, err)
+	}
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": ns}}}
+	if _, err := dc.Resource(namespaceGVR).Create(ctx, u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("cannot create namespace %q: %w", ns, err)
+	}
+	return nil
+}
+
+// createOrAdopt creates u in ns, or returns the object of that name that
+// already exists.
+func createOrAdopt(ctx context.Context, dc dynamic.Interface, ns string, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	gvr, err := gvrOf(u)
+	if err != nil {
+		return nil, err
+	}
+	u.SetNamespace(ns)
+	got, err := dc.Resource(gvr).Namespace(ns).Create(ctx, u, metav1.CreateOptions{})
+	if apierrors.IsAlreadyExists(err) {
+		got, err = dc.Resource(gvr).Namespace(ns).Get(ctx, u.GetName(), metav1.GetOptions{})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot create %s %s/%s: %s", u.GetKind(), ns, u.GetName(), describe(err))
+	}
+	return got, nil
+}
+
+func describe(err error) string {
+	if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
+		return err.Error() + " (is Cluster API with its in-memory provider installed on the management cluster?)"
+	}
+	return err.Error()
+}
+
+// observed is what Observe reads from the management cluster.
+type observed struct {
+	cluster *unstructured.Unstructured
+	kcp     *unstructured.Unstructured
+	// pools maps a pool name to its MachineDeployment.
+	pools map[string]*unstructured.Unstructured
+	// taints maps a pool name to the taints of its KubeadmConfigTemplate.
+	taints map[string][]Taint
+}
+
+func (c *Client) read(ctx context.Context, dc dynamic.Interface, siteName, ns, name string) (*observed, error) {
+	cl, err := dc.Resource(ClusterGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read Cluster %s/%s: %s", ns, name, describe(err))
+	}
+	o := &observed{cluster: cl, pools: map[string]*unstructured.Unstructured{}, taints: map[string][]Taint{}}
+	kcp, err := dc.Resource(KubeadmControlPlaneGVR).Namespace(ns).Get(ctx, ControlPlaneName(name), metav1.GetOptions{})
+	switch {
+	case err == nil:
+		o.kcp = kcp
+	case !apierrors.IsNotFound(err):
+		return nil, fmt.Errorf("cannot read KubeadmControlPlane %s/%s: %w", ns, ControlPlaneName(name), err)
+	}
+	mds, err := dc.Resource(MachineDeploymentGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: poolSelector(siteName, name)})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the MachineDeployments of cluster %s/%s: %w", ns, name, err)
+	}
+	for i := range mds.Items {
+		md := &mds.Items[i]
+		pool := md.GetLabels()[LabelWorkerPool]
+		o.pools[pool] = md
+		kct, err := dc.Resource(KubeadmConfigTemplateGVR).Namespace(ns).Get(ctx, MachineDeploymentName(name, pool), metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("cannot read KubeadmConfigTemplate %s/%s: %w", ns, MachineDeploymentName(name, pool), err)
+		}
+		if err == nil {
+			o.taints[pool] = taintsOf(kct)
+		}
+	}
+	return o, nil
+}
+
+func poolSelector(siteName, name string) string {
+	return fmt.Sprintf("%s=%s,%s=%s,%s", site.LabelSite, siteName, LabelClusterName, name, LabelWorkerPool)
+}
+
+// Observe reads the Cluster, its KubeadmControlPlane and its
+// MachineDeployments. The cluster exists as long as its Cluster does.
+func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Observation[Spec, Status], error) {
+	var obs engine.Observation[Spec, Status]
+	siteName, ns, name, err := ParseID(id)
+	if err != nil {
+		return obs, err
+	}
+	dc, err := c.connect(ctx, siteName)
+	if engine.IsNotFound(err) {
+		// A site cannot be deleted while clusters use it: without the site
+		// there is no cluster.
+		obs.Message = err.Error()
+		return obs, nil
+	}
+	if err != nil {
+		return obs, err
+	}
+	o, err := c.read(ctx, dc, siteName, ns, name)
+	if err != nil || o == nil {
+		return obs, err
+	}
+	obs.Exists = true
+	obs.Actual = actualSpec(siteName, ns, name, o, want)
+	obs.UpToDate = upToDate(want, obs.Actual)
+	obs.Status, obs.Ready, obs.Message = status(o)
+	obs.Failed = failure(o)
+	return obs, nil
+}
+
+var systemLabelParts = []string{"cluster.x-k8s.io/", "mc.mcplatform.dev/", labelManagedBy}
+
+// userLabels drops the labels the engine or Cluster API set.
+func userLabels(l map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range l {
+		if !slices.ContainsFunc(systemLabelParts, func(p string) bool { return strings.Contains(k, p) }) {
+			out[k] = v
+		}
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+func actualSpec(siteName, ns, name string, o *observed, want Spec) Spec {
+	cl := o.cluster.Object
+	s := Spec{Site: siteName, Namespace: ns, Name: name, Labels: userLabels(o.cluster.GetLabels())}
+	s.PodCIDRs, _, _ = unstructured.NestedStringSlice(cl, "spec", "clusterNetwork", "pods", "cidrBlocks")
+	s.ServiceCIDRs, _, _ = unstructured.NestedStringSlice(cl, "spec", "clusterNetwork", "services", "cidrBlocks")
+	switch kind, _, _ := unstructured.NestedString(cl, "spec", "infrastructureRef", "kind"); kind {
+	case "DevCluster":
+		s.Infrastructure = InfrastructureInMemory
+	case "ByoCluster":
+		s.Infrastructure = InfrastructureBYOH
+		s.ControlPlane.EndpointHost, _, _ = unstructured.NestedString(cl, "spec", "controlPlaneEndpoint", "host")
+		s.ControlPlane.EndpointPort, _, _ = unstructured.NestedInt64(cl, "spec", "controlPlaneEndpoint", "port")
+	default:
+		s.Infrastructure = kind
+	}
+	if o.kcp != nil {
+		s.KubernetesVersion, _, _ = unstructured.NestedString(o.kcp.Object, "spec", "version")
+		s.ControlPlane.Replicas, _, _ = unstructured.NestedInt64(o.kcp.Object, "spec", "replicas")
+	}
+	// Pools keep the order of want; pools want does not name come last, by name.
+	names := slices.Sorted(maps.Keys(o.pools))
+	order := map[string]int{}
+	for i, p := range want.WorkerPools {
+		order[p.Name] = i - len(want.WorkerPools)
+	}
+	sort.SliceStable(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
+	for _, pool := range names {
+		md := o.pools[pool].Object
+		p := WorkerPool{Name: pool, Taints: o.taints[pool]}
+		p.Replicas, _, _ = unstructured.NestedInt64(md, "spec", "replicas")
+		l, _, _ := unstructured.NestedStringMap(md, "spec", "template", "metadata", "labels")
+		p.Labels = userLabels(l)
+		s.WorkerPools = append(s.WorkerPools, p)
+	}
+	return s
+}
+
+func taintsOf(kct *unstructured.Unstructured) []Taint {
+	raw, _, _ := unstructured.NestedSlice(kct.Object, "spec", "template", "spec", "joinConfiguration", "nodeRegistration", "taints")
+	var out []Taint
+	for _, r := range raw {
+		m, _ := r.(map[string]any)
+		t := Taint{}
+		t.Key, _ = m["key"].(string)
+		t.Value, _ = m["value"].(string)
+		t.Effect, _ = m["effect"].(string)
+		out = append(out, t)
+	}
+	return out
+}
+
+// upToDate compares what Update can change in place: the Kubernetes
+// version, the control plane replicas, the cluster labels and the worker
+// pools (their set, replicas and labels).
+func upToDate(want, got Spec) bool {
+	if want.KubernetesVersion != got.KubernetesVersion || want.ControlPlane.Replicas != got.ControlPlane.Replicas ||
+		!maps.Equal(want.Labels, got.Labels) || len(want.WorkerPools) != len(got.WorkerPools) {
+		return false
+	}
+	gotPools := map[string]WorkerPool{}
+	for _, p := range got.WorkerPools {
+		gotPools[p.Name] = p
+	}
+	for _, w := range want.WorkerPools {
+		g, ok := gotPools[w.Name]
+		if !ok || g.Replicas != w.Replicas || !maps.Equal(w.Labels, g.Labels) {
+			return false
+		}
+	}
+	return true
+}
+
+func condition(u *unstructured.Unstructured, typ string) (status, reason, message string) {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == typ {
+			status, _ = m["status"].(string)
+			reason, _ = m["reason"].(string)
+			message, _ = m["message"].(string)
+			return status, reason, message
+		}
+	}
+	return "Unknown", "", ""
+}
+
+func int64At(u *unstructured.Unstructured, fields ...string) int64 {
+	v, _, _ := unstructured.NestedInt64(u.Object, fields...)
+	return v
+}
+
+func observedCurrent(u *unstructured.Unstructured) bool {
+	return int64At(u, "status", "observedGeneration") >= u.GetGeneration()
+}
+
+// replicasSettled reports whether u (a KubeadmControlPlane or a
+// MachineDeployment) runs exactly spec.replicas ready, up-to-date machines.
+func replicasSettled(u *unstructured.Unstructured) bool {
+	want := int64At(u, "spec", "replicas")
+	return observedCurrent(u) && int64At(u, "status", "replicas") == want &&
+		int64At(u, "status", "readyReplicas") == want && int64At(u, "status", "upToDateReplicas") == want
+}
+
+func status(o *observed) (Status, bool, string) {
+	cl := o.cluster
+	var st Status
+	st.Phase, _, _ = unstructured.NestedString(cl.Object, "status", "phase")
+	if host, _, _ := unstructured.NestedString(cl.Object, "spec", "controlPlaneEndpoint", "host"); host != "" {
+		st.Endpoint = fmt.Sprintf("https://%s:%d", host, int64At(cl, "spec", "controlPlaneEndpoint", "port"))
+	}
+	conds, _, _ := unstructured.NestedSlice(cl.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		cond := Condition{}
+		cond.Type, _ = m["type"].(string)
+		cond.Status, _ = m["status"].(string)
+		cond.Reason, _ = m["reason"].(string)
+		cond.Message, _ = m["message"].(string)
+		st.Conditions = append(st.Conditions, cond)
+	}
+	if cl.GetDeletionTimestamp() != nil {
+		return st, false, "the Cluster is being deleted"
+	}
+	var notes []string
+	if o.kcp == nil {
+		notes = append(notes, "no KubeadmControlPlane "+ControlPlaneName(cl.GetName()))
+	} else {
+		st.ObservedKubernetesVersion, _, _ = unstructured.NestedString(o.kcp.Object, "status", "version")
+		specVersion, _, _ := unstructured.NestedString(o.kcp.Object, "spec", "version")
+		st.ControlPlaneReady = replicasSettled(o.kcp) && st.ObservedKubernetesVersion == specVersion
+		if !st.ControlPlaneReady {
+			notes = append(notes, fmt.Sprintf("control plane %d/%d ready, %s of %s", int64At(o.kcp, "status", "readyReplicas"), int64At(o.kcp, "spec", "replicas"), orUnknown(st.ObservedKubernetesVersion), specVersion))
+		}
+	}
+	poolsReady := true
+	var wantWorkers int64
+	for _, pool := range slices.Sorted(maps.Keys(o.pools)) {
+		md := o.pools[pool]
+		st.ReadyWorkers += int64At(md, "status", "readyReplicas")
+		wantWorkers += int64At(md, "spec", "replicas")
+		if md.GetDeletionTimestamp() != nil {
+			poolsReady = false
+			notes = append(notes, fmt.Sprintf("pool %s is being deleted", pool))
+			continue
+		}
+		if !replicasSettled(md) {
+			poolsReady = false
+			notes = append(notes, fmt.Sprintf("pool %s %d/%d ready", pool, int64At(md, "status", "readyReplicas"), int64At(md, "spec", "replicas")))
+		}
+	}
+	available, _, msg := condition(cl, "Available")
+	if available != "True" {
+		n := "Cluster not Available"
+		if msg != "" {
+			n += ": " + firstLine(msg)
+		}
+		notes = append(notes, n)
+	}
+	ready := st.ControlPlaneReady && poolsReady && available == "True"
+	if ready {
+		return st, true, fmt.Sprintf("%s: control plane ready, %d/%d workers ready", orUnknown(st.Phase), st.ReadyWorkers, wantWorkers)
+	}
+	return st, false, orUnknown(st.Phase) + ": " + strings.Join(notes, "; ")
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "Unknown"
+	}
+	return s
+}
+
+// failure returns the terminal failure Cluster API reports on the Cluster,
+// its control plane or its MachineDeployments (the v1beta1 failureReason
+// and failureMessage, kept under status.deprecated in v1beta2), if any.
+func failure(o *observed) error {
+	objs := []*unstructured.Unstructured{o.cluster}
+	if o.kcp != nil {
+		objs = append(objs, o.kcp)
+	}
+	for _, pool := range slices.Sorted(maps.Keys(o.pools)) {
+		objs = append(objs, o.pools[pool])
+	}
+	for _, u := range objs {
+		reason, _, _ := unstructured.NestedString(u.Object, "status", "deprecated", "v1beta1", "failureReason")
+		msg, _, _ := unstructured.NestedString(u.Object, "status", "deprecated", "v1beta1", "failureMessage")
+		if reason != "" || msg != "" {
+			return engine.Terminal("%s %s failed (%s): %s", u.GetKind(), u.GetName(), orUnknown(reason), msg)
+		}
+	}
+	return nil
+}
+
+// Update scales the control plane and the pools, upgrades the Kubernetes
+// version of the control plane and of every pool, sets the labels, adds the
+// pools want names that do not exist and deletes those it does not name.
+func (c *Client) Update(ctx context.Context, id string, want Spec) error {
+	if err := Validate(want); err != nil {
+		return err
+	}
+	siteName, ns, name, err := ParseID(id)
+	if err != nil {
+		return err
+	}
+	if want.Site != siteName || want.Namespace != ns || want.Name != name {
+		return engine.InvalidInput("", "cannot move cluster %s to %s: site, namespace and name cannot change", id, ID(want))
+	}
+	dc, err := c.connect(ctx, siteName)
+	if err != nil {
+		return err
+	}
+	o, err := c.read(ctx, dc, siteName, ns, name)
+	if err != nil {
+		return err
+	}
+	if o == nil {
+		return fmt.Errorf("cluster %s: %w", id, engine.ErrNotFound)
+	}
+	actual := actualSpec(siteName, ns, name, o, want)
+	if !maps.Equal(want.Labels, actual.Labels) {
+		if err := mergePatch(ctx, dc, ClusterGVR, ns, name, map[string]any{"metadata": map[string]any{"labels": labelPatch(actual.Labels, want.Labels)}}); err != nil {
+			return err
+		}
+	}
+	if actual.ControlPlane.Replicas != want.ControlPlane.Replicas || actual.KubernetesVersion != want.KubernetesVersion {
+		if err := mergePatch(ctx, dc, KubeadmControlPlaneGVR, ns, ControlPlaneName(name), map[string]any{"spec": map[string]any{
+			"replicas": want.ControlPlane.Replicas, "version": want.KubernetesVersion,
+		}}); err != nil {
+			return err
+		}
+	}
+	have := map[string]WorkerPool{}
+	for _, p := range actual.WorkerPools {
+		have[p.Name] = p
+	}
+	owner := ownerRef(o.cluster)
+	for _, p := range want.WorkerPools {
+		cur, ok := have[p.Name]
+		delete(have, p.Name)
+		if !ok {
+			for _, u := range inMemoryPoolObjects(want, p) {
+				if strings.HasSuffix(u.GetKind(), "Template") {
+					u.SetOwnerReferences([]metav1.OwnerReference{owner})
+				}
+				if _, err := createOrAdopt(ctx, dc, ns, u); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		version, _, _ := unstructured.NestedString(o.pools[p.Name].Object, "spec", "template", "spec", "version")
+		if cur.Replicas == p.Replicas && version == want.KubernetesVersion && maps.Equal(cur.Labels, p.Labels) {
+			continue
+		}
+		spec := map[string]any{"replicas": p.Replicas, "template": map[string]any{"spec": map[string]any{"version": want.KubernetesVersion}}}
+		if !maps.Equal(cur.Labels, p.Labels) {
+			spec["template"].(map[string]any)["metadata"] = map[string]any{"labels": labelPatch(cur.Labels, p.Labels)}
+		}
+		if err := mergePatch(ctx, dc, MachineDeploymentGVR, ns, MachineDeploymentName(name, p.Name), map[string]any{"spec": spec}); err != nil {
+			return err
+		}
+	}
+	for _, pool := range slices.Sorted(maps.Keys(have)) {
+		if err := deletePool(ctx, dc, ns, name, pool); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// labelPatch is the merge patch that turns labels from into to.
+func labelPatch(from, to map[string]string) map[string]any {
+	p := map[string]any{}
+	for k := range from {
+		p[k] = nil
+	}
+	for k, v := range to {
+		p[k] = v
+	}
+	return p
+}
+
+func mergePatch(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionResource, ns, name string, patch map[string]any) error {
+	raw, err := json.Marshal(patch)
+	if err != nil {
+		return err
+	}
+	if _, err := dc.Resource(gvr).Namespace(ns).Patch(ctx, name, types.MergePatchType, raw, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("cannot update %s %s/%s: %w", gvr.Resource, ns, name, err)
+	}
+	return nil
+}
+
+// deletePool deletes a pool's MachineDeployment and its templates; the
+// machines already hold their own copies of the templates.
+func deletePool(ctx context.Context, dc dynamic.Interface, ns, name, pool string) error {
+	n := MachineDeploymentName(name, pool)
+	for _, gvr := range []schema.GroupVersionResource{MachineDeploymentGVR, KubeadmConfigTemplateGVR, DevMachineTemplateGVR} {
+		if err := dc.Resource(gvr).Namespace(ns).Delete(ctx, n, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("cannot delete %s %s/%s of pool %s: %w", gvr.Resource, ns, n, pool, err)
+		}
+	}
+	return nil
+}
+
+// Delete deletes the Cluster; Cluster API deletes the control plane, the
+// pools and the infrastructure, and the garbage collector the templates.
+// Observe reports the cluster gone once the Cluster is.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	siteName, ns, name, err := ParseID(id)
+	if err != nil {
+		return err
+	}
+	dc, err := c.connect(ctx, siteName)
+	if engine.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = dc.Resource(ClusterGVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
+		return fmt.Errorf("cannot delete Cluster %s/%s: %w", ns, name, err)
+	}
+	return nil
+}
+
+// Trigger signals whenever the Cluster, its KubeadmControlPlane or one of
+// its MachineDeployments changes, so that waits react at once. It returns
+// nil when the site cannot be reached.
+func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
+	siteName, ns, name, err := ParseID(id)
+	if err != nil {
+		return nil
+	}
+	dc, err := c.connect(ctx, siteName)
+	if err != nil {
+		return nil
+	}
+	return kube.Trigger(ctx, dc,
+		kube.Watched{GVR: ClusterGVR, Namespace: ns, Name: name},
+		kube.Watched{GVR: KubeadmControlPlaneGVR, Namespace: ns, Name: ControlPlaneName(name)},
+		kube.Watched{GVR: MachineDeploymentGVR, Namespace: ns, LabelSelector: fmt.Sprintf("%s=%s,%s=%s", site.LabelSite, siteName, LabelClusterName, name)},
+	)
+}

@@ -1,0 +1,102 @@
+// Package cluster implements the engine client for workload clusters: a
+// Cluster API cluster (Cluster, KubeadmControlPlane, one MachineDeployment
+// per worker pool and their infrastructure and bootstrap templates) on a
+// site's management cluster. Objects are handled as unstructured v1beta2
+// Cluster API objects, so the engine does not depend on the Cluster API
+// module.
+package cluster
+
+// Infrastructure providers a cluster can run on.
+const (
+	// InfrastructureBYOH is Bring Your Own Host: machines are hosts that run
+	// the BYOH agent. It is the default.
+	InfrastructureBYOH = "byoh"
+	// InfrastructureInMemory is CAPD's in-memory backend: fake machines
+	// with a fake API server, for tests and demos.
+	InfrastructureInMemory = "in_memory"
+)
+
+// Spec is the desired state of a workload cluster, shared by both front-ends.
+type Spec struct {
+	// Site is the name of the site whose management cluster runs the cluster.
+	Site string
+	// Namespace is the namespace of the Cluster API objects on the
+	// management cluster.
+	Namespace string
+	// Name is the Cluster's name, a DNS-1123 label.
+	Name string
+	// KubernetesVersion is a Kubernetes version such as v1.36.0.
+	KubernetesVersion string
+	ControlPlane      ControlPlane
+	WorkerPools       []WorkerPool
+	// PodCIDRs and ServiceCIDRs are the cluster network; empty means the
+	// defaults (DefaultPodCIDR, DefaultServiceCIDR).
+	PodCIDRs     []string
+	ServiceCIDRs []string
+	// Infrastructure is InfrastructureBYOH (the default when empty) or
+	// InfrastructureInMemory.
+	Infrastructure string
+	// Labels are put on the Cluster object.
+	Labels map[string]string
+}
+
+// ControlPlane is the kubeadm control plane.
+type ControlPlane struct {
+	// Replicas is the number of control plane machines, odd and at least 1.
+	Replicas int64
+	// EndpointHost and EndpointPort are the control plane endpoint (a
+	// virtual IP or load balancer); required for byoh, set by the provider
+	// for in_memory.
+	EndpointHost string
+	EndpointPort int64
+}
+
+// WorkerPool is one MachineDeployment of worker machines.
+type WorkerPool struct {
+	// Name is a DNS-1123 label, unique within the cluster.
+	Name     string
+	Replicas int64
+	// HostSelector selects BYOH hosts by label (byoh only).
+	HostSelector map[string]string
+	// Labels are put on the pool's machines (and, for the prefixes Cluster
+	// API synchronises, on their nodes).
+	Labels map[string]string
+	Taints []Taint
+}
+
+// Taint is a node taint set when a worker joins.
+type Taint struct {
+	Key    string
+	Value  string
+	Effect string
+}
+
+// Status is what the engine computes for a cluster.
+type Status struct {
+	// Phase is the Cluster's phase (Pending, Provisioning, Provisioned,
+	// Deleting, Failed).
+	Phase string
+	// Endpoint is the control plane endpoint, https://host:port, once known.
+	Endpoint string
+	// ReadyWorkers is the number of ready worker machines over all pools.
+	ReadyWorkers      int64
+	ControlPlaneReady bool
+	// ObservedKubernetesVersion is the lowest version the control plane
+	// machines run.
+	ObservedKubernetesVersion string
+	Conditions                []Condition
+}
+
+// Condition is one Cluster API condition of the Cluster.
+type Condition struct {
+	Type    string
+	Status  string
+	Reason  string
+	Message string
+}
+
+// Defaults of the cluster network.
+const (
+	DefaultPodCIDR     = "192.168.0.0/16"
+	DefaultServiceCIDR = "10.128.0.0/12"
+)

@@ -1,0 +1,149 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+)
+
+func validSpec() Spec {
+	return Spec{
+		Site: "site-b", Namespace: "clusters", Name: "edge-1",
+		KubernetesVersion: "v1.36.0",
+		ControlPlane:      ControlPlane{Replicas: 3, EndpointHost: "10.0.0.10", EndpointPort: 6443},
+		WorkerPools: []WorkerPool{
+			{Name: "general", Replicas: 2, HostSelector: map[string]string{"rack": "a"}},
+			{Name: "gpu", Replicas: 1, Labels: map[string]string{"node-role.kubernetes.io/gpu": ""}, Taints: []Taint{{Key: "gpu", Value: "true", Effect: "NoSchedule"}}},
+		},
+		PodCIDRs:     []string{"192.168.0.0/16"},
+		ServiceCIDRs: []string{"10.128.0.0/12"},
+		Labels:       map[string]string{"env": "prod"},
+	}
+}
+
+func inMemorySpec() Spec {
+	s := validSpec()
+	s.Infrastructure = InfrastructureInMemory
+	s.ControlPlane = ControlPlane{Replicas: 1}
+	s.WorkerPools[0].HostSelector = nil
+	return s
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name     string
+		base     func() Spec
+		mutate   func(*Spec)
+		wantPath string
+		wantMsg  string
+	}{
+		{"valid byoh", validSpec, func(*Spec) {}, "", ""},
+		{"valid in_memory", inMemorySpec, func(*Spec) {}, "", ""},
+		{"default networks", validSpec, func(s *Spec) { s.PodCIDRs, s.ServiceCIDRs = nil, nil }, "", ""},
+		{"bad site", validSpec, func(s *Spec) { s.Site = "Site" }, "site", "not a valid site name"},
+		{"bad namespace", validSpec, func(s *Spec) { s.Namespace = "" }, "namespace", "not a namespace name"},
+		{"bad name", validSpec, func(s *Spec) { s.Name = "edge_1" }, "name", "not a valid cluster name"},
+		{"version without v", validSpec, func(s *Spec) { s.KubernetesVersion = "1.36.0" }, "kubernetes_version", "not a Kubernetes version"},
+		{"version without patch", validSpec, func(s *Spec) { s.KubernetesVersion = "v1.36" }, "kubernetes_version", "not a Kubernetes version"},
+		{"version 2", validSpec, func(s *Spec) { s.KubernetesVersion = "v2.0.0" }, "kubernetes_version", "not a Kubernetes version"},
+		{"unknown infrastructure", validSpec, func(s *Spec) { s.Infrastructure = "aws" }, "infrastructure", "not one of"},
+		{"even control plane", validSpec, func(s *Spec) { s.ControlPlane.Replicas = 2 }, "control_plane.replicas", "odd"},
+		{"no control plane", validSpec, func(s *Spec) { s.ControlPlane.Replicas = 0 }, "control_plane.replicas", "at least 1"},
+		{"byoh without endpoint", validSpec, func(s *Spec) { s.ControlPlane.EndpointHost = "" }, "control_plane.endpoint_host", "byoh needs"},
+		{"byoh without port", validSpec, func(s *Spec) { s.ControlPlane.EndpointPort = 0 }, "control_plane.endpoint_port", "port"},
+		{"port out of range", validSpec, func(s *Spec) { s.ControlPlane.EndpointPort = 70000 }, "control_plane.endpoint_port", "not a port"},
+		{"bad endpoint host", validSpec, func(s *Spec) { s.ControlPlane.EndpointHost = "a b" }, "control_plane.endpoint_host", "neither an IP"},
+		{"in_memory with endpoint", inMemorySpec, func(s *Spec) { s.ControlPlane.EndpointHost = "10.0.0.1" }, "control_plane.endpoint_host", "leave it unset"},
+		{"bad pod cidr", validSpec, func(s *Spec) { s.PodCIDRs = []string{"192.168.0.0"} }, "pod_cidrs", "not a CIDR"},
+		{"host bits", validSpec, func(s *Spec) { s.PodCIDRs = []string{"192.168.1.0/16"} }, "pod_cidrs", "host bits"},
+		{"pods overlap services", validSpec, func(s *Spec) { s.ServiceCIDRs = []string{"192.168.128.0/20"} }, "service_cidrs", "overlaps 192.168.0.0/16 of pod_cidrs"},
+		{"pods overlap each other", validSpec, func(s *Spec) { s.PodCIDRs = []string{"10.0.0.0/8", "10.1.0.0/16"} }, "pod_cidrs", "overlaps"},
+		{"services overlap default pods", validSpec, func(s *Spec) { s.PodCIDRs, s.ServiceCIDRs = nil, []string{"192.168.0.0/24"} }, "service_cidrs", "default pod_cidrs"},
+		{"dual stack", validSpec, func(s *Spec) { s.PodCIDRs = append(s.PodCIDRs, "fd00:10::/56") }, "", ""},
+		{"bad pool name", validSpec, func(s *Spec) { s.WorkerPools[1].Name = "GPU" }, "worker_pools[1].name", "not a valid pool name"},
+		{"duplicate pool", validSpec, func(s *Spec) { s.WorkerPools[1].Name = "general" }, "worker_pools[1].name", "already defined by worker_pools[0]"},
+		{"reserved pool name", validSpec, func(s *Spec) { s.WorkerPools[0].Name = "control-plane" }, "worker_pools[0].name", "reserved"},
+		{"pool name too long", validSpec, func(s *Spec) { s.WorkerPools[0].Name = strings.Repeat("p", 60) }, "worker_pools[0].name", "more than"},
+		{"negative replicas", validSpec, func(s *Spec) { s.WorkerPools[0].Replicas = -1 }, "worker_pools[0].replicas", "negative"},
+		{"host selector on in_memory", inMemorySpec, func(s *Spec) { s.WorkerPools[1].HostSelector = map[string]string{"a": "b"} }, "worker_pools[1].host_selector", "only applies to byoh"},
+		{"bad pool label", validSpec, func(s *Spec) { s.WorkerPools[0].Labels = map[string]string{"a b": "c"} }, "worker_pools[0].labels", "label key"},
+		{"bad taint effect", validSpec, func(s *Spec) { s.WorkerPools[1].Taints[0].Effect = "Never" }, "worker_pools[1].taints[0].effect", "not one of"},
+		{"bad cluster label", validSpec, func(s *Spec) { s.Labels = map[string]string{"env": "a b"} }, "labels", "label value"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := tc.base()
+			tc.mutate(&s)
+			err := Validate(s)
+			if tc.wantMsg == "" {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			in, ok := engine.AsInvalidInput(err)
+			if !ok {
+				t.Fatalf("Validate() = %v, want an invalid input error", err)
+			}
+			if in.Path != tc.wantPath || !strings.Contains(in.Message, tc.wantMsg) {
+				t.Fatalf("Validate() = %q at %q, want %q at %q", in.Message, in.Path, tc.wantMsg, tc.wantPath)
+			}
+		})
+	}
+}
+
+func TestParseID(t *testing.T) {
+	s, ns, n, err := ParseID(ID(validSpec()))
+	if err != nil || s != "site-b" || ns != "clusters" || n != "edge-1" {
+		t.Fatalf("ParseID(ID()) = %q %q %q %v", s, ns, n, err)
+	}
+	for _, bad := range []string{"", "a/b", "a//c", "a/b/c/d"} {
+		if _, _, _, err := ParseID(bad); err == nil {
+			t.Errorf("ParseID(%q) = nil error", bad)
+		}
+	}
+}
+
+func TestInMemoryObjects(t *testing.T) {
+	s := inMemorySpec()
+	s.PodCIDRs, s.ServiceCIDRs = nil, nil
+	var got []string
+	for _, u := range inMemoryObjects(s) {
+		if u.GetLabels()["mc.mcplatform.dev/site"] != "site-b" || u.GetLabels()[LabelClusterName] != "edge-1" {
+			t.Errorf("%s %s labels = %v", u.GetKind(), u.GetName(), u.GetLabels())
+		}
+		got = append(got, u.GetKind()+"/"+u.GetName())
+	}
+	want := []string{
+		"Cluster/edge-1", "DevCluster/edge-1", "DevMachineTemplate/edge-1-control-plane", "KubeadmControlPlane/edge-1-control-plane",
+		"DevMachineTemplate/edge-1-general", "KubeadmConfigTemplate/edge-1-general", "MachineDeployment/edge-1-general",
+		"DevMachineTemplate/edge-1-gpu", "KubeadmConfigTemplate/edge-1-gpu", "MachineDeployment/edge-1-gpu",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("objects (-want +got):\n%s", diff)
+	}
+	objs := inMemoryObjects(s)
+	if objs[1].GetAnnotations()[annotationNote] == "" {
+		t.Error("DevCluster has no annotation: CAPD 1.14.2's in-memory reconciler panics without one")
+	}
+	// Observing the objects as created gives back the spec.
+	o := &observed{cluster: objs[0], kcp: objs[3], pools: map[string]*unstructured.Unstructured{"general": objs[6], "gpu": objs[9]},
+		taints: map[string][]Taint{"general": taintsOf(objs[5]), "gpu": taintsOf(objs[8])}}
+	wantSpec := s
+	wantSpec.PodCIDRs, wantSpec.ServiceCIDRs = []string{DefaultPodCIDR}, []string{DefaultServiceCIDR}
+	gotSpec := actualSpec("site-b", "clusters", "edge-1", o, s)
+	if diff := cmp.Diff(wantSpec, gotSpec); diff != "" {
+		t.Fatalf("actualSpec (-want +got):\n%s", diff)
+	}
+	if !upToDate(s, gotSpec) {
+		t.Fatal("upToDate() = false for the spec the objects were built from")
+	}
+	s.WorkerPools[0].Replicas = 3
+	if upToDate(s, gotSpec) {
+		t.Fatal("upToDate() = true although a pool was scaled")
+	}
+}
