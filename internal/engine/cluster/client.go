@@ -61,9 +61,6 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if err := Validate(want); err != nil {
 		return "", err
 	}
-	if infrastructureOf(want) != InfrastructureInMemory {
-		return "", engine.InvalidInput("infrastructure", "byoh clusters are not supported yet: only in_memory")
-	}
 	dc, err := c.connect(ctx, want.Site)
 	if err != nil {
 		return "", err
@@ -71,7 +68,7 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if err := ensureNamespace(ctx, dc, want.Namespace); err != nil {
 		return "", err
 	}
-	objs := inMemoryObjects(want)
+	objs := objects(want)
 	cl, err := createOrAdopt(ctx, dc, want.Namespace, objs[0])
 	if err != nil {
 		return "", err
@@ -141,6 +138,9 @@ type observed struct {
 	pools map[string]*unstructured.Unstructured
 	// taints maps a pool name to the taints of its KubeadmConfigTemplate.
 	taints map[string][]Taint
+	// hostSelectors maps a pool name to the host selector of its
+	// ByoMachineTemplate (byoh only).
+	hostSelectors map[string]map[string]string
 }
 
 func (c *Client) read(ctx context.Context, dc dynamic.Interface, siteName, ns, name string) (*observed, error) {
@@ -151,7 +151,8 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, siteName, ns, n
 	if err != nil {
 		return nil, fmt.Errorf("cannot read Cluster %s/%s: %s", ns, name, describe(err))
 	}
-	o := &observed{cluster: cl, pools: map[string]*unstructured.Unstructured{}, taints: map[string][]Taint{}}
+	o := &observed{cluster: cl, pools: map[string]*unstructured.Unstructured{}, taints: map[string][]Taint{}, hostSelectors: map[string]map[string]string{}}
+	infraKind, _, _ := unstructured.NestedString(cl.Object, "spec", "infrastructureRef", "kind")
 	kcp, err := dc.Resource(KubeadmControlPlaneGVR).Namespace(ns).Get(ctx, ControlPlaneName(name), metav1.GetOptions{})
 	switch {
 	case err == nil:
@@ -173,6 +174,16 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, siteName, ns, n
 		}
 		if err == nil {
 			o.taints[pool] = taintsOf(kct)
+		}
+		if infraKind != "ByoCluster" {
+			continue
+		}
+		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(ctx, MachineDeploymentName(name, pool), metav1.GetOptions{})
+		if err != nil && !apierrors.IsNotFound(err) {
+			return nil, fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, MachineDeploymentName(name, pool), err)
+		}
+		if err == nil {
+			o.hostSelectors[pool] = hostSelectorOf(bmt)
 		}
 	}
 	return o, nil
@@ -256,13 +267,21 @@ func actualSpec(siteName, ns, name string, o *observed, want Spec) Spec {
 	sort.SliceStable(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
 	for _, pool := range names {
 		md := o.pools[pool].Object
-		p := WorkerPool{Name: pool, Taints: o.taints[pool]}
+		p := WorkerPool{Name: pool, Taints: o.taints[pool], HostSelector: o.hostSelectors[pool]}
 		p.Replicas, _, _ = unstructured.NestedInt64(md, "spec", "replicas")
 		l, _, _ := unstructured.NestedStringMap(md, "spec", "template", "metadata", "labels")
 		p.Labels = userLabels(l)
 		s.WorkerPools = append(s.WorkerPools, p)
 	}
 	return s
+}
+
+func hostSelectorOf(bmt *unstructured.Unstructured) map[string]string {
+	m, _, _ := unstructured.NestedStringMap(bmt.Object, "spec", "template", "spec", "selector", "matchLabels")
+	if len(m) == 0 {
+		return nil
+	}
+	return m
 }
 
 func taintsOf(kct *unstructured.Unstructured) []Taint {
@@ -452,6 +471,9 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		return fmt.Errorf("cluster %s: %w", id, engine.ErrNotFound)
 	}
 	actual := actualSpec(siteName, ns, name, o, want)
+	if infrastructureOf(want) != actual.Infrastructure {
+		return engine.InvalidInput("infrastructure", "cannot change from %q to %q in place: replace the cluster", actual.Infrastructure, infrastructureOf(want))
+	}
 	if !maps.Equal(want.Labels, actual.Labels) {
 		if err := mergePatch(ctx, dc, ClusterGVR, ns, name, map[string]any{"metadata": map[string]any{"labels": labelPatch(actual.Labels, want.Labels)}}); err != nil {
 			return err
@@ -473,7 +495,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		cur, ok := have[p.Name]
 		delete(have, p.Name)
 		if !ok {
-			for _, u := range inMemoryPoolObjects(want, p) {
+			for _, u := range poolObjects(want, p) {
 				if strings.HasSuffix(u.GetKind(), "Template") {
 					u.SetOwnerReferences([]metav1.OwnerReference{owner})
 				}
@@ -496,7 +518,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		}
 	}
 	for _, pool := range slices.Sorted(maps.Keys(have)) {
-		if err := deletePool(ctx, dc, ns, name, pool); err != nil {
+		if err := deletePool(ctx, dc, actual.Infrastructure, ns, name, pool); err != nil {
 			return err
 		}
 	}
@@ -528,14 +550,21 @@ func mergePatch(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersi
 
 // deletePool deletes a pool's MachineDeployment and its templates; the
 // machines already hold their own copies of the templates.
-func deletePool(ctx context.Context, dc dynamic.Interface, ns, name, pool string) error {
+func deletePool(ctx context.Context, dc dynamic.Interface, infra, ns, name, pool string) error {
 	n := MachineDeploymentName(name, pool)
-	for _, gvr := range []schema.GroupVersionResource{MachineDeploymentGVR, KubeadmConfigTemplateGVR, DevMachineTemplateGVR} {
+	for _, gvr := range []schema.GroupVersionResource{MachineDeploymentGVR, KubeadmConfigTemplateGVR, machineTemplateGVR(infra)} {
 		if err := dc.Resource(gvr).Namespace(ns).Delete(ctx, n, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("cannot delete %s %s/%s of pool %s: %w", gvr.Resource, ns, n, pool, err)
 		}
 	}
 	return nil
+}
+
+func machineTemplateGVR(infra string) schema.GroupVersionResource {
+	if infra == InfrastructureInMemory {
+		return DevMachineTemplateGVR
+	}
+	return ByoMachineTemplateGVR
 }
 
 // Delete deletes the Cluster; Cluster API deletes the control plane, the

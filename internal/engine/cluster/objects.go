@@ -40,7 +40,13 @@ var (
 	KubeadmConfigTemplateGVR = schema.GroupVersionResource{Group: groupBootstrap, Version: capiVersion, Resource: "kubeadmconfigtemplates"}
 	DevClusterGVR            = schema.GroupVersionResource{Group: groupInfra, Version: capiVersion, Resource: "devclusters"}
 	DevMachineTemplateGVR    = schema.GroupVersionResource{Group: groupInfra, Version: capiVersion, Resource: "devmachinetemplates"}
+	// BYOH serves only v1beta1; its CRDs carry the Cluster API contract label
+	// that lets v1beta2 references (apiGroup and kind) resolve to it.
+	ByoClusterGVR         = schema.GroupVersionResource{Group: groupInfra, Version: byohVersion, Resource: "byoclusters"}
+	ByoMachineTemplateGVR = schema.GroupVersionResource{Group: groupInfra, Version: byohVersion, Resource: "byomachinetemplates"}
 )
+
+const byohVersion = "v1beta1"
 
 var resources = map[string]schema.GroupVersionResource{
 	"Cluster":               ClusterGVR,
@@ -49,6 +55,17 @@ var resources = map[string]schema.GroupVersionResource{
 	"KubeadmConfigTemplate": KubeadmConfigTemplateGVR,
 	"DevCluster":            DevClusterGVR,
 	"DevMachineTemplate":    DevMachineTemplateGVR,
+	"ByoCluster":            ByoClusterGVR,
+	"ByoMachineTemplate":    ByoMachineTemplateGVR,
+}
+
+// infraKinds names the infrastructure cluster and machine template kinds of
+// an infrastructure.
+func infraKinds(infra string) (clusterKind, machineTemplateKind string) {
+	if infra == InfrastructureInMemory {
+		return "DevCluster", "DevMachineTemplate"
+	}
+	return "ByoCluster", "ByoMachineTemplate"
 }
 
 // ControlPlaneName is the name of the KubeadmControlPlane of cluster name and
@@ -122,12 +139,34 @@ func clusterObject(s Spec) *unstructured.Unstructured {
 			"serviceDomain": "cluster.local",
 		},
 		"controlPlaneRef":   ref(groupControlPlane, "KubeadmControlPlane", ControlPlaneName(s.Name)),
-		"infrastructureRef": ref(groupInfra, "DevCluster", s.Name),
+		"infrastructureRef": ref(groupInfra, infraClusterKind(s), s.Name),
 	}
 	if s.ControlPlane.EndpointHost != "" {
 		spec["controlPlaneEndpoint"] = map[string]any{"host": s.ControlPlane.EndpointHost, "port": s.ControlPlane.EndpointPort}
 	}
 	return newObject("Cluster", groupCluster, s.Name, labels, spec)
+}
+
+func infraClusterKind(s Spec) string {
+	k, _ := infraKinds(infrastructureOf(s))
+	return k
+}
+
+// objects is the object set of s, the Cluster first.
+func objects(s Spec) []*unstructured.Unstructured {
+	if infrastructureOf(s) == InfrastructureInMemory {
+		return inMemoryObjects(s)
+	}
+	return byohObjects(s)
+}
+
+// poolObjects is the object set of one worker pool of s, its
+// MachineDeployment last.
+func poolObjects(s Spec, p WorkerPool) []*unstructured.Unstructured {
+	if infrastructureOf(s) == InfrastructureInMemory {
+		return inMemoryPoolObjects(s, p)
+	}
+	return byohPoolObjects(s, p)
 }
 
 // inMemoryObjects is the object set of an in_memory cluster, the Cluster
@@ -167,17 +206,7 @@ func inMemoryObjects(s Spec) []*unstructured.Unstructured {
 func inMemoryPoolObjects(s Spec, p WorkerPool) []*unstructured.Unstructured {
 	n := MachineDeploymentName(s.Name, p.Name)
 	join := criSocket()
-	if len(p.Taints) > 0 {
-		var taints []any
-		for _, t := range p.Taints {
-			m := map[string]any{"key": t.Key, "effect": t.Effect}
-			if t.Value != "" {
-				m["value"] = t.Value
-			}
-			taints = append(taints, m)
-		}
-		join["nodeRegistration"].(map[string]any)["taints"] = taints
-	}
+	setTaints(join, p.Taints)
 	return []*unstructured.Unstructured{
 		newObject("DevMachineTemplate", groupInfra, n, objectLabels(s, p.Name), map[string]any{
 			"template": map[string]any{"spec": map[string]any{"backend": map[string]any{"inMemory": inMemoryProvisioning()}}},
@@ -187,6 +216,22 @@ func inMemoryPoolObjects(s Spec, p WorkerPool) []*unstructured.Unstructured {
 		}),
 		machineDeployment(s, p, "DevMachineTemplate"),
 	}
+}
+
+// setTaints puts taints into a joinConfiguration.
+func setTaints(join map[string]any, taints []Taint) {
+	if len(taints) == 0 {
+		return
+	}
+	var out []any
+	for _, t := range taints {
+		m := map[string]any{"key": t.Key, "effect": t.Effect}
+		if t.Value != "" {
+			m["value"] = t.Value
+		}
+		out = append(out, m)
+	}
+	join["nodeRegistration"].(map[string]any)["taints"] = out
 }
 
 func machineDeployment(s Spec, p WorkerPool, infraKind string) *unstructured.Unstructured {

@@ -147,3 +147,56 @@ func TestInMemoryObjects(t *testing.T) {
 		t.Fatal("upToDate() = true although a pool was scaled")
 	}
 }
+
+func TestBYOHObjects(t *testing.T) {
+	s := validSpec()
+	objs := objects(s)
+	var got []string
+	for _, u := range objs {
+		got = append(got, u.GetAPIVersion()+" "+u.GetKind()+"/"+u.GetName())
+	}
+	want := []string{
+		"cluster.x-k8s.io/v1beta2 Cluster/edge-1",
+		"infrastructure.cluster.x-k8s.io/v1beta1 ByoCluster/edge-1",
+		"infrastructure.cluster.x-k8s.io/v1beta1 ByoMachineTemplate/edge-1-control-plane",
+		"controlplane.cluster.x-k8s.io/v1beta2 KubeadmControlPlane/edge-1-control-plane",
+		"infrastructure.cluster.x-k8s.io/v1beta1 ByoMachineTemplate/edge-1-general",
+		"bootstrap.cluster.x-k8s.io/v1beta2 KubeadmConfigTemplate/edge-1-general",
+		"cluster.x-k8s.io/v1beta2 MachineDeployment/edge-1-general",
+		"infrastructure.cluster.x-k8s.io/v1beta1 ByoMachineTemplate/edge-1-gpu",
+		"bootstrap.cluster.x-k8s.io/v1beta2 KubeadmConfigTemplate/edge-1-gpu",
+		"cluster.x-k8s.io/v1beta2 MachineDeployment/edge-1-gpu",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Fatalf("objects (-want +got):\n%s", diff)
+	}
+	for _, u := range objs {
+		if _, err := gvrOf(u); err != nil {
+			t.Error(err)
+		}
+	}
+	if ep, _, _ := unstructured.NestedMap(objs[1].Object, "spec", "controlPlaneEndpoint"); ep["host"] != "10.0.0.10" || ep["port"] != int64(6443) {
+		t.Errorf("ByoCluster endpoint = %v", ep)
+	}
+	if k, _, _ := unstructured.NestedString(objs[0].Object, "spec", "infrastructureRef", "kind"); k != "ByoCluster" {
+		t.Errorf("Cluster infrastructureRef.kind = %q", k)
+	}
+	files, _, _ := unstructured.NestedSlice(objs[3].Object, "spec", "kubeadmConfigSpec", "files")
+	if len(files) != 1 || !strings.Contains(files[0].(map[string]any)["content"].(string), `value: "10.0.0.10"`) {
+		t.Errorf("KubeadmControlPlane files = %v, want kube-vip serving 10.0.0.10", files)
+	}
+	if sel, _, _ := unstructured.NestedStringMap(objs[4].Object, "spec", "template", "spec", "selector", "matchLabels"); !cmp.Equal(sel, map[string]string{"rack": "a"}) {
+		t.Errorf("pool general host selector = %v", sel)
+	}
+	if k, _, _ := unstructured.NestedString(objs[6].Object, "spec", "template", "spec", "infrastructureRef", "kind"); k != "ByoMachineTemplate" {
+		t.Errorf("MachineDeployment infrastructureRef.kind = %q", k)
+	}
+	o := &observed{cluster: objs[0], kcp: objs[3], pools: map[string]*unstructured.Unstructured{"general": objs[6], "gpu": objs[9]},
+		taints:        map[string][]Taint{"general": taintsOf(objs[5]), "gpu": taintsOf(objs[8])},
+		hostSelectors: map[string]map[string]string{"general": hostSelectorOf(objs[4]), "gpu": hostSelectorOf(objs[7])}}
+	wantSpec := s
+	wantSpec.Infrastructure = InfrastructureBYOH
+	if diff := cmp.Diff(wantSpec, actualSpec("site-b", "clusters", "edge-1", o, s)); diff != "" {
+		t.Fatalf("actualSpec (-want +got):\n%s", diff)
+	}
+}

@@ -1,0 +1,128 @@
+package cluster
+
+import (
+	"net/netip"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+)
+
+// kubeVIPImage serves the control plane endpoint's virtual IP on the
+// control plane hosts of a byoh cluster.
+const kubeVIPImage = "ghcr.io/kube-vip/kube-vip:v0.5.0"
+
+// kubeVIPManifest is kube-vip's static pod, as in BYOH's cluster template.
+// BYOH's agent fills in {{ .DefaultNetworkInterfaceName }}.
+const kubeVIPManifest = `apiVersion: v1
+kind: Pod
+metadata:
+  name: kube-vip
+  namespace: kube-system
+spec:
+  containers:
+  - args: [manager]
+    env:
+    - {name: cp_enable, value: "true"}
+    - {name: vip_arp, value: "true"}
+    - {name: vip_leaderelection, value: "true"}
+    - {name: vip_address, value: "VIP"}
+    - {name: vip_interface, value: "{{ .DefaultNetworkInterfaceName }}"}
+    - {name: vip_leaseduration, value: "15"}
+    - {name: vip_renewdeadline, value: "10"}
+    - {name: vip_retryperiod, value: "2"}
+    image: ` + kubeVIPImage + `
+    imagePullPolicy: IfNotPresent
+    name: kube-vip
+    securityContext:
+      capabilities:
+        add: [NET_ADMIN, NET_RAW]
+    volumeMounts:
+    - {mountPath: /etc/kubernetes/admin.conf, name: kubeconfig}
+  hostNetwork: true
+  hostAliases:
+  - hostnames: [kubernetes]
+    ip: 127.0.0.1
+  volumes:
+  - name: kubeconfig
+    hostPath: {path: /etc/kubernetes/admin.conf, type: FileOrCreate}
+`
+
+// byohNodeRegistration is the nodeRegistration of BYOH hosts: containerd,
+// and the preflight checks that fail on hosts prepared by the BYOH agent.
+func byohNodeRegistration() map[string]any {
+	return map[string]any{"nodeRegistration": map[string]any{
+		"criSocket":             "unix:///var/run/containerd/containerd.sock",
+		"ignorePreflightErrors": []any{"Swap", "DirAvailable--etc-kubernetes-manifests", "FileAvailable--etc-kubernetes-kubelet.conf"},
+	}}
+}
+
+func newByohObject(kind, name string, labels map[string]any, spec map[string]any) *unstructured.Unstructured {
+	u := newObject(kind, groupInfra, name, labels, spec)
+	u.SetAPIVersion(groupInfra + "/" + byohVersion)
+	return u
+}
+
+// byohMachineTemplate selects the hosts of a pool (or of the control plane)
+// by label. Hosts must have the Kubernetes binaries installed: no
+// installerRef is set.
+func byohMachineTemplate(s Spec, name, pool string, selector map[string]string) *unstructured.Unstructured {
+	spec := map[string]any{}
+	if len(selector) > 0 {
+		ml := map[string]any{}
+		for k, v := range selector {
+			ml[k] = v
+		}
+		spec["selector"] = map[string]any{"matchLabels": ml}
+	}
+	return newByohObject("ByoMachineTemplate", name, objectLabels(s, pool), map[string]any{"template": map[string]any{"spec": spec}})
+}
+
+// byohObjects is the object set of a byoh cluster, the Cluster first: the
+// ByoCluster holds the control plane endpoint, which kube-vip serves on the
+// control plane hosts when it is an IP address.
+func byohObjects(s Spec) []*unstructured.Unstructured {
+	cp := ControlPlaneName(s.Name)
+	kcs := map[string]any{
+		"clusterConfiguration": map[string]any{"apiServer": map[string]any{"certSANs": []any{"localhost", "127.0.0.1", s.ControlPlane.EndpointHost}}},
+		"initConfiguration":    byohNodeRegistration(),
+		"joinConfiguration":    byohNodeRegistration(),
+	}
+	if _, err := netip.ParseAddr(s.ControlPlane.EndpointHost); err == nil {
+		kcs["files"] = []any{map[string]any{
+			"path": "/etc/kubernetes/manifests/kube-vip.yaml", "owner": "root:root",
+			"content": strings.Replace(kubeVIPManifest, `"VIP"`, `"`+s.ControlPlane.EndpointHost+`"`, 1),
+		}}
+	}
+	objs := []*unstructured.Unstructured{
+		clusterObject(s),
+		newByohObject("ByoCluster", s.Name, objectLabels(s, ""), map[string]any{
+			"controlPlaneEndpoint": map[string]any{"host": s.ControlPlane.EndpointHost, "port": s.ControlPlane.EndpointPort},
+		}),
+		byohMachineTemplate(s, cp, "", nil),
+		newObject("KubeadmControlPlane", groupControlPlane, cp, objectLabels(s, ""), map[string]any{
+			"replicas": s.ControlPlane.Replicas,
+			"version":  s.KubernetesVersion,
+			"machineTemplate": map[string]any{"spec": map[string]any{
+				"infrastructureRef": ref(groupInfra, "ByoMachineTemplate", cp),
+			}},
+			"kubeadmConfigSpec": kcs,
+		}),
+	}
+	for _, p := range s.WorkerPools {
+		objs = append(objs, byohPoolObjects(s, p)...)
+	}
+	return objs
+}
+
+func byohPoolObjects(s Spec, p WorkerPool) []*unstructured.Unstructured {
+	n := MachineDeploymentName(s.Name, p.Name)
+	join := byohNodeRegistration()
+	setTaints(join, p.Taints)
+	return []*unstructured.Unstructured{
+		byohMachineTemplate(s, n, p.Name, p.HostSelector),
+		newObject("KubeadmConfigTemplate", groupBootstrap, n, objectLabels(s, p.Name), map[string]any{
+			"template": map[string]any{"spec": map[string]any{"joinConfiguration": join}},
+		}),
+		machineDeployment(s, p, "ByoMachineTemplate"),
+	}
+}
