@@ -511,3 +511,29 @@ resource "mc_site" "test" {
 		},
 	})
 }
+
+// TestAccSite_unknownProviderConfig: provider arguments known only after
+// apply (here from terraform_data) do not fail the plan.
+func TestAccSite_unknownProviderConfig(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{{
+			Config: fmt.Sprintf(`
+resource "terraform_data" "platform" {
+  input = %q
+}
+
+provider "mc" {
+  kubeconfig_path = terraform_data.platform.output
+}
+
+resource "mc_site" "test" {
+  name = "acc-unknown-config"
+}
+`, p.KubeconfigPath),
+			PlanOnly:           true,
+			ExpectNonEmptyPlan: true,
+		}},
+	})
+}
