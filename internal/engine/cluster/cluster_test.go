@@ -124,6 +124,29 @@ func TestInMemoryClusterLifecycle(t *testing.T) {
 		t.Errorf("after scaling: UpToDate=%v ReadyWorkers=%d", obs.UpToDate, obs.Status.ReadyWorkers)
 	}
 
+	// Add a pool, then upgrade Kubernetes and remove that pool again.
+	want.WorkerPools = append(want.WorkerPools, cluster.WorkerPool{Name: "extra", Replicas: 1, Taints: []cluster.Taint{{Key: "extra", Effect: "NoSchedule"}}})
+	tAdd := time.Now()
+	if err := c.Update(ctx, id, want); err != nil {
+		t.Fatalf("Update() adding a pool = %v", err)
+	}
+	obs = waitFor(t, c, id, want, "pool added", nil)
+	t.Logf("add pool to ready: %s", time.Since(tAdd).Round(time.Millisecond))
+	if !obs.UpToDate || obs.Status.ReadyWorkers != 4 || len(obs.Actual.WorkerPools) != 2 || len(obs.Actual.WorkerPools[1].Taints) != 1 {
+		t.Errorf("after adding a pool: UpToDate=%v ReadyWorkers=%d pools=%+v", obs.UpToDate, obs.Status.ReadyWorkers, obs.Actual.WorkerPools)
+	}
+	want.KubernetesVersion = "v1.36.1"
+	want.WorkerPools = want.WorkerPools[:1]
+	tUpgrade := time.Now()
+	if err := c.Update(ctx, id, want); err != nil {
+		t.Fatalf("Update() upgrading = %v", err)
+	}
+	obs = waitFor(t, c, id, want, "upgraded to v1.36.1 without the extra pool", nil) // Ready covers the rollout and the removed pool being gone
+	t.Logf("upgrade and pool removal to ready: %s", time.Since(tUpgrade).Round(time.Millisecond))
+	if !obs.UpToDate || obs.Status.ObservedKubernetesVersion != "v1.36.1" || obs.Status.ReadyWorkers != 3 {
+		t.Errorf("after upgrading: UpToDate=%v status=%+v", obs.UpToDate, obs.Status)
+	}
+
 	// The site cannot go while the cluster uses it.
 	if err := sites.Delete(ctx, siteName); err == nil {
 		t.Error("site Delete() = nil while a cluster uses the site")
