@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -69,16 +68,7 @@ func SetupImageReplication(mgr ctrl.Manager, o Options) error {
 // "<site that runs the policy>/<policy name>"), a FieldPathTranslator and
 // an Actor that runs the policy when spec.forProvider.runRequest changes.
 type ImageReplicationAdapter struct {
-	providerConfigs ProviderConfigResolver
-	newEngine       ImageReplicationEngineFactory
-
-	mu      sync.Mutex
-	engines map[string]cachedImageReplicationEngine
-}
-
-type cachedImageReplicationEngine struct {
-	revision string
-	client   ImageReplicationEngine
+	engines *engineCache[ImageReplicationEngine]
 }
 
 var (
@@ -92,11 +82,7 @@ var (
 // resolves ProviderConfigs with providerConfigs and builds engine clients
 // with newEngine.
 func NewImageReplicationAdapter(providerConfigs ProviderConfigResolver, newEngine ImageReplicationEngineFactory) *ImageReplicationAdapter {
-	return &ImageReplicationAdapter{
-		providerConfigs: providerConfigs,
-		newEngine:       newEngine,
-		engines:         map[string]cachedImageReplicationEngine{},
-	}
+	return &ImageReplicationAdapter{engines: newEngineCache(providerConfigs, newEngine)}
 }
 
 func asImageReplication(mg Managed) (*v1alpha1.ImageReplication, error) {
@@ -114,21 +100,10 @@ func (a *ImageReplicationAdapter) Connect(ctx context.Context, mg Managed) (engi
 	if _, err := asImageReplication(mg); err != nil {
 		return nil, err
 	}
-	conn, err := a.providerConfigs.Resolve(ctx, mg)
+	c, err := a.engines.get(ctx, mg)
 	if err != nil {
 		return nil, err
 	}
-	key := v1alpha1.DefaultProviderConfigName
-	if ref := mg.GetResourceSpec().ProviderConfigReference; ref != nil && ref.Name != "" {
-		key = ref.Name
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if cached, ok := a.engines[key]; ok && cached.revision == conn.Revision {
-		return cached.client, nil
-	}
-	c := a.newEngine(conn.Config, conn.Namespace)
-	a.engines[key] = cachedImageReplicationEngine{revision: conn.Revision, client: c}
 	return c, nil
 }
 

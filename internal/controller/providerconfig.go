@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
@@ -75,4 +76,44 @@ func (r ProviderConfigResolver) Resolve(ctx context.Context, mg Managed) (Platfo
 		return PlatformConnection{}, fmt.Errorf("ProviderConfig %q: unknown credentials source %q", name, source)
 	}
 	return conn, nil
+}
+
+// engineCache keeps one engine client per ProviderConfig and builds a new
+// one when the ProviderConfig or its credentials change.
+type engineCache[C any] struct {
+	providerConfigs ProviderConfigResolver
+	build           func(platform *rest.Config, namespace string) C
+
+	mu      sync.Mutex
+	clients map[string]cachedEngine[C]
+}
+
+type cachedEngine[C any] struct {
+	revision string
+	client   C
+}
+
+func newEngineCache[C any](providerConfigs ProviderConfigResolver, build func(platform *rest.Config, namespace string) C) *engineCache[C] {
+	return &engineCache[C]{providerConfigs: providerConfigs, build: build, clients: map[string]cachedEngine[C]{}}
+}
+
+// get returns the engine client of the ProviderConfig mg references.
+func (c *engineCache[C]) get(ctx context.Context, mg Managed) (C, error) {
+	conn, err := c.providerConfigs.Resolve(ctx, mg)
+	if err != nil {
+		var zero C
+		return zero, err
+	}
+	key := v1alpha1.DefaultProviderConfigName
+	if ref := mg.GetResourceSpec().ProviderConfigReference; ref != nil && ref.Name != "" {
+		key = ref.Name
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cached, ok := c.clients[key]; ok && cached.revision == conn.Revision {
+		return cached.client, nil
+	}
+	client := c.build(conn.Config, conn.Namespace)
+	c.clients[key] = cachedEngine[C]{revision: conn.Revision, client: client}
+	return client, nil
 }

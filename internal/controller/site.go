@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"maps"
 	"strings"
-	"sync"
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -66,17 +65,8 @@ func SetupSite(mgr ctrl.Manager, o Options) error {
 
 // SiteAdapter connects Site managed resources to the site engine.
 type SiteAdapter struct {
-	providerConfigs ProviderConfigResolver
-	secrets         client.Reader
-	newEngine       SiteEngineFactory
-
-	mu      sync.Mutex
-	engines map[string]cachedSiteEngine
-}
-
-type cachedSiteEngine struct {
-	revision string
-	client   engine.Client[site.Spec, site.Status]
+	secrets client.Reader
+	engines *engineCache[engine.Client[site.Spec, site.Status]]
 }
 
 var _ Adapter[site.Spec, site.Status] = (*SiteAdapter)(nil)
@@ -85,12 +75,7 @@ var _ Adapter[site.Spec, site.Status] = (*SiteAdapter)(nil)
 // providerConfigs, reads referenced Secrets with secrets (an uncached
 // reader) and builds engine clients with newEngine.
 func NewSiteAdapter(providerConfigs ProviderConfigResolver, secrets client.Reader, newEngine SiteEngineFactory) *SiteAdapter {
-	return &SiteAdapter{
-		providerConfigs: providerConfigs,
-		secrets:         secrets,
-		newEngine:       newEngine,
-		engines:         map[string]cachedSiteEngine{},
-	}
+	return &SiteAdapter{secrets: secrets, engines: newEngineCache(providerConfigs, newEngine)}
 }
 
 func asSite(mg Managed) (*v1alpha1.Site, error) {
@@ -108,22 +93,7 @@ func (a *SiteAdapter) Connect(ctx context.Context, mg Managed) (engine.Client[si
 	if _, err := asSite(mg); err != nil {
 		return nil, err
 	}
-	conn, err := a.providerConfigs.Resolve(ctx, mg)
-	if err != nil {
-		return nil, err
-	}
-	key := v1alpha1.DefaultProviderConfigName
-	if ref := mg.GetResourceSpec().ProviderConfigReference; ref != nil && ref.Name != "" {
-		key = ref.Name
-	}
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if cached, ok := a.engines[key]; ok && cached.revision == conn.Revision {
-		return cached.client, nil
-	}
-	c := a.newEngine(conn.Config, conn.Namespace)
-	a.engines[key] = cachedSiteEngine{revision: conn.Revision, client: c}
-	return c, nil
+	return a.engines.get(ctx, mg)
 }
 
 // DesiredSpec builds the site engine spec from spec.forProvider. The site's
