@@ -195,15 +195,7 @@ func (s *Server) listRegistries(w http.ResponseWriter, r *http.Request) {
 
 // lookupRegistry finds the registry of the path; callers hold s.mu.
 func (s *Server) lookupRegistry(w http.ResponseWriter, r *http.Request) *registry {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return nil
-	}
-	g := s.registries[id]
-	if g == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, "registry %d not found", id)
-	}
-	return g
+	return lookupPathID(w, r, s.registries, "registry")
 }
 
 func (s *Server) getRegistry(w http.ResponseWriter, r *http.Request) {

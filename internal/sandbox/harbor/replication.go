@@ -231,15 +231,7 @@ func (s *Server) listPolicies(w http.ResponseWriter, r *http.Request) {
 
 // lookupPolicy finds the policy of the path; callers hold s.mu.
 func (s *Server) lookupPolicy(w http.ResponseWriter, r *http.Request) *policy {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return nil
-	}
-	p := s.policies[id]
-	if p == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, "policy %d not found", id)
-	}
-	return p
+	return lookupPathID(w, r, s.policies, "policy")
 }
 
 func (s *Server) getPolicy(w http.ResponseWriter, r *http.Request) {
@@ -663,15 +655,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) lookupExecution(w http.ResponseWriter, r *http.Request) *execution {
-	id, ok := pathID(w, r, "id")
-	if !ok {
-		return nil
-	}
-	e := s.executions[id]
-	if e == nil {
-		writeError(w, http.StatusNotFound, codeNotFound, "execution %d not found", id)
-	}
-	return e
+	return lookupPathID(w, r, s.executions, "execution")
 }
 
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {

@@ -363,6 +363,21 @@ func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
 	return id, true
 }
 
+// lookupPathID finds the object named by the path's "id" in m, answering
+// 400 for a malformed id and 404 naming kind for an unknown one; callers
+// hold s.mu.
+func lookupPathID[T any](w http.ResponseWriter, r *http.Request, m map[int64]*T, kind string) *T {
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return nil
+	}
+	v := m[id]
+	if v == nil {
+		writeError(w, http.StatusNotFound, codeNotFound, "%s %d not found", kind, id)
+	}
+	return v
+}
+
 // ---- pagination
 
 // pageParams reads page and page_size as Harbor does: defaults 1 and 10,
