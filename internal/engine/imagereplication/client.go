@@ -144,7 +144,7 @@ func (c *Client) specFromPolicy(ctx context.Context, hc *harbor.Client, runsOn s
 			return s, 0, fmt.Errorf("cannot get registry endpoint %d: %w", reg.ID, err)
 		}
 		if full != nil {
-			remote, err = c.siteByHarborURL(ctx, full.URL)
+			remote, err = c.siteByHarborURL(ctx, full.URL, strings.TrimPrefix(full.Name, registryPrefix))
 			if err != nil {
 				return s, 0, err
 			}
@@ -188,17 +188,23 @@ func (c *Client) specFromPolicy(ctx context.Context, hc *harbor.Client, runsOn s
 	return s, regID, nil
 }
 
-func (c *Client) siteByHarborURL(ctx context.Context, u string) (string, error) {
+// siteByHarborURL returns the site whose Harbor is at u, trying the site
+// the endpoint is named after first so that a read costs one lookup, not
+// one per site; "" when no site has that Harbor.
+func (c *Client) siteByHarborURL(ctx context.Context, u, hint string) (string, error) {
+	sameURL := func(name string) bool {
+		rec, err := c.sites.Lookup(ctx, name)
+		return err == nil && rec.Spec.Harbor != nil && strings.TrimSuffix(rec.Spec.Harbor.URL, "/") == strings.TrimSuffix(u, "/")
+	}
+	if hint != "" && sameURL(hint) {
+		return hint, nil
+	}
 	names, err := c.sites.List(ctx)
 	if err != nil {
 		return "", err
 	}
 	for _, n := range names {
-		rec, err := c.sites.Lookup(ctx, n)
-		if err != nil {
-			continue
-		}
-		if rec.Spec.Harbor != nil && strings.TrimSuffix(rec.Spec.Harbor.URL, "/") == strings.TrimSuffix(u, "/") {
+		if n != hint && sameURL(n) {
 			return n, nil
 		}
 	}
