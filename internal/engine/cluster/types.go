@@ -36,8 +36,13 @@ type Spec struct {
 	// Infrastructure is InfrastructureBYOH (the default when empty) or
 	// InfrastructureInMemory.
 	Infrastructure string
-	// Labels are put on the Cluster object.
+	// Labels are put on the Cluster object (and on its Argo CD cluster
+	// Secret, so that ApplicationSets and AppProjects can select it).
 	Labels map[string]string
+	// ArgoCDRegistration registers the cluster in the site's Argo CD once
+	// it is ready (a cluster Secret named after the cluster), and removes
+	// that Secret when it is false or the cluster is deleted.
+	ArgoCDRegistration bool
 }
 
 // ControlPlane is the kubeadm control plane.
@@ -85,6 +90,9 @@ type Status struct {
 	// machines run.
 	ObservedKubernetesVersion string
 	Conditions                []Condition
+	// ArgoCDClusterName is the name the site's Argo CD knows the cluster
+	// by; empty while it is not registered.
+	ArgoCDClusterName string
 }
 
 // Condition is one Cluster API condition of the Cluster.
