@@ -113,7 +113,7 @@ func createOrAdopt(ctx context.Context, dc dynamic.Interface, ns string, u *unst
 		return nil, err
 	}
 	u.SetNamespace(ns)
-	got, err := dc.Resource(gvr).Namespace(ns).Create(ctx, u, metav1.CreateOptions{})
+	got, err := dc.Resource(gvr).Namespace(ns).Create(ctx, u, metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict})
 	if apierrors.IsAlreadyExists(err) {
 		got, err = dc.Resource(gvr).Namespace(ns).Get(ctx, u.GetName(), metav1.GetOptions{})
 	}
@@ -542,7 +542,7 @@ func mergePatch(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersi
 	if err != nil {
 		return err
 	}
-	if _, err := dc.Resource(gvr).Namespace(ns).Patch(ctx, name, types.MergePatchType, raw, metav1.PatchOptions{}); err != nil {
+	if _, err := dc.Resource(gvr).Namespace(ns).Patch(ctx, name, types.MergePatchType, raw, metav1.PatchOptions{FieldValidation: metav1.FieldValidationStrict}); err != nil {
 		return fmt.Errorf("cannot update %s %s/%s: %w", gvr.Resource, ns, name, err)
 	}
 	return nil
