@@ -288,6 +288,10 @@ func Up(ctx context.Context, o Options) (*Platform, error) {
 		cancel()
 		if healthy {
 			o.Logf("sandbox already running in %s", o.StateDir)
+			// A platform started by an older Up may lack CRDs added since.
+			if err := p.ensureBYOHCRDs(ctx); err != nil {
+				return nil, err
+			}
 			return p, nil
 		}
 		o.Logf("sandbox in %s is not healthy; restarting it", o.StateDir)

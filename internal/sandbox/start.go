@@ -178,6 +178,7 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		func() error {
 			return s.step("cluster-api CRDs", func() error { return s.installCAPICRDs(ctx) })
 		},
+		func() error { return s.step("byoh CRDs", func() error { return installBYOHCRDs(ctx, s.dyn) }) },
 		func() error { return s.step("mc-system and mc-admin", func() error { return s.setupMCSystem(ctx) }) },
 	); err != nil {
 		return nil, err
