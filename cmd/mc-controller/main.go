@@ -81,6 +81,9 @@ func run() error {
 	if err := controller.SetupImageReplication(mgr, options); err != nil {
 		return fmt.Errorf("cannot set up the ImageReplication controller: %w", err)
 	}
+	if err := controller.SetupCluster(mgr, options); err != nil {
+		return fmt.Errorf("cannot set up the Cluster controller: %w", err)
+	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("cannot add the health check: %w", err)
 	}
