@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
@@ -50,12 +51,26 @@ func addEngineError(diags *diag.Diagnostics, summary string, err error, paths ma
 	diags.AddAttributeError(attributePath(name), summary, detail)
 }
 
-// attributePath turns "a.b.c" into path.Root("a").AtName("b").AtName("c").
+// attributePath turns "a.b[2].c" into
+// path.Root("a").AtName("b").AtListIndex(2).AtName("c").
 func attributePath(dotted string) path.Path {
-	parts := strings.Split(dotted, ".")
-	p := path.Root(parts[0])
-	for _, part := range parts[1:] {
-		p = p.AtName(part)
+	var p path.Path
+	for i, part := range strings.Split(dotted, ".") {
+		name, index, hasIndex := strings.Cut(part, "[")
+		if i == 0 {
+			p = path.Root(name)
+		} else {
+			p = p.AtName(name)
+		}
+		for hasIndex {
+			var rest string
+			n, _, _ := strings.Cut(index, "]")
+			if k, err := strconv.Atoi(n); err == nil {
+				p = p.AtListIndex(k)
+			}
+			_, rest, hasIndex = strings.Cut(index, "[")
+			index = rest
+		}
 	}
 	return p
 }
@@ -100,4 +115,24 @@ func stringMap(ctx context.Context, m types.Map) (map[string]string, diag.Diagno
 		return nil, diags
 	}
 	return out, diags
+}
+
+// hasUnknownElement reports whether a known list or map holds an unknown
+// element.
+func hasUnknownElement(v attr.Value) bool {
+	var elems []attr.Value
+	switch v := v.(type) {
+	case types.List:
+		elems = v.Elements()
+	case types.Map:
+		for _, e := range v.Elements() {
+			elems = append(elems, e)
+		}
+	}
+	for _, e := range elems {
+		if e.IsUnknown() {
+			return true
+		}
+	}
+	return false
 }

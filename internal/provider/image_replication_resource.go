@@ -424,7 +424,9 @@ func (keepStateBoolModifier) Description(context.Context) string {
 	return "Changes after create are ignored."
 }
 
-func (m keepStateBoolModifier) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
+func (m keepStateBoolModifier) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
 
 func (keepStateBoolModifier) PlanModifyBool(_ context.Context, req planmodifier.BoolRequest, resp *planmodifier.BoolResponse) {
 	if req.State.Raw.IsNull() || req.StateValue.IsNull() {

@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -106,6 +107,9 @@ type providerData struct {
 	config *rest.Config
 	err    error
 	sites  *site.Client
+
+	clustersOnce sync.Once
+	clusters     *cluster.Client
 }
 
 // errUnknownConfig is returned when a resource needs the platform plane
@@ -141,6 +145,15 @@ func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T", data))
 	}
 	return d
+}
+
+func (d *providerData) clusterClient() (*cluster.Client, error) {
+	cfg, err := d.platform()
+	if err != nil {
+		return nil, err
+	}
+	d.clustersOnce.Do(func() { d.clusters = cluster.New(cfg, d.namespace) })
+	return d.clusters, nil
 }
 
 func (d *providerData) siteClient() (*site.Client, error) {
@@ -207,7 +220,7 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 }
 
 func (p *mcProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewSiteResource, NewImageReplicationResource}
+	return []func() resource.Resource{NewSiteResource, NewImageReplicationResource, NewClusterResource}
 }
 
 func (p *mcProvider) DataSources(context.Context) []func() datasource.DataSource {

@@ -12,7 +12,9 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
-var versionRE = regexp.MustCompile(`^v1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
+// VersionPattern matches the Kubernetes versions a cluster accepts, such as
+// v1.36.0.
+var VersionPattern = regexp.MustCompile(`^v1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`)
 
 // Validate checks a spec without talking to any backend. Every error is an
 // *engine.InvalidInputError naming the argument as Terraform does, so
@@ -27,7 +29,7 @@ func Validate(s Spec) error {
 	if errs := validation.IsDNS1123Label(s.Name); len(errs) > 0 {
 		return engine.InvalidInput("name", "%q is not a valid cluster name: %s", s.Name, strings.Join(errs, "; "))
 	}
-	if !versionRE.MatchString(s.KubernetesVersion) {
+	if !VersionPattern.MatchString(s.KubernetesVersion) {
 		return engine.InvalidInput("kubernetes_version", "%q is not a Kubernetes version such as v1.36.0", s.KubernetesVersion)
 	}
 	infra := infrastructureOf(s)
@@ -96,14 +98,14 @@ func validateControlPlane(cp ControlPlane, infra string) error {
 	switch infra {
 	case InfrastructureBYOH:
 		if cp.EndpointHost == "" {
-			return engine.InvalidInput("control_plane.endpoint_host", "byoh needs the control plane endpoint (a virtual IP or load balancer address)")
+			return engine.InvalidInput("control_plane.endpoint_host", "the byoh infrastructure needs the control plane endpoint (a virtual IP or load balancer address)")
 		}
 		if cp.EndpointPort == 0 {
-			return engine.InvalidInput("control_plane.endpoint_port", "byoh needs the control plane endpoint's port, usually 6443")
+			return engine.InvalidInput("control_plane.endpoint_port", "the byoh infrastructure needs the control plane endpoint's port, usually 6443")
 		}
 	case InfrastructureInMemory:
 		if cp.EndpointHost != "" || cp.EndpointPort != 0 {
-			return engine.InvalidInput("control_plane.endpoint_host", "in_memory infrastructure sets the control plane endpoint itself: leave it unset")
+			return engine.InvalidInput("control_plane.endpoint_host", "the in_memory infrastructure sets the control plane endpoint itself: leave it unset")
 		}
 	}
 	if cp.EndpointHost != "" {

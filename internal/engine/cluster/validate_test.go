@@ -53,7 +53,7 @@ func TestValidate(t *testing.T) {
 		{"unknown infrastructure", validSpec, func(s *Spec) { s.Infrastructure = "aws" }, "infrastructure", "not one of"},
 		{"even control plane", validSpec, func(s *Spec) { s.ControlPlane.Replicas = 2 }, "control_plane.replicas", "odd"},
 		{"no control plane", validSpec, func(s *Spec) { s.ControlPlane.Replicas = 0 }, "control_plane.replicas", "at least 1"},
-		{"byoh without endpoint", validSpec, func(s *Spec) { s.ControlPlane.EndpointHost = "" }, "control_plane.endpoint_host", "byoh needs"},
+		{"byoh without endpoint", validSpec, func(s *Spec) { s.ControlPlane.EndpointHost = "" }, "control_plane.endpoint_host", "byoh infrastructure needs"},
 		{"byoh without port", validSpec, func(s *Spec) { s.ControlPlane.EndpointPort = 0 }, "control_plane.endpoint_port", "port"},
 		{"port out of range", validSpec, func(s *Spec) { s.ControlPlane.EndpointPort = 70000 }, "control_plane.endpoint_port", "not a port"},
 		{"bad endpoint host", validSpec, func(s *Spec) { s.ControlPlane.EndpointHost = "a b" }, "control_plane.endpoint_host", "neither an IP"},

@@ -1,0 +1,240 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/hashicorp/terraform-plugin-framework/attr"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
+	"github.com/hashicorp/terraform-plugin-framework/path"
+	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+)
+
+type controlPlaneModel struct {
+	Replicas types.Int64  `tfsdk:"replicas"`
+	Endpoint types.String `tfsdk:"endpoint"`
+}
+
+type workerPoolModel struct {
+	Name         types.String `tfsdk:"name"`
+	Replicas     types.Int64  `tfsdk:"replicas"`
+	HostSelector types.Map    `tfsdk:"host_selector"`
+	Labels       types.Map    `tfsdk:"labels"`
+	Taints       types.List   `tfsdk:"taints"`
+}
+
+type taintModel struct {
+	Key    types.String `tfsdk:"key"`
+	Value  types.String `tfsdk:"value"`
+	Effect types.String `tfsdk:"effect"`
+}
+
+var (
+	controlPlaneTypes = map[string]attr.Type{"replicas": types.Int64Type, "endpoint": types.StringType}
+	taintTypes        = map[string]attr.Type{"key": types.StringType, "value": types.StringType, "effect": types.StringType}
+	workerPoolTypes   = map[string]attr.Type{
+		"name": types.StringType, "replicas": types.Int64Type,
+		"host_selector": types.MapType{ElemType: types.StringType}, "labels": types.MapType{ElemType: types.StringType},
+		"taints": types.ListType{ElemType: types.ObjectType{AttrTypes: taintTypes}},
+	}
+)
+
+// clusterAttributePaths maps the engine's argument names onto this schema's.
+var clusterAttributePaths = map[string]string{
+	"control_plane.endpoint_host": "control_plane.endpoint",
+	"control_plane.endpoint_port": "control_plane.endpoint",
+}
+
+// expandCluster builds the engine spec from a plan or configuration. Unknown
+// values expand to their zero value: callers check for unknowns first when
+// that matters (validation).
+func expandCluster(ctx context.Context, m clusterModel) (cluster.Spec, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	s := cluster.Spec{
+		Site: m.Site.ValueString(), Namespace: m.Namespace.ValueString(), Name: m.Name.ValueString(),
+		KubernetesVersion: m.KubernetesVersion.ValueString(), Infrastructure: m.Infrastructure.ValueString(),
+		ArgoCDRegistration: m.ArgoCDRegistration.ValueBool(),
+	}
+	if m.Namespace.IsNull() {
+		s.Namespace = defaultClusterNamespace
+	}
+	if m.Infrastructure.IsNull() {
+		s.Infrastructure = cluster.InfrastructureBYOH
+	}
+	if m.ArgoCDRegistration.IsNull() {
+		s.ArgoCDRegistration = true
+	}
+	var d diag.Diagnostics
+	s.Labels, d = stringMap(ctx, m.Labels)
+	diags.Append(d...)
+	diags.Append(m.PodCIDRs.ElementsAs(ctx, &s.PodCIDRs, true)...)
+	diags.Append(m.ServiceCIDRs.ElementsAs(ctx, &s.ServiceCIDRs, true)...)
+	if !m.ControlPlane.IsNull() && !m.ControlPlane.IsUnknown() {
+		var cp controlPlaneModel
+		diags.Append(m.ControlPlane.As(ctx, &cp, basetypes.ObjectAsOptions{})...)
+		s.ControlPlane.Replicas = cp.Replicas.ValueInt64()
+		if cp.Replicas.IsNull() {
+			s.ControlPlane.Replicas = 1
+		}
+		if !cp.Endpoint.IsNull() && !cp.Endpoint.IsUnknown() {
+			host, port, err := splitEndpoint(cp.Endpoint.ValueString())
+			if err != nil {
+				diags.AddAttributeError(path.Root("control_plane").AtName("endpoint"), "Invalid control plane endpoint",
+					capitalize(err.Error())+" (argument control_plane.endpoint)")
+			}
+			s.ControlPlane.EndpointHost, s.ControlPlane.EndpointPort = host, port
+		}
+	}
+	if !m.WorkerPools.IsNull() && !m.WorkerPools.IsUnknown() {
+		var pools []workerPoolModel
+		diags.Append(m.WorkerPools.ElementsAs(ctx, &pools, false)...)
+		for _, p := range pools {
+			wp := cluster.WorkerPool{Name: p.Name.ValueString(), Replicas: p.Replicas.ValueInt64()}
+			if p.Replicas.IsNull() {
+				wp.Replicas = 1
+			}
+			wp.HostSelector, d = stringMap(ctx, p.HostSelector)
+			diags.Append(d...)
+			wp.Labels, d = stringMap(ctx, p.Labels)
+			diags.Append(d...)
+			if !p.Taints.IsNull() && !p.Taints.IsUnknown() {
+				var taints []taintModel
+				diags.Append(p.Taints.ElementsAs(ctx, &taints, false)...)
+				for _, t := range taints {
+					wp.Taints = append(wp.Taints, cluster.Taint{Key: t.Key.ValueString(), Value: t.Value.ValueString(), Effect: t.Effect.ValueString()})
+				}
+			}
+			s.WorkerPools = append(s.WorkerPools, wp)
+		}
+	}
+	return s, diags
+}
+
+// splitEndpoint splits "host:port" into its parts.
+func splitEndpoint(endpoint string) (string, int64, error) {
+	host, portText, err := net.SplitHostPort(endpoint)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q is not host:port, such as 10.0.0.10:6443", endpoint)
+	}
+	port, err := strconv.ParseInt(portText, 10, 64)
+	if err != nil || port < 1 || port > 65535 {
+		return "", 0, fmt.Errorf("%q has no valid port number (1-65535)", endpoint)
+	}
+	if host == "" {
+		return "", 0, fmt.Errorf("%q has no host", endpoint)
+	}
+	return host, port, nil
+}
+
+// flattenCluster writes the observed cluster into m. prior is the value m
+// held before (plan or state): empty maps and lists the user wrote stay
+// empty instead of becoming null, so that they do not show as a change.
+func flattenCluster(ctx context.Context, m *clusterModel, s cluster.Spec, st cluster.Status) diag.Diagnostics {
+	var diags diag.Diagnostics
+	prior := *m
+	m.ID = types.StringValue(cluster.ID(s))
+	m.Site = types.StringValue(s.Site)
+	m.Namespace = types.StringValue(s.Namespace)
+	m.Name = types.StringValue(s.Name)
+	m.KubernetesVersion = types.StringValue(s.KubernetesVersion)
+	m.Infrastructure = types.StringValue(s.Infrastructure)
+	m.ArgoCDRegistration = types.BoolValue(s.ArgoCDRegistration)
+	m.Labels = flattenStringMap(s.Labels, prior.Labels)
+	m.PodCIDRs = flattenStringList(s.PodCIDRs)
+	m.ServiceCIDRs = flattenStringList(s.ServiceCIDRs)
+	endpoint := types.StringNull()
+	if s.ControlPlane.EndpointHost != "" {
+		endpoint = types.StringValue(net.JoinHostPort(s.ControlPlane.EndpointHost, strconv.FormatInt(s.ControlPlane.EndpointPort, 10)))
+	}
+	m.ControlPlane = types.ObjectValueMust(controlPlaneTypes, map[string]attr.Value{
+		"replicas": types.Int64Value(s.ControlPlane.Replicas), "endpoint": endpoint,
+	})
+
+	priorPools := map[string]workerPoolModel{}
+	if !prior.WorkerPools.IsNull() && !prior.WorkerPools.IsUnknown() {
+		var pools []workerPoolModel
+		diags.Append(prior.WorkerPools.ElementsAs(ctx, &pools, false)...)
+		for _, p := range pools {
+			priorPools[p.Name.ValueString()] = p
+		}
+	}
+	poolType := types.ObjectType{AttrTypes: workerPoolTypes}
+	if len(s.WorkerPools) == 0 {
+		m.WorkerPools = types.ListNull(poolType)
+		if !prior.WorkerPools.IsNull() && !prior.WorkerPools.IsUnknown() {
+			m.WorkerPools = types.ListValueMust(poolType, nil)
+		}
+	} else {
+		var pools []attr.Value
+		for _, p := range s.WorkerPools {
+			was := priorPools[p.Name]
+			taints := types.ListNull(types.ObjectType{AttrTypes: taintTypes})
+			if len(p.Taints) > 0 || (!was.Taints.IsNull() && !was.Taints.IsUnknown()) {
+				var items []attr.Value
+				for _, t := range p.Taints {
+					items = append(items, types.ObjectValueMust(taintTypes, map[string]attr.Value{
+						"key": types.StringValue(t.Key), "value": optionalString(t.Value), "effect": types.StringValue(t.Effect),
+					}))
+				}
+				taints = types.ListValueMust(types.ObjectType{AttrTypes: taintTypes}, items)
+			}
+			pools = append(pools, types.ObjectValueMust(workerPoolTypes, map[string]attr.Value{
+				"name": types.StringValue(p.Name), "replicas": types.Int64Value(p.Replicas),
+				"host_selector": flattenStringMap(p.HostSelector, was.HostSelector),
+				"labels":        flattenStringMap(p.Labels, was.Labels),
+				"taints":        taints,
+			}))
+		}
+		m.WorkerPools = types.ListValueMust(poolType, pools)
+	}
+	diags.Append(flattenClusterStatus(m, st)...)
+	return diags
+}
+
+// flattenClusterStatus writes the computed attributes into m.
+func flattenClusterStatus(m *clusterModel, st cluster.Status) diag.Diagnostics {
+	m.Phase = optionalString(st.Phase)
+	m.Endpoint = optionalString(st.Endpoint)
+	m.ReadyWorkers = types.Int64Value(st.ReadyWorkers)
+	m.ControlPlaneReady = types.BoolValue(st.ControlPlaneReady)
+	m.ObservedKubernetesVersion = optionalString(st.ObservedKubernetesVersion)
+	m.ArgoCDClusterName = optionalString(st.ArgoCDClusterName)
+	var conds []attr.Value
+	for _, c := range st.Conditions {
+		conds = append(conds, types.ObjectValueMust(conditionTypes, map[string]attr.Value{
+			"type": types.StringValue(c.Type), "status": types.StringValue(c.Status),
+			"reason": types.StringValue(c.Reason), "message": types.StringValue(c.Message),
+		}))
+	}
+	m.Conditions = types.ListValueMust(types.ObjectType{AttrTypes: conditionTypes}, conds)
+	return nil
+}
+
+// flattenStringMap returns v as a map value; an empty v is null unless prior
+// was an empty map.
+func flattenStringMap(v map[string]string, prior types.Map) types.Map {
+	if len(v) == 0 {
+		if !prior.IsNull() && !prior.IsUnknown() && len(prior.Elements()) == 0 {
+			return prior
+		}
+		return types.MapNull(types.StringType)
+	}
+	elems := map[string]attr.Value{}
+	for k, s := range v {
+		elems[k] = types.StringValue(s)
+	}
+	return types.MapValueMust(types.StringType, elems)
+}
+
+func flattenStringList(v []string) types.List {
+	elems := make([]attr.Value, 0, len(v))
+	for _, s := range v {
+		elems = append(elems, types.StringValue(s))
+	}
+	return types.ListValueMust(types.StringType, elems)
+}

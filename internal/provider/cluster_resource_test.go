@@ -1,0 +1,446 @@
+package provider
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
+	"github.com/hashicorp/terraform-plugin-testing/plancheck"
+	"github.com/hashicorp/terraform-plugin-testing/terraform"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
+)
+
+// clusterOptions are the parts of an in-memory cluster configuration that
+// tests vary.
+type clusterOptions struct {
+	version            string
+	workers            int
+	deletionProtection bool
+	argocdRegistration bool
+	extra              string // more arguments of mc_cluster
+}
+
+// inMemoryClusterConfig is a site on the platform's own cluster and an
+// in-memory cluster at it.
+func inMemoryClusterConfig(p *sandbox.Platform, siteName, namespace, name string, o clusterOptions) string {
+	return providerBlock(p) + fmt.Sprintf(`
+resource "mc_site" "test" {
+  name = %[1]q
+}
+
+resource "mc_cluster" "test" {
+  site               = mc_site.test.id
+  namespace          = %[2]q
+  name               = %[3]q
+  infrastructure     = "in_memory"
+  kubernetes_version = %[4]q
+  control_plane = {
+    replicas = 1
+  }
+  worker_pools = [
+    {
+      name     = "workers"
+      replicas = %[5]d
+      labels = {
+        "node-role.kubernetes.io/worker" = ""
+      }
+    },
+  ]
+  labels = {
+    env = "test"
+  }
+  argocd_registration = %[7]t
+  deletion_protection = %[6]t
+%[8]s
+}
+`, siteName, namespace, name, o.version, o.workers, o.deletionProtection, o.argocdRegistration, o.extra)
+}
+
+func dynamicClient(t *testing.T, p *sandbox.Platform) dynamic.Interface {
+	t.Helper()
+	dc, err := dynamic.NewForConfig(mustRESTConfig(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dc
+}
+
+// countObjects counts the objects of gvr in namespace that belong to cluster
+// name (by Cluster API's cluster-name label).
+func countObjects(dc dynamic.Interface, gvr schema.GroupVersionResource, namespace, name string) (int, error) {
+	l, err := dc.Resource(gvr).Namespace(namespace).List(context.Background(), metav1.ListOptions{LabelSelector: cluster.LabelClusterName + "=" + name})
+	if err != nil {
+		return 0, err
+	}
+	return len(l.Items), nil
+}
+
+var machineGVR = schema.GroupVersionResource{Group: "cluster.x-k8s.io", Version: "v1beta2", Resource: "machines"}
+
+// checkClusterDestroyed checks that the Cluster and every Machine of it are
+// gone.
+func checkClusterDestroyed(dc dynamic.Interface, namespace, name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		_, err := dc.Resource(cluster.ClusterGVR).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
+		if !apierrors.IsNotFound(err) {
+			return fmt.Errorf("Cluster %s/%s still exists (err %v)", namespace, name, err)
+		}
+		if n, err := countObjects(dc, machineGVR, namespace, name); err != nil || n > 0 {
+			return fmt.Errorf("%d Machines of %s/%s left (err %v)", n, namespace, name, err)
+		}
+		return nil
+	}
+}
+
+// checkObjectCounts checks that there is exactly one Cluster, one
+// KubeadmControlPlane and pools MachineDeployments for cluster name.
+func checkObjectCounts(dc dynamic.Interface, namespace, name string, pools int) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		for gvr, want := range map[schema.GroupVersionResource]int{
+			cluster.KubeadmControlPlaneGVR: 1, cluster.MachineDeploymentGVR: pools, cluster.DevMachineTemplateGVR: pools + 1, cluster.KubeadmConfigTemplateGVR: pools,
+		} {
+			if n, err := countObjects(dc, gvr, namespace, name); err != nil || n != want {
+				return fmt.Errorf("%d %s of cluster %s/%s, want %d (err %v)", n, gvr.Resource, namespace, name, want, err)
+			}
+		}
+		return nil
+	}
+}
+
+func TestAccCluster_inMemoryLifecycle(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	dc := dynamicClient(t, p)
+	const siteName, ns, name = "acc-cl-life", "acc-cl-life", "web"
+	config := func(o clusterOptions) string { return inMemoryClusterConfig(p, siteName, ns, name, o) }
+	first := clusterOptions{version: "v1.36.0", workers: 2, deletionProtection: true, argocdRegistration: true}
+	scaled, upgraded := first, first
+	scaled.workers = 3
+	upgraded.workers, upgraded.version = 3, "v1.36.1"
+	unprotected := upgraded
+	unprotected.deletionProtection = false
+
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy: resource.ComposeAggregateTestCheckFunc(
+			checkClusterDestroyed(dc, ns, name),
+			checkArgoCDSecretGone(platformClients(t, p), name),
+			checkSiteDestroyed(p, siteName),
+		),
+		Steps: []resource.TestStep{
+			{
+				Config: config(first),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_cluster.test", "id", siteName+"/"+ns+"/"+name),
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready", "true"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "phase", "Provisioned"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "control_plane_ready", "true"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready_workers", "2"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "observed_kubernetes_version", "v1.36.0"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "argocd_cluster_name", name),
+					resource.TestCheckResourceAttr("mc_cluster.test", "pod_cidrs.0", cluster.DefaultPodCIDR),
+					resource.TestCheckResourceAttr("mc_cluster.test", "service_cidrs.0", cluster.DefaultServiceCIDR),
+					resource.TestCheckNoResourceAttr("mc_cluster.test", "control_plane.endpoint"),
+					resource.TestMatchResourceAttr("mc_cluster.test", "endpoint", regexp.MustCompile(`^https://.+:\d+$`)),
+					resource.TestCheckTypeSetElemNestedAttrs("mc_cluster.test", "conditions.*", map[string]string{"type": "Available", "status": "True"}),
+					checkObjectCounts(dc, ns, name, 1),
+				),
+			},
+			{
+				ResourceName:            "mc_cluster.test",
+				ImportState:             true,
+				ImportStateId:           siteName + "/" + ns + "/" + name,
+				ImportStateVerify:       true,
+				ImportStateVerifyIgnore: []string{"timeouts"},
+			},
+			{
+				Config: config(scaled),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready_workers", "3"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "worker_pools.0.replicas", "3"),
+				),
+			},
+			{
+				Config: config(upgraded),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_cluster.test", "observed_kubernetes_version", "v1.36.1"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready_workers", "3"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready", "true"),
+				),
+			},
+			{
+				// Protected: destroy is refused and the cluster stays.
+				Config:      config(upgraded),
+				Destroy:     true,
+				ExpectError: regexp.MustCompile(`deletion_protection = true`),
+			},
+			{
+				Config: config(unprotected),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_cluster.test", "deletion_protection", "false"),
+					checkObjectCounts(dc, ns, name, 1),
+				),
+			},
+		},
+	})
+}
+
+func TestAccCluster_badInput(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	cfg := func(body string) string {
+		return providerBlock(p) + `
+resource "mc_site" "test" {
+  name = "acc-cl-bad"
+}
+
+resource "mc_cluster" "test" {
+  site = mc_site.test.id
+  name = "bad"
+` + body + `
+}
+`
+	}
+	const pool = `
+  worker_pools = [{ name = "workers" }]
+`
+	cases := []struct {
+		name, body string
+		want       string
+	}{
+		{"version without v", `kubernetes_version = "1.36.0"
+  infrastructure = "in_memory"
+  control_plane = {}`, `kubernetes_version[\s\S]*Kubernetes version such as v1\.36\.0`},
+		{"version with suffix", `kubernetes_version = "v1.36"
+  infrastructure = "in_memory"
+  control_plane = {}`, `Kubernetes version such as v1\.36\.0`},
+		{"unparsable CIDR", `kubernetes_version = "v1.36.0"
+  infrastructure = "in_memory"
+  control_plane = {}
+  pod_cidrs = ["10.0.0.0/33"]`, `not a CIDR block`},
+		{"overlapping CIDRs", `kubernetes_version = "v1.36.0"
+  infrastructure = "in_memory"
+  control_plane = {}
+  pod_cidrs = ["10.96.0.0/12"]
+  service_cidrs = ["10.100.0.0/16"]`, `overlaps 10\.96\.0\.0/12`},
+		{"even control plane", `kubernetes_version = "v1.36.0"
+  infrastructure = "in_memory"
+  control_plane = { replicas = 2 }`, `odd and at least 1`},
+		{"no control plane", `kubernetes_version = "v1.36.0"
+  infrastructure = "in_memory"
+  control_plane = { replicas = 0 }`, `control_plane[\s\S]*at least 1`},
+		{"pool twice", `kubernetes_version = "v1.36.0"
+  infrastructure = "in_memory"
+  control_plane = {}
+  worker_pools = [{ name = "a" }, { name = "a" }]`, `Pool "a" is already defined by worker_pools\[0\]`},
+		{"endpoint without port", `kubernetes_version = "v1.36.0"
+  control_plane = { endpoint = "10.0.0.10" }` + pool, `is not host:port`},
+		{"byoh without endpoint", `kubernetes_version = "v1.36.0"
+  control_plane = {}` + pool, `The byoh infrastructure needs the control plane endpoint`},
+		{"in_memory with endpoint", `kubernetes_version = "v1.36.0"
+  infrastructure = "in_memory"
+  control_plane = { endpoint = "10.0.0.10:6443" }`, `The in_memory infrastructure sets the control plane endpoint itself`},
+		{"bad taint effect", `kubernetes_version = "v1.36.0"
+  infrastructure = "in_memory"
+  control_plane = {}
+  worker_pools = [{ name = "a", taints = [{ key = "k", effect = "Never" }] }]`, `value must be one of`},
+		{"unknown infrastructure", `kubernetes_version = "v1.36.0"
+  infrastructure = "vsphere"
+  control_plane = {}`, `infrastructure[\s\S]*value must be one of`},
+	}
+	var steps []resource.TestStep
+	for _, c := range cases {
+		steps = append(steps, resource.TestStep{Config: cfg(c.body), PlanOnly: true, ExpectError: regexp.MustCompile(c.want)})
+	}
+	// An unknown site is caught at plan time too.
+	steps = append(steps, resource.TestStep{
+		Config: providerBlock(p) + `
+resource "mc_cluster" "test" {
+  site               = "no-such-site"
+  name               = "bad"
+  infrastructure     = "in_memory"
+  kubernetes_version = "v1.36.0"
+  control_plane      = {}
+}
+`,
+		PlanOnly:    true,
+		ExpectError: regexp.MustCompile(`Site "no-such-site" is not registered`),
+	})
+	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: protoV6ProviderFactories, Steps: steps})
+}
+
+func TestAccCluster_timeoutThenResume(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	dc := dynamicClient(t, p)
+	const siteName, ns, name = "acc-cl-resume", "acc-cl-resume", "slow"
+	o := clusterOptions{version: "v1.36.0", workers: 1, extra: `
+  timeouts = {
+    create = "5s"
+  }`}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkClusterDestroyed(dc, ns, name),
+		Steps: []resource.TestStep{
+			{
+				// The create outlives its timeout: the cluster stays in state, not ready.
+				Config: inMemoryClusterConfig(p, siteName, ns, name, o),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready", "false"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "id", siteName+"/"+ns+"/"+name),
+				),
+				ExpectNonEmptyPlan: true,
+			},
+			{
+				// The next apply resumes waiting, in place: no replacement.
+				Config: inMemoryClusterConfig(p, siteName, ns, name, o),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready", "true"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready_workers", "1"),
+					checkObjectCounts(dc, ns, name, 1),
+				),
+			},
+		},
+	})
+}
+
+// TestAccCluster_killAndRerun kills terraform (and the provider process) while
+// it creates a cluster, then applies the same configuration again: the second
+// apply adopts the objects the first one made, and nothing is duplicated.
+func TestAccCluster_killAndRerun(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	dc := dynamicClient(t, p)
+	tfPath, err := exec.LookPath("terraform")
+	if v := os.Getenv("TF_ACC_TERRAFORM_PATH"); v != "" {
+		tfPath, err = v, nil
+	}
+	if err != nil {
+		t.Skip("terraform CLI not found")
+	}
+	const siteName, ns, name = "acc-cl-kill", "acc-cl-kill", "killed"
+	config := inMemoryClusterConfig(p, siteName, ns, name, clusterOptions{version: "v1.36.0", workers: 1})
+
+	// The first run uses the provider built as a real plugin binary, so that
+	// killing it cuts the create off as a crash would.
+	dir := t.TempDir()
+	build := exec.Command("go", "build", "-o", filepath.Join(dir, "bin", "terraform-provider-mc"), "../..")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("cannot build the provider: %v\n%s", err, out)
+	}
+	cliConfig := filepath.Join(dir, "terraformrc")
+	writeFile(t, cliConfig, fmt.Sprintf(`provider_installation {
+  dev_overrides {
+    "registry.terraform.io/mcplatform/mc" = %q
+  }
+  direct {}
+}
+`, filepath.Join(dir, "bin")))
+	work := filepath.Join(dir, "work")
+	writeFile(t, filepath.Join(work, "main.tf"), config)
+	apply := exec.Command(tfPath, "apply", "-auto-approve", "-no-color")
+	apply.Dir = work
+	apply.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1")
+	apply.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	var out strings.Builder
+	apply.Stdout, apply.Stderr = &out, &out
+	if err := apply.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Kill the process group as soon as the Cluster object exists.
+	var uid string
+	deadline := time.Now().Add(3 * time.Minute)
+	for uid == "" && time.Now().Before(deadline) {
+		if cl, err := dc.Resource(cluster.ClusterGVR).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{}); err == nil {
+			uid = string(cl.GetUID())
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	_ = syscall.Kill(-apply.Process.Pid, syscall.SIGKILL)
+	_ = apply.Wait()
+	if uid == "" {
+		t.Fatalf("the first apply made no Cluster within 3 minutes:\n%s", out.String())
+	}
+	mds, _ := countObjects(dc, cluster.MachineDeploymentGVR, ns, name)
+	t.Logf("killed terraform once Cluster %s/%s existed (uid %s; %d MachineDeployments made by then)", ns, name, uid, mds)
+
+	sameCluster := func(*terraform.State) error {
+		cl, err := dc.Resource(cluster.ClusterGVR).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if string(cl.GetUID()) != uid {
+			return fmt.Errorf("the Cluster was recreated: uid %s, the killed run made %s", cl.GetUID(), uid)
+		}
+		return nil
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkClusterDestroyed(dc, ns, name),
+		Steps: []resource.TestStep{
+			{
+				// The killed run wrote no state; the site record it made is
+				// adopted by mc_site, the Cluster by mc_cluster.
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready", "true"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready_workers", "1"),
+					sameCluster,
+					checkObjectCounts(dc, ns, name, 1),
+				),
+			},
+		},
+	})
+}
+
+func writeFile(t *testing.T, name, content string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(name, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// checkArgoCDSecretGone checks that no Argo CD cluster Secret names the
+// cluster.
+func checkArgoCDSecretGone(cs kubernetes.Interface, name string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		l, err := cs.CoreV1().Secrets("argocd").List(context.Background(), metav1.ListOptions{LabelSelector: "argocd.argoproj.io/secret-type=cluster"})
+		if err != nil {
+			return err
+		}
+		for _, s := range l.Items {
+			if string(s.Data["name"]) == name {
+				return fmt.Errorf("Argo CD cluster Secret %s still names cluster %q", s.Name, name)
+			}
+		}
+		return nil
+	}
+}
