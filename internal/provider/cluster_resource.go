@@ -570,7 +570,9 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		return
 	}
 	resp.Diagnostics.Append(flattenCluster(ctx, &state, obs.Actual, obs.Status)...)
-	state.Ready = types.BoolValue(obs.Ready && obs.UpToDate)
+	// Whether the cluster matches the configuration shows in the plan; ready
+	// says whether Cluster API reports it ready.
+	state.Ready = types.BoolValue(obs.Ready)
 	if state.DeletionProtection.IsNull() {
 		state.DeletionProtection = types.BoolValue(true)
 	}

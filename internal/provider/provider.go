@@ -229,7 +229,7 @@ func (p *mcProvider) DataSources(context.Context) []func() datasource.DataSource
 
 // EphemeralResources lists the provider's ephemeral resources.
 func (p *mcProvider) EphemeralResources(context.Context) []func() ephemeral.EphemeralResource {
-	return nil
+	return []func() ephemeral.EphemeralResource{NewClusterKubeconfigEphemeralResource}
 }
 
 var _ provider.ProviderWithEphemeralResources = (*mcProvider)(nil)
