@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"net/netip"
+	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -56,6 +57,29 @@ func byohNodeRegistration() map[string]any {
 	}}
 }
 
+// kubeVIPSuperAdmin and kubeVIPAdmin switch kube-vip's kubeconfig on the
+// first control plane host around kubeadm init. From Kubernetes 1.29 kubeadm
+// binds admin.conf to cluster-admin through RBAC only at the end of init,
+// so until then kube-vip, which must serve the virtual IP for init to
+// finish, needs super-admin.conf (written only on that host). Other
+// control plane hosts join, and admin.conf works there.
+const (
+	kubeVIPSuperAdmin = `if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i 's#path: /etc/kubernetes/admin.conf#path: /etc/kubernetes/super-admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml; fi`
+	kubeVIPAdmin      = `if [ -f /run/kubeadm/kubeadm.yaml ]; then sed -i 's#path: /etc/kubernetes/super-admin.conf#path: /etc/kubernetes/admin.conf#' /etc/kubernetes/manifests/kube-vip.yaml; fi`
+)
+
+// needsSuperAdminConf reports whether kubeadm of version (v1.MINOR.PATCH,
+// as Validate accepts) writes super-admin.conf, that is from 1.29 on.
+func needsSuperAdminConf(version string) bool {
+	parts := strings.Split(strings.TrimPrefix(version, "v"), ".")
+	if len(parts) < 2 {
+		return false
+	}
+	minor, err := strconv.Atoi(parts[1])
+	return err == nil && parts[0] == "1" && minor >= 29
+}
+
+// newByohObject is an object of BYOH's API, which is served as v1beta1 only.
 func newByohObject(kind, name string, labels map[string]any, spec map[string]any) *unstructured.Unstructured {
 	u := newObject(kind, groupInfra, name, labels, spec)
 	u.SetAPIVersion(groupInfra + "/" + byohVersion)
@@ -92,6 +116,10 @@ func byohObjects(s Spec) []*unstructured.Unstructured {
 			"path": "/etc/kubernetes/manifests/kube-vip.yaml", "owner": "root:root",
 			"content": strings.Replace(kubeVIPManifest, `"VIP"`, `"`+s.ControlPlane.EndpointHost+`"`, 1),
 		}}
+		if needsSuperAdminConf(s.KubernetesVersion) {
+			kcs["preKubeadmCommands"] = []any{kubeVIPSuperAdmin}
+			kcs["postKubeadmCommands"] = []any{kubeVIPAdmin}
+		}
 	}
 	objs := []*unstructured.Unstructured{
 		clusterObject(s),
@@ -114,6 +142,9 @@ func byohObjects(s Spec) []*unstructured.Unstructured {
 	return objs
 }
 
+// byohPoolObjects is the object set of one worker pool of a byoh cluster:
+// its ByoMachineTemplate (with the pool's host selector), its
+// KubeadmConfigTemplate (with its taints) and its MachineDeployment, last.
 func byohPoolObjects(s Spec, p WorkerPool) []*unstructured.Unstructured {
 	n := MachineDeploymentName(s.Name, p.Name)
 	join := byohNodeRegistration()
