@@ -193,15 +193,16 @@ func poolSelector(siteName, name string) string {
 	return fmt.Sprintf("%s=%s,%s=%s,%s", site.LabelSite, siteName, LabelClusterName, name, LabelWorkerPool)
 }
 
-// Observe reads the Cluster, its KubeadmControlPlane and its
-// MachineDeployments. The cluster exists as long as its Cluster does.
+// Observe reads the Cluster, its KubeadmControlPlane, its
+// MachineDeployments and its Argo CD registration (see ArgoCDSecretName).
+// The cluster exists as long as its Cluster does.
 func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Observation[Spec, Status], error) {
 	var obs engine.Observation[Spec, Status]
 	siteName, ns, name, err := ParseID(id)
 	if err != nil {
 		return obs, err
 	}
-	dc, err := c.connect(ctx, siteName)
+	sc, err := c.connectSite(ctx, siteName)
 	if engine.IsNotFound(err) {
 		// A site cannot be deleted while clusters use it: without the site
 		// there is no cluster.
@@ -211,7 +212,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	if err != nil {
 		return obs, err
 	}
-	o, err := c.read(ctx, dc, siteName, ns, name)
+	o, err := c.read(ctx, sc.dynamic, siteName, ns, name)
 	if err != nil || o == nil {
 		return obs, err
 	}
@@ -220,6 +221,11 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.UpToDate = upToDate(want, obs.Actual)
 	obs.Status, obs.Ready, obs.Message = status(o)
 	obs.Failed = failure(o)
+	reg, err := readRegistration(ctx, sc, siteName, ns, name, want)
+	if err != nil {
+		return obs, err
+	}
+	observeRegistration(&obs, want, reg)
 	return obs, nil
 }
 
@@ -448,6 +454,9 @@ func failure(o *observed) error {
 // Update scales the control plane and the pools, upgrades the Kubernetes
 // version of the control plane and of every pool, sets the labels, adds the
 // pools want names that do not exist and deletes those it does not name.
+// Last it registers the cluster in the site's Argo CD (once Cluster API has
+// written its kubeconfig), rewrites a stale registration, or removes it
+// when want.ArgoCDRegistration is false.
 func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err := Validate(want); err != nil {
 		return err
@@ -459,10 +468,11 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if want.Site != siteName || want.Namespace != ns || want.Name != name {
 		return engine.InvalidInput("", "cannot move cluster %s to %s: site, namespace and name cannot change", id, ID(want))
 	}
-	dc, err := c.connect(ctx, siteName)
+	sc, err := c.connectSite(ctx, siteName)
 	if err != nil {
 		return err
 	}
+	dc := sc.dynamic
 	o, err := c.read(ctx, dc, siteName, ns, name)
 	if err != nil {
 		return err
@@ -522,7 +532,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 			return err
 		}
 	}
-	return nil
+	return applyRegistration(ctx, sc, siteName, ns, name, want)
 }
 
 // labelPatch is the merge patch that turns labels from into to.
@@ -567,22 +577,26 @@ func machineTemplateGVR(infra string) schema.GroupVersionResource {
 	return ByoMachineTemplateGVR
 }
 
-// Delete deletes the Cluster; Cluster API deletes the control plane, the
-// pools and the infrastructure, and the garbage collector the templates.
-// Observe reports the cluster gone once the Cluster is.
+// Delete removes the cluster's Argo CD registration first, then deletes the
+// Cluster; Cluster API deletes the control plane, the pools and the
+// infrastructure, and the garbage collector the templates. Observe reports
+// the cluster gone once the Cluster is.
 func (c *Client) Delete(ctx context.Context, id string) error {
 	siteName, ns, name, err := ParseID(id)
 	if err != nil {
 		return err
 	}
-	dc, err := c.connect(ctx, siteName)
+	sc, err := c.connectSite(ctx, siteName)
 	if engine.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	err = dc.Resource(ClusterGVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{})
+	if err := deleteRegistration(ctx, sc, siteName, ns, name); err != nil {
+		return err
+	}
+	err = sc.dynamic.Resource(ClusterGVR).Namespace(ns).Delete(ctx, name, metav1.DeleteOptions{})
 	if err != nil && !apierrors.IsNotFound(err) && !meta.IsNoMatchError(err) {
 		return fmt.Errorf("cannot delete Cluster %s/%s: %w", ns, name, err)
 	}

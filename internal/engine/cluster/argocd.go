@@ -1,0 +1,441 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+)
+
+// Argo CD registration.
+//
+// A cluster whose spec asks for ArgoCDRegistration is registered in its
+// site's Argo CD (the site record's ArgoCD.Namespace, on the site's
+// management cluster) as a declarative cluster Secret:
+//
+//   - named ArgoCDSecretName(namespace, name), mc-cluster.<namespace>.<name>:
+//     namespace and name are DNS-1123 labels, which hold no dots, so the name
+//     is a valid Secret name (at most 138 characters) and no two clusters
+//     share one;
+//   - labelled argocd.argoproj.io/secret-type=cluster (which is how Argo CD
+//     finds it), with the site, the Cluster API cluster name, the cluster's
+//     namespace and app.kubernetes.io/managed-by, plus the cluster's own
+//     labels (Spec.Labels), which Argo CD reports as the cluster's labels, so
+//     that ApplicationSet cluster generators and AppProjects can select it;
+//   - holding name (the Argo CD cluster name, which is the Cluster's name),
+//     server (the API server URL of Cluster API's admin kubeconfig) and config
+//     (Argo CD's cluster config JSON: tlsClientConfig with caData, certData
+//     and keyData, or a bearerToken, taken from that kubeconfig).
+//
+// Applications then target the cluster with destination.name set to the
+// Cluster's name. Argo CD names are unique per Argo CD: when another cluster
+// Secret already claims the name, Update fails with an invalid-input error
+// on "name" instead of taking it over. The registration is written once
+// Cluster API has written the kubeconfig Secret, rewritten when that Secret
+// changes (rotated credentials), and removed when registration is turned
+// off or the cluster is deleted.
+
+// Labels and keys of the Argo CD cluster Secret.
+const (
+	// LabelArgoCDSecretType is the label by which Argo CD finds its
+	// declarative Secrets; cluster Secrets carry ArgoCDSecretTypeCluster.
+	LabelArgoCDSecretType = "argocd.argoproj.io/secret-type"
+	// ArgoCDSecretTypeCluster marks an Argo CD cluster Secret.
+	ArgoCDSecretTypeCluster = "cluster"
+	// LabelClusterNamespace carries the namespace of the Cluster on the
+	// management cluster (Cluster API's cluster-name label carries its name).
+	LabelClusterNamespace = "mc.mcplatform.dev/cluster-namespace"
+
+	argoKeyName   = "name"
+	argoKeyServer = "server"
+	argoKeyConfig = "config"
+)
+
+// ArgoCDSecretName is the name of the Argo CD cluster Secret of the cluster
+// name in namespace: mc-cluster.<namespace>.<name>.
+func ArgoCDSecretName(namespace, name string) string {
+	return "mc-cluster." + namespace + "." + name
+}
+
+// siteConnection is what the engine needs of a site: clients of its
+// management cluster and where its Argo CD runs.
+type siteConnection struct {
+	dynamic         dynamic.Interface
+	core            kubernetes.Interface
+	argoCDNamespace string
+}
+
+// connectSite looks site siteName up and connects to its management
+// cluster; the error wraps engine.ErrNotFound when the site is not
+// registered.
+func (c *Client) connectSite(ctx context.Context, siteName string) (*siteConnection, error) {
+	rec, err := c.sites.Lookup(ctx, siteName)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := rec.ManagementConfig(c.platform)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the management cluster of site %q: %w", siteName, err)
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot make a client of the management cluster of site %q: %w", siteName, err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot make a client of the management cluster of site %q: %w", siteName, err)
+	}
+	return &siteConnection{dynamic: dc, core: cs, argoCDNamespace: rec.Spec.ArgoCD.Namespace}, nil
+}
+
+// argoClusterConfig is the config key of an Argo CD cluster Secret: the
+// fields of Argo CD's ClusterConfig this engine writes. Byte fields are PEM
+// and encode as base64, as Argo CD expects.
+type argoClusterConfig struct {
+	BearerToken     string              `json:"bearerToken,omitempty"`
+	TLSClientConfig argoTLSClientConfig `json:"tlsClientConfig"`
+}
+
+type argoTLSClientConfig struct {
+	Insecure   bool   `json:"insecure,omitempty"`
+	ServerName string `json:"serverName,omitempty"`
+	CAData     []byte `json:"caData,omitempty"`
+	CertData   []byte `json:"certData,omitempty"`
+	KeyData    []byte `json:"keyData,omitempty"`
+}
+
+// argoCDSecretLabels are the labels of the Argo CD cluster Secret of s: its
+// user labels, then the engine's, which win.
+func argoCDSecretLabels(s Spec) map[string]string {
+	l := maps.Clone(s.Labels)
+	if l == nil {
+		l = map[string]string{}
+	}
+	l[LabelArgoCDSecretType] = ArgoCDSecretTypeCluster
+	l[site.LabelSite] = s.Site
+	l[LabelClusterName] = s.Name
+	l[LabelClusterNamespace] = s.Namespace
+	l[labelManagedBy] = managedBy
+	return l
+}
+
+// ArgoCDSecret is the Argo CD cluster Secret that registers cluster s (its
+// site, namespace, name and labels) in the Argo CD running in namespace
+// argoCDNamespace, with the connection of kc. The Secret holds
+// credentials: never log it.
+func ArgoCDSecret(s Spec, argoCDNamespace string, kc Kubeconfig) (*corev1.Secret, error) {
+	cfg := argoClusterConfig{
+		BearerToken: kc.Token,
+		TLSClientConfig: argoTLSClientConfig{
+			Insecure:   kc.Insecure,
+			ServerName: kc.TLSServerName,
+			CAData:     kc.CACertificate,
+			CertData:   kc.ClientCertificate,
+			KeyData:    kc.ClientKey,
+		},
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode the Argo CD cluster config of cluster %s/%s: %w", s.Namespace, s.Name, err)
+	}
+	return &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{
+			Name:      ArgoCDSecretName(s.Namespace, s.Name),
+			Namespace: argoCDNamespace,
+			Labels:    argoCDSecretLabels(s),
+		},
+		Type: corev1.SecretTypeOpaque,
+		Data: map[string][]byte{
+			argoKeyName:   []byte(s.Name),
+			argoKeyServer: []byte(kc.Host),
+			argoKeyConfig: raw,
+		},
+	}, nil
+}
+
+// ownsArgoCDSecret reports whether sec is the Argo CD cluster Secret the
+// engine made for cluster ns/name of site siteName.
+func ownsArgoCDSecret(sec *corev1.Secret, siteName, ns, name string) bool {
+	l := sec.Labels
+	return l[site.LabelSite] == siteName && l[LabelClusterName] == name && l[LabelClusterNamespace] == ns &&
+		l[LabelArgoCDSecretType] == ArgoCDSecretTypeCluster
+}
+
+// foreignLabel reports whether label key belongs to Argo CD rather than to
+// the engine or the user: such labels are neither compared nor removed.
+func foreignLabel(key string) bool {
+	return key != LabelArgoCDSecretType && strings.Contains(key, "argoproj.io/")
+}
+
+// ArgoCDSecretDrift names what of current, the Argo CD cluster Secret as it
+// stands, differs from desired: "name", "server", "credentials" (the config)
+// and "labels", in that order; nil when current is up to date. It never
+// reports values, which hold credentials.
+func ArgoCDSecretDrift(current, desired *corev1.Secret) []string {
+	var drift []string
+	for _, key := range []string{argoKeyName, argoKeyServer} {
+		if !bytes.Equal(current.Data[key], desired.Data[key]) {
+			drift = append(drift, key)
+		}
+	}
+	cur, errCur := decodeArgoClusterConfig(current.Data[argoKeyConfig])
+	want, errWant := decodeArgoClusterConfig(desired.Data[argoKeyConfig])
+	if errCur != nil || errWant != nil || !reflect.DeepEqual(cur, want) {
+		drift = append(drift, "credentials")
+	}
+	labelsDrift := false
+	for k, v := range desired.Labels {
+		if got, ok := current.Labels[k]; !ok || got != v {
+			labelsDrift = true
+		}
+	}
+	for k := range current.Labels {
+		if _, ok := desired.Labels[k]; !ok && !foreignLabel(k) {
+			labelsDrift = true
+		}
+	}
+	if labelsDrift {
+		drift = append(drift, "labels")
+	}
+	return drift
+}
+
+// decodeArgoClusterConfig decodes a config key strictly: fields this engine
+// does not write (another way to authenticate) make it differ.
+func decodeArgoClusterConfig(raw []byte) (argoClusterConfig, error) {
+	var cfg argoClusterConfig
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&cfg)
+	return cfg, err
+}
+
+// registration is what the engine finds of a cluster's Argo CD registration.
+type registration struct {
+	// secretName is the name of the cluster's Argo CD cluster Secret.
+	secretName, argoCDNamespace string
+	// current is the cluster's Argo CD cluster Secret as it stands; nil
+	// when there is none (or the Secret of that name is not the engine's).
+	current *corev1.Secret
+	// taken reports a Secret of the cluster's Secret name that the engine
+	// did not make for this cluster.
+	taken bool
+	// desired is the Secret the cluster should have; nil when registration
+	// is not wanted or Cluster API has not written a usable kubeconfig yet.
+	desired *corev1.Secret
+	// kubeconfigProblem says why desired is nil although registration is
+	// wanted and the kubeconfig Secret exists.
+	kubeconfigProblem string
+}
+
+// readRegistration reads the Argo CD cluster Secret of cluster ns/name of
+// site siteName and, when want asks for registration, builds the Secret it
+// should be from Cluster API's kubeconfig Secret.
+func readRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) (registration, error) {
+	reg := registration{secretName: ArgoCDSecretName(ns, name), argoCDNamespace: sc.argoCDNamespace}
+	if sc.argoCDNamespace == "" {
+		return reg, nil
+	}
+	sec, err := sc.core.CoreV1().Secrets(sc.argoCDNamespace).Get(ctx, reg.secretName, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+	case err != nil:
+		return reg, fmt.Errorf("cannot get the Argo CD cluster Secret %s/%s: %w", sc.argoCDNamespace, reg.secretName, err)
+	case ownsArgoCDSecret(sec, siteName, ns, name):
+		reg.current = sec
+	default:
+		reg.taken = true
+	}
+	if !want.ArgoCDRegistration {
+		return reg, nil
+	}
+	doc, found, err := readKubeconfig(ctx, sc.core, ns, name)
+	if err != nil || !found {
+		return reg, err
+	}
+	kc, err := ParseKubeconfig(doc)
+	if err != nil {
+		reg.kubeconfigProblem = fmt.Sprintf("cannot register in Argo CD: kubeconfig Secret %s/%s: %v", ns, KubeconfigSecretName(name), err)
+		return reg, nil
+	}
+	s := Spec{Site: siteName, Namespace: ns, Name: name, Labels: want.Labels}
+	reg.desired, err = ArgoCDSecret(s, sc.argoCDNamespace, kc)
+	return reg, err
+}
+
+// observeRegistration puts what reg says into obs: Actual.ArgoCDRegistration
+// (whether the engine's Secret exists, also for an import, where want is the
+// zero Spec), Status.ArgoCDClusterName (the name Argo CD knows the cluster
+// by, while that Secret exists and carries the cluster's name) and, when
+// the registration is not as want asks, UpToDate false with the reason in
+// Message. A cluster that is not ready yet is not out of date for lacking
+// its registration: there is no kubeconfig to register before it is.
+func observeRegistration(obs *engine.Observation[Spec, Status], want Spec, reg registration) {
+	obs.Actual.ArgoCDRegistration = reg.current != nil
+	if reg.current != nil && string(reg.current.Data[argoKeyName]) == obs.Actual.Name {
+		obs.Status.ArgoCDClusterName = obs.Actual.Name
+	}
+	if why := registrationDrift(want.ArgoCDRegistration, obs.Ready, reg); why != "" {
+		obs.UpToDate = false
+		obs.Message += "; " + why
+	}
+}
+
+// registrationDrift says why the registration is not as wanted (and
+// ready, whether the cluster is) asks; empty when it is, or cannot be yet.
+func registrationDrift(wanted, ready bool, reg registration) string {
+	where := reg.argoCDNamespace + "/" + reg.secretName
+	switch {
+	case !wanted:
+		if reg.current != nil {
+			return "registered in Argo CD (Secret " + where + ") but registration is off"
+		}
+		return ""
+	case reg.argoCDNamespace == "":
+		return "cannot register in Argo CD: the site names no Argo CD namespace"
+	case reg.taken:
+		return "cannot register in Argo CD: Secret " + where + " exists and was not made for this cluster"
+	case reg.kubeconfigProblem != "":
+		if ready {
+			return reg.kubeconfigProblem
+		}
+		return ""
+	case reg.desired == nil:
+		return ""
+	case reg.current == nil:
+		if ready {
+			return "not registered in Argo CD yet"
+		}
+		return ""
+	}
+	if drift := ArgoCDSecretDrift(reg.current, reg.desired); len(drift) > 0 {
+		return fmt.Sprintf("Argo CD cluster Secret %s is stale (%s)", where, strings.Join(drift, ", "))
+	}
+	return ""
+}
+
+// applyRegistration brings the Argo CD registration of cluster ns/name of
+// site siteName to what want asks: it writes the cluster Secret once Cluster
+// API has written the kubeconfig Secret (and rewrites it when stale), or
+// deletes it when registration is off. It is idempotent.
+func applyRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) error {
+	if !want.ArgoCDRegistration {
+		return deleteRegistration(ctx, sc, siteName, ns, name)
+	}
+	if sc.argoCDNamespace == "" {
+		return engine.InvalidInput("argocd_registration", "site %q names no Argo CD namespace to register the cluster in", siteName)
+	}
+	reg, err := readRegistration(ctx, sc, siteName, ns, name, want)
+	if err != nil {
+		return err
+	}
+	where := sc.argoCDNamespace + "/" + reg.secretName
+	switch {
+	case reg.taken:
+		return engine.InvalidInput("name", "cannot register cluster %s/%s in Argo CD: Secret %s exists and was not made for this cluster", ns, name, where)
+	case reg.kubeconfigProblem != "":
+		return fmt.Errorf("cluster %s/%s %s", ns, name, reg.kubeconfigProblem)
+	case reg.desired == nil:
+		// Cluster API has not written the kubeconfig yet; Observe reports
+		// the cluster out of date once it is ready and it has.
+		return nil
+	}
+	if err := checkArgoCDNameFree(ctx, sc, reg.desired); err != nil {
+		return err
+	}
+	secrets := sc.core.CoreV1().Secrets(sc.argoCDNamespace)
+	cur := reg.current
+	if cur == nil {
+		_, err := secrets.Create(ctx, reg.desired, metav1.CreateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsAlreadyExists(err) {
+			return fmt.Errorf("cannot create the Argo CD cluster Secret %s: %w", where, err)
+		}
+		if cur, err = secrets.Get(ctx, reg.secretName, metav1.GetOptions{}); err != nil {
+			return fmt.Errorf("cannot get the Argo CD cluster Secret %s: %w", where, err)
+		}
+		if !ownsArgoCDSecret(cur, siteName, ns, name) {
+			return engine.InvalidInput("name", "cannot register cluster %s/%s in Argo CD: Secret %s exists and was not made for this cluster", ns, name, where)
+		}
+	}
+	if len(ArgoCDSecretDrift(cur, reg.desired)) == 0 {
+		return nil
+	}
+	cur = cur.DeepCopy()
+	labels := maps.Clone(reg.desired.Labels)
+	for k, v := range cur.Labels {
+		if foreignLabel(k) {
+			labels[k] = v
+		}
+	}
+	cur.Labels, cur.Data, cur.StringData = labels, reg.desired.Data, nil
+	if _, err := secrets.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+		return fmt.Errorf("cannot update the Argo CD cluster Secret %s: %w", where, err)
+	}
+	return nil
+}
+
+// checkArgoCDNameFree fails with an invalid-input error on "name" when
+// another cluster Secret of the same Argo CD already claims the Argo CD
+// name of desired: Argo CD cluster names must be unique, and the engine
+// does not take a name over.
+func checkArgoCDNameFree(ctx context.Context, sc *siteConnection, desired *corev1.Secret) error {
+	list, err := sc.core.CoreV1().Secrets(sc.argoCDNamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelArgoCDSecretType + "=" + ArgoCDSecretTypeCluster})
+	if err != nil {
+		return fmt.Errorf("cannot list the Argo CD cluster Secrets in namespace %q: %w", sc.argoCDNamespace, err)
+	}
+	argoName := string(desired.Data[argoKeyName])
+	var claimants []string
+	for _, s := range list.Items {
+		if s.Name != desired.Name && string(s.Data[argoKeyName]) == argoName {
+			claimants = append(claimants, s.Name)
+		}
+	}
+	if len(claimants) == 0 {
+		return nil
+	}
+	slices.Sort(claimants)
+	return engine.InvalidInput("name", "cannot register the cluster in Argo CD as %q: Argo CD in namespace %q already has a cluster of that name (Secret %s); Argo CD cluster names are unique, so rename the cluster or turn argocd_registration off",
+		argoName, sc.argoCDNamespace, strings.Join(claimants, ", "))
+}
+
+// deleteRegistration deletes the Argo CD cluster Secret the engine made for
+// cluster ns/name of site siteName, if it exists; a Secret of that name that
+// the engine did not make is left alone.
+func deleteRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string) error {
+	if sc.argoCDNamespace == "" {
+		return nil
+	}
+	secrets := sc.core.CoreV1().Secrets(sc.argoCDNamespace)
+	secretName := ArgoCDSecretName(ns, name)
+	sec, err := secrets.Get(ctx, secretName, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("cannot get the Argo CD cluster Secret %s/%s: %w", sc.argoCDNamespace, secretName, err)
+	}
+	if !ownsArgoCDSecret(sec, siteName, ns, name) {
+		return nil
+	}
+	err = secrets.Delete(ctx, secretName, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &sec.UID}})
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsConflict(err) {
+		return fmt.Errorf("cannot delete the Argo CD cluster Secret %s/%s: %w", sc.argoCDNamespace, secretName, err)
+	}
+	return nil
+}
