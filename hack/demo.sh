@@ -80,6 +80,10 @@ for site in B A; do
 done
 [ "$digest" = "$pushed" ] || { echo "demo: the hub has another digest than site B" >&2; exit 1; }
 
+step "The workload cluster at site B"
+terraform output -json cluster
+terraform output -json cluster | grep -q '"ready":true' || { echo "demo: the cluster is not ready" >&2; exit 1; }
+
 cat <<DONE
 
 The local platform is running.

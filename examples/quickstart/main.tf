@@ -1,6 +1,6 @@
 # Quickstart: register the hub (site A) and a remote site (site B) whose Argo
-# CD follows a GitOps repository path, and replicate site B's images to the
-# hub's Harbor. `make demo` runs this against the local platform; the
+# CD follows a GitOps repository path, replicate site B's images to the hub's
+# Harbor, and create a workload cluster at site B registered in its Argo CD. `make demo` runs this against the local platform; the
 # provider reads its connection from MC_KUBECONFIG and MC_NAMESPACE.
 
 terraform {
@@ -107,6 +107,33 @@ resource "mc_image_replication" "site_b_to_hub" {
   run_on_create = true
 }
 
+# A workload cluster at site B. The local platform runs Cluster API with its
+# in-memory backend; on real hosts drop `infrastructure` (BYOH is the
+# default) and set control_plane.endpoint to the cluster's virtual IP.
+resource "mc_cluster" "dev" {
+  site               = mc_site.site_b.id
+  namespace          = "clusters"
+  name               = "dev-1"
+  infrastructure     = "in_memory"
+  kubernetes_version = "v1.36.0"
+
+  control_plane = {
+    replicas = 1
+  }
+
+  worker_pools = [
+    {
+      name     = "workers"
+      replicas = 2
+      labels   = { "node-role.kubernetes.io/worker" = "" }
+    },
+  ]
+
+  labels = {
+    env = "dev"
+  }
+}
+
 output "site_b" {
   value = {
     ready              = mc_site.site_b.ready
@@ -121,5 +148,16 @@ output "site_b_to_hub" {
   value = {
     policy_id      = mc_image_replication.site_b_to_hub.policy_id
     last_execution = mc_image_replication.site_b_to_hub.last_execution
+  }
+}
+
+output "cluster" {
+  value = {
+    ready               = mc_cluster.dev.ready
+    phase               = mc_cluster.dev.phase
+    endpoint            = mc_cluster.dev.endpoint
+    ready_workers       = mc_cluster.dev.ready_workers
+    kubernetes_version  = mc_cluster.dev.observed_kubernetes_version
+    argocd_cluster_name = mc_cluster.dev.argocd_cluster_name
   }
 }

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/terraform-plugin-framework/ephemeral"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -20,7 +23,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
@@ -70,6 +75,26 @@ resource "mc_cluster" "test" {
 %[8]s
 }
 `, siteName, namespace, name, o.version, o.workers, o.deletionProtection, o.argocdRegistration, o.extra)
+}
+
+// cleanupCluster deletes the Cluster after the test, whatever state the test
+// left it in (a failed test can leave a protected cluster behind).
+func cleanupCluster(t *testing.T, dc dynamic.Interface, namespace, name string) {
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		clusters := dc.Resource(cluster.ClusterGVR).Namespace(namespace)
+		if err := clusters.Delete(ctx, name, metav1.DeleteOptions{}); apierrors.IsNotFound(err) {
+			return
+		}
+		for ctx.Err() == nil {
+			if _, err := clusters.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				return
+			}
+			time.Sleep(time.Second)
+		}
+		t.Errorf("Cluster %s/%s left behind after the test", namespace, name)
+	})
 }
 
 func dynamicClient(t *testing.T, p *sandbox.Platform) dynamic.Interface {
@@ -127,6 +152,7 @@ func TestAccCluster_inMemoryLifecycle(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	const siteName, ns, name = "acc-cl-life", "acc-cl-life", "web"
+	cleanupCluster(t, dc, ns, name)
 	config := func(o clusterOptions) string { return inMemoryClusterConfig(p, siteName, ns, name, o) }
 	first := clusterOptions{version: "v1.36.0", workers: 2, deletionProtection: true, argocdRegistration: true}
 	scaled, upgraded := first, first
@@ -169,11 +195,12 @@ func TestAccCluster_inMemoryLifecycle(t *testing.T) {
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
-				Config: config(scaled),
+				Config: config(scaled) + kubeconfigEphemeralBlock,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionUpdate)},
 				},
 				Check: resource.ComposeAggregateTestCheckFunc(
+					checkKubeconfigEphemeral(p, 4),
 					resource.TestCheckResourceAttr("mc_cluster.test", "ready_workers", "3"),
 					resource.TestCheckResourceAttr("mc_cluster.test", "worker_pools.0.replicas", "3"),
 				),
@@ -296,6 +323,7 @@ func TestAccCluster_timeoutThenResume(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	const siteName, ns, name = "acc-cl-resume", "acc-cl-resume", "slow"
+	cleanupCluster(t, dc, ns, name)
 	o := clusterOptions{version: "v1.36.0", workers: 1, extra: `
   timeouts = {
     create = "5s"
@@ -343,6 +371,7 @@ func TestAccCluster_killAndRerun(t *testing.T) {
 		t.Skip("terraform CLI not found")
 	}
 	const siteName, ns, name = "acc-cl-kill", "acc-cl-kill", "killed"
+	cleanupCluster(t, dc, ns, name)
 	config := inMemoryClusterConfig(p, siteName, ns, name, clusterOptions{version: "v1.36.0", workers: 1})
 
 	// The first run uses the provider built as a real plugin binary, so that
@@ -444,3 +473,65 @@ func checkArgoCDSecretGone(cs kubernetes.Interface, name string) resource.TestCh
 		return nil
 	}
 }
+
+// checkKubeconfigEphemeral opens mc_cluster_kubeconfig in-process for the
+// cluster in state and checks that a client built from its attributes (as the
+// kubernetes provider would be configured) reaches the workload cluster and
+// sees nodes nodes, and that none of its secrets is in state.
+func checkKubeconfigEphemeral(p *sandbox.Platform, nodes int) resource.TestCheckFunc {
+	return func(s *terraform.State) error {
+		rs, ok := s.RootModule().Resources["mc_cluster.test"]
+		if !ok {
+			return fmt.Errorf("mc_cluster.test not in state")
+		}
+		ctx := context.Background()
+		e := &clusterKubeconfigEphemeral{}
+		var cfgResp ephemeral.ConfigureResponse
+		d := &providerData{conn: kube.Connection{KubeconfigPath: p.KubeconfigPath}, namespace: p.Namespace}
+		e.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: d}, &cfgResp)
+		var schemaResp ephemeral.SchemaResponse
+		e.Schema(ctx, ephemeral.SchemaRequest{}, &schemaResp)
+		typ := schemaResp.Schema.Type().TerraformType(ctx)
+		attrs := map[string]tftypes.Value{}
+		for name, at := range typ.(tftypes.Object).AttributeTypes {
+			attrs[name] = tftypes.NewValue(at, nil)
+		}
+		attrs["cluster_id"] = tftypes.NewValue(tftypes.String, rs.Primary.ID)
+		req := ephemeral.OpenRequest{Config: tfsdk.Config{Schema: schemaResp.Schema, Raw: tftypes.NewValue(typ, attrs)}}
+		resp := ephemeral.OpenResponse{Result: tfsdk.EphemeralResultData{Schema: schemaResp.Schema, Raw: tftypes.NewValue(typ, nil)}}
+		e.Open(ctx, req, &resp)
+		if resp.Diagnostics.HasError() {
+			return fmt.Errorf("Open: %v", resp.Diagnostics)
+		}
+		var m clusterKubeconfigModel
+		if diags := resp.Result.Get(ctx, &m); diags.HasError() {
+			return fmt.Errorf("result: %v", diags)
+		}
+		if m.Host.ValueString() != rs.Primary.Attributes["endpoint"] {
+			return fmt.Errorf("host = %q, the cluster's endpoint is %q", m.Host.ValueString(), rs.Primary.Attributes["endpoint"])
+		}
+		cfg := &rest.Config{Host: m.Host.ValueString(), TLSClientConfig: rest.TLSClientConfig{
+			CAData: []byte(m.ClusterCACertificate.ValueString()), CertData: []byte(m.ClientCertificate.ValueString()), KeyData: []byte(m.ClientKey.ValueString()),
+		}}
+		cs, err := kubernetes.NewForConfig(cfg)
+		if err != nil {
+			return err
+		}
+		l, err := cs.CoreV1().Nodes().List(ctx, metav1.ListOptions{})
+		if err != nil {
+			return fmt.Errorf("cannot list the workload cluster's nodes with the ephemeral kubeconfig: %w", err)
+		}
+		if len(l.Items) != nodes {
+			return fmt.Errorf("the workload cluster has %d nodes, want %d", len(l.Items), nodes)
+		}
+		return checkStateHasNo(m.ClientKey.ValueString())(s)
+	}
+}
+
+// kubeconfigEphemeralBlock opens mc_cluster_kubeconfig in the configuration
+// itself, as a configuration feeding the kubernetes provider would.
+const kubeconfigEphemeralBlock = `
+ephemeral "mc_cluster_kubeconfig" "test" {
+  cluster_id = mc_cluster.test.id
+}
+`
