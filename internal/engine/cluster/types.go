@@ -40,8 +40,11 @@ type Spec struct {
 	// Secret, so that ApplicationSets and AppProjects can select it).
 	Labels map[string]string
 	// ArgoCDRegistration registers the cluster in the site's Argo CD once
-	// it is ready (a cluster Secret named after the cluster), and removes
-	// that Secret when it is false or the cluster is deleted.
+	// Cluster API has written its kubeconfig: a declarative cluster Secret
+	// (ArgoCDSecretName) by which Argo CD knows the cluster under its Name.
+	// Update writes it, and rewrites it when the kubeconfig or the labels
+	// change; Update removes it when this is false, Delete before the
+	// Cluster. Observe reports it in Actual, also when importing.
 	ArgoCDRegistration bool
 }
 
@@ -91,7 +94,8 @@ type Status struct {
 	ObservedKubernetesVersion string
 	Conditions                []Condition
 	// ArgoCDClusterName is the name the site's Argo CD knows the cluster
-	// by; empty while it is not registered.
+	// by (the cluster's Name, for destination.name of Applications); empty
+	// while the engine's cluster Secret does not exist.
 	ArgoCDClusterName string
 }
 
