@@ -255,11 +255,12 @@ func flattenClusterStatus(s cluster.Status) v1alpha1.ClusterObservation {
 
 // LateInitialize fills the unset fields of spec.forProvider from the
 // existing cluster: site, namespace, Kubernetes version, control plane
-// replicas and endpoint, worker pools, networks, infrastructure and labels.
-// An adopted cluster is thus never scaled, relabelled or stripped of pools
-// that the spec does not mention. Argo CD registration and deletion
-// protection are the front-end's choices and are not filled. Values the
-// CRD would reject (an even number of control plane machines, an
+// replicas and endpoint, worker pools, networks, infrastructure, labels and
+// Argo CD registration (which the API server defaults, so this matters only
+// for objects stored without defaults). An adopted cluster is thus never
+// scaled, relabelled or stripped of pools that the spec does not mention.
+// Deletion protection is this front-end's own and is never filled. Values
+// the CRD would reject (an even number of control plane machines, an
 // infrastructure other than byoh and in_memory) are left unset.
 func (a *ClusterAdapter) LateInitialize(mg Managed, actual cluster.Spec) bool {
 	c, err := asCluster(mg)
@@ -300,6 +301,9 @@ func lateInitCluster(p *v1alpha1.ClusterParameters, actual cluster.Spec) bool {
 	}
 	if p.Labels == nil && len(actual.Labels) > 0 {
 		p.Labels, changed = maps.Clone(actual.Labels), true
+	}
+	if p.ArgoCDRegistration == nil {
+		p.ArgoCDRegistration, changed = new(actual.ArgoCDRegistration), true
 	}
 	return changed
 }

@@ -364,6 +364,16 @@ func TestClusterLateInitialize(t *testing.T) {
 				return p
 			}(),
 		},
+		"argocdRegistration stored without its default takes the cluster's": {
+			obj:         clusterObject(func(c *v1alpha1.Cluster) { c.Spec.ForProvider.ArgoCDRegistration = nil }),
+			actual:      cluster.Spec{ArgoCDRegistration: false},
+			wantChanged: true,
+			want: func() v1alpha1.ClusterParameters {
+				p := clusterObject().Spec.ForProvider
+				p.ArgoCDRegistration = new(false)
+				return p
+			}(),
+		},
 		"values the CRD would reject are not filled": {
 			obj: clusterObject(observeOnlyCluster),
 			actual: cluster.Spec{
