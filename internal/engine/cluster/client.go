@@ -125,7 +125,7 @@ func createOrAdopt(ctx context.Context, dc dynamic.Interface, ns string, u *unst
 
 func describe(err error) string {
 	if meta.IsNoMatchError(err) || apierrors.IsNotFound(err) {
-		return err.Error() + " (is Cluster API with its in-memory provider installed on the management cluster?)"
+		return err.Error() + " (are Cluster API and the infrastructure provider, BYOH or CAPD's in-memory backend, installed on the management cluster?)"
 	}
 	return err.Error()
 }
@@ -141,9 +141,11 @@ type observed struct {
 	// hostSelectors maps a pool name to the host selector of its
 	// ByoMachineTemplate (byoh only).
 	hostSelectors map[string]map[string]string
+	// machines are the cluster's Machines.
+	machines []unstructured.Unstructured
 }
 
-func (c *Client) read(ctx context.Context, dc dynamic.Interface, siteName, ns, name string) (*observed, error) {
+func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string) (*observed, error) {
 	cl, err := dc.Resource(ClusterGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, nil
@@ -152,45 +154,72 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, siteName, ns, n
 		return nil, fmt.Errorf("cannot read Cluster %s/%s: %s", ns, name, describe(err))
 	}
 	o := &observed{cluster: cl, pools: map[string]*unstructured.Unstructured{}, taints: map[string][]Taint{}, hostSelectors: map[string]map[string]string{}}
-	infraKind, _, _ := unstructured.NestedString(cl.Object, "spec", "infrastructureRef", "kind")
-	kcp, err := dc.Resource(KubeadmControlPlaneGVR).Namespace(ns).Get(ctx, ControlPlaneName(name), metav1.GetOptions{})
+	// Clusters made outside the engine name their objects as they like:
+	// follow the references instead of assuming the engine's names.
+	kcpName := ControlPlaneName(name)
+	if kind, _, _ := unstructured.NestedString(cl.Object, "spec", "controlPlaneRef", "kind"); kind == "KubeadmControlPlane" {
+		kcpName, _, _ = unstructured.NestedString(cl.Object, "spec", "controlPlaneRef", "name")
+	}
+	kcp, err := dc.Resource(KubeadmControlPlaneGVR).Namespace(ns).Get(ctx, kcpName, metav1.GetOptions{})
 	switch {
 	case err == nil:
 		o.kcp = kcp
 	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("cannot read KubeadmControlPlane %s/%s: %w", ns, ControlPlaneName(name), err)
+		return nil, fmt.Errorf("cannot read KubeadmControlPlane %s/%s: %w", ns, kcpName, err)
 	}
-	mds, err := dc.Resource(MachineDeploymentGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: poolSelector(siteName, name)})
+	selector := metav1.ListOptions{LabelSelector: LabelClusterName + "=" + name}
+	mds, err := dc.Resource(MachineDeploymentGVR).Namespace(ns).List(ctx, selector)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the MachineDeployments of cluster %s/%s: %w", ns, name, err)
 	}
 	for i := range mds.Items {
 		md := &mds.Items[i]
-		pool := md.GetLabels()[LabelWorkerPool]
+		pool := PoolName(name, md)
 		o.pools[pool] = md
-		kct, err := dc.Resource(KubeadmConfigTemplateGVR).Namespace(ns).Get(ctx, MachineDeploymentName(name, pool), metav1.GetOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("cannot read KubeadmConfigTemplate %s/%s: %w", ns, MachineDeploymentName(name, pool), err)
+		if ref := templateRef(md, "bootstrap", "configRef"); ref != "" {
+			kct, err := dc.Resource(KubeadmConfigTemplateGVR).Namespace(ns).Get(ctx, ref, metav1.GetOptions{})
+			if err != nil && !apierrors.IsNotFound(err) {
+				return nil, fmt.Errorf("cannot read KubeadmConfigTemplate %s/%s: %w", ns, ref, err)
+			}
+			if err == nil {
+				o.taints[pool] = taintsOf(kct)
+			}
 		}
-		if err == nil {
-			o.taints[pool] = taintsOf(kct)
-		}
-		if infraKind != "ByoCluster" {
+		if kind, _, _ := unstructured.NestedString(md.Object, "spec", "template", "spec", "infrastructureRef", "kind"); kind != "ByoMachineTemplate" {
 			continue
 		}
-		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(ctx, MachineDeploymentName(name, pool), metav1.GetOptions{})
+		ref := templateRef(md, "infrastructureRef")
+		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(ctx, ref, metav1.GetOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, MachineDeploymentName(name, pool), err)
+			return nil, fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, ref, err)
 		}
 		if err == nil {
 			o.hostSelectors[pool] = hostSelectorOf(bmt)
 		}
 	}
+	machines, err := dc.Resource(MachineGVR).Namespace(ns).List(ctx, selector)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list the Machines of cluster %s/%s: %w", ns, name, err)
+	}
+	o.machines = machines.Items
 	return o, nil
 }
 
-func poolSelector(siteName, name string) string {
-	return fmt.Sprintf("%s=%s,%s=%s,%s", site.LabelSite, siteName, LabelClusterName, name, LabelWorkerPool)
+// PoolName is the worker pool a MachineDeployment of cluster name stands
+// for: its worker-pool label, or else its name without the "<cluster>-"
+// prefix (Cluster API's own templates name them <cluster>-md-0).
+func PoolName(name string, md *unstructured.Unstructured) string {
+	if pool := md.GetLabels()[LabelWorkerPool]; pool != "" {
+		return pool
+	}
+	return strings.TrimPrefix(md.GetName(), name+"-")
+}
+
+// templateRef is the name a MachineDeployment's machine template refers to
+// at path (below spec.template.spec).
+func templateRef(md *unstructured.Unstructured, path ...string) string {
+	n, _, _ := unstructured.NestedString(md.Object, append([]string{"spec", "template", "spec"}, append(path, "name")...)...)
+	return n
 }
 
 // Observe reads the Cluster, its KubeadmControlPlane, its
@@ -212,7 +241,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	if err != nil {
 		return obs, err
 	}
-	o, err := c.read(ctx, sc.dynamic, siteName, ns, name)
+	o, err := c.read(ctx, sc.dynamic, ns, name)
 	if err != nil || o == nil {
 		return obs, err
 	}
@@ -403,6 +432,13 @@ func status(o *observed) (Status, bool, string) {
 			notes = append(notes, fmt.Sprintf("pool %s %d/%d ready", pool, int64At(md, "status", "readyReplicas"), int64At(md, "spec", "replicas")))
 		}
 	}
+	if infra, _, msg := condition(cl, "InfrastructureReady"); infra == "False" {
+		n := "infrastructure not ready: " + firstLine(msg)
+		if kind, _, _ := unstructured.NestedString(cl.Object, "spec", "infrastructureRef", "kind"); kind == "ByoCluster" {
+			n += " (is the BYOH provider running, with ByoHosts matching the host selectors?)"
+		}
+		notes = append(notes, n)
+	}
 	available, _, msg := condition(cl, "Available")
 	if available != "True" {
 		n := "Cluster not Available"
@@ -431,8 +467,11 @@ func orUnknown(s string) string {
 }
 
 // failure returns the terminal failure Cluster API reports on the Cluster,
-// its control plane or its MachineDeployments (the v1beta1 failureReason
-// and failureMessage, kept under status.deprecated in v1beta2), if any.
+// its control plane, its MachineDeployments or its Machines (the v1beta1
+// failureReason and failureMessage, kept under status.deprecated in
+// v1beta2: a problem that needs a person, such as an infrastructure machine
+// that vanished after provisioning), if any. Machines being deleted are
+// not counted: their replacement is under way.
 func failure(o *observed) error {
 	objs := []*unstructured.Unstructured{o.cluster}
 	if o.kcp != nil {
@@ -440,6 +479,11 @@ func failure(o *observed) error {
 	}
 	for _, pool := range slices.Sorted(maps.Keys(o.pools)) {
 		objs = append(objs, o.pools[pool])
+	}
+	for i := range o.machines {
+		if o.machines[i].GetDeletionTimestamp() == nil {
+			objs = append(objs, &o.machines[i])
+		}
 	}
 	for _, u := range objs {
 		reason, _, _ := unstructured.NestedString(u.Object, "status", "deprecated", "v1beta1", "failureReason")
@@ -473,7 +517,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		return err
 	}
 	dc := sc.dynamic
-	o, err := c.read(ctx, dc, siteName, ns, name)
+	o, err := c.read(ctx, dc, ns, name)
 	if err != nil {
 		return err
 	}
@@ -490,7 +534,10 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		}
 	}
 	if actual.ControlPlane.Replicas != want.ControlPlane.Replicas || actual.KubernetesVersion != want.KubernetesVersion {
-		if err := mergePatch(ctx, dc, KubeadmControlPlaneGVR, ns, ControlPlaneName(name), map[string]any{"spec": map[string]any{
+		if o.kcp == nil {
+			return fmt.Errorf("cluster %s has no KubeadmControlPlane to scale or upgrade", id)
+		}
+		if err := mergePatch(ctx, dc, KubeadmControlPlaneGVR, ns, o.kcp.GetName(), map[string]any{"spec": map[string]any{
 			"replicas": want.ControlPlane.Replicas, "version": want.KubernetesVersion,
 		}}); err != nil {
 			return err
@@ -523,12 +570,12 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		if !maps.Equal(cur.Labels, p.Labels) {
 			spec["template"].(map[string]any)["metadata"] = map[string]any{"labels": labelPatch(cur.Labels, p.Labels)}
 		}
-		if err := mergePatch(ctx, dc, MachineDeploymentGVR, ns, MachineDeploymentName(name, p.Name), map[string]any{"spec": spec}); err != nil {
+		if err := mergePatch(ctx, dc, MachineDeploymentGVR, ns, o.pools[p.Name].GetName(), map[string]any{"spec": spec}); err != nil {
 			return err
 		}
 	}
 	for _, pool := range slices.Sorted(maps.Keys(have)) {
-		if err := deletePool(ctx, dc, actual.Infrastructure, ns, name, pool); err != nil {
+		if err := deletePool(ctx, dc, ns, pool, o.pools[pool]); err != nil {
 			return err
 		}
 	}
@@ -558,23 +605,27 @@ func mergePatch(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersi
 	return nil
 }
 
-// deletePool deletes a pool's MachineDeployment and its templates; the
-// machines already hold their own copies of the templates.
-func deletePool(ctx context.Context, dc dynamic.Interface, infra, ns, name, pool string) error {
-	n := MachineDeploymentName(name, pool)
-	for _, gvr := range []schema.GroupVersionResource{MachineDeploymentGVR, KubeadmConfigTemplateGVR, machineTemplateGVR(infra)} {
-		if err := dc.Resource(gvr).Namespace(ns).Delete(ctx, n, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("cannot delete %s %s/%s of pool %s: %w", gvr.Resource, ns, n, pool, err)
+// deletePool deletes a pool's MachineDeployment and the templates it refers
+// to; the machines already hold their own copies of the templates.
+func deletePool(ctx context.Context, dc dynamic.Interface, ns, pool string, md *unstructured.Unstructured) error {
+	type object struct {
+		gvr  schema.GroupVersionResource
+		name string
+	}
+	objs := []object{{MachineDeploymentGVR, md.GetName()}}
+	if n := templateRef(md, "bootstrap", "configRef"); n != "" {
+		objs = append(objs, object{KubeadmConfigTemplateGVR, n})
+	}
+	kind, _, _ := unstructured.NestedString(md.Object, "spec", "template", "spec", "infrastructureRef", "kind")
+	if gvr, ok := resources[kind]; ok && strings.HasSuffix(kind, "MachineTemplate") {
+		objs = append(objs, object{gvr, templateRef(md, "infrastructureRef")})
+	}
+	for _, o := range objs {
+		if err := dc.Resource(o.gvr).Namespace(ns).Delete(ctx, o.name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			return fmt.Errorf("cannot delete %s %s/%s of pool %s: %w", o.gvr.Resource, ns, o.name, pool, err)
 		}
 	}
 	return nil
-}
-
-func machineTemplateGVR(infra string) schema.GroupVersionResource {
-	if infra == InfrastructureInMemory {
-		return DevMachineTemplateGVR
-	}
-	return ByoMachineTemplateGVR
 }
 
 // Delete removes the cluster's Argo CD registration first, then deletes the
@@ -603,9 +654,9 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	return nil
 }
 
-// Trigger signals whenever the Cluster, its KubeadmControlPlane or one of
-// its MachineDeployments changes, so that waits react at once. It returns
-// nil when the site cannot be reached.
+// Trigger signals whenever the Cluster, its KubeadmControlPlane, one of its
+// MachineDeployments or one of its Machines changes, so that waits react at
+// once. It returns nil when the site cannot be reached.
 func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
 	siteName, ns, name, err := ParseID(id)
 	if err != nil {
@@ -615,9 +666,11 @@ func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
 	if err != nil {
 		return nil
 	}
+	byCluster := LabelClusterName + "=" + name
 	return kube.Trigger(ctx, dc,
 		kube.Watched{GVR: ClusterGVR, Namespace: ns, Name: name},
-		kube.Watched{GVR: KubeadmControlPlaneGVR, Namespace: ns, Name: ControlPlaneName(name)},
-		kube.Watched{GVR: MachineDeploymentGVR, Namespace: ns, LabelSelector: fmt.Sprintf("%s=%s,%s=%s", site.LabelSite, siteName, LabelClusterName, name)},
+		kube.Watched{GVR: KubeadmControlPlaneGVR, Namespace: ns, LabelSelector: byCluster},
+		kube.Watched{GVR: MachineDeploymentGVR, Namespace: ns, LabelSelector: byCluster},
+		kube.Watched{GVR: MachineGVR, Namespace: ns, LabelSelector: byCluster},
 	)
 }

@@ -36,6 +36,7 @@ const (
 var (
 	ClusterGVR               = schema.GroupVersionResource{Group: groupCluster, Version: capiVersion, Resource: "clusters"}
 	MachineDeploymentGVR     = schema.GroupVersionResource{Group: groupCluster, Version: capiVersion, Resource: "machinedeployments"}
+	MachineGVR               = schema.GroupVersionResource{Group: groupCluster, Version: capiVersion, Resource: "machines"}
 	KubeadmControlPlaneGVR   = schema.GroupVersionResource{Group: groupControlPlane, Version: capiVersion, Resource: "kubeadmcontrolplanes"}
 	KubeadmConfigTemplateGVR = schema.GroupVersionResource{Group: groupBootstrap, Version: capiVersion, Resource: "kubeadmconfigtemplates"}
 	DevClusterGVR            = schema.GroupVersionResource{Group: groupInfra, Version: capiVersion, Resource: "devclusters"}
