@@ -20,10 +20,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/yaml"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
@@ -391,6 +393,7 @@ func TestAccCluster_killAndRerun(t *testing.T) {
 `, filepath.Join(dir, "bin")))
 	work := filepath.Join(dir, "work")
 	writeFile(t, filepath.Join(work, "main.tf"), config)
+	writeFile(t, filepath.Join(work, "versions.tf"), "terraform {\n  required_providers {\n    mc = {\n      source = \"mcplatform/mc\"\n    }\n  }\n}\n")
 	apply := exec.Command(tfPath, "apply", "-auto-approve", "-no-color")
 	apply.Dir = work
 	apply.Env = append(os.Environ(), "TF_CLI_CONFIG_FILE="+cliConfig, "TF_IN_AUTOMATION=1")
@@ -535,3 +538,301 @@ ephemeral "mc_cluster_kubeconfig" "test" {
   cluster_id = mc_cluster.test.id
 }
 `
+
+// legacyClusterManifests is an in-memory cluster written as plain Cluster
+// API manifests, with names of its own (not the provider's conventions) and
+// none of the provider's labels, as a team would have made it by hand.
+const legacyClusterManifests = `
+apiVersion: cluster.x-k8s.io/v1beta2
+kind: Cluster
+metadata:
+  name: legacy
+  labels:
+    team: payments
+spec:
+  clusterNetwork:
+    pods: {cidrBlocks: ["10.244.0.0/16"]}
+    services: {cidrBlocks: ["10.96.0.0/12"]}
+    serviceDomain: cluster.local
+  controlPlaneRef: {apiGroup: controlplane.cluster.x-k8s.io, kind: KubeadmControlPlane, name: legacy-cp}
+  infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevCluster, name: legacy}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: DevCluster
+metadata:
+  name: legacy
+  annotations: {owner: payments}
+spec:
+  backend: {inMemory: {}}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: DevMachineTemplate
+metadata:
+  name: legacy-cp
+spec:
+  template:
+    spec:
+      backend:
+        inMemory:
+          vm: {provisioning: {startupDuration: 1s}}
+          node: {provisioning: {startupDuration: 1s}}
+          apiServer: {provisioning: {startupDuration: 1s}}
+          etcd: {provisioning: {startupDuration: 1s}}
+---
+apiVersion: controlplane.cluster.x-k8s.io/v1beta2
+kind: KubeadmControlPlane
+metadata:
+  name: legacy-cp
+spec:
+  replicas: 1
+  version: v1.36.0
+  machineTemplate:
+    spec:
+      infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevMachineTemplate, name: legacy-cp}
+  kubeadmConfigSpec:
+    initConfiguration: {nodeRegistration: {criSocket: unix:///var/run/containerd/containerd.sock}}
+    joinConfiguration: {nodeRegistration: {criSocket: unix:///var/run/containerd/containerd.sock}}
+---
+apiVersion: infrastructure.cluster.x-k8s.io/v1beta2
+kind: DevMachineTemplate
+metadata:
+  name: legacy-md-0
+spec:
+  template:
+    spec:
+      backend:
+        inMemory:
+          vm: {provisioning: {startupDuration: 1s}}
+          node: {provisioning: {startupDuration: 1s}}
+          apiServer: {provisioning: {startupDuration: 1s}}
+          etcd: {provisioning: {startupDuration: 1s}}
+---
+apiVersion: bootstrap.cluster.x-k8s.io/v1beta2
+kind: KubeadmConfigTemplate
+metadata:
+  name: legacy-md-0
+spec:
+  template:
+    spec:
+      joinConfiguration:
+        nodeRegistration:
+          criSocket: unix:///var/run/containerd/containerd.sock
+          taints: [{key: dedicated, value: payments, effect: NoSchedule}]
+---
+apiVersion: cluster.x-k8s.io/v1beta2
+kind: MachineDeployment
+metadata:
+  name: legacy-md-0
+spec:
+  clusterName: legacy
+  replicas: 1
+  selector: {matchLabels: {}}
+  template:
+    metadata:
+      labels: {workload: payments}
+    spec:
+      clusterName: legacy
+      version: v1.36.0
+      bootstrap:
+        configRef: {apiGroup: bootstrap.cluster.x-k8s.io, kind: KubeadmConfigTemplate, name: legacy-md-0}
+      infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevMachineTemplate, name: legacy-md-0}
+`
+
+// applyManifests creates every object of a multi-document YAML in namespace.
+func applyManifests(t *testing.T, dc dynamic.Interface, namespace, manifests string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := dc.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Create(ctx,
+		&unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": "Namespace", "metadata": map[string]any{"name": namespace}}},
+		metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		t.Fatal(err)
+	}
+	resources := map[string]schema.GroupVersionResource{
+		"Cluster": cluster.ClusterGVR, "DevCluster": cluster.DevClusterGVR, "DevMachineTemplate": cluster.DevMachineTemplateGVR,
+		"KubeadmControlPlane": cluster.KubeadmControlPlaneGVR, "KubeadmConfigTemplate": cluster.KubeadmConfigTemplateGVR,
+		"MachineDeployment": cluster.MachineDeploymentGVR,
+	}
+	for _, doc := range strings.Split(manifests, "\n---\n") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatalf("bad manifest: %v", err)
+		}
+		if _, err := dc.Resource(resources[u.GetKind()]).Namespace(namespace).Create(ctx, u, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatalf("cannot create %s %s: %v", u.GetKind(), u.GetName(), err)
+		}
+	}
+}
+
+// waitAvailable waits until Cluster API reports the Cluster Available.
+func waitAvailable(t *testing.T, dc dynamic.Interface, namespace, name string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Minute)
+	for time.Now().Before(deadline) {
+		cl, err := dc.Resource(cluster.ClusterGVR).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
+		if err == nil {
+			conds, _, _ := unstructured.NestedSlice(cl.Object, "status", "conditions")
+			for _, c := range conds {
+				if m, _ := c.(map[string]any); m["type"] == "Available" && m["status"] == "True" {
+					return
+				}
+			}
+		}
+		time.Sleep(time.Second)
+	}
+	t.Fatalf("Cluster %s/%s not Available after 5 minutes", namespace, name)
+}
+
+// TestAccCluster_importPlainManifests imports a cluster made with plain
+// Cluster API manifests: a configuration written to match plans no changes.
+func TestAccCluster_importPlainManifests(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	dc := dynamicClient(t, p)
+	const siteName, ns, name = "acc-cl-import", "acc-cl-import", "legacy"
+	t.Cleanup(func() { // the hand-made templates have no owner to go with
+		_ = dc.Resource(schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}).Delete(context.Background(), ns, metav1.DeleteOptions{})
+	})
+	cleanupCluster(t, dc, ns, name)
+	config := func(protected bool) string {
+		return providerBlock(p) + fmt.Sprintf(`
+resource "mc_site" "test" {
+  name = %[1]q
+}
+
+resource "mc_cluster" "test" {
+  site               = mc_site.test.id
+  namespace          = %[2]q
+  name               = "legacy"
+  infrastructure     = "in_memory"
+  kubernetes_version = "v1.36.0"
+  control_plane      = {}
+  worker_pools = [
+    {
+      name   = "md-0"
+      labels = { workload = "payments" }
+      taints = [{ key = "dedicated", value = "payments", effect = "NoSchedule" }]
+    },
+  ]
+  pod_cidrs           = ["10.244.0.0/16"]
+  service_cidrs       = ["10.96.0.0/12"]
+  labels              = { team = "payments" }
+  argocd_registration = false
+  deletion_protection = %[3]t
+}
+`, siteName, ns, protected)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkClusterDestroyed(dc, ns, name),
+		Steps: []resource.TestStep{
+			{
+				Config: providerBlock(p) + fmt.Sprintf("resource \"mc_site\" \"test\" {\n  name = %q\n}\n", siteName),
+			},
+			{
+				PreConfig: func() {
+					applyManifests(t, dc, ns, legacyClusterManifests)
+					waitAvailable(t, dc, ns, name)
+				},
+				Config:             config(true),
+				ResourceName:       "mc_cluster.test",
+				ImportState:        true,
+				ImportStateId:      siteName + "/" + ns + "/" + name,
+				ImportStatePersist: true,
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					for _, st := range states {
+						if st.ID != siteName+"/"+ns+"/"+name {
+							continue
+						}
+						if st.Attributes["worker_pools.0.name"] != "md-0" || st.Attributes["control_plane.replicas"] != "1" || st.Attributes["ready"] != "true" {
+							return fmt.Errorf("imported state: %v", st.Attributes)
+						}
+						return nil
+					}
+					return fmt.Errorf("cluster not among the imported states %v", states)
+				},
+			},
+			{
+				// A configuration written to match: no changes.
+				Config:   config(true),
+				PlanOnly: true,
+			},
+			{
+				// Lifting the protection is an in-place update that touches nothing in Cluster API.
+				Config: config(false),
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr("mc_cluster.test", "ready", "true"),
+			},
+		},
+	})
+}
+
+var devMachineGVR = schema.GroupVersionResource{Group: "infrastructure.cluster.x-k8s.io", Version: "v1beta2", Resource: "devmachines"}
+
+// breakWorker deletes the infrastructure machine of a provisioned worker,
+// which Cluster API reports as a terminal failure of that Machine, and
+// waits until it does.
+func breakWorker(t *testing.T, dc dynamic.Interface, namespace, mdName string) string {
+	t.Helper()
+	ctx := context.Background()
+	machines := dc.Resource(machineGVR).Namespace(namespace)
+	l, err := machines.List(ctx, metav1.ListOptions{LabelSelector: "cluster.x-k8s.io/deployment-name=" + mdName})
+	if err != nil || len(l.Items) == 0 {
+		t.Fatalf("no Machines of MachineDeployment %s (err %v)", mdName, err)
+	}
+	m := l.Items[0]
+	infra, _, _ := unstructured.NestedString(m.Object, "spec", "infrastructureRef", "name")
+	if err := dc.Resource(devMachineGVR).Namespace(namespace).Delete(ctx, infra, metav1.DeleteOptions{}); err != nil {
+		t.Fatalf("cannot delete DevMachine %s: %v", infra, err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for time.Now().Before(deadline) {
+		got, err := machines.Get(ctx, m.GetName(), metav1.GetOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if reason, _, _ := unstructured.NestedString(got.Object, "status", "deprecated", "v1beta1", "failureReason"); reason != "" {
+			msg, _, _ := unstructured.NestedString(got.Object, "status", "deprecated", "v1beta1", "failureMessage")
+			t.Logf("Machine %s failed: %s: %s", m.GetName(), reason, msg)
+			return m.GetName()
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	t.Fatalf("Machine %s reports no failure 2 minutes after its DevMachine was deleted", m.GetName())
+	return ""
+}
+
+// TestAccCluster_failFast: when Cluster API reports a terminal failure the
+// apply stops at once with Cluster API's own message instead of waiting for
+// its timeout.
+func TestAccCluster_failFast(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	dc := dynamicClient(t, p)
+	const siteName, ns, name = "acc-cl-fail", "acc-cl-fail", "fragile"
+	cleanupCluster(t, dc, ns, name)
+	o := clusterOptions{version: "v1.36.0", workers: 1}
+	scaled := o
+	scaled.workers = 2
+	scaled.extra = `
+  timeouts = {
+    update = "30m"
+  }`
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkClusterDestroyed(dc, ns, name),
+		Steps: []resource.TestStep{
+			{
+				Config: inMemoryClusterConfig(p, siteName, ns, name, o),
+				Check:  resource.TestCheckResourceAttr("mc_cluster.test", "ready", "true"),
+			},
+			{
+				PreConfig: func() {
+					breakWorker(t, dc, ns, cluster.MachineDeploymentName(name, "workers"))
+				},
+				Config: inMemoryClusterConfig(p, siteName, ns, name, scaled),
+				// The failure ends the apply long before the 30-minute timeout.
+				ExpectError: regexp.MustCompile(`Machine infrastructure resource DevMachine[\s\S]*has been deleted after[\s\S]*provisioning was completed`),
+			},
+		},
+	})
+}
