@@ -45,6 +45,14 @@ type ClusterControlPlane struct {
 	// +optional
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="controlPlane.endpoint is immutable"
 	Endpoint *ClusterEndpoint `json:"endpoint,omitempty"`
+
+	// HostSelector selects the BYOH hosts of the control plane by their
+	// labels (byoh only), so that it does not claim hosts meant for a
+	// worker pool. It cannot change.
+	// +optional
+	// +mapType=atomic
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="controlPlane.hostSelector is immutable"
+	HostSelector map[string]string `json:"hostSelector,omitempty"`
 }
 
 // ClusterTaint is a node taint set on the workers of a pool when they join.

@@ -194,6 +194,7 @@ func expandCluster(c *v1alpha1.Cluster) (cluster.Spec, error) {
 	if r := p.ControlPlane.Replicas; r != nil {
 		want.ControlPlane.Replicas = *r
 	}
+	want.ControlPlane.HostSelector = maps.Clone(p.ControlPlane.HostSelector)
 	if e := p.ControlPlane.Endpoint; e != nil {
 		want.ControlPlane.EndpointHost, want.ControlPlane.EndpointPort = e.Host, e.Port
 	}
@@ -286,6 +287,9 @@ func lateInitCluster(p *v1alpha1.ClusterParameters, actual cluster.Spec) bool {
 	}
 	if r := actual.ControlPlane.Replicas; p.ControlPlane.Replicas == nil && r >= 1 && r%2 == 1 {
 		p.ControlPlane.Replicas, changed = new(r), true
+	}
+	if p.ControlPlane.HostSelector == nil && len(actual.ControlPlane.HostSelector) > 0 {
+		p.ControlPlane.HostSelector, changed = maps.Clone(actual.ControlPlane.HostSelector), true
 	}
 	if p.ControlPlane.Endpoint == nil && actual.ControlPlane.EndpointHost != "" {
 		p.ControlPlane.Endpoint = &v1alpha1.ClusterEndpoint{Host: actual.ControlPlane.EndpointHost, Port: actual.ControlPlane.EndpointPort}

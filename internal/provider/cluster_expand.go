@@ -16,8 +16,9 @@ import (
 )
 
 type controlPlaneModel struct {
-	Replicas types.Int64  `tfsdk:"replicas"`
-	Endpoint types.String `tfsdk:"endpoint"`
+	Replicas     types.Int64  `tfsdk:"replicas"`
+	Endpoint     types.String `tfsdk:"endpoint"`
+	HostSelector types.Map    `tfsdk:"host_selector"`
 }
 
 type workerPoolModel struct {
@@ -35,7 +36,7 @@ type taintModel struct {
 }
 
 var (
-	controlPlaneTypes = map[string]attr.Type{"replicas": types.Int64Type, "endpoint": types.StringType}
+	controlPlaneTypes = map[string]attr.Type{"replicas": types.Int64Type, "endpoint": types.StringType, "host_selector": types.MapType{ElemType: types.StringType}}
 	taintTypes        = map[string]attr.Type{"key": types.StringType, "value": types.StringType, "effect": types.StringType}
 	workerPoolTypes   = map[string]attr.Type{
 		"name": types.StringType, "replicas": types.Int64Type,
@@ -81,6 +82,8 @@ func expandCluster(ctx context.Context, m clusterModel) (cluster.Spec, diag.Diag
 		if cp.Replicas.IsNull() {
 			s.ControlPlane.Replicas = 1
 		}
+		s.ControlPlane.HostSelector, d = stringMap(ctx, cp.HostSelector)
+		diags.Append(d...)
 		if !cp.Endpoint.IsNull() && !cp.Endpoint.IsUnknown() {
 			host, port, err := splitEndpoint(cp.Endpoint.ValueString())
 			if err != nil {
@@ -151,8 +154,13 @@ func flattenCluster(ctx context.Context, m *clusterModel, s cluster.Spec, st clu
 	if s.ControlPlane.EndpointHost != "" {
 		endpoint = types.StringValue(net.JoinHostPort(s.ControlPlane.EndpointHost, strconv.FormatInt(s.ControlPlane.EndpointPort, 10)))
 	}
+	var priorSelector types.Map
+	if !prior.ControlPlane.IsNull() && !prior.ControlPlane.IsUnknown() {
+		priorSelector, _ = prior.ControlPlane.Attributes()["host_selector"].(types.Map)
+	}
 	m.ControlPlane = types.ObjectValueMust(controlPlaneTypes, map[string]attr.Value{
 		"replicas": types.Int64Value(s.ControlPlane.Replicas), "endpoint": endpoint,
+		"host_selector": flattenStringMap(s.ControlPlane.HostSelector, priorSelector),
 	})
 
 	priorPools := map[string]workerPoolModel{}

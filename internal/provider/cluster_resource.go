@@ -17,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -145,6 +146,13 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 							"control plane hosts) or a load balancer. Required for `byoh`; must be unset for `in_memory`, whose endpoint Cluster API assigns. " +
 							"Changing it replaces the cluster.",
 						PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
+					},
+					"host_selector": schema.MapAttribute{
+						Optional:    true,
+						ElementType: types.StringType,
+						MarkdownDescription: "Labels a BYOH host must carry to be used by the control plane (`byoh` only), so that it does not " +
+							"claim hosts meant for a worker pool. Changing it replaces the cluster.",
+						PlanModifiers: []planmodifier.Map{mapplanmodifier.RequiresReplace()},
 					},
 				},
 			},
@@ -375,6 +383,9 @@ func withPlaceholders(ctx context.Context, m clusterModel) clusterModel {
 		if attrs["replicas"].IsUnknown() {
 			attrs["replicas"] = types.Int64Value(1)
 		}
+		if attrs["host_selector"].IsUnknown() || hasUnknownElement(attrs["host_selector"]) {
+			attrs["host_selector"] = types.MapNull(types.StringType)
+		}
 		if attrs["endpoint"].IsUnknown() {
 			// Unknown endpoint: skip the endpoint checks by assuming in_memory's rules do not apply.
 			attrs["endpoint"] = types.StringNull()
@@ -500,7 +511,11 @@ func (r *clusterResource) apply(ctx context.Context, creating bool, planIn tfsdk
 	plan.ID = types.StringValue(id)
 	obs, err := settleCluster(ctx, c, id, spec)
 	if obs.Exists {
+		// A cluster that is not ready yet cannot be registered in Argo CD:
+		// the argument keeps what was asked for until it can.
+		wanted := plan.ArgoCDRegistration
 		diags.Append(flattenCluster(ctx, &plan, obs.Actual, obs.Status)...)
+		plan.ArgoCDRegistration = wanted
 	}
 	plan.Ready = types.BoolValue(obs.Ready && obs.UpToDate)
 	switch {
@@ -569,7 +584,11 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 		resp.State.RemoveResource(ctx)
 		return
 	}
+	wanted := state.ArgoCDRegistration
 	resp.Diagnostics.Append(flattenCluster(ctx, &state, obs.Actual, obs.Status)...)
+	if !obs.Ready && wanted.ValueBool() {
+		state.ArgoCDRegistration = wanted // registered once ready, not drift before
+	}
 	// Whether the cluster matches the configuration shows in the plan; ready
 	// says whether Cluster API reports it ready.
 	state.Ready = types.BoolValue(obs.Ready)
@@ -600,7 +619,9 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 		if err := c.Delete(ctx, id); err != nil {
 			return engine.Observation[cluster.Spec, cluster.Status]{}, err
 		}
-		return c.Observe(ctx, id, cluster.Spec{})
+		obs, err := c.Observe(ctx, id, cluster.Spec{})
+		obs.Failed = nil // a failed machine does not stop its deletion
+		return obs, err
 	}, engine.WaitOptions{Timeout: timeout, Trigger: c.Trigger(watchCtx, id), Until: func(exists, _ bool) bool { return !exists }})
 	if err != nil {
 		if engine.IsTimeout(err) {

@@ -831,7 +831,90 @@ func TestAccCluster_failFast(t *testing.T) {
 				},
 				Config: inMemoryClusterConfig(p, siteName, ns, name, scaled),
 				// The failure ends the apply long before the 30-minute timeout.
-				ExpectError: regexp.MustCompile(`Machine infrastructure resource DevMachine[\s\S]*has been deleted after[\s\S]*provisioning was completed`),
+				ExpectError: regexp.MustCompile(`failed \(InvalidConfiguration\):\s+Machine\s+infrastructure\s+resource\s+DevMachine[\s\S]*has\s+been\s+deleted\s+after\s+provisioning\s+was\s+completed`),
+			},
+		},
+	})
+}
+
+// TestAccCluster_byoh plans and applies a bring-your-own-host cluster: the
+// API server (with BYOH's CRDs) accepts every object, and since no BYOH
+// hosts exist here the create ends at its timeout, keeping the cluster in
+// state with a warning, and is destroyed cleanly.
+func TestAccCluster_byoh(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	dc := dynamicClient(t, p)
+	const siteName, ns, name = "acc-cl-byoh", "acc-cl-byoh", "metal"
+	cleanupCluster(t, dc, ns, name)
+	config := providerBlock(p) + fmt.Sprintf(`
+resource "mc_site" "test" {
+  name = %[1]q
+}
+
+resource "mc_cluster" "test" {
+  site               = mc_site.test.id
+  namespace          = %[2]q
+  name               = %[3]q
+  kubernetes_version = "v1.36.0"
+  control_plane = {
+    replicas      = 3
+    endpoint      = "10.20.0.10:6443"
+    host_selector = { "mc.mcplatform.dev/role" = "control-plane" }
+  }
+  worker_pools = [
+    {
+      name          = "general"
+      replicas      = 2
+      host_selector = { "mc.mcplatform.dev/pool" = "general" }
+    },
+    {
+      name          = "gpu"
+      host_selector = { "mc.mcplatform.dev/pool" = "gpu" }
+      taints        = [{ key = "nvidia.com/gpu", value = "present", effect = "NoSchedule" }]
+    },
+  ]
+  pod_cidrs           = ["172.16.0.0/16"]
+  service_cidrs       = ["172.20.0.0/16"]
+  deletion_protection = false
+  timeouts = {
+    create = "10s"
+  }
+}
+`, siteName, ns, name)
+	byohCount := func(gvr schema.GroupVersionResource, want int) resource.TestCheckFunc {
+		return func(*terraform.State) error {
+			if n, err := countObjects(dc, gvr, ns, name); err != nil || n != want {
+				return fmt.Errorf("%d %s, want %d (err %v)", n, gvr.Resource, want, err)
+			}
+			return nil
+		}
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy:             checkClusterDestroyed(dc, ns, name),
+		Steps: []resource.TestStep{
+			{
+				Config: config,
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_cluster.test", "ready", "false"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "infrastructure", "byoh"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "control_plane.endpoint", "10.20.0.10:6443"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "endpoint", "https://10.20.0.10:6443"),
+					resource.TestCheckResourceAttr("mc_cluster.test", "control_plane.host_selector.mc.mcplatform.dev/role", "control-plane"),
+					byohCount(cluster.ByoMachineTemplateGVR, 3),
+					byohCount(cluster.MachineDeploymentGVR, 2),
+					byohCount(cluster.KubeadmConfigTemplateGVR, 2),
+				),
+				ExpectNonEmptyPlan: true, // not ready: the next apply resumes waiting
+			},
+			{
+				ResourceName:            "mc_cluster.test",
+				ImportState:             true,
+				ImportStateId:           siteName + "/" + ns + "/" + name,
+				ImportStateVerify:       true,
+				// Import starts with deletion protection on, and a cluster that is
+				// not ready is not registered in Argo CD yet.
+				ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection", "argocd_registration", "conditions", "phase"},
 			},
 		},
 	})

@@ -126,7 +126,7 @@ func byohObjects(s Spec) []*unstructured.Unstructured {
 		newByohObject("ByoCluster", s.Name, objectLabels(s, ""), map[string]any{
 			"controlPlaneEndpoint": map[string]any{"host": s.ControlPlane.EndpointHost, "port": s.ControlPlane.EndpointPort},
 		}),
-		byohMachineTemplate(s, cp, "", nil),
+		byohMachineTemplate(s, cp, "", s.ControlPlane.HostSelector),
 		newObject("KubeadmControlPlane", groupControlPlane, cp, objectLabels(s, ""), map[string]any{
 			"replicas": s.ControlPlane.Replicas,
 			"version":  s.KubernetesVersion,

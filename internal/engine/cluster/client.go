@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -143,6 +144,9 @@ type observed struct {
 	hostSelectors map[string]map[string]string
 	// machines are the cluster's Machines.
 	machines []unstructured.Unstructured
+	// controlPlaneHostSelector is the host selector of the control plane's
+	// ByoMachineTemplate (byoh only).
+	controlPlaneHostSelector map[string]string
 }
 
 func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string) (*observed, error) {
@@ -160,17 +164,55 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 	if kind, _, _ := unstructured.NestedString(cl.Object, "spec", "controlPlaneRef", "kind"); kind == "KubeadmControlPlane" {
 		kcpName, _, _ = unstructured.NestedString(cl.Object, "spec", "controlPlaneRef", "name")
 	}
-	kcp, err := dc.Resource(KubeadmControlPlaneGVR).Namespace(ns).Get(ctx, kcpName, metav1.GetOptions{})
-	switch {
-	case err == nil:
-		o.kcp = kcp
-	case !apierrors.IsNotFound(err):
-		return nil, fmt.Errorf("cannot read KubeadmControlPlane %s/%s: %w", ns, kcpName, err)
-	}
+	// The control plane, the pools and the machines are read side by side:
+	// Observe runs on every change while a create waits, and its latency is
+	// how late the wait notices readiness.
 	selector := metav1.ListOptions{LabelSelector: LabelClusterName + "=" + name}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		kcp, err := dc.Resource(KubeadmControlPlaneGVR).Namespace(ns).Get(gctx, kcpName, metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return fmt.Errorf("cannot read KubeadmControlPlane %s/%s: %w", ns, kcpName, err)
+		}
+		o.kcp = kcp
+		infra, _, _ := unstructured.NestedStringMap(kcp.Object, "spec", "machineTemplate", "spec", "infrastructureRef")
+		if infra["kind"] != "ByoMachineTemplate" {
+			return nil
+		}
+		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(gctx, infra["name"], metav1.GetOptions{})
+		switch {
+		case apierrors.IsNotFound(err):
+			return nil
+		case err != nil:
+			return fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, infra["name"], err)
+		}
+		o.controlPlaneHostSelector = hostSelectorOf(bmt)
+		return nil
+	})
+	g.Go(func() error {
+		machines, err := dc.Resource(MachineGVR).Namespace(ns).List(gctx, selector)
+		if err != nil {
+			return fmt.Errorf("cannot list the Machines of cluster %s/%s: %w", ns, name, err)
+		}
+		o.machines = machines.Items
+		return nil
+	})
+	g.Go(func() error { return readPools(gctx, dc, ns, name, selector, o) })
+	if err := g.Wait(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// readPools reads the MachineDeployments of cluster ns/name and the
+// templates they refer to into o.
+func readPools(ctx context.Context, dc dynamic.Interface, ns, name string, selector metav1.ListOptions, o *observed) error {
 	mds, err := dc.Resource(MachineDeploymentGVR).Namespace(ns).List(ctx, selector)
 	if err != nil {
-		return nil, fmt.Errorf("cannot list the MachineDeployments of cluster %s/%s: %w", ns, name, err)
+		return fmt.Errorf("cannot list the MachineDeployments of cluster %s/%s: %w", ns, name, err)
 	}
 	for i := range mds.Items {
 		md := &mds.Items[i]
@@ -179,7 +221,7 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 		if ref := templateRef(md, "bootstrap", "configRef"); ref != "" {
 			kct, err := dc.Resource(KubeadmConfigTemplateGVR).Namespace(ns).Get(ctx, ref, metav1.GetOptions{})
 			if err != nil && !apierrors.IsNotFound(err) {
-				return nil, fmt.Errorf("cannot read KubeadmConfigTemplate %s/%s: %w", ns, ref, err)
+				return fmt.Errorf("cannot read KubeadmConfigTemplate %s/%s: %w", ns, ref, err)
 			}
 			if err == nil {
 				o.taints[pool] = taintsOf(kct)
@@ -191,18 +233,13 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 		ref := templateRef(md, "infrastructureRef")
 		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(ctx, ref, metav1.GetOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
-			return nil, fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, ref, err)
+			return fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, ref, err)
 		}
 		if err == nil {
 			o.hostSelectors[pool] = hostSelectorOf(bmt)
 		}
 	}
-	machines, err := dc.Resource(MachineGVR).Namespace(ns).List(ctx, selector)
-	if err != nil {
-		return nil, fmt.Errorf("cannot list the Machines of cluster %s/%s: %w", ns, name, err)
-	}
-	o.machines = machines.Items
-	return o, nil
+	return nil
 }
 
 // PoolName is the worker pool a MachineDeployment of cluster name stands
@@ -241,7 +278,17 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	if err != nil {
 		return obs, err
 	}
+	// The registration is read beside the Cluster API objects.
+	var reg registration
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		reg, err = readRegistration(gctx, sc, siteName, ns, name, want)
+		return err
+	})
 	o, err := c.read(ctx, sc.dynamic, ns, name)
+	if regErr := g.Wait(); err == nil {
+		err = regErr
+	}
 	if err != nil || o == nil {
 		return obs, err
 	}
@@ -250,10 +297,6 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.UpToDate = upToDate(want, obs.Actual)
 	obs.Status, obs.Ready, obs.Message = status(o)
 	obs.Failed = failure(o)
-	reg, err := readRegistration(ctx, sc, siteName, ns, name, want)
-	if err != nil {
-		return obs, err
-	}
 	observeRegistration(&obs, want, reg)
 	return obs, nil
 }
@@ -286,6 +329,7 @@ func actualSpec(siteName, ns, name string, o *observed, want Spec) Spec {
 		s.Infrastructure = InfrastructureBYOH
 		s.ControlPlane.EndpointHost, _, _ = unstructured.NestedString(cl, "spec", "controlPlaneEndpoint", "host")
 		s.ControlPlane.EndpointPort, _, _ = unstructured.NestedInt64(cl, "spec", "controlPlaneEndpoint", "port")
+		s.ControlPlane.HostSelector = o.controlPlaneHostSelector
 	default:
 		s.Infrastructure = kind
 	}

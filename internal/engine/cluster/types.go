@@ -57,6 +57,9 @@ type ControlPlane struct {
 	// for in_memory.
 	EndpointHost string
 	EndpointPort int64
+	// HostSelector selects the BYOH hosts of the control plane by label
+	// (byoh only), so that it does not claim hosts meant for a worker pool.
+	HostSelector map[string]string
 }
 
 // WorkerPool is one MachineDeployment of worker machines.

@@ -115,6 +115,12 @@ func validateControlPlane(cp ControlPlane, infra string) error {
 			}
 		}
 	}
+	if len(cp.HostSelector) > 0 && infra != InfrastructureBYOH {
+		return engine.InvalidInput("control_plane.host_selector", "only applies to byoh infrastructure")
+	}
+	if err := validateLabels("control_plane.host_selector", cp.HostSelector); err != nil {
+		return err
+	}
 	if cp.EndpointPort < 0 || cp.EndpointPort > 65535 {
 		return engine.InvalidInput("control_plane.endpoint_port", "%d is not a port number", cp.EndpointPort)
 	}

@@ -70,6 +70,8 @@ func TestValidate(t *testing.T) {
 		{"pool name too long", validSpec, func(s *Spec) { s.WorkerPools[0].Name = strings.Repeat("p", 60) }, "worker_pools[0].name", "more than"},
 		{"negative replicas", validSpec, func(s *Spec) { s.WorkerPools[0].Replicas = -1 }, "worker_pools[0].replicas", "negative"},
 		{"host selector on in_memory", inMemorySpec, func(s *Spec) { s.WorkerPools[1].HostSelector = map[string]string{"a": "b"} }, "worker_pools[1].host_selector", "only applies to byoh"},
+		{"control plane host selector on in_memory", inMemorySpec, func(s *Spec) { s.ControlPlane.HostSelector = map[string]string{"a": "b"} }, "control_plane.host_selector", "only applies to byoh"},
+		{"bad control plane host selector", validSpec, func(s *Spec) { s.ControlPlane.HostSelector = map[string]string{"a": "b c"} }, "control_plane.host_selector", "label value"},
 		{"bad pool label", validSpec, func(s *Spec) { s.WorkerPools[0].Labels = map[string]string{"a b": "c"} }, "worker_pools[0].labels", "label key"},
 		{"bad taint effect", validSpec, func(s *Spec) { s.WorkerPools[1].Taints[0].Effect = "Never" }, "worker_pools[1].taints[0].effect", "not one of"},
 		{"bad cluster label", validSpec, func(s *Spec) { s.Labels = map[string]string{"env": "a b"} }, "labels", "label value"},
