@@ -41,6 +41,7 @@ type clusterOptions struct {
 	deletionProtection bool
 	argocdRegistration bool
 	extra              string // more arguments of mc_cluster
+	poolExtra          string // more arguments of the workers pool
 }
 
 // inMemoryClusterConfig is a site on the platform's own cluster and an
@@ -67,6 +68,7 @@ resource "mc_cluster" "test" {
       labels = {
         "node-role.kubernetes.io/worker" = ""
       }
+%[9]s
     },
   ]
   labels = {
@@ -76,7 +78,7 @@ resource "mc_cluster" "test" {
   deletion_protection = %[6]t
 %[8]s
 }
-`, siteName, namespace, name, o.version, o.workers, o.deletionProtection, o.argocdRegistration, o.extra)
+`, siteName, namespace, name, o.version, o.workers, o.deletionProtection, o.argocdRegistration, o.extra, o.poolExtra)
 }
 
 // cleanupCluster deletes the Cluster after the test, whatever state the test
@@ -97,6 +99,12 @@ func cleanupCluster(t *testing.T, dc dynamic.Interface, namespace, name string) 
 		}
 		t.Errorf("Cluster %s/%s left behind after the test", namespace, name)
 	})
+}
+
+// withExtra returns o with more arguments for the cluster and its pool.
+func withExtra(o clusterOptions, extra, poolExtra string) clusterOptions {
+	o.extra, o.poolExtra = extra, poolExtra
+	return o
 }
 
 func dynamicClient(t *testing.T, p *sandbox.Platform) dynamic.Interface {
@@ -217,6 +225,24 @@ func TestAccCluster_inMemoryLifecycle(t *testing.T) {
 					resource.TestCheckResourceAttr("mc_cluster.test", "ready_workers", "3"),
 					resource.TestCheckResourceAttr("mc_cluster.test", "ready", "true"),
 				),
+			},
+			{
+				// What Cluster API cannot change in place plans a replacement: the
+				// network, and the taints of an existing pool.
+				Config:             config(withExtra(upgraded, `pod_cidrs = ["10.200.0.0/16"]`, "")),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPreRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionReplace)},
+				},
+			},
+			{
+				Config:             config(withExtra(upgraded, "", `taints = [{ key = "dedicated", effect = "NoSchedule" }]`)),
+				PlanOnly:           true,
+				ExpectNonEmptyPlan: true,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PostApplyPreRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionReplace)},
+				},
 			},
 			{
 				// Protected: destroy is refused and the cluster stays.
@@ -908,10 +934,10 @@ resource "mc_cluster" "test" {
 				ExpectNonEmptyPlan: true, // not ready: the next apply resumes waiting
 			},
 			{
-				ResourceName:            "mc_cluster.test",
-				ImportState:             true,
-				ImportStateId:           siteName + "/" + ns + "/" + name,
-				ImportStateVerify:       true,
+				ResourceName:      "mc_cluster.test",
+				ImportState:       true,
+				ImportStateId:     siteName + "/" + ns + "/" + name,
+				ImportStateVerify: true,
 				// Import starts with deletion protection on, and a cluster that is
 				// not ready is not registered in Argo CD yet.
 				ImportStateVerifyIgnore: []string{"timeouts", "deletion_protection", "argocd_registration", "conditions", "phase"},
