@@ -91,13 +91,8 @@ func (e *clusterKubeconfigEphemeral) Open(ctx context.Context, req ephemeral.Ope
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	if e.data == nil {
-		resp.Diagnostics.AddError("Provider not configured", "The mc provider was not configured")
-		return
-	}
-	c, err := e.data.clusterClient()
-	if err != nil {
-		resp.Diagnostics.AddError("Cannot connect to the platform plane", err.Error())
+	c := engineClient(e.data, &resp.Diagnostics, (*providerData).clusterClient)
+	if c == nil {
 		return
 	}
 	id := m.ClusterID.ValueString()

@@ -323,16 +323,7 @@ func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureReq
 }
 
 func (r *clusterResource) client(diags *diag.Diagnostics) *cluster.Client {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The mc provider was not configured")
-		return nil
-	}
-	c, err := r.data.clusterClient()
-	if err != nil {
-		diags.AddError("Cannot connect to the platform plane", err.Error())
-		return nil
-	}
-	return c
+	return engineClient(r.data, diags, (*providerData).clusterClient)
 }
 
 // ValidateConfig reports bad input at validate and plan time. Values not

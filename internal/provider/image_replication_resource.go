@@ -234,16 +234,7 @@ func (r *imageReplicationResource) Configure(_ context.Context, req resource.Con
 }
 
 func (r *imageReplicationResource) client(diags *diag.Diagnostics) *imagereplication.Client {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The mc provider was not configured")
-		return nil
-	}
-	cfg, err := r.data.platform()
-	if err != nil {
-		diags.AddError("Cannot connect to the platform plane", err.Error())
-		return nil
-	}
-	return imagereplication.New(cfg, r.data.namespace)
+	return engineClient(r.data, diags, (*providerData).imageReplicationClient)
 }
 
 // ValidateConfig reports bad input at validate and plan time.

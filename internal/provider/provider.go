@@ -23,6 +23,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -145,6 +146,31 @@ func providerDataFrom(data any, diags *diag.Diagnostics) *providerData {
 		diags.AddError("Unexpected provider data", fmt.Sprintf("Expected *providerData, got %T", data))
 	}
 	return d
+}
+
+// engineClient returns the engine client get makes from the provider data,
+// reporting a diagnostic when the provider is not configured or the platform
+// plane cannot be reached.
+func engineClient[C any](d *providerData, diags *diag.Diagnostics, get func(*providerData) (C, error)) C {
+	var zero C
+	if d == nil {
+		diags.AddError("Provider not configured", "The mc provider was not configured")
+		return zero
+	}
+	c, err := get(d)
+	if err != nil {
+		diags.AddError("Cannot connect to the platform plane", err.Error())
+		return zero
+	}
+	return c
+}
+
+func (d *providerData) imageReplicationClient() (*imagereplication.Client, error) {
+	cfg, err := d.platform()
+	if err != nil {
+		return nil, err
+	}
+	return imagereplication.New(cfg, d.namespace), nil
 }
 
 func (d *providerData) clusterClient() (*cluster.Client, error) {

@@ -327,16 +327,7 @@ func (r *siteResource) Configure(_ context.Context, req resource.ConfigureReques
 }
 
 func (r *siteResource) client(diags *diag.Diagnostics) *site.Client {
-	if r.data == nil {
-		diags.AddError("Provider not configured", "The mc provider was not configured")
-		return nil
-	}
-	c, err := r.data.siteClient()
-	if err != nil {
-		diags.AddError("Cannot connect to the platform plane", err.Error())
-		return nil
-	}
-	return c
+	return engineClient(r.data, diags, (*providerData).siteClient)
 }
 
 // ValidateConfig reports bad input at validate and plan time, wherever the
