@@ -268,20 +268,21 @@ func TestClusterIntegration_lifecycle(t *testing.T) {
 				Infrastructure:     v1alpha1.ClusterInfrastructureInMemory,
 				WorkerPools:        []v1alpha1.ClusterWorkerPool{{Name: "workers", Replicas: 1, Labels: map[string]string{"tier": "general"}}},
 				Labels:             map[string]string{"env": "test"},
-				ArgoCDRegistration: new(false),
+				ArgoCDRegistration: new(true),
 			},
 		},
 	}); err != nil {
 		t.Fatalf("cannot create Cluster: %v", err)
 	}
-	c := e.waitCluster(t, name, "Ready with 1 worker", func(c *v1alpha1.Cluster) bool {
-		return readyAndSynced(c) && c.Status.AtProvider.ReadyWorkers == 1
+	// Ready, then registered in the site's Argo CD by the next update.
+	c := e.waitCluster(t, name, "Ready with 1 worker and registered in Argo CD", func(c *v1alpha1.Cluster) bool {
+		return readyAndSynced(c) && c.Status.AtProvider.ReadyWorkers == 1 && c.Status.AtProvider.ArgoCDClusterName == name
 	})
 	t.Logf("create to Ready: %s", time.Since(t0).Round(time.Second))
 	if got := c.Annotations[v1alpha1.AnnotationExternalName]; got != id {
 		t.Errorf("external-name = %q, want %q", got, id)
 	}
-	if c.Spec.DeletionPolicy != v1alpha1.DeletionDelete || c.Spec.ForProvider.ArgoCDRegistration == nil || *c.Spec.ForProvider.ArgoCDRegistration {
+	if c.Spec.DeletionPolicy != v1alpha1.DeletionDelete || c.Spec.ForProvider.ArgoCDRegistration == nil || !*c.Spec.ForProvider.ArgoCDRegistration {
 		t.Errorf("spec after defaulting: deletionPolicy %q, argocdRegistration %v", c.Spec.DeletionPolicy, c.Spec.ForProvider.ArgoCDRegistration)
 	}
 	// The control plane replicas and the networks were unset: late
@@ -294,7 +295,7 @@ func TestClusterIntegration_lifecycle(t *testing.T) {
 	}
 	at := c.Status.AtProvider
 	if at.Phase != "Provisioned" || !at.ControlPlaneReady || at.ObservedKubernetesVersion != "v1.36.0" ||
-		!strings.HasPrefix(at.Endpoint, "https://") || len(at.Conditions) == 0 || at.ArgoCDClusterName != "" {
+		!strings.HasPrefix(at.Endpoint, "https://") || len(at.Conditions) == 0 || at.ArgoCDClusterName != name {
 		t.Errorf("status.atProvider = %+v", at)
 	}
 	if r := c.Status.GetCondition(v1alpha1.TypeReady); r.Reason != v1alpha1.ReasonAvailable {
@@ -356,6 +357,15 @@ func TestClusterIntegration_lifecycle(t *testing.T) {
 		t.Errorf("the Cluster is gone but its Cluster API Cluster is not (deletion timestamp %v)", u.GetDeletionTimestamp())
 	}
 	t.Logf("delete to gone: %s", time.Since(t2).Round(time.Second))
+	secrets := &corev1.SecretList{}
+	if err := e.kube.List(ctx, secrets, client.InNamespace("argocd"), client.MatchingLabels{cluster.LabelArgoCDSecretType: cluster.ArgoCDSecretTypeCluster}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sec := range secrets.Items {
+		if string(sec.Data["name"]) == name {
+			t.Errorf("Argo CD cluster Secret %s still names the deleted cluster", sec.Name)
+		}
+	}
 }
 
 // TestClusterIntegration_observeOnly adopts an in-memory cluster created
