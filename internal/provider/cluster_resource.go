@@ -3,8 +3,6 @@ package provider
 import (
 	"context"
 	"fmt"
-	"maps"
-	"slices"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -158,12 +156,9 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			},
 			"worker_pools": schema.ListNestedAttribute{
 				Optional: true,
-				MarkdownDescription: "Worker pools, one `MachineDeployment` each. Adding or removing a pool, scaling it and changing its labels happen in " +
-					"place; changing the `host_selector` or `taints` of an existing pool replaces the cluster (the plan says so): rename the pool instead " +
-					"to roll its machines.",
-				PlanModifiers: []planmodifier.List{listplanmodifier.RequiresReplaceIf(poolChangeNeedsReplace,
-					"Changing the host selector or taints of an existing pool replaces the cluster",
-					"Changing the `host_selector` or `taints` of an existing pool replaces the cluster")},
+				MarkdownDescription: "Worker pools, one `MachineDeployment` each. Everything here changes in place: adding or removing a pool, " +
+					"scaling it, its labels, and its `host_selector` or `taints`, which roll the pool's machines over to new templates (the update waits " +
+					"for the rollout).",
 				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 					"name": schema.StringAttribute{
 						Required:            true,
@@ -273,49 +268,6 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
-}
-
-// poolChangeNeedsReplace asks for replacement when a pool that exists in
-// state, matched by name, has a different host selector or taints.
-func poolChangeNeedsReplace(ctx context.Context, req planmodifier.ListRequest, resp *listplanmodifier.RequiresReplaceIfFuncResponse) {
-	if req.StateValue.IsNull() || req.PlanValue.IsNull() || req.PlanValue.IsUnknown() {
-		return
-	}
-	var before, after []workerPoolModel
-	resp.Diagnostics.Append(req.StateValue.ElementsAs(ctx, &before, false)...)
-	resp.Diagnostics.Append(req.PlanValue.ElementsAs(ctx, &after, false)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	old := map[string]workerPoolModel{}
-	for _, p := range before {
-		old[p.Name.ValueString()] = p
-	}
-	for _, p := range after {
-		o, ok := old[p.Name.ValueString()]
-		if !ok || p.HostSelector.IsUnknown() || p.Taints.IsUnknown() {
-			continue
-		}
-		oldSel, _ := stringMap(ctx, o.HostSelector)
-		newSel, _ := stringMap(ctx, p.HostSelector)
-		if !maps.Equal(oldSel, newSel) || !slices.Equal(taintKeys(ctx, o.Taints), taintKeys(ctx, p.Taints)) {
-			resp.RequiresReplace = true
-			return
-		}
-	}
-}
-
-func taintKeys(ctx context.Context, l types.List) []string {
-	if l.IsNull() || l.IsUnknown() {
-		return nil
-	}
-	var taints []taintModel
-	l.ElementsAs(ctx, &taints, false)
-	out := make([]string, 0, len(taints))
-	for _, t := range taints {
-		out = append(out, t.Key.ValueString()+"="+t.Value.ValueString()+":"+t.Effect.ValueString())
-	}
-	return out
 }
 
 func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {

@@ -227,8 +227,8 @@ func TestAccCluster_inMemoryLifecycle(t *testing.T) {
 				),
 			},
 			{
-				// What Cluster API cannot change in place plans a replacement: the
-				// network, and the taints of an existing pool.
+				// What Cluster API cannot change in place, the network, plans a
+				// replacement...
 				Config:             config(withExtra(upgraded, `pod_cidrs = ["10.200.0.0/16"]`, "")),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
@@ -237,11 +237,12 @@ func TestAccCluster_inMemoryLifecycle(t *testing.T) {
 				},
 			},
 			{
+				// ...while new taints for a pool roll its machines in place.
 				Config:             config(withExtra(upgraded, "", `taints = [{ key = "dedicated", effect = "NoSchedule" }]`)),
 				PlanOnly:           true,
 				ExpectNonEmptyPlan: true,
 				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PostApplyPreRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionReplace)},
+					PostApplyPreRefresh: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_cluster.test", plancheck.ResourceActionUpdate)},
 				},
 			},
 			{

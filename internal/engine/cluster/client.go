@@ -2,6 +2,8 @@ package cluster
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -144,6 +146,8 @@ type observed struct {
 	hostSelectors map[string]map[string]string
 	// machines are the cluster's Machines.
 	machines []unstructured.Unstructured
+	// machineSets are the MachineSets of the cluster's MachineDeployments.
+	machineSets []unstructured.Unstructured
 	// controlPlaneHostSelector is the host selector of the control plane's
 	// ByoMachineTemplate (byoh only).
 	controlPlaneHostSelector map[string]string
@@ -198,6 +202,14 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 			return fmt.Errorf("cannot list the Machines of cluster %s/%s: %w", ns, name, err)
 		}
 		o.machines = machines.Items
+		return nil
+	})
+	g.Go(func() error {
+		sets, err := dc.Resource(MachineSetGVR).Namespace(ns).List(gctx, selector)
+		if err != nil {
+			return fmt.Errorf("cannot list the MachineSets of cluster %s/%s: %w", ns, name, err)
+		}
+		o.machineSets = sets.Items
 		return nil
 	})
 	g.Go(func() error { return readPools(gctx, dc, ns, name, selector, o) })
@@ -391,7 +403,7 @@ func upToDate(want, got Spec) bool {
 	}
 	for _, w := range want.WorkerPools {
 		g, ok := gotPools[w.Name]
-		if !ok || g.Replicas != w.Replicas || !maps.Equal(w.Labels, g.Labels) {
+		if !ok || g.Replicas != w.Replicas || !maps.Equal(w.Labels, g.Labels) || !sameJoinSettings(w, g) {
 			return false
 		}
 	}
@@ -427,6 +439,39 @@ func replicasSettled(u *unstructured.Unstructured) bool {
 	want := int64At(u, "spec", "replicas")
 	return observedCurrent(u) && int64At(u, "status", "replicas") == want &&
 		int64At(u, "status", "readyReplicas") == want && int64At(u, "status", "upToDateReplicas") == want
+}
+
+// rolledOut reports whether a MachineDeployment's rollout is over: a
+// MachineSet with its current template exists and every MachineSet with an
+// older one is down to no machines. The MachineDeployment's own counters can
+// look settled for a moment after its template changed, before its machines
+// are marked out of date.
+func rolledOut(md *unstructured.Unstructured, sets []unstructured.Unstructured) bool {
+	current := false
+	for i := range sets {
+		ms := &sets[i]
+		if ms.GetLabels()[labelDeploymentName] != md.GetName() {
+			continue
+		}
+		if sameMachineTemplate(md, ms) {
+			current = true
+			continue
+		}
+		if int64At(ms, "spec", "replicas") > 0 || int64At(ms, "status", "replicas") > 0 {
+			return false
+		}
+	}
+	return current
+}
+
+// sameMachineTemplate compares what rolls machines when it changes: the
+// version and the templates referred to (spec.template.spec of a
+// MachineDeployment and of a MachineSet).
+func sameMachineTemplate(a, b *unstructured.Unstructured) bool {
+	va, _, _ := unstructured.NestedString(a.Object, "spec", "template", "spec", "version")
+	vb, _, _ := unstructured.NestedString(b.Object, "spec", "template", "spec", "version")
+	return va == vb && templateRef(a, "bootstrap", "configRef") == templateRef(b, "bootstrap", "configRef") &&
+		templateRef(a, "infrastructureRef") == templateRef(b, "infrastructureRef")
 }
 
 func status(o *observed) (Status, bool, string) {
@@ -471,7 +516,7 @@ func status(o *observed) (Status, bool, string) {
 			notes = append(notes, fmt.Sprintf("pool %s is being deleted", pool))
 			continue
 		}
-		if !replicasSettled(md) {
+		if !replicasSettled(md) || !rolledOut(md, o.machineSets) {
 			poolsReady = false
 			notes = append(notes, fmt.Sprintf("pool %s %d/%d ready", pool, int64At(md, "status", "readyReplicas"), int64At(md, "spec", "replicas")))
 		}
@@ -540,7 +585,8 @@ func failure(o *observed) error {
 }
 
 // Update scales the control plane and the pools, upgrades the Kubernetes
-// version of the control plane and of every pool, sets the labels, adds the
+// version of the control plane and of every pool, sets the labels, rolls a
+// pool whose taints or host selector changed over to new templates, adds the
 // pools want names that do not exist and deletes those it does not name.
 // Last it registers the cluster in the site's Argo CD (once Cluster API has
 // written its kubeconfig), rewrites a stale registration, or removes it
@@ -607,12 +653,23 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 			continue
 		}
 		version, _, _ := unstructured.NestedString(o.pools[p.Name].Object, "spec", "template", "spec", "version")
-		if cur.Replicas == p.Replicas && version == want.KubernetesVersion && maps.Equal(cur.Labels, p.Labels) {
+		if cur.Replicas == p.Replicas && version == want.KubernetesVersion && maps.Equal(cur.Labels, p.Labels) && sameJoinSettings(p, cur) {
 			continue
 		}
-		spec := map[string]any{"replicas": p.Replicas, "template": map[string]any{"spec": map[string]any{"version": want.KubernetesVersion}}}
+		templateSpec := map[string]any{"version": want.KubernetesVersion}
+		spec := map[string]any{"replicas": p.Replicas, "template": map[string]any{"spec": templateSpec}}
 		if !maps.Equal(cur.Labels, p.Labels) {
 			spec["template"].(map[string]any)["metadata"] = map[string]any{"labels": labelPatch(cur.Labels, p.Labels)}
+		}
+		if !sameJoinSettings(p, cur) {
+			// Templates are immutable: new ones, and the MachineDeployment
+			// rolls its machines over to them.
+			bootstrap, infra, err := newPoolTemplates(ctx, dc, ns, want, p, owner)
+			if err != nil {
+				return err
+			}
+			templateSpec["bootstrap"] = map[string]any{"configRef": map[string]any{"name": bootstrap}}
+			templateSpec["infrastructureRef"] = map[string]any{"name": infra}
 		}
 		if err := mergePatch(ctx, dc, MachineDeploymentGVR, ns, o.pools[p.Name].GetName(), map[string]any{"spec": spec}); err != nil {
 			return err
@@ -624,6 +681,44 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		}
 	}
 	return applyRegistration(ctx, sc, siteName, ns, name, want)
+}
+
+// sameJoinSettings reports whether two pools' machines join alike: the
+// same taints and the same host selector.
+func sameJoinSettings(a, b WorkerPool) bool {
+	return slices.Equal(a.Taints, b.Taints) && maps.Equal(a.HostSelector, b.HostSelector)
+}
+
+// newPoolTemplates creates the machine and bootstrap templates of pool p as
+// want describes it, under names derived from their content (so a retried
+// update adopts them), and returns the names of the bootstrap and the
+// infrastructure template. The old templates stay until the Cluster goes:
+// the old MachineSet still refers to them.
+func newPoolTemplates(ctx context.Context, dc dynamic.Interface, ns string, want Spec, p WorkerPool, owner metav1.OwnerReference) (bootstrap, infra string, err error) {
+	sum := sha256.New()
+	for _, t := range p.Taints {
+		fmt.Fprintf(sum, "taint %s=%s:%s\n", t.Key, t.Value, t.Effect)
+	}
+	for _, k := range slices.Sorted(maps.Keys(p.HostSelector)) {
+		fmt.Fprintf(sum, "host %s=%s\n", k, p.HostSelector[k])
+	}
+	suffix := hex.EncodeToString(sum.Sum(nil))[:8]
+	for _, u := range poolObjects(want, p) {
+		if !strings.HasSuffix(u.GetKind(), "Template") {
+			continue
+		}
+		u.SetName(u.GetName() + "-" + suffix)
+		u.SetOwnerReferences([]metav1.OwnerReference{owner})
+		if _, err := createOrAdopt(ctx, dc, ns, u); err != nil {
+			return "", "", err
+		}
+		if u.GetKind() == "KubeadmConfigTemplate" {
+			bootstrap = u.GetName()
+		} else {
+			infra = u.GetName()
+		}
+	}
+	return bootstrap, infra, nil
 }
 
 // labelPatch is the merge patch that turns labels from into to.
@@ -699,7 +794,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 }
 
 // Trigger signals whenever the Cluster, its KubeadmControlPlane, one of its
-// MachineDeployments or one of its Machines changes, so that waits react at
+// MachineDeployments, MachineSets or Machines changes, so that waits react at
 // once. It returns nil when the site cannot be reached.
 func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
 	siteName, ns, name, err := ParseID(id)
@@ -716,5 +811,6 @@ func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
 		kube.Watched{GVR: KubeadmControlPlaneGVR, Namespace: ns, LabelSelector: byCluster},
 		kube.Watched{GVR: MachineDeploymentGVR, Namespace: ns, LabelSelector: byCluster},
 		kube.Watched{GVR: MachineGVR, Namespace: ns, LabelSelector: byCluster},
+		kube.Watched{GVR: MachineSetGVR, Namespace: ns, LabelSelector: byCluster},
 	)
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
@@ -34,6 +37,27 @@ func waitFor(t *testing.T, c *cluster.Client, id string, want cluster.Spec, what
 	}
 	t.Logf("%s after %s: %s", what, time.Since(t0).Round(time.Millisecond), obs.Message)
 	return obs
+}
+
+// machineNames lists the Machines of a MachineDeployment that are not being
+// deleted.
+func machineNames(t *testing.T, cfg *rest.Config, namespace, md string) []string {
+	t.Helper()
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := dc.Resource(cluster.MachineGVR).Namespace(namespace).List(context.Background(), metav1.ListOptions{LabelSelector: "cluster.x-k8s.io/deployment-name=" + md})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, m := range l.Items {
+		if m.GetDeletionTimestamp() == nil {
+			names = append(names, m.GetName())
+		}
+	}
+	return names
 }
 
 func TestInMemoryClusterLifecycle(t *testing.T) {
@@ -135,6 +159,26 @@ func TestInMemoryClusterLifecycle(t *testing.T) {
 	if !obs.UpToDate || obs.Status.ReadyWorkers != 4 || len(obs.Actual.WorkerPools) != 2 || len(obs.Actual.WorkerPools[1].Taints) != 1 {
 		t.Errorf("after adding a pool: UpToDate=%v ReadyWorkers=%d pools=%+v", obs.UpToDate, obs.Status.ReadyWorkers, obs.Actual.WorkerPools)
 	}
+	// New taints roll the pool over to new templates, in place: its machine
+	// is replaced.
+	before := machineNames(t, cfg, want.Namespace, cluster.MachineDeploymentName("wl", "extra"))
+	want.WorkerPools[1].Taints = []cluster.Taint{{Key: "extra", Value: "v2", Effect: "NoExecute"}}
+	if obs, err := c.Observe(ctx, id, want); err != nil || obs.UpToDate {
+		t.Fatalf("Observe() after changing taints: UpToDate=%v err=%v, want false", obs.UpToDate, err)
+	}
+	tTaints := time.Now()
+	if err := c.Update(ctx, id, want); err != nil {
+		t.Fatalf("Update() changing taints = %v", err)
+	}
+	obs = waitFor(t, c, id, want, "pool rolled to new taints", nil)
+	t.Logf("taint change to ready: %s", time.Since(tTaints).Round(time.Millisecond))
+	if got := obs.Actual.WorkerPools[1].Taints; !obs.UpToDate || len(got) != 1 || got[0].Value != "v2" || got[0].Effect != "NoExecute" || obs.Status.ReadyWorkers != 4 {
+		t.Errorf("after changing taints: UpToDate=%v taints=%+v ReadyWorkers=%d", obs.UpToDate, got, obs.Status.ReadyWorkers)
+	}
+	if after := machineNames(t, cfg, want.Namespace, cluster.MachineDeploymentName("wl", "extra")); len(after) != 1 || slices.Contains(before, after[0]) {
+		t.Errorf("machines of the extra pool: %v before the taint change, %v after; want one new machine", before, after)
+	}
+
 	want.KubernetesVersion = "v1.36.1"
 	want.WorkerPools = want.WorkerPools[:1]
 	tUpgrade := time.Now()

@@ -18,7 +18,10 @@ const (
 	// and templates.
 	LabelWorkerPool = "mc.mcplatform.dev/worker-pool"
 	labelManagedBy  = "app.kubernetes.io/managed-by"
-	managedBy       = "terraform-provider-mc"
+	// labelDeploymentName is Cluster API's label naming the
+	// MachineDeployment of a MachineSet or Machine.
+	labelDeploymentName = "cluster.x-k8s.io/deployment-name"
+	managedBy           = "terraform-provider-mc"
 	// annotationNote works around CAPD 1.14.2's in-memory DevCluster
 	// reconciler, which panics on a DevCluster without annotations.
 	annotationNote = "mc.mcplatform.dev/note"
@@ -37,6 +40,7 @@ var (
 	ClusterGVR               = schema.GroupVersionResource{Group: groupCluster, Version: capiVersion, Resource: "clusters"}
 	MachineDeploymentGVR     = schema.GroupVersionResource{Group: groupCluster, Version: capiVersion, Resource: "machinedeployments"}
 	MachineGVR               = schema.GroupVersionResource{Group: groupCluster, Version: capiVersion, Resource: "machines"}
+	MachineSetGVR            = schema.GroupVersionResource{Group: groupCluster, Version: capiVersion, Resource: "machinesets"}
 	KubeadmControlPlaneGVR   = schema.GroupVersionResource{Group: groupControlPlane, Version: capiVersion, Resource: "kubeadmcontrolplanes"}
 	KubeadmConfigTemplateGVR = schema.GroupVersionResource{Group: groupBootstrap, Version: capiVersion, Resource: "kubeadmconfigtemplates"}
 	DevClusterGVR            = schema.GroupVersionResource{Group: groupInfra, Version: capiVersion, Resource: "devclusters"}
