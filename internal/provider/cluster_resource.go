@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
 	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
+	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
@@ -310,8 +311,17 @@ func withPlaceholders(ctx context.Context, m clusterModel) clusterModel {
 	m.Namespace = str(m.Namespace, defaultClusterNamespace)
 	m.Name = str(m.Name, "placeholder")
 	m.KubernetesVersion = str(m.KubernetesVersion, "v1.36.0")
+	if m.ControlPlane.IsUnknown() {
+		m.ControlPlane = types.ObjectValueMust(controlPlaneTypes, map[string]attr.Value{
+			"replicas": types.Int64Value(1), "endpoint": types.StringUnknown(), "host_selector": types.MapNull(types.StringType),
+		})
+	}
 	if m.Infrastructure.IsUnknown() {
-		m.Infrastructure = types.StringNull()
+		// Assume the infrastructure the control plane's endpoint suits.
+		m.Infrastructure = types.StringValue(cluster.InfrastructureInMemory)
+		if !m.ControlPlane.IsNull() && !m.ControlPlane.Attributes()["endpoint"].IsNull() {
+			m.Infrastructure = types.StringValue(cluster.InfrastructureBYOH)
+		}
 	}
 	for _, l := range []*types.List{&m.PodCIDRs, &m.ServiceCIDRs} {
 		if l.IsUnknown() || hasUnknownElement(*l) {
@@ -330,7 +340,7 @@ func withPlaceholders(ctx context.Context, m clusterModel) clusterModel {
 			attrs["host_selector"] = types.MapNull(types.StringType)
 		}
 		if attrs["endpoint"].IsUnknown() {
-			// Unknown endpoint: skip the endpoint checks by assuming in_memory's rules do not apply.
+			// A placeholder that suits the infrastructure.
 			attrs["endpoint"] = types.StringNull()
 			if m.Infrastructure.IsNull() || m.Infrastructure.ValueString() == cluster.InfrastructureBYOH {
 				attrs["endpoint"] = types.StringValue("placeholder.invalid:6443")
