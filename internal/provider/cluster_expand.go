@@ -212,14 +212,7 @@ func flattenClusterStatus(m *clusterModel, st cluster.Status) diag.Diagnostics {
 	m.ControlPlaneReady = types.BoolValue(st.ControlPlaneReady)
 	m.ObservedKubernetesVersion = optionalString(st.ObservedKubernetesVersion)
 	m.ArgoCDClusterName = optionalString(st.ArgoCDClusterName)
-	var conds []attr.Value
-	for _, c := range st.Conditions {
-		conds = append(conds, types.ObjectValueMust(conditionTypes, map[string]attr.Value{
-			"type": types.StringValue(c.Type), "status": types.StringValue(c.Status),
-			"reason": types.StringValue(c.Reason), "message": types.StringValue(c.Message),
-		}))
-	}
-	m.Conditions = types.ListValueMust(types.ObjectType{AttrTypes: conditionTypes}, conds)
+	m.Conditions = conditionsValue(st.Conditions)
 	return nil
 }
 

@@ -256,17 +256,8 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 				MarkdownDescription: "Whether the cluster is ready: control plane ready, Available, every pool at its ready replicas. A cluster that is not " +
 					"ready (a create or update that outlived its timeout) plans an update, which resumes waiting.",
 			},
-			"conditions": schema.ListNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "Cluster API conditions of the `Cluster`, such as `Available`, `ControlPlaneAvailable`, `WorkersAvailable`.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"type":    schema.StringAttribute{Computed: true, MarkdownDescription: "Condition type."},
-					"status":  schema.StringAttribute{Computed: true, MarkdownDescription: "`True`, `False` or `Unknown`."},
-					"reason":  schema.StringAttribute{Computed: true, MarkdownDescription: "Machine-readable reason."},
-					"message": schema.StringAttribute{Computed: true, MarkdownDescription: "Human-readable detail."},
-				}},
-			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"conditions": conditionsAttribute("Cluster API conditions of the `Cluster`, such as `Available`, `ControlPlaneAvailable`, `WorkersAvailable`."),
+			"timeouts":   timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
 }
@@ -385,18 +376,10 @@ func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPla
 		r.checkSite(ctx, req.Plan, &resp.Diagnostics)
 		return
 	}
-	var ready types.Bool
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("ready"), &ready)...)
-	if ready.IsNull() || ready.IsUnknown() || ready.ValueBool() {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ready"), types.BoolUnknown())...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("control_plane_ready"), types.BoolUnknown())...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ready_workers"), types.Int64Unknown())...)
-	for _, name := range []string{"phase", "endpoint", "observed_kubernetes_version", "argocd_cluster_name"} {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("conditions"), types.ListUnknown(types.ObjectType{AttrTypes: conditionTypes}))...)
+	planResumedWait(ctx, req, resp, map[string]attr.Value{
+		"control_plane_ready": types.BoolUnknown(), "ready_workers": types.Int64Unknown(), "phase": types.StringUnknown(),
+		"endpoint": types.StringUnknown(), "observed_kubernetes_version": types.StringUnknown(), "argocd_cluster_name": types.StringUnknown(),
+	})
 }
 
 // checkSite reports an unknown site at plan time. It only reads, and says
@@ -494,7 +477,11 @@ func orUnknownPhase(v types.String) string {
 // context's deadline is the resource's timeout.
 func settleCluster(ctx context.Context, c *cluster.Client, id string, want cluster.Spec) (engine.Observation[cluster.Spec, cluster.Status], error) {
 	for attempt := 0; ; attempt++ {
-		obs, err := waitCluster(ctx, c, id, want)
+		remaining := time.Hour
+		if deadline, ok := ctx.Deadline(); ok {
+			remaining = time.Until(deadline)
+		}
+		obs, err := waitReady(ctx, c.Observe, c.Trigger, id, want, remaining)
 		if err != nil || obs.UpToDate || attempt == 2 {
 			return obs, err
 		}
@@ -502,20 +489,6 @@ func settleCluster(ctx context.Context, c *cluster.Client, id string, want clust
 			return obs, err
 		}
 	}
-}
-
-// waitCluster waits until the cluster is ready, reacting to changes of its
-// Cluster API objects at once.
-func waitCluster(ctx context.Context, c *cluster.Client, id string, want cluster.Spec) (engine.Observation[cluster.Spec, cluster.Status], error) {
-	watchCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	timeout := time.Hour
-	if deadline, ok := ctx.Deadline(); ok {
-		timeout = time.Until(deadline)
-	}
-	return engine.Wait(ctx, func(ctx context.Context) (engine.Observation[cluster.Spec, cluster.Status], error) {
-		return c.Observe(ctx, id, want)
-	}, engine.WaitOptions{Timeout: timeout, Trigger: c.Trigger(watchCtx, id)})
 }
 
 func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
@@ -566,17 +539,7 @@ func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest
 	}
 	timeout, diags := state.Timeouts.Delete(ctx, clusterDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
-	watchCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	_, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[cluster.Spec, cluster.Status], error) {
-		if err := c.Delete(ctx, id); err != nil {
-			return engine.Observation[cluster.Spec, cluster.Status]{}, err
-		}
-		obs, err := c.Observe(ctx, id, cluster.Spec{})
-		obs.Failed = nil // a failed machine does not stop its deletion
-		return obs, err
-	}, engine.WaitOptions{Timeout: timeout, Trigger: c.Trigger(watchCtx, id), Until: func(exists, _ bool) bool { return !exists }})
-	if err != nil {
+	if err := deleteUntilGone(ctx, c.Delete, c.Observe, c.Trigger, id, timeout); err != nil {
 		if engine.IsTimeout(err) {
 			resp.Diagnostics.AddError("Error deleting cluster", fmt.Sprintf("Cluster %q is still being deleted after the delete timeout: %s. Run destroy again to resume", id, err))
 			return

@@ -386,13 +386,7 @@ func (r *imageReplicationResource) Delete(ctx context.Context, req resource.Dele
 	timeout, diags := state.Timeouts.Delete(ctx, replicationDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
 	id := state.ID.ValueString()
-	_, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[imagereplication.Spec, imagereplication.Status], error) {
-		if err := c.Delete(ctx, id); err != nil {
-			return engine.Observation[imagereplication.Spec, imagereplication.Status]{}, err
-		}
-		return c.Observe(ctx, id, imagereplication.Spec{})
-	}, engine.WaitOptions{Timeout: timeout, Until: func(exists, _ bool) bool { return !exists }})
-	if err != nil {
+	if err := deleteUntilGone(ctx, c.Delete, c.Observe, nil, id, timeout); err != nil {
 		addEngineError(&resp.Diagnostics, "Error deleting image replication", err, nil)
 	}
 }

@@ -113,14 +113,6 @@ func flattenStatus(ctx context.Context, m *siteModel, st site.Status) diag.Diagn
 	m.HarborVersion = optionalString(st.HarborVersion)
 	m.RootApplication = optionalString(st.RootApplication)
 	m.Ready = types.BoolValue(st.Ready)
-	conds := make([]attr.Value, 0, len(st.Conditions))
-	for _, c := range st.Conditions {
-		conds = append(conds, types.ObjectValueMust(conditionTypes, map[string]attr.Value{
-			"type": types.StringValue(c.Type), "status": types.StringValue(c.Status),
-			"reason": types.StringValue(c.Reason), "message": types.StringValue(c.Message),
-		}))
-	}
-	v, diags := types.ListValue(types.ObjectType{AttrTypes: conditionTypes}, conds)
-	m.Conditions = v
-	return diags
+	m.Conditions = conditionsValue(st.Conditions)
+	return nil
 }

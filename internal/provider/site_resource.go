@@ -307,17 +307,8 @@ func (r *siteResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 				Computed:            true,
 				MarkdownDescription: "Whether the management cluster answered and the root application is Synced and Healthy. A site that is not ready plans an update, which waits for it.",
 			},
-			"conditions": schema.ListNestedAttribute{
-				Computed:            true,
-				MarkdownDescription: "Observed conditions: `ManagementClusterReachable` and, with `gitops`, `RootApplicationReady`.",
-				NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
-					"type":    schema.StringAttribute{Computed: true, MarkdownDescription: "Condition type."},
-					"status":  schema.StringAttribute{Computed: true, MarkdownDescription: "`True`, `False` or `Unknown`."},
-					"reason":  schema.StringAttribute{Computed: true, MarkdownDescription: "Machine-readable reason."},
-					"message": schema.StringAttribute{Computed: true, MarkdownDescription: "Human-readable detail."},
-				}},
-			},
-			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
+			"conditions": conditionsAttribute("Observed conditions: `ManagementClusterReachable` and, with `gitops`, `RootApplicationReady`."),
+			"timeouts":   timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
 }
@@ -421,16 +412,10 @@ func (r *siteResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRe
 	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
 		return
 	}
-	var ready types.Bool
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("ready"), &ready)...)
-	if ready.IsNull() || ready.IsUnknown() || ready.ValueBool() {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ready"), types.BoolUnknown())...)
-	for _, name := range []string{"kubernetes_version", "capi_version", "argocd_version", "harbor_version", "root_application"} {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), types.StringUnknown())...)
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("conditions"), types.ListUnknown(types.ObjectType{AttrTypes: conditionTypes}))...)
+	planResumedWait(ctx, req, resp, map[string]attr.Value{
+		"kubernetes_version": types.StringUnknown(), "capi_version": types.StringUnknown(), "argocd_version": types.StringUnknown(),
+		"harbor_version": types.StringUnknown(), "root_application": types.StringUnknown(),
+	})
 }
 
 func (r *siteResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
@@ -498,7 +483,7 @@ func (r *siteResource) apply(ctx context.Context, creating bool, planIn tfsdk.Pl
 		return
 	}
 	plan.ID = types.StringValue(id)
-	obs, err := waitSite(ctx, c, id, spec, timeout)
+	obs, err := waitReady(ctx, c.Observe, c.Trigger, id, spec, timeout)
 	diags.Append(flattenStatus(ctx, &plan, obs.Status)...)
 	switch {
 	case err == nil:
@@ -520,13 +505,7 @@ func (r *siteResource) Delete(ctx context.Context, req resource.DeleteRequest, r
 	timeout, diags := state.Timeouts.Delete(ctx, siteDeleteTimeout)
 	resp.Diagnostics.Append(diags...)
 	id := state.ID.ValueString()
-	_, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[site.Spec, site.Status], error) {
-		if err := c.Delete(ctx, id); err != nil {
-			return engine.Observation[site.Spec, site.Status]{}, err
-		}
-		return c.Observe(ctx, id, site.Spec{})
-	}, engine.WaitOptions{Timeout: timeout, Trigger: c.Trigger(ctx, id), Until: func(exists, _ bool) bool { return !exists }})
-	if err != nil {
+	if err := deleteUntilGone(ctx, c.Delete, c.Observe, c.Trigger, id, timeout); err != nil {
 		if engine.IsTimeout(err) {
 			resp.Diagnostics.AddError("Error deleting site", fmt.Sprintf("Site %q is still being deleted after the delete timeout: %s. Run destroy again to resume", id, err))
 			return
@@ -542,13 +521,4 @@ func (r *siteResource) ImportState(ctx context.Context, req resource.ImportState
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
-}
-
-// waitSite waits until the site is ready, reacting to root application changes at once.
-func waitSite(ctx context.Context, c *site.Client, id string, want site.Spec, timeout time.Duration) (engine.Observation[site.Spec, site.Status], error) {
-	watchCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	return engine.Wait(ctx, func(ctx context.Context) (engine.Observation[site.Spec, site.Status], error) {
-		return c.Observe(ctx, id, want)
-	}, engine.WaitOptions{Timeout: timeout, Trigger: c.Trigger(watchCtx, id)})
 }
