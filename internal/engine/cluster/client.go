@@ -42,20 +42,6 @@ func New(platform *rest.Config, namespace string) *Client {
 
 var namespaceGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
 
-// connect returns a client of site's management cluster; the error wraps
-// engine.ErrNotFound when the site is not registered.
-func (c *Client) connect(ctx context.Context, siteName string) (dynamic.Interface, error) {
-	rec, err := c.sites.Lookup(ctx, siteName)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := rec.ManagementConfig(c.platform)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the management cluster of site %q: %w", siteName, err)
-	}
-	return dynamic.NewForConfig(cfg)
-}
-
 // Create makes the cluster's objects on the site's management cluster, the
 // Cluster first; the templates are owned by the Cluster so that they go with
 // it. Objects that already exist are adopted, unless the Cluster belongs to
@@ -64,10 +50,11 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if err := Validate(want); err != nil {
 		return "", err
 	}
-	dc, err := c.connect(ctx, want.Site)
+	sc, err := c.connectSite(ctx, want.Site)
 	if err != nil {
 		return "", err
 	}
+	dc := sc.dynamic
 	if err := ensureNamespace(ctx, dc, want.Namespace); err != nil {
 		return "", err
 	}
@@ -560,8 +547,12 @@ func orUnknown(s string) string {
 // failureReason and failureMessage, kept under status.deprecated in
 // v1beta2: a problem that needs a person, such as an infrastructure machine
 // that vanished after provisioning), if any. Machines being deleted are
-// not counted: their replacement is under way.
+// not counted: their replacement is under way; nor is anything of a Cluster
+// being deleted, since the failure goes with it.
 func failure(o *observed) error {
+	if o.cluster.GetDeletionTimestamp() != nil {
+		return nil // whatever failed goes with the cluster
+	}
 	objs := []*unstructured.Unstructured{o.cluster}
 	if o.kcp != nil {
 		objs = append(objs, o.kcp)
@@ -801,10 +792,11 @@ func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
 	if err != nil {
 		return nil
 	}
-	dc, err := c.connect(ctx, siteName)
+	sc, err := c.connectSite(ctx, siteName)
 	if err != nil {
 		return nil
 	}
+	dc := sc.dynamic
 	byCluster := LabelClusterName + "=" + name
 	return kube.Trigger(ctx, dc,
 		kube.Watched{GVR: ClusterGVR, Namespace: ns, Name: name},
