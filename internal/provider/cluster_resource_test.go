@@ -143,19 +143,25 @@ func checkClusterDestroyed(dc dynamic.Interface, namespace, name string) resourc
 	}
 }
 
-// checkObjectCounts checks that there is exactly one Cluster, one
-// KubeadmControlPlane and pools MachineDeployments for cluster name.
-func checkObjectCounts(dc dynamic.Interface, namespace, name string, pools int) resource.TestCheckFunc {
+// checkCounts checks how many objects of each resource belong to cluster
+// name.
+func checkCounts(dc dynamic.Interface, namespace, name string, want map[schema.GroupVersionResource]int) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		for gvr, want := range map[schema.GroupVersionResource]int{
-			cluster.KubeadmControlPlaneGVR: 1, cluster.MachineDeploymentGVR: pools, cluster.DevMachineTemplateGVR: pools + 1, cluster.KubeadmConfigTemplateGVR: pools,
-		} {
-			if n, err := countObjects(dc, gvr, namespace, name); err != nil || n != want {
-				return fmt.Errorf("%d %s of cluster %s/%s, want %d (err %v)", n, gvr.Resource, namespace, name, want, err)
+		for gvr, n := range want {
+			if got, err := countObjects(dc, gvr, namespace, name); err != nil || got != n {
+				return fmt.Errorf("%d %s of cluster %s/%s, want %d (err %v)", got, gvr.Resource, namespace, name, n, err)
 			}
 		}
 		return nil
 	}
+}
+
+// checkObjectCounts checks that there is exactly one KubeadmControlPlane and
+// pools MachineDeployments, with their templates, for in-memory cluster name.
+func checkObjectCounts(dc dynamic.Interface, namespace, name string, pools int) resource.TestCheckFunc {
+	return checkCounts(dc, namespace, name, map[schema.GroupVersionResource]int{
+		cluster.KubeadmControlPlaneGVR: 1, cluster.MachineDeploymentGVR: pools, cluster.DevMachineTemplateGVR: pools + 1, cluster.KubeadmConfigTemplateGVR: pools,
+	})
 }
 
 func TestAccCluster_inMemoryLifecycle(t *testing.T) {
@@ -908,14 +914,6 @@ resource "mc_cluster" "test" {
   }
 }
 `, siteName, ns, name)
-	byohCount := func(gvr schema.GroupVersionResource, want int) resource.TestCheckFunc {
-		return func(*terraform.State) error {
-			if n, err := countObjects(dc, gvr, ns, name); err != nil || n != want {
-				return fmt.Errorf("%d %s, want %d (err %v)", n, gvr.Resource, want, err)
-			}
-			return nil
-		}
-	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy:             checkClusterDestroyed(dc, ns, name),
@@ -928,9 +926,9 @@ resource "mc_cluster" "test" {
 					resource.TestCheckResourceAttr("mc_cluster.test", "control_plane.endpoint", "10.20.0.10:6443"),
 					resource.TestCheckResourceAttr("mc_cluster.test", "endpoint", "https://10.20.0.10:6443"),
 					resource.TestCheckResourceAttr("mc_cluster.test", "control_plane.host_selector.mc.mcplatform.dev/role", "control-plane"),
-					byohCount(cluster.ByoMachineTemplateGVR, 3),
-					byohCount(cluster.MachineDeploymentGVR, 2),
-					byohCount(cluster.KubeadmConfigTemplateGVR, 2),
+					checkCounts(dc, ns, name, map[schema.GroupVersionResource]int{
+						cluster.ByoMachineTemplateGVR: 3, cluster.MachineDeploymentGVR: 2, cluster.KubeadmConfigTemplateGVR: 2,
+					}),
 				),
 				ExpectNonEmptyPlan: true, // not ready: the next apply resumes waiting
 			},

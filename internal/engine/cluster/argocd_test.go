@@ -274,23 +274,6 @@ func TestArgoCDSecretName(t *testing.T) {
 	}
 }
 
-// argoWait waits with the client's trigger until until holds for the
-// observation, and logs how long it took.
-func argoWait(t *testing.T, c *cluster.Client, id string, want cluster.Spec, what string, until func(exists, ready bool) bool) engine.Observation[cluster.Spec, cluster.Status] {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	t0 := time.Now()
-	obs, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[cluster.Spec, cluster.Status], error) {
-		return c.Observe(ctx, id, want)
-	}, engine.WaitOptions{Timeout: 5 * time.Minute, Trigger: c.Trigger(ctx, id), Until: until})
-	if err != nil {
-		t.Fatalf("waiting until %s: %v (last message: %s)", what, err, obs.Message)
-	}
-	t.Logf("%s after %s: %s", what, time.Since(t0).Round(time.Millisecond), obs.Message)
-	return obs
-}
-
 // argoEventually retries check every second until it succeeds or timeout
 // passes, and returns the last error.
 func argoEventually(timeout time.Duration, check func(ctx context.Context) error) error {
@@ -311,13 +294,7 @@ func argoEventually(timeout time.Duration, check func(ctx context.Context) error
 // an Application into it and deletes it again.
 func TestInMemoryClusterArgoCDRegistration(t *testing.T) {
 	p := sandboxtest.Platform(t)
-	runsCAPI := false
-	for _, c := range p.Components {
-		runsCAPI = runsCAPI || c.Name == sandbox.CAPIManagerName
-	}
-	if !runsCAPI {
-		t.Skip("the platform runs no Cluster API managers (started by an older mc-sandbox: run mc-sandbox down and up)")
-	}
+	skipWithoutCAPI(t, p)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -383,7 +360,7 @@ func TestInMemoryClusterArgoCDRegistration(t *testing.T) {
 	if _, err := c.Kubeconfig(ctx, siteName+"/"+want.Namespace+"/no-such-cluster"); !engine.IsNotFound(err) {
 		t.Errorf("Kubeconfig() of a missing cluster = %v, want a not-found error", err)
 	}
-	obs := argoWait(t, c, id, want, "cluster ready", nil)
+	obs := waitFor(t, c, id, want, "cluster ready", nil)
 	t.Logf("create to ready: %s", time.Since(tStart).Round(time.Millisecond))
 	if obs.UpToDate {
 		t.Errorf("ready but unregistered cluster observed UpToDate (message %q)", obs.Message)
@@ -532,7 +509,7 @@ func TestInMemoryClusterArgoCDRegistration(t *testing.T) {
 	if _, err := argoSecrets.Get(ctx, secretName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("Argo CD cluster Secret after Delete(): %v, want not found", err)
 	}
-	argoWait(t, c, id, want, "cluster gone", func(exists, _ bool) bool { return !exists })
+	waitFor(t, c, id, want, "cluster gone", func(exists, _ bool) bool { return !exists })
 	t.Logf("delete to gone: %s", time.Since(tDelete).Round(time.Millisecond))
 	if err := c.Delete(ctx, id); err != nil {
 		t.Errorf("second Delete() = %v", err)

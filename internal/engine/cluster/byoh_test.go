@@ -42,13 +42,7 @@ var (
 func byohPlatform(t *testing.T) (*sandbox.Platform, *rest.Config, dynamic.Interface) {
 	t.Helper()
 	p := sandboxtest.Platform(t)
-	runsCAPI := false
-	for _, c := range p.Components {
-		runsCAPI = runsCAPI || c.Name == sandbox.CAPIManagerName
-	}
-	if !runsCAPI {
-		t.Skip("the platform runs no Cluster API managers (started by an older mc-sandbox: run mc-sandbox down and up)")
-	}
+	skipWithoutCAPI(t, p)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		t.Fatal(err)

@@ -22,6 +22,17 @@ import (
 
 func TestMain(m *testing.M) { sandboxtest.Main(m) }
 
+// skipWithoutCAPI skips tb when the platform runs no Cluster API managers.
+func skipWithoutCAPI(tb testing.TB, p *sandbox.Platform) {
+	tb.Helper()
+	for _, c := range p.Components {
+		if c.Name == sandbox.CAPIManagerName {
+			return
+		}
+	}
+	tb.Skip("the platform runs no Cluster API managers (started by an older mc-sandbox: run mc-sandbox down and up)")
+}
+
 // waitFor waits with the client's trigger until until holds for the
 // observation, and logs how long it took.
 func waitFor(t *testing.T, c *cluster.Client, id string, want cluster.Spec, what string, until func(exists, ready bool) bool) engine.Observation[cluster.Spec, cluster.Status] {
@@ -62,13 +73,7 @@ func machineNames(t *testing.T, cfg *rest.Config, namespace, md string) []string
 
 func TestInMemoryClusterLifecycle(t *testing.T) {
 	p := sandboxtest.Platform(t)
-	runsCAPI := false
-	for _, c := range p.Components {
-		runsCAPI = runsCAPI || c.Name == sandbox.CAPIManagerName
-	}
-	if !runsCAPI {
-		t.Skip("the platform runs no Cluster API managers (started by an older mc-sandbox: run mc-sandbox down and up)")
-	}
+	skipWithoutCAPI(t, p)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,6 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
-	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
@@ -83,13 +82,7 @@ func BenchmarkClusterCreateReturn(b *testing.B) {
 		return
 	}
 	p := sandboxtest.Platform(b)
-	runsCAPI := false
-	for _, c := range p.Components {
-		runsCAPI = runsCAPI || c.Name == sandbox.CAPIManagerName
-	}
-	if !runsCAPI {
-		b.Skip("the platform runs no Cluster API managers (started by an older mc-sandbox: run mc-sandbox down and up)")
-	}
+	skipWithoutCAPI(b, p)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		b.Fatal(err)
