@@ -119,4 +119,3 @@ func Redact(raw string) string {
 	s := u.String()
 	return secretQuery.ReplaceAllString(s, "${1}REDACTED")
 }
-
