@@ -97,3 +97,40 @@ func (e *TerminalError) Error() string { return e.Message }
 func Terminal(format string, args ...any) error {
 	return &TerminalError{Message: fmt.Sprintf(format, args...)}
 }
+
+// DependencyError reports that something the resource depends on (a site
+// record, the site's Harbor block, the platform plane's registry namespace)
+// cannot be read. It never means the resource itself is gone: front-ends keep
+// the resource in state (Terraform) or keep its finalizer (the controller),
+// because the real external resource may still exist.
+type DependencyError struct {
+	// Kind names the dependency, for example "site".
+	Kind string
+	// Name identifies it, for example the site's name.
+	Name string
+	// Reason says what is wrong with it, for example "is not registered in
+	// namespace mc-system".
+	Reason string
+	// Hint says how to fix it, in front-end-neutral words.
+	Hint string
+	// Err is the underlying error, if any.
+	Err error
+}
+
+func (e *DependencyError) Error() string {
+	msg := fmt.Sprintf("%s %q %s", e.Kind, e.Name, e.Reason)
+	if e.Hint != "" {
+		msg += ": " + e.Hint
+	}
+	return msg
+}
+
+// Unwrap returns the underlying error.
+func (e *DependencyError) Unwrap() error { return e.Err }
+
+// AsDependency returns the *DependencyError in err's chain, if any.
+func AsDependency(err error) (*DependencyError, bool) {
+	var e *DependencyError
+	ok := errors.As(err, &e)
+	return e, ok
+}
