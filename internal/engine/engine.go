@@ -55,8 +55,15 @@ type Client[S, O any] interface {
 // ErrNotFound is wrapped by backend errors that mean the object does not exist.
 var ErrNotFound = errors.New("not found")
 
-// IsNotFound reports whether err means the object does not exist.
-func IsNotFound(err error) bool { return errors.Is(err, ErrNotFound) }
+// IsNotFound reports whether err means the object does not exist. An error
+// about a dependency (a *DependencyError) never does, even when the
+// dependency itself was not found.
+func IsNotFound(err error) bool {
+	if _, ok := AsDependency(err); ok {
+		return false
+	}
+	return errors.Is(err, ErrNotFound)
+}
 
 // InvalidInputError reports input the backend or the engine rejects; Path
 // names the offending argument in the front-end-neutral dotted form used by
