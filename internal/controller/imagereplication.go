@@ -10,7 +10,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
-	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
 )
@@ -270,7 +269,7 @@ func (a *ImageReplicationAdapter) Act(ctx context.Context, mg Managed, external 
 			return false, fmt.Errorf("cannot follow execution %d of run request %q: %w", pending.ExecutionID, pending.RunRequest, err)
 		}
 		at.LastExecution = executionObservation(&e)
-		if !executionDone(e.Status) {
+		if !e.Done() {
 			return true, nil
 		}
 		at.LastRunRequest, at.PendingRun = pending.RunRequest, nil
@@ -292,15 +291,6 @@ func (a *ImageReplicationAdapter) Act(ctx context.Context, mg Managed, external 
 		at.LastExecution = &v1alpha1.ImageReplicationExecution{ID: execID}
 	}
 	return true, nil
-}
-
-// executionDone reports whether a Harbor execution status is final.
-func executionDone(status string) bool {
-	switch status {
-	case harbor.StatusSucceed, harbor.StatusFailed, harbor.StatusStopped:
-		return true
-	}
-	return false
 }
 
 func boolOrDefault(value *bool, fallback bool) bool {

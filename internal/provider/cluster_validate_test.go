@@ -71,7 +71,7 @@ func TestClusterValidateConfigWithUnknowns(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var resp resource.ValidateConfigResponse
-			(&clusterResource{}).ValidateConfig(ctx, resource.ValidateConfigRequest{Config: clusterConfig(t, c.values)}, &resp)
+			NewClusterResource().(resource.ResourceWithValidateConfig).ValidateConfig(ctx, resource.ValidateConfigRequest{Config: clusterConfig(t, c.values)}, &resp)
 			var got string
 			for _, d := range resp.Diagnostics.Errors() {
 				got += d.Summary() + ": " + d.Detail() + "\n"

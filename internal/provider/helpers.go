@@ -2,18 +2,14 @@ package provider
 
 import (
 	"context"
-	"maps"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
@@ -142,38 +138,6 @@ func hasUnknownElement(v attr.Value) bool {
 	return false
 }
 
-// waitReady waits until observe reports id ready, reacting at once to what
-// trigger signals while it waits.
-func waitReady[S, O any](ctx context.Context, observe func(context.Context, string, S) (engine.Observation[S, O], error),
-	trigger func(context.Context, string) <-chan struct{}, id string, want S, timeout time.Duration) (engine.Observation[S, O], error) {
-	watchCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	return engine.Wait(ctx, func(ctx context.Context) (engine.Observation[S, O], error) {
-		return observe(ctx, id, want)
-	}, engine.WaitOptions{Timeout: timeout, Trigger: trigger(watchCtx, id)})
-}
-
-// deleteUntilGone calls del and then observe until observe reports id gone:
-// engines may delete step by step, so del runs on every round. trigger, when
-// not nil, wakes the wait at once when the resource changes.
-func deleteUntilGone[S, O any](ctx context.Context, del func(context.Context, string) error, observe func(context.Context, string, S) (engine.Observation[S, O], error),
-	trigger func(context.Context, string) <-chan struct{}, id string, timeout time.Duration) error {
-	watchCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var changed <-chan struct{}
-	if trigger != nil {
-		changed = trigger(watchCtx, id)
-	}
-	var nothing S
-	_, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[S, O], error) {
-		if err := del(ctx, id); err != nil {
-			return engine.Observation[S, O]{}, err
-		}
-		return observe(ctx, id, nothing)
-	}, engine.WaitOptions{Timeout: timeout, Trigger: changed, Until: func(exists, _ bool) bool { return !exists }})
-	return err
-}
-
 // conditionsAttribute is the schema of a computed list of observed
 // conditions.
 func conditionsAttribute(description string) schema.ListNestedAttribute {
@@ -203,19 +167,3 @@ func conditionsValue[C ~struct{ Type, Status, Reason, Message string }](conds []
 	return types.ListValueMust(types.ObjectType{AttrTypes: conditionTypes}, elems)
 }
 
-// planResumedWait plans an update for a resource whose state says it is
-// not ready (a create or update that outlived its timeout), so that the next
-// apply resumes waiting: ready and the given computed attributes, named with
-// their unknown values, become unknown.
-func planResumedWait(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, computed map[string]attr.Value) {
-	var ready types.Bool
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("ready"), &ready)...)
-	if ready.IsNull() || ready.IsUnknown() || ready.ValueBool() {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ready"), types.BoolUnknown())...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("conditions"), types.ListUnknown(types.ObjectType{AttrTypes: conditionTypes}))...)
-	for _, name := range slices.Sorted(maps.Keys(computed)) {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), computed[name])...)
-	}
-}
