@@ -47,8 +47,9 @@ type WaitOptions struct {
 
 // Wait observes until the observation is ready (or opts.Until holds), a
 // terminal failure is reported (returned as *TerminalError), the timeout
-// passes (*TimeoutError) or ctx ends. It returns the last observation in
-// every case.
+// passes (*TimeoutError) or ctx ends. Invalid input and a dependency that
+// cannot be read stop it at once; other observe errors are retried. It
+// returns the last observation in every case.
 func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observation[S, O], error), opts WaitOptions) (Observation[S, O], error) {
 	start := time.Now()
 	if opts.MinInterval <= 0 {
@@ -94,6 +95,9 @@ func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observat
 				return last, err
 			}
 			if _, ok := AsInvalidInput(err); ok {
+				return last, err
+			}
+			if _, ok := AsDependency(err); ok {
 				return last, err
 			}
 		}
