@@ -246,7 +246,7 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 }
 
 func (p *mcProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewSiteResource, NewImageReplicationResource, NewClusterResource}
+	return kindResources()
 }
 
 func (p *mcProvider) DataSources(context.Context) []func() datasource.DataSource {

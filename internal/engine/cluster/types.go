@@ -115,3 +115,11 @@ const (
 	DefaultPodCIDR     = "192.168.0.0/16"
 	DefaultServiceCIDR = "10.128.0.0/12"
 )
+
+// ReplaceFields are the arguments of a cluster that Cluster API cannot
+// change in place: a change needs a new cluster.
+var ReplaceFields = []string{
+	"site", "namespace", "name", "infrastructure",
+	"control_plane.endpoint", "control_plane.host_selector",
+	"pod_cidrs", "service_cidrs",
+}

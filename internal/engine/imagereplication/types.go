@@ -132,3 +132,8 @@ func (s Spec) RemoteSite() string {
 
 // ID returns the replication's id, "<site that runs it>/<policy name>".
 func (s Spec) ID() string { return s.RunsOn() + "/" + s.Name }
+
+// ReplaceFields are the arguments of a replication whose change needs a
+// new one: the name is the policy's key, and the sites and the direction
+// choose the Harbor that runs the policy.
+var ReplaceFields = []string{"name", "source_site", "destination_site", "direction"}

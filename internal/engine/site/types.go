@@ -101,3 +101,7 @@ type Condition struct {
 	Reason  string
 	Message string
 }
+
+// ReplaceFields are the arguments of a site whose change needs a new site:
+// the name is the record's key.
+var ReplaceFields = []string{"name"}
