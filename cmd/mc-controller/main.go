@@ -75,14 +75,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("cannot create the manager: %w", err)
 	}
-	if err := controller.SetupSite(mgr, options); err != nil {
-		return fmt.Errorf("cannot set up the Site controller: %w", err)
-	}
-	if err := controller.SetupImageReplication(mgr, options); err != nil {
-		return fmt.Errorf("cannot set up the ImageReplication controller: %w", err)
-	}
-	if err := controller.SetupCluster(mgr, options); err != nil {
-		return fmt.Errorf("cannot set up the Cluster controller: %w", err)
+	if err := controller.SetupAll(mgr, options); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("cannot add the health check: %w", err)
