@@ -52,20 +52,20 @@ func (discard) Debug(string, ...any) {}
 // credential (redact.SensitiveKey) is masked whole. Numbers and booleans
 // pass as they are; durations become text ("1.5s").
 func Redacting(l Logger, secrets ...string) Logger {
-	return redacting{next: l, secrets: secrets}
+	return redacting{next: l, redactor: redact.New(secrets...)}
 }
 
 type redacting struct {
-	next    Logger
-	secrets []string
+	next     Logger
+	redactor *redact.Redactor
 }
 
 func (r redacting) Trace(msg string, kv ...any) {
-	r.next.Trace(redact.Text(msg, r.secrets...), r.values(kv)...)
+	r.next.Trace(r.redactor.Text(msg), r.values(kv)...)
 }
 
 func (r redacting) Debug(msg string, kv ...any) {
-	r.next.Debug(redact.Text(msg, r.secrets...), r.values(kv)...)
+	r.next.Debug(r.redactor.Text(msg), r.values(kv)...)
 }
 
 func (r redacting) values(kv []any) []any {
@@ -92,16 +92,16 @@ func (r redacting) value(v any) any {
 	case time.Duration:
 		return v.String()
 	case string:
-		return redact.Text(v, r.secrets...)
+		return r.redactor.Text(v)
 	case *url.URL:
 		if v == nil {
 			return ""
 		}
-		return redact.Text(redact.URL(v.String()), r.secrets...)
+		return r.redactor.Text(redact.URL(v.String()))
 	case error:
-		return redact.Text(v.Error(), r.secrets...)
+		return r.redactor.Text(v.Error())
 	case fmt.Stringer:
-		return redact.Text(v.String(), r.secrets...)
+		return r.redactor.Text(v.String())
 	}
-	return redact.Text(fmt.Sprint(v), r.secrets...)
+	return r.redactor.Text(fmt.Sprint(v))
 }

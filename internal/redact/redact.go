@@ -53,11 +53,55 @@ func URL(raw string) string {
 
 // Text returns s with every URL in it passed through URL, bearer and basic
 // credentials ("Bearer <token>") masked, and every non-empty value of
-// secrets (as is and URL-escaped) replaced by Mask.
+// secrets (as is and URL-escaped) replaced by Mask. Code that redacts many
+// texts with the same secrets makes a Redactor once instead.
 func Text(s string, secrets ...string) string {
-	s = maskSecrets(s, secrets)
-	s = urlInText.ReplaceAllStringFunc(s, URL)
-	return authScheme.ReplaceAllString(s, "${1} "+Mask)
+	return New(secrets...).Text(s)
+}
+
+// Redactor redacts texts with a fixed set of known secrets.
+type Redactor struct {
+	secrets *strings.Replacer // nil without secrets
+}
+
+// New returns a Redactor that masks secrets (empty ones are ignored).
+func New(secrets ...string) *Redactor {
+	return &Redactor{secrets: secretReplacer(secrets)}
+}
+
+// Text is the package's Text with r's secrets.
+func (r *Redactor) Text(s string) string {
+	if r.secrets != nil {
+		s = r.secrets.Replace(s)
+	}
+	if strings.Contains(s, "://") {
+		s = urlInText.ReplaceAllStringFunc(s, URL)
+	}
+	if !containsAuthScheme(s) {
+		return s
+	}
+	return authScheme.ReplaceAllStringFunc(s, func(m string) string {
+		sub := authScheme.FindStringSubmatch(m)
+		if credential := sub[2]; len(credential) < 16 || !strings.ContainsAny(credential, "0123456789._~+/=") {
+			return m // a word, as in "Basic authentication is required"
+		}
+		return sub[1] + " " + Mask
+	})
+}
+
+// containsAuthScheme reports whether s may hold "bearer" or "basic" in any
+// case, cheaply, so that most texts skip the regular expression.
+func containsAuthScheme(s string) bool {
+	for i := 0; i+5 <= len(s); i++ {
+		switch s[i] | 0x20 { // ASCII lower case
+		case 'b':
+			w := s[i+1:]
+			if len(w) >= 4 && strings.EqualFold(w[:4], "asic") || len(w) >= 5 && strings.EqualFold(w[:5], "earer") {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Error returns err with its message passed through Text. errors.Is and
@@ -143,8 +187,9 @@ var (
 	paramPattern = regexp.MustCompile(`([?&#;])([^=&#?;]+)=([^&#;]*)`)
 	// urlInText finds URLs in free text; quotes, spaces and angle brackets end them.
 	urlInText = regexp.MustCompile("[A-Za-z][A-Za-z0-9+.-]*://[^\\s\"'<>`]+")
-	// authScheme finds HTTP authorization credentials in free text.
-	authScheme = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{8,}`)
+	// authScheme finds what may be HTTP authorization credentials in free
+	// text; Text checks that the credential does not look like a word.
+	authScheme = regexp.MustCompile(`(?i)\b(bearer|basic)\s+([A-Za-z0-9._~+/=-]+)`)
 )
 
 // redactUnparsedURL masks by pattern what URL masks by parsing.
@@ -159,9 +204,10 @@ func redactUnparsedURL(raw string) string {
 	})
 }
 
-// maskSecrets replaces each secret, longest first so that a secret
-// containing another is masked whole, with Mask.
-func maskSecrets(s string, secrets []string) string {
+// secretReplacer returns a replacer of each secret, as is and URL-escaped,
+// longest first so that a secret containing another is masked whole; nil
+// when there is none.
+func secretReplacer(secrets []string) *strings.Replacer {
 	var forms []string
 	for _, secret := range secrets {
 		if secret == "" {
@@ -176,12 +222,12 @@ func maskSecrets(s string, secrets []string) string {
 		}
 	}
 	if len(forms) == 0 {
-		return s
+		return nil
 	}
 	slices.SortFunc(forms, func(a, b string) int { return len(b) - len(a) })
 	pairs := make([]string, 0, 2*len(forms))
 	for _, f := range forms {
 		pairs = append(pairs, f, Mask)
 	}
-	return strings.NewReplacer(pairs...).Replace(s)
+	return strings.NewReplacer(pairs...)
 }

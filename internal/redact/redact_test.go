@@ -56,6 +56,8 @@ func TestText(t *testing.T) {
 		{"longest secret first", "abcdef and abc", []string{"abc", "abcdef"}, "REDACTED and REDACTED"},
 		{"empty secret ignored", "nothing here", []string{""}, "nothing here"},
 		{"bearer token", "header Authorization: Bearer eyJhbGciOiJSUzI1NiJ9.e30.sig", nil, "header Authorization: Bearer REDACTED"},
+		{"basic credentials", "Authorization: Basic Ym9iOnMzY3JldC1wYXNzd29yZA==", nil, "Authorization: Basic REDACTED"},
+		{"words after basic and bearer", "Basic authentication-required; Bearer tokens are rejected", nil, "Basic authentication-required; Bearer tokens are rejected"},
 		{"plain text kept", "cannot get cluster \"a\": not found", nil, "cannot get cluster \"a\": not found"},
 	}
 	for _, tc := range tests {
