@@ -161,8 +161,3 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
-
-// Redact removes credentials from a URL.
-//
-// Deprecated: use redact.URL.
-func Redact(raw string) string { return redact.URL(raw) }
