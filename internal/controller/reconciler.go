@@ -151,6 +151,7 @@ func (r *Reconciler[S, O]) event(mg Managed, eventType, reason, action, note str
 // A conflict (the object changed while it was reconciled) is not an error:
 // the resource is reconciled again shortly with its new version.
 func (r *Reconciler[S, O]) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	ctx = withLogging(ctx)
 	result, err := r.reconcile(ctx, req)
 	if err != nil && apierrors.IsConflict(err) {
 		ctrl.LoggerFrom(ctx).V(1).Info("the managed resource changed while it was reconciled; reconciling again", "reason", err.Error())

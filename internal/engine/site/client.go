@@ -23,6 +23,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Condition types reported in Status.Conditions.
@@ -333,7 +334,7 @@ func checkHarbor(ctx context.Context, h Harbor) error {
 	if _, err := hc.CurrentUser(ctx); err != nil {
 		switch {
 		case harbor.IsUnauthorized(err):
-			return engine.InvalidInput("harbor.password", "Harbor at %s rejected the credentials of %q (401 Unauthorized)", h.URL, h.Username)
+			return engine.InvalidInput("harbor.password", "Harbor at %s rejected the credentials of %q (401 Unauthorized)", redact.URL(h.URL), h.Username)
 		case harbor.IsPreconditionFailed(err):
 			// A robot account: Harbor has no user behind it; the credentials
 			// are checked by the system info call below.

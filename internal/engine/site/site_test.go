@@ -64,6 +64,15 @@ current-context: ctx
 		{"gitops credentials in url", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "https://u:p@git.example/g.git", Branch: "main", Path: "sites"}
 		}, "gitops.repo_url", "not in the URL"},
+		{"gitops ftp url with credentials", func(s *Spec) {
+			s.GitOps = &GitOps{RepoURL: "ftp://u:url-secret@git.example/g.git?token=url-secret", Branch: "main", Path: "sites"}
+		}, "gitops.repo_url", `"ftp://u:REDACTED@git.example/g.git?token=REDACTED" is not an http(s) repository URL`},
+		{"harbor ftp url with credentials", func(s *Spec) {
+			s.Harbor = &Harbor{URL: "ftp://u:url-secret@harbor.example", Username: "admin"}
+		}, "harbor.url", `"ftp://u:REDACTED@harbor.example" is not an http(s) URL`},
+		{"host with credentials", func(s *Spec) {
+			s.ManagementCluster = &ManagementCluster{Host: "ftp://u:url-secret@10.0.0.1:6443", Token: "t"}
+		}, "management_cluster.host", `"ftp://u:REDACTED@10.0.0.1:6443" is not an http(s) URL`},
 		{"gitops bad branch", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "a..b", Path: "sites"}
 		}, "gitops.branch", "not a valid branch"},
