@@ -2,6 +2,7 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -143,14 +144,22 @@ func (a *ClusterAdapter) DesiredSpec(_ context.Context, mg Managed) (cluster.Spe
 	return want, nil
 }
 
-// translate rewrites an engine invalid-input error with the Cluster's field
-// path; other errors are returned unchanged.
+// translate rewrites the engine's invalid-input errors with the Cluster's
+// field paths; other errors are returned unchanged.
 func (a *ClusterAdapter) translate(err error) error {
-	invalid, ok := engine.AsInvalidInput(err)
-	if !ok || invalid.Path == "" {
+	invalid := engine.InvalidInputs(err)
+	if len(invalid) == 0 {
 		return err
 	}
-	return &engine.InvalidInputError{Path: a.FieldPath(invalid.Path), Message: invalid.Message}
+	translated := make([]error, 0, len(invalid))
+	for _, in := range invalid {
+		path := in.Path
+		if path != "" {
+			path = a.FieldPath(path)
+		}
+		translated = append(translated, &engine.InvalidInputError{Path: path, Message: in.Message})
+	}
+	return errors.Join(translated...)
 }
 
 // expandCluster builds the engine spec of c. The cluster's site, namespace

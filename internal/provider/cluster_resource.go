@@ -59,7 +59,7 @@ var clusterKind = &kind[clusterModel, cluster.Spec, cluster.Status]{
 		"endpoint": types.StringUnknown(), "observed_kubernetes_version": types.StringUnknown(), "argocd_cluster_name": types.StringUnknown(),
 	},
 	progress:     func(m *clusterModel) string { return "phase " + orUnknownPhase(m.Phase) },
-	validate:     validateCluster,
+	validateSpec: cluster.ValidatePartial,
 	planCreate:   checkClusterSite,
 	importState:  importCluster,
 	beforeDelete: refuseProtectedCluster,
@@ -270,96 +270,6 @@ func clusterSchema(ctx context.Context) schema.Schema {
 			"timeouts":   timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
-}
-
-// validateCluster reports bad input at validate and plan time. Values not
-// known yet are replaced by valid placeholders, so that what is known is
-// still checked.
-func validateCluster(ctx context.Context, m clusterModel, diags *diag.Diagnostics) {
-	spec, d := expandCluster(ctx, withPlaceholders(ctx, m))
-	diags.Append(d...)
-	if diags.HasError() {
-		return
-	}
-	if err := cluster.Validate(spec); err != nil {
-		addEngineError(diags, "Invalid cluster", err, clusterAttributePaths)
-	}
-}
-
-// withPlaceholders returns m with every unknown value replaced by a valid
-// one (or null), for validation.
-func withPlaceholders(ctx context.Context, m clusterModel) clusterModel {
-	str := func(v types.String, placeholder string) types.String {
-		if v.IsUnknown() {
-			return types.StringValue(placeholder)
-		}
-		return v
-	}
-	m.Site = str(m.Site, "placeholder")
-	m.Namespace = str(m.Namespace, defaultClusterNamespace)
-	m.Name = str(m.Name, "placeholder")
-	m.KubernetesVersion = str(m.KubernetesVersion, "v1.36.0")
-	if m.ControlPlane.IsUnknown() {
-		m.ControlPlane = types.ObjectValueMust(controlPlaneTypes, map[string]attr.Value{
-			"replicas": types.Int64Value(1), "endpoint": types.StringUnknown(), "host_selector": types.MapNull(types.StringType),
-		})
-	}
-	if m.Infrastructure.IsUnknown() {
-		// Assume the infrastructure the control plane's endpoint suits.
-		m.Infrastructure = types.StringValue(cluster.InfrastructureInMemory)
-		if !m.ControlPlane.IsNull() && !m.ControlPlane.Attributes()["endpoint"].IsNull() {
-			m.Infrastructure = types.StringValue(cluster.InfrastructureBYOH)
-		}
-	}
-	for _, l := range []*types.List{&m.PodCIDRs, &m.ServiceCIDRs} {
-		if l.IsUnknown() || hasUnknownElement(*l) {
-			*l = types.ListNull(types.StringType)
-		}
-	}
-	if m.Labels.IsUnknown() || hasUnknownElement(m.Labels) {
-		m.Labels = types.MapNull(types.StringType)
-	}
-	if !m.ControlPlane.IsNull() && !m.ControlPlane.IsUnknown() {
-		attrs := m.ControlPlane.Attributes()
-		if attrs["replicas"].IsUnknown() {
-			attrs["replicas"] = types.Int64Value(1)
-		}
-		if attrs["host_selector"].IsUnknown() || hasUnknownElement(attrs["host_selector"]) {
-			attrs["host_selector"] = types.MapNull(types.StringType)
-		}
-		if attrs["endpoint"].IsUnknown() {
-			// A placeholder that suits the infrastructure.
-			attrs["endpoint"] = types.StringNull()
-			if m.Infrastructure.IsNull() || m.Infrastructure.ValueString() == cluster.InfrastructureBYOH {
-				attrs["endpoint"] = types.StringValue("placeholder.invalid:6443")
-			}
-		}
-		m.ControlPlane = types.ObjectValueMust(controlPlaneTypes, attrs)
-	}
-	if m.WorkerPools.IsUnknown() {
-		m.WorkerPools = types.ListNull(types.ObjectType{AttrTypes: workerPoolTypes})
-	} else if !m.WorkerPools.IsNull() {
-		var pools []workerPoolModel
-		m.WorkerPools.ElementsAs(ctx, &pools, false)
-		var elems []workerPoolModel
-		for i, p := range pools {
-			p.Name = str(p.Name, fmt.Sprintf("placeholder-%d", i))
-			if p.Replicas.IsUnknown() {
-				p.Replicas = types.Int64Value(1)
-			}
-			for _, mp := range []*types.Map{&p.HostSelector, &p.Labels} {
-				if mp.IsUnknown() || hasUnknownElement(*mp) {
-					*mp = types.MapNull(types.StringType)
-				}
-			}
-			if p.Taints.IsUnknown() || hasUnknownElement(p.Taints) {
-				p.Taints = types.ListNull(types.ObjectType{AttrTypes: taintTypes})
-			}
-			elems = append(elems, p)
-		}
-		m.WorkerPools, _ = types.ListValueFrom(ctx, types.ObjectType{AttrTypes: workerPoolTypes}, elems)
-	}
-	return m
 }
 
 // checkClusterSite reports an unknown site when a plan creates a cluster.

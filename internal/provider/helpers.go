@@ -111,7 +111,7 @@ func stringMap(ctx context.Context, m types.Map) (map[string]string, diag.Diagno
 		return nil, nil
 	}
 	out := map[string]string{}
-	diags := m.ElementsAs(ctx, &out, false)
+	diags := m.ElementsAs(ctx, &out, true) // unknown elements expand to ""
 	if diags.HasError() {
 		return nil, diags
 	}
@@ -166,4 +166,3 @@ func conditionsValue[C ~struct{ Type, Status, Reason, Message string }](conds []
 	}
 	return types.ListValueMust(types.ObjectType{AttrTypes: conditionTypes}, elems)
 }
-

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -14,6 +15,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/types"
+	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
@@ -69,7 +71,13 @@ type kind[M any, S, O any] struct {
 	// as "phase Provisioning"; optional.
 	progress func(m *M) string
 
-	// validate reports bad input at validate and plan time; optional.
+	// validateSpec is the engine's validation of a spec some of whose
+	// arguments are unknown; the generic ValidateConfig runs it on the
+	// spec expanded from the configuration. Optional.
+	validateSpec func(spec S, unknown engine.Unknown) error
+	// validate reports bad input at validate and plan time beyond
+	// validateSpec, such as write-only arguments without their version;
+	// optional.
 	validate func(ctx context.Context, config M, diags *diag.Diagnostics)
 	// planCreate adds checks when a plan creates the resource, such as
 	// a read-only look-up of a site; optional.
@@ -123,7 +131,7 @@ func (r *engineResource[M, S, O]) client(diags *diag.Diagnostics) engine.Client[
 
 // ValidateConfig reports bad input at validate and plan time.
 func (r *engineResource[M, S, O]) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	if r.kind.validate == nil {
+	if r.kind.validate == nil && r.kind.validateSpec == nil {
 		return
 	}
 	var m M
@@ -131,7 +139,12 @@ func (r *engineResource[M, S, O]) ValidateConfig(ctx context.Context, req resour
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	r.kind.validate(ctx, m, &resp.Diagnostics)
+	if r.kind.validate != nil {
+		r.kind.validate(ctx, m, &resp.Diagnostics)
+	}
+	if r.kind.validateSpec != nil {
+		r.kind.validateConfigSpec(ctx, req.Config.Raw, m, &resp.Diagnostics)
+	}
 }
 
 // ModifyPlan runs the kind's create-time checks on a plan that creates the
@@ -325,4 +338,82 @@ func (r *engineResource[M, S, O]) ImportState(ctx context.Context, req resource.
 		return
 	}
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+}
+
+// validateSpec reports, at validate and plan time, what the kind's engine
+// rejects in config: the spec is expanded from the configuration (unknown
+// values expand to their zero values) and checked with every argument whose
+// value is not known yet skipped. Every error is reported on its attribute.
+func (k *kind[M, S, O]) validateConfigSpec(ctx context.Context, raw tftypes.Value, config M, diags *diag.Diagnostics) {
+	spec, d := k.expand(ctx, &config, &config)
+	diags.Append(d...)
+	if diags.HasError() {
+		return
+	}
+	unknown := unknownAttributes(raw)
+	err := k.validateSpec(spec, func(enginePath string) bool {
+		p := enginePath
+		if renamed, ok := k.attributePaths[p]; ok {
+			p = renamed
+		}
+		return unknown.covers(p)
+	})
+	for _, in := range engine.InvalidInputs(err) {
+		addEngineError(diags, "Invalid "+k.noun, in, k.attributePaths)
+	}
+	if err != nil && len(engine.InvalidInputs(err)) == 0 {
+		addEngineError(diags, "Invalid "+k.noun, err, k.attributePaths)
+	}
+}
+
+// unknownSet holds the dotted paths (such as "worker_pools[0].name") of the
+// attributes whose values are unknown.
+type unknownSet map[string]bool
+
+// unknownAttributes returns the paths of the unknown values in raw. A
+// collection with an unknown element counts as unknown as a whole.
+func unknownAttributes(raw tftypes.Value) unknownSet {
+	set := unknownSet{}
+	_ = tftypes.Walk(raw, func(p *tftypes.AttributePath, v tftypes.Value) (bool, error) {
+		if v.IsKnown() {
+			return true, nil
+		}
+		dotted := ""
+		for _, step := range p.Steps() {
+			switch s := step.(type) {
+			case tftypes.AttributeName:
+				if dotted != "" {
+					dotted += "."
+				}
+				dotted += string(s)
+			case tftypes.ElementKeyInt:
+				dotted += fmt.Sprintf("[%d]", int64(s))
+			case tftypes.ElementKeyString, tftypes.ElementKeyValue:
+				// An unknown map or set element: the collection is unknown.
+				set[dotted] = true
+				return false, nil
+			}
+		}
+		set[dotted] = true
+		if i := strings.LastIndex(dotted, "["); i > 0 && strings.HasSuffix(dotted, "]") && !strings.Contains(dotted[i:], ".") {
+			set[dotted[:i]] = true // an unknown list element
+		}
+		return false, nil
+	})
+	return set
+}
+
+// covers reports whether the value at dotted path p is unknown: p itself or
+// the object or collection that holds it.
+func (u unknownSet) covers(p string) bool {
+	for {
+		if u[p] {
+			return true
+		}
+		i := strings.LastIndexAny(p, ".[")
+		if i <= 0 {
+			return false
+		}
+		p = p[:i]
+	}
 }
