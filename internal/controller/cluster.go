@@ -174,12 +174,12 @@ func expandCluster(c *v1alpha1.Cluster) (cluster.Spec, error) {
 		Namespace:          p.Namespace,
 		Name:               c.GetName(),
 		KubernetesVersion:  p.KubernetesVersion,
-		ControlPlane:       cluster.ControlPlane{Replicas: 1},
+		ControlPlane:       cluster.ControlPlane{Replicas: cluster.DefaultControlPlaneReplicas},
 		PodCIDRs:           slices.Clone(p.PodCIDRs),
 		ServiceCIDRs:       slices.Clone(p.ServiceCIDRs),
-		Infrastructure:     orDefault(p.Infrastructure, cluster.InfrastructureBYOH),
+		Infrastructure:     orDefault(p.Infrastructure, cluster.DefaultInfrastructure),
 		Labels:             maps.Clone(p.Labels),
-		ArgoCDRegistration: boolOrDefault(p.ArgoCDRegistration, true),
+		ArgoCDRegistration: boolOrDefault(p.ArgoCDRegistration, cluster.DefaultArgoCDRegistration),
 	}
 	if id := c.GetAnnotations()[v1alpha1.AnnotationExternalName]; id != "" {
 		siteName, namespace, name, err := cluster.ParseID(id)

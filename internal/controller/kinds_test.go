@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -11,6 +12,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"sigs.k8s.io/yaml"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/kinds"
 )
 
@@ -87,4 +89,22 @@ func immutableFields(path string, s apiextensionsv1.JSONSchemaProps) []string {
 		out = append(out, immutableFields(path+"[]", *s.Items.Schema)...)
 	}
 	return out
+}
+
+// TestClusterCRDDefaultsMatchEngine checks that the Cluster CRD defaults
+// its fields to the engine's defaults, as Terraform's schema does.
+func TestClusterCRDDefaultsMatchEngine(t *testing.T) {
+	forProvider := readCRD(t, "Cluster").Spec.Versions[0].Schema.OpenAPIV3Schema.Properties["spec"].Properties["forProvider"]
+	for _, tc := range []struct {
+		path string
+		got  *apiextensionsv1.JSON
+		want string
+	}{
+		{"argocdRegistration", forProvider.Properties["argocdRegistration"].Default, strconv.FormatBool(cluster.DefaultArgoCDRegistration)},
+		{"workerPools[].replicas", forProvider.Properties["workerPools"].Items.Schema.Properties["replicas"].Default, strconv.Itoa(cluster.DefaultWorkerReplicas)},
+	} {
+		if tc.got == nil || string(tc.got.Raw) != tc.want {
+			t.Errorf("spec.forProvider.%s defaults to %v, want the engine's %s", tc.path, tc.got, tc.want)
+		}
+	}
 }

@@ -34,9 +34,6 @@ const (
 	clusterDeleteTimeout = 30 * time.Minute
 )
 
-// defaultClusterNamespace is the management cluster namespace of a cluster
-// whose namespace is not set.
-const defaultClusterNamespace = "default"
 
 // clusterKind is mc_cluster.
 var clusterKind = &kind[clusterModel, cluster.Spec, cluster.Status]{
@@ -121,7 +118,7 @@ func clusterSchema(ctx context.Context) schema.Schema {
 			"namespace": schema.StringAttribute{
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString(defaultClusterNamespace),
+				Default:             stringdefault.StaticString(cluster.DefaultNamespace),
 				MarkdownDescription: "Namespace of the Cluster API objects on the management cluster; created when missing. Default `default`. Changing it replaces the cluster.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:          []validator.String{dnsLabel()},
@@ -145,7 +142,7 @@ func clusterSchema(ctx context.Context) schema.Schema {
 					"replicas": schema.Int64Attribute{
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(1),
+						Default:             int64default.StaticInt64(cluster.DefaultControlPlaneReplicas),
 						MarkdownDescription: "Number of control plane machines: odd (etcd needs a majority) and at least 1. Default `1`. Scaled in place.",
 						Validators:          []validator.Int64{int64validator.AtLeast(1)},
 					},
@@ -179,7 +176,7 @@ func clusterSchema(ctx context.Context) schema.Schema {
 					"replicas": schema.Int64Attribute{
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(1),
+						Default:             int64default.StaticInt64(cluster.DefaultWorkerReplicas),
 						MarkdownDescription: "Number of worker machines. Default `1`. Scaled in place.",
 						Validators:          []validator.Int64{int64validator.AtLeast(0)},
 					},
@@ -213,7 +210,7 @@ func clusterSchema(ctx context.Context) schema.Schema {
 			"infrastructure": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				Default:  stringdefault.StaticString(cluster.InfrastructureBYOH),
+				Default:  stringdefault.StaticString(cluster.DefaultInfrastructure),
 				MarkdownDescription: "Infrastructure provider: `byoh` (Cluster API bring-your-own-host, the default) or `in_memory` (Cluster API's in-memory " +
 					"backend: fake machines for development and tests). Changing it replaces the cluster.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
@@ -227,7 +224,7 @@ func clusterSchema(ctx context.Context) schema.Schema {
 			"argocd_registration": schema.BoolAttribute{
 				Optional: true,
 				Computed: true,
-				Default:  booldefault.StaticBool(true),
+				Default:  booldefault.StaticBool(cluster.DefaultArgoCDRegistration),
 				MarkdownDescription: "Register the cluster in the site's Argo CD once it is ready (a cluster Secret named after the cluster, with the " +
 					"server and credentials from Cluster API's kubeconfig Secret), so that applications can target it by name. Default `true`.",
 			},

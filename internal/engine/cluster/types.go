@@ -110,6 +110,24 @@ type Condition struct {
 	Message string
 }
 
+// Defaults of a cluster's arguments, for both front-ends: Terraform's schema
+// defaults and the values a Cluster kind's unset fields take are these.
+const (
+	// DefaultNamespace is the management cluster namespace of a cluster
+	// whose namespace is not set (Terraform; the Cluster kind requires it).
+	DefaultNamespace = "default"
+	// DefaultInfrastructure is the infrastructure of a cluster that names
+	// none.
+	DefaultInfrastructure = InfrastructureBYOH
+	// DefaultControlPlaneReplicas is the number of control plane machines.
+	DefaultControlPlaneReplicas = 1
+	// DefaultWorkerReplicas is the number of machines of a worker pool.
+	DefaultWorkerReplicas = 1
+	// DefaultArgoCDRegistration says whether a ready cluster is registered
+	// in its site's Argo CD.
+	DefaultArgoCDRegistration = true
+)
+
 // Defaults of the cluster network.
 const (
 	DefaultPodCIDR     = "192.168.0.0/16"
