@@ -503,7 +503,7 @@ func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, re
 	id := state.ID.ValueString()
 	obs, err := c.Observe(ctx, id, want)
 	if err != nil {
-		resp.Diagnostics.AddError("Error reading cluster", fmt.Sprintf("Cannot read cluster %q: %s", id, err))
+		resp.Diagnostics.AddError("Error reading cluster", fmt.Sprintf("Cannot read cluster %q: %s", id, engineErrorDetail(err)))
 		return
 	}
 	if !obs.Exists {

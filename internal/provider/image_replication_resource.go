@@ -324,7 +324,7 @@ func (r *imageReplicationResource) refresh(ctx context.Context, c *imagereplicat
 	var diags diag.Diagnostics
 	obs, err := c.Observe(ctx, m.ID.ValueString(), imagereplication.Spec{})
 	if err != nil {
-		diags.AddError("Error reading image replication", fmt.Sprintf("Cannot read replication %q: %s", m.ID.ValueString(), err))
+		diags.AddError("Error reading image replication", fmt.Sprintf("Cannot read replication %q: %s", m.ID.ValueString(), engineErrorDetail(err)))
 		return diags
 	}
 	if !obs.Exists {

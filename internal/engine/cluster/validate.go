@@ -9,7 +9,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // VersionPattern matches the Kubernetes versions a cluster accepts, such as
@@ -20,7 +20,7 @@ var VersionPattern = regexp.MustCompile(`^v1\.(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)$`
 // *engine.InvalidInputError naming the argument as Terraform does, so
 // front-ends can report it at plan time.
 func Validate(s Spec) error {
-	if err := site.ValidateName(s.Site); err != nil {
+	if err := registry.ValidateName(s.Site); err != nil {
 		return engine.InvalidInput("site", "%v", err)
 	}
 	if errs := validation.IsDNS1123Label(s.Namespace); len(errs) > 0 {
