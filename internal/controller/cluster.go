@@ -8,21 +8,21 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
-// ClusterEngineFactory builds the cluster engine client that finds sites in
-// namespace of the platform plane reached through platform.
-type ClusterEngineFactory func(platform *rest.Config, namespace string) engine.Client[cluster.Spec, cluster.Status]
+// ClusterEngineFactory builds the cluster engine client that finds sites,
+// and connects to them, through the site registry sites.
+type ClusterEngineFactory func(sites *registry.Registry) engine.Client[cluster.Spec, cluster.Status]
 
 // NewClusterEngine is the ClusterEngineFactory of the real cluster engine.
-func NewClusterEngine(platform *rest.Config, namespace string) engine.Client[cluster.Spec, cluster.Status] {
-	return cluster.New(platform, namespace)
+func NewClusterEngine(sites *registry.Registry) engine.Client[cluster.Spec, cluster.Status] {
+	return cluster.New(sites)
 }
 
 // RBAC of the Cluster controller. The engine reads site records (Secrets,
@@ -42,11 +42,7 @@ func NewClusterEngine(platform *rest.Config, namespace string) engine.Client[clu
 
 // SetupCluster registers the Cluster controller with mgr.
 func SetupCluster(mgr ctrl.Manager, o Options) error {
-	adapter := NewClusterAdapter(ProviderConfigResolver{
-		Kube:             mgr.GetClient(),
-		Secrets:          mgr.GetAPIReader(),
-		InjectedIdentity: mgr.GetConfig(),
-	}, NewClusterEngine)
+	adapter := NewClusterAdapter(resolverOf(mgr), NewClusterEngine)
 	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/cluster")))
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Cluster{} },
 		Adapter[cluster.Spec, cluster.Status](adapter), opts...)

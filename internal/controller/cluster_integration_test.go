@@ -27,6 +27,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 )
@@ -103,7 +104,7 @@ func startClusterController(t *testing.T) clusterEnv {
 	})
 	// The site's management cluster is the platform plane. Cleanups run
 	// last in, first out: the site goes after the clusters that use it.
-	sites := site.New(env.config, env.platform.Namespace)
+	sites := site.New(registry.New(env.config, env.platform.Namespace))
 	if _, err := sites.Create(ctx, site.Spec{Name: e.site, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}); err != nil {
 		t.Fatalf("cannot register site %s: %v", e.site, err)
 	}
@@ -255,7 +256,7 @@ func TestClusterIntegration_lifecycle(t *testing.T) {
 	id := e.site + "/" + e.namespace + "/" + name
 	t.Cleanup(func() { // in case the test stops before deleting it
 		_ = e.kube.Delete(context.Background(), &v1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name}})
-		_ = cluster.New(e.config, e.platform.Namespace).Delete(context.Background(), id)
+		_ = cluster.New(registry.New(e.config, e.platform.Namespace)).Delete(context.Background(), id)
 	})
 
 	t0 := time.Now()
@@ -377,7 +378,7 @@ func TestClusterIntegration_observeOnly(t *testing.T) {
 	e := startClusterController(t)
 	ctx := context.Background()
 	name := "ctrl-obs-" + e.suffix
-	engineClient := cluster.New(e.config, e.platform.Namespace)
+	engineClient := cluster.New(registry.New(e.config, e.platform.Namespace))
 	want := cluster.Spec{
 		Site: e.site, Namespace: e.namespace, Name: name, KubernetesVersion: "v1.36.0",
 		ControlPlane:   cluster.ControlPlane{Replicas: 1},

@@ -6,12 +6,12 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // ImageReplicationEngine is the image replication engine client: the
@@ -28,14 +28,13 @@ type ImageReplicationEngine interface {
 var _ ImageReplicationEngine = (*imagereplication.Client)(nil)
 
 // ImageReplicationEngineFactory builds the image replication engine client
-// that finds sites in namespace of the platform plane reached through
-// platform.
-type ImageReplicationEngineFactory func(platform *rest.Config, namespace string) ImageReplicationEngine
+// that finds sites, and their Harbors, through the site registry sites.
+type ImageReplicationEngineFactory func(sites *registry.Registry) ImageReplicationEngine
 
 // NewImageReplicationEngine is the ImageReplicationEngineFactory of the
 // real engine.
-func NewImageReplicationEngine(platform *rest.Config, namespace string) ImageReplicationEngine {
-	return imagereplication.New(platform, namespace)
+func NewImageReplicationEngine(sites *registry.Registry) ImageReplicationEngine {
+	return imagereplication.New(sites)
 }
 
 // RBAC of the ImageReplication controller. The engine reads site records
@@ -47,11 +46,7 @@ func NewImageReplicationEngine(platform *rest.Config, namespace string) ImageRep
 
 // SetupImageReplication registers the ImageReplication controller with mgr.
 func SetupImageReplication(mgr ctrl.Manager, o Options) error {
-	adapter := NewImageReplicationAdapter(ProviderConfigResolver{
-		Kube:             mgr.GetClient(),
-		Secrets:          mgr.GetAPIReader(),
-		InjectedIdentity: mgr.GetConfig(),
-	}, NewImageReplicationEngine)
+	adapter := NewImageReplicationAdapter(resolverOf(mgr), NewImageReplicationEngine)
 	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/imagereplication")))
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.ImageReplication{} },
 		Adapter[imagereplication.Spec, imagereplication.Status](adapter), opts...)

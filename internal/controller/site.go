@@ -6,12 +6,12 @@ import (
 	"maps"
 	"strings"
 
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -23,12 +23,12 @@ const (
 )
 
 // SiteEngineFactory builds the site engine client that keeps site records
-// in namespace of the platform plane reached through platform.
-type SiteEngineFactory func(platform *rest.Config, namespace string) engine.Client[site.Spec, site.Status]
+// in the site registry sites.
+type SiteEngineFactory func(sites *registry.Registry) engine.Client[site.Spec, site.Status]
 
 // NewSiteEngine is the SiteEngineFactory of the real site engine.
-func NewSiteEngine(platform *rest.Config, namespace string) engine.Client[site.Spec, site.Status] {
-	return site.New(platform, namespace)
+func NewSiteEngine(sites *registry.Registry) engine.Client[site.Spec, site.Status] {
+	return site.New(sites)
 }
 
 // RBAC of the controller, generated into config/rbac/role.yaml. The site
@@ -49,11 +49,7 @@ func NewSiteEngine(platform *rest.Config, namespace string) engine.Client[site.S
 // SetupSite registers the Site controller with mgr. The controller's own
 // configuration is the injected identity of ProviderConfigs that use it.
 func SetupSite(mgr ctrl.Manager, o Options) error {
-	adapter := NewSiteAdapter(ProviderConfigResolver{
-		Kube:             mgr.GetClient(),
-		Secrets:          mgr.GetAPIReader(),
-		InjectedIdentity: mgr.GetConfig(),
-	}, mgr.GetAPIReader(), NewSiteEngine)
+	adapter := NewSiteAdapter(resolverOf(mgr), mgr.GetAPIReader(), NewSiteEngine)
 	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/site")))
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), opts...)
 	return ctrl.NewControllerManagedBy(mgr).

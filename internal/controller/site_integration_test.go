@@ -33,6 +33,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
@@ -177,12 +178,12 @@ func (e integrationEnv) siteRecords(t *testing.T, name string) []corev1.Secret {
 	t.Helper()
 	var records corev1.SecretList
 	if err := e.kube.List(context.Background(), &records, client.InNamespace(e.platform.Namespace),
-		client.MatchingLabels{site.LabelSite: name}); err != nil {
+		client.MatchingLabels{registry.LabelSite: name}); err != nil {
 		t.Fatalf("cannot list site records: %v", err)
 	}
 	var out []corev1.Secret
 	for _, s := range records.Items {
-		if s.Name == site.RecordName(name) {
+		if s.Name == registry.RecordName(name) {
 			out = append(out, s)
 		}
 	}
@@ -318,7 +319,7 @@ func TestSiteIntegration_gitopsLifecycle(t *testing.T) {
 		t.Errorf("status.atProvider = %+v, want a Kubernetes version, an Argo CD version and a Synced, Healthy %s-root", at, name)
 	}
 	if records := env.siteRecords(t, name); len(records) != 1 {
-		t.Fatalf("found %d site records labelled %s=%s in %s, want 1", len(records), site.LabelSite, name, p.Namespace)
+		t.Fatalf("found %d site records labelled %s=%s in %s, want 1", len(records), registry.LabelSite, name, p.Namespace)
 	}
 	var marker corev1.ConfigMap
 	if err := env.kube.Get(ctx, client.ObjectKey{Namespace: "default", Name: name + "-marker"}, &marker); err != nil {
@@ -334,7 +335,7 @@ func TestSiteIntegration_gitopsLifecycle(t *testing.T) {
 		t.Fatalf("cannot update Site: %v", err)
 	}
 	eventually(t, integrationTimeout, "the record to have the new description", func() (bool, string) {
-		rec, err := site.New(env.config, p.Namespace).Lookup(ctx, name)
+		rec, err := site.New(registry.New(env.config, p.Namespace)).Lookup(ctx, name)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -359,7 +360,7 @@ func TestSiteIntegration_orphanThenObserve(t *testing.T) {
 	const providerConfig = "from-secret"
 	t.Cleanup(func() {
 		// The test orphans the record on purpose; remove it through the engine.
-		if err := site.New(env.config, p.Namespace).Delete(context.Background(), name); err != nil {
+		if err := site.New(registry.New(env.config, p.Namespace)).Delete(context.Background(), name); err != nil {
 			t.Errorf("cannot clean up the site record: %v", err)
 		}
 	})
@@ -413,7 +414,7 @@ func TestSiteIntegration_orphanThenObserve(t *testing.T) {
 	if got := s.Annotations[v1alpha1.AnnotationExternalName]; got != name {
 		t.Errorf("external-name = %q, want %q", got, name)
 	}
-	if rec, err := site.New(env.config, p.Namespace).Lookup(ctx, name); err != nil || rec.Spec.Description != "orphaned" {
+	if rec, err := site.New(registry.New(env.config, p.Namespace)).Lookup(ctx, name); err != nil || rec.Spec.Description != "orphaned" {
 		t.Errorf("Observe-only changed the record: %+v, %v", rec, err)
 	}
 	env.deleteSite(t, name)

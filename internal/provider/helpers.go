@@ -2,6 +2,8 @@ package provider
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +17,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 var dnsLabelPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -30,6 +33,10 @@ func dnsLabel() validator.String {
 // it is an *engine.InvalidInputError. paths renames engine argument names to
 // this resource's attribute names.
 func addEngineError(diags *diag.Diagnostics, summary string, err error, paths map[string]string) {
+	if _, ok := engine.AsDependency(err); ok {
+		diags.AddError(summary, capitalize(engineErrorDetail(err)))
+		return
+	}
 	in, ok := engine.AsInvalidInput(err)
 	if !ok || in.Path == "" {
 		if ok {
@@ -50,6 +57,25 @@ func addEngineError(diags *diag.Diagnostics, summary string, err error, paths ma
 		detail += " (argument " + name + ")"
 	}
 	diags.AddAttributeError(attributePath(name), summary, detail)
+}
+
+// engineErrorDetail is err's message for Terraform users: a dependency that
+// cannot be read (a site that is not registered or has no Harbor) says how
+// to fix it in the configuration, and that the resource stays in the state.
+func engineErrorDetail(err error) string {
+	dep, ok := engine.AsDependency(err)
+	if !ok {
+		return err.Error()
+	}
+	hint := dep.Hint
+	switch {
+	case errors.Is(dep.Err, registry.ErrNotRegistered):
+		hint = "register the site with mc_site, or point the provider's namespace (MC_NAMESPACE) at the registry that holds it"
+	case errors.Is(dep.Err, registry.ErrNoHarbor):
+		hint = "give the site's mc_site its harbor block again"
+	}
+	return fmt.Sprintf("%s %q %s: %s. The resource stays in the state, and nothing is changed, until the %s can be read again",
+		dep.Kind, dep.Name, dep.Reason, hint, dep.Kind)
 }
 
 // attributePath turns "a.b[2].c" into

@@ -19,11 +19,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"k8s.io/client-go/rest"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -104,20 +104,22 @@ type providerData struct {
 	namespace string
 	unknown   bool
 
-	once   sync.Once
-	config *rest.Config
-	err    error
-	sites  *site.Client
-
-	clustersOnce sync.Once
-	clusters     *cluster.Client
+	once     sync.Once
+	err      error
+	registry *registry.Registry
+	sites    *site.Client
+	clusters *cluster.Client
+	replicas *imagereplication.Client
 }
 
 // errUnknownConfig is returned when a resource needs the platform plane
 // while the provider's arguments are still unknown.
 var errUnknownConfig = errors.New("the provider's connection arguments are not known yet: they depend on values known only after apply")
 
-func (d *providerData) platform() (*rest.Config, error) {
+// platform connects to the platform plane once per provider process: one
+// site registry, whose clients and discovered capabilities every resource
+// shares, and one engine client per kind over it.
+func (d *providerData) platform() (*registry.Registry, error) {
 	d.once.Do(func() {
 		if d.unknown {
 			d.err = errUnknownConfig
@@ -127,12 +129,17 @@ func (d *providerData) platform() (*rest.Config, error) {
 			d.err = errors.New("no platform plane connection: set kubeconfig_path or host in the provider block, or MC_KUBECONFIG or MC_HOST")
 			return
 		}
-		d.config, d.err = d.conn.RESTConfig()
-		if d.err == nil {
-			d.sites = site.New(d.config, d.namespace)
+		cfg, err := d.conn.RESTConfig()
+		if err != nil {
+			d.err = err
+			return
 		}
+		d.registry = registry.New(cfg, d.namespace)
+		d.sites = site.New(d.registry)
+		d.clusters = cluster.New(d.registry)
+		d.replicas = imagereplication.New(d.registry)
 	})
-	return d.config, d.err
+	return d.registry, d.err
 }
 
 // providerDataFrom returns the provider data handed to a resource's
@@ -166,19 +173,16 @@ func engineClient[C any](d *providerData, diags *diag.Diagnostics, get func(*pro
 }
 
 func (d *providerData) imageReplicationClient() (*imagereplication.Client, error) {
-	cfg, err := d.platform()
-	if err != nil {
+	if _, err := d.platform(); err != nil {
 		return nil, err
 	}
-	return imagereplication.New(cfg, d.namespace), nil
+	return d.replicas, nil
 }
 
 func (d *providerData) clusterClient() (*cluster.Client, error) {
-	cfg, err := d.platform()
-	if err != nil {
+	if _, err := d.platform(); err != nil {
 		return nil, err
 	}
-	d.clustersOnce.Do(func() { d.clusters = cluster.New(cfg, d.namespace) })
 	return d.clusters, nil
 }
 

@@ -292,16 +292,11 @@ func (r *engineResource[M, S, O]) Read(ctx context.Context, req resource.ReadReq
 // dependency that cannot be read (a site record) says nothing of whether the
 // resource itself still exists.
 func addReadError(diags *diag.Diagnostics, noun, id string, err error, paths map[string]string) {
-	if dep, ok := engine.AsDependency(err); ok {
-		detail := fmt.Sprintf("Cannot read %s %q: %s. The %s stays in state, since it may still exist", noun, id, dep.Error(), noun)
-		diags.AddError("Error reading "+noun, capitalize(detail))
-		return
-	}
 	if _, ok := engine.AsInvalidInput(err); ok {
 		addEngineError(diags, "Error reading "+noun, err, paths)
 		return
 	}
-	diags.AddError("Error reading "+noun, fmt.Sprintf("Cannot read %s %q: %s", noun, id, err))
+	diags.AddError("Error reading "+noun, fmt.Sprintf("Cannot read %s %q: %s", noun, id, engineErrorDetail(err)))
 }
 
 func (r *engineResource[M, S, O]) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {

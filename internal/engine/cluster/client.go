@@ -19,25 +19,23 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // Client implements engine.Client for workload clusters.
 type Client struct {
-	platform *rest.Config
-	sites    *site.Client
+	sites *registry.Registry
 }
 
 var _ engine.Client[Spec, Status] = (*Client)(nil)
 
-// New returns a cluster client that finds sites in the registry namespace of
-// the platform plane reached through platform.
-func New(platform *rest.Config, namespace string) *Client {
-	return &Client{platform: platform, sites: site.New(platform, namespace)}
+// New returns a cluster client that finds sites, and connects to their
+// management clusters, through the registry sites.
+func New(sites *registry.Registry) *Client {
+	return &Client{sites: sites}
 }
 
 var namespaceGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
@@ -63,8 +61,8 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if got := cl.GetLabels()[site.LabelSite]; got != want.Site {
-		return "", engine.InvalidInput("name", "Cluster %s/%s already exists and does not belong to site %q (its %s label is %q)", want.Namespace, want.Name, want.Site, site.LabelSite, got)
+	if got := cl.GetLabels()[registry.LabelSite]; got != want.Site {
+		return "", engine.InvalidInput("name", "Cluster %s/%s already exists and does not belong to site %q (its %s label is %q)", want.Namespace, want.Name, want.Site, registry.LabelSite, got)
 	}
 	owner := ownerRef(cl)
 	for _, u := range objs[1:] {
@@ -267,13 +265,9 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	if err != nil {
 		return obs, err
 	}
+	// A site that cannot be read is an error, never a cluster that is gone:
+	// the Cluster API objects may well still exist.
 	sc, err := c.connectSite(ctx, siteName)
-	if engine.IsNotFound(err) {
-		// A site cannot be deleted while clusters use it: without the site
-		// there is no cluster.
-		obs.Message = err.Error()
-		return obs, nil
-	}
 	if err != nil {
 		return obs, err
 	}
@@ -768,9 +762,6 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	sc, err := c.connectSite(ctx, siteName)
-	if engine.IsNotFound(err) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // Labels the engine puts on the objects it makes.
@@ -95,7 +95,7 @@ func criSocket() map[string]any {
 }
 
 func objectLabels(s Spec, pool string) map[string]any {
-	l := map[string]any{site.LabelSite: s.Site, LabelClusterName: s.Name, labelManagedBy: managedBy}
+	l := map[string]any{registry.LabelSite: s.Site, LabelClusterName: s.Name, labelManagedBy: managedBy}
 	if pool != "" {
 		l[LabelWorkerPool] = pool
 	}

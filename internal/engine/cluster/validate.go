@@ -11,7 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // VersionPattern matches the Kubernetes versions a cluster accepts, such as
@@ -28,7 +28,7 @@ func Validate(s Spec) error { return ValidatePartial(s, nil) }
 // skipped.
 func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	v := engine.NewValidation(unknown)
-	if err := site.ValidateName(s.Site); err != nil {
+	if err := registry.ValidateName(s.Site); err != nil {
 		v.Add("site", "%v", err)
 	}
 	if errs := validation.IsDNS1123Label(s.Namespace); len(errs) > 0 {

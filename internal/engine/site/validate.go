@@ -1,7 +1,6 @@
 package site
 
 import (
-	"fmt"
 	"net/url"
 	"path"
 	"strings"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
@@ -67,13 +67,8 @@ func ValidateHarbor(h Harbor) error {
 	return nil
 }
 
-// ValidateName checks that name is a DNS-1123 label.
-func ValidateName(name string) error {
-	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
-		return fmt.Errorf("%q is not a valid site name: %s", name, strings.Join(errs, "; "))
-	}
-	return nil
-}
+// ValidateName checks that name is a DNS-1123 label, as every site name is.
+func ValidateName(name string) error { return registry.ValidateName(name) }
 
 // ValidateManagementCluster checks the connection settings: a host with a
 // token, or a kubeconfig that parses, not both. Empty secrets are allowed
