@@ -6,6 +6,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
+	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
@@ -116,9 +119,9 @@ func TestInMemoryObjects(t *testing.T) {
 	var got []string
 	for _, u := range inMemoryObjects(s) {
 		if u.GetLabels()["mc.mcplatform.dev/site"] != "site-b" || u.GetLabels()[LabelClusterName] != "edge-1" {
-			t.Errorf("%s %s labels = %v", u.GetKind(), u.GetName(), u.GetLabels())
+			t.Errorf("%s %s labels = %v", kindOf(u), u.GetName(), u.GetLabels())
 		}
-		got = append(got, u.GetKind()+"/"+u.GetName())
+		got = append(got, kindOf(u)+"/"+u.GetName())
 	}
 	want := []string{
 		"Cluster/edge-1", "DevCluster/edge-1", "DevMachineTemplate/edge-1-control-plane", "KubeadmControlPlane/edge-1-control-plane",
@@ -133,8 +136,7 @@ func TestInMemoryObjects(t *testing.T) {
 		t.Error("DevCluster has no annotation: CAPD 1.14.2's in-memory reconciler panics without one")
 	}
 	// Observing the objects as created gives back the spec.
-	o := &observed{cluster: objs[0], kcp: objs[3], pools: map[string]*unstructured.Unstructured{"general": objs[6], "gpu": objs[9]},
-		taints: map[string][]Taint{"general": taintsOf(objs[5]), "gpu": taintsOf(objs[8])}}
+	o := observedOf(t, objs)
 	wantSpec := s
 	wantSpec.PodCIDRs, wantSpec.ServiceCIDRs = []string{DefaultPodCIDR}, []string{DefaultServiceCIDR}
 	gotSpec := actualSpec("site-b", "clusters", "edge-1", o, s)
@@ -155,7 +157,7 @@ func TestBYOHObjects(t *testing.T) {
 	objs := objects(s)
 	var got []string
 	for _, u := range objs {
-		got = append(got, u.GetAPIVersion()+" "+u.GetKind()+"/"+u.GetName())
+		got = append(got, u.GetObjectKind().GroupVersionKind().GroupVersion().String()+" "+kindOf(u)+"/"+u.GetName())
 	}
 	want := []string{
 		"cluster.x-k8s.io/v1beta2 Cluster/edge-1",
@@ -177,28 +179,69 @@ func TestBYOHObjects(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if ep, _, _ := unstructured.NestedMap(objs[1].Object, "spec", "controlPlaneEndpoint"); ep["host"] != "10.0.0.10" || ep["port"] != int64(6443) {
+	if ep, _, _ := unstructured.NestedMap(objs[1].(*unstructured.Unstructured).Object, "spec", "controlPlaneEndpoint"); ep["host"] != "10.0.0.10" || ep["port"] != int64(6443) {
 		t.Errorf("ByoCluster endpoint = %v", ep)
 	}
-	if k, _, _ := unstructured.NestedString(objs[0].Object, "spec", "infrastructureRef", "kind"); k != "ByoCluster" {
+	if k := objs[0].(*clusterv1.Cluster).Spec.InfrastructureRef.Kind; k != "ByoCluster" {
 		t.Errorf("Cluster infrastructureRef.kind = %q", k)
 	}
-	files, _, _ := unstructured.NestedSlice(objs[3].Object, "spec", "kubeadmConfigSpec", "files")
-	if len(files) != 1 || !strings.Contains(files[0].(map[string]any)["content"].(string), `value: "10.0.0.10"`) {
+	files := objs[3].(*controlplanev1.KubeadmControlPlane).Spec.KubeadmConfigSpec.Files
+	if len(files) != 1 || !strings.Contains(files[0].Content, `value: "10.0.0.10"`) {
 		t.Errorf("KubeadmControlPlane files = %v, want kube-vip serving 10.0.0.10", files)
 	}
-	if sel, _, _ := unstructured.NestedStringMap(objs[4].Object, "spec", "template", "spec", "selector", "matchLabels"); !cmp.Equal(sel, map[string]string{"rack": "a"}) {
+	if sel := hostSelectorOf(objs[4].(*unstructured.Unstructured)); !cmp.Equal(sel, map[string]string{"rack": "a"}) {
 		t.Errorf("pool general host selector = %v", sel)
 	}
-	if k, _, _ := unstructured.NestedString(objs[6].Object, "spec", "template", "spec", "infrastructureRef", "kind"); k != "ByoMachineTemplate" {
+	if k := objs[6].(*clusterv1.MachineDeployment).Spec.Template.Spec.InfrastructureRef.Kind; k != "ByoMachineTemplate" {
 		t.Errorf("MachineDeployment infrastructureRef.kind = %q", k)
 	}
-	o := &observed{cluster: objs[0], kcp: objs[3], pools: map[string]*unstructured.Unstructured{"general": objs[6], "gpu": objs[9]},
-		taints:        map[string][]Taint{"general": taintsOf(objs[5]), "gpu": taintsOf(objs[8])},
-		hostSelectors: map[string]map[string]string{"general": hostSelectorOf(objs[4]), "gpu": hostSelectorOf(objs[7])}}
+	o := observedOf(t, objs)
 	wantSpec := s
 	wantSpec.Infrastructure = InfrastructureBYOH
 	if diff := cmp.Diff(wantSpec, actualSpec("site-b", "clusters", "edge-1", o, s)); diff != "" {
 		t.Fatalf("actualSpec (-want +got):\n%s", diff)
 	}
+}
+
+// observedOf is what Observe reads back of objs, the objects of a cluster
+// named edge-1 as the engine makes them: each goes through the unstructured
+// form the dynamic client sends and reads.
+func observedOf(t *testing.T, objs []object) *observed {
+	t.Helper()
+	o := &observed{pools: map[string]*clusterv1.MachineDeployment{}, taints: map[string][]Taint{}, hostSelectors: map[string]map[string]string{}}
+	for _, obj := range objs {
+		u, err := toUnstructured(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		typed := func(into any) {
+			if err := fromUnstructured(u.Object, into); err != nil {
+				t.Fatalf("%s %s: %v", kindOf(obj), obj.GetName(), err)
+			}
+		}
+		pool := u.GetLabels()[LabelWorkerPool]
+		switch kindOf(obj) {
+		case "Cluster":
+			o.cluster = &clusterv1.Cluster{}
+			typed(o.cluster)
+		case "KubeadmControlPlane":
+			o.kcp = &controlplanev1.KubeadmControlPlane{}
+			typed(o.kcp)
+		case "MachineDeployment":
+			md := &clusterv1.MachineDeployment{}
+			typed(md)
+			o.pools[PoolName("edge-1", md)] = md
+		case "KubeadmConfigTemplate":
+			kct := &bootstrapv1.KubeadmConfigTemplate{}
+			typed(kct)
+			o.taints[pool] = taintsOf(kct)
+		case "ByoMachineTemplate":
+			if pool == "" {
+				o.controlPlaneHostSelector = hostSelectorOf(u)
+			} else {
+				o.hostSelectors[pool] = hostSelectorOf(u)
+			}
+		}
+	}
+	return o
 }
