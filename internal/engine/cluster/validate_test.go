@@ -1,14 +1,21 @@
 package cluster
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
 	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/yaml"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
@@ -136,7 +143,7 @@ func TestInMemoryObjects(t *testing.T) {
 		t.Error("DevCluster has no annotation: CAPD 1.14.2's in-memory reconciler panics without one")
 	}
 	// Observing the objects as created gives back the spec.
-	o := observedOf(t, objs)
+	o := observedOf(t, "edge-1", objs)
 	wantSpec := s
 	wantSpec.PodCIDRs, wantSpec.ServiceCIDRs = []string{DefaultPodCIDR}, []string{DefaultServiceCIDR}
 	gotSpec := actualSpec("site-b", "clusters", "edge-1", o, s)
@@ -149,6 +156,88 @@ func TestInMemoryObjects(t *testing.T) {
 	s.WorkerPools[0].Replicas = 3
 	if upToDate(s, gotSpec) {
 		t.Fatal("upToDate() = true although a pool was scaled")
+	}
+}
+
+// plainManifests is a cluster made without the engine, named as Cluster
+// API's own templates name things: no worker-pool labels, a pool named
+// <cluster>-md-0.
+const plainManifests = `apiVersion: cluster.x-k8s.io/v1beta2
+kind: Cluster
+metadata:
+  name: legacy
+  labels: {team: payments}
+spec:
+  clusterNetwork:
+    pods: {cidrBlocks: ["10.244.0.0/16"]}
+    services: {cidrBlocks: ["10.96.0.0/12"]}
+    serviceDomain: cluster.local
+  controlPlaneRef: {apiGroup: controlplane.cluster.x-k8s.io, kind: KubeadmControlPlane, name: legacy-cp}
+  infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevCluster, name: legacy}
+---
+apiVersion: controlplane.cluster.x-k8s.io/v1beta2
+kind: KubeadmControlPlane
+metadata:
+  name: legacy-cp
+spec:
+  replicas: 1
+  version: v1.36.0
+  machineTemplate:
+    spec:
+      infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevMachineTemplate, name: legacy-cp}
+---
+apiVersion: bootstrap.cluster.x-k8s.io/v1beta2
+kind: KubeadmConfigTemplate
+metadata:
+  name: legacy-md-0
+spec:
+  template:
+    spec:
+      joinConfiguration:
+        nodeRegistration:
+          taints: [{key: dedicated, value: payments, effect: NoSchedule}]
+---
+apiVersion: cluster.x-k8s.io/v1beta2
+kind: MachineDeployment
+metadata:
+  name: legacy-md-0
+  labels: {cluster.x-k8s.io/cluster-name: legacy}
+spec:
+  clusterName: legacy
+  replicas: 2
+  selector: {matchLabels: {}}
+  template:
+    metadata:
+      labels: {workload: payments}
+    spec:
+      clusterName: legacy
+      version: v1.36.0
+      bootstrap:
+        configRef: {apiGroup: bootstrap.cluster.x-k8s.io, kind: KubeadmConfigTemplate, name: legacy-md-0}
+      infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevMachineTemplate, name: legacy-md-0}
+`
+
+// TestObservePlainManifests reads a cluster made from plain manifests (as
+// for an import) back as a spec.
+func TestObservePlainManifests(t *testing.T) {
+	var objs []object
+	for _, doc := range strings.Split(plainManifests, "\n---\n") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, u)
+	}
+	o := observedOf(t, "legacy", objs)
+	want := Spec{
+		Site: "site-b", Namespace: "team", Name: "legacy", Labels: map[string]string{"team": "payments"},
+		KubernetesVersion: "v1.36.0", ControlPlane: ControlPlane{Replicas: 1}, Infrastructure: InfrastructureInMemory,
+		PodCIDRs: []string{"10.244.0.0/16"}, ServiceCIDRs: []string{"10.96.0.0/12"},
+		WorkerPools: []WorkerPool{{Name: "md-0", Replicas: 2, Labels: map[string]string{"workload": "payments"},
+			Taints: []Taint{{Key: "dedicated", Value: "payments", Effect: "NoSchedule"}}}},
+	}
+	if diff := cmp.Diff(want, actualSpec("site-b", "team", "legacy", o, Spec{})); diff != "" {
+		t.Errorf("actualSpec (-want +got):\n%s", diff)
 	}
 }
 
@@ -195,7 +284,7 @@ func TestBYOHObjects(t *testing.T) {
 	if k := objs[6].(*clusterv1.MachineDeployment).Spec.Template.Spec.InfrastructureRef.Kind; k != "ByoMachineTemplate" {
 		t.Errorf("MachineDeployment infrastructureRef.kind = %q", k)
 	}
-	o := observedOf(t, objs)
+	o := observedOf(t, "edge-1", objs)
 	wantSpec := s
 	wantSpec.Infrastructure = InfrastructureBYOH
 	if diff := cmp.Diff(wantSpec, actualSpec("site-b", "clusters", "edge-1", o, s)); diff != "" {
@@ -203,12 +292,14 @@ func TestBYOHObjects(t *testing.T) {
 	}
 }
 
-// observedOf is what Observe reads back of objs, the objects of a cluster
-// named edge-1 as the engine makes them: each goes through the unstructured
-// form the dynamic client sends and reads.
-func observedOf(t *testing.T, objs []object) *observed {
+// observedOf is what Observe reads back of objs, the objects of cluster
+// name: each goes through the unstructured form the dynamic client sends and
+// reads, and the templates are found by reference, as read finds them.
+func observedOf(t *testing.T, name string, objs []object) *observed {
 	t.Helper()
 	o := &observed{pools: map[string]*clusterv1.MachineDeployment{}, taints: map[string][]Taint{}, hostSelectors: map[string]map[string]string{}}
+	kcts := map[string]*bootstrapv1.KubeadmConfigTemplate{}
+	bmts := map[string]*unstructured.Unstructured{}
 	for _, obj := range objs {
 		u, err := toUnstructured(obj)
 		if err != nil {
@@ -219,7 +310,6 @@ func observedOf(t *testing.T, objs []object) *observed {
 				t.Fatalf("%s %s: %v", kindOf(obj), obj.GetName(), err)
 			}
 		}
-		pool := u.GetLabels()[LabelWorkerPool]
 		switch kindOf(obj) {
 		case "Cluster":
 			o.cluster = &clusterv1.Cluster{}
@@ -230,18 +320,61 @@ func observedOf(t *testing.T, objs []object) *observed {
 		case "MachineDeployment":
 			md := &clusterv1.MachineDeployment{}
 			typed(md)
-			o.pools[PoolName("edge-1", md)] = md
+			o.pools[PoolName(name, md)] = md
 		case "KubeadmConfigTemplate":
 			kct := &bootstrapv1.KubeadmConfigTemplate{}
 			typed(kct)
-			o.taints[pool] = taintsOf(kct)
+			kcts[kct.Name] = kct
 		case "ByoMachineTemplate":
-			if pool == "" {
-				o.controlPlaneHostSelector = hostSelectorOf(u)
-			} else {
-				o.hostSelectors[pool] = hostSelectorOf(u)
-			}
+			bmts[u.GetName()] = u
+		}
+	}
+	if o.kcp.Name != o.cluster.Spec.ControlPlaneRef.Name {
+		t.Fatalf("Cluster refers to KubeadmControlPlane %q, not %q", o.cluster.Spec.ControlPlaneRef.Name, o.kcp.Name)
+	}
+	if bmt, ok := bmts[o.kcp.Spec.MachineTemplate.Spec.InfrastructureRef.Name]; ok {
+		o.controlPlaneHostSelector = hostSelectorOf(bmt)
+	}
+	for pool, md := range o.pools {
+		if kct, ok := kcts[md.Spec.Template.Spec.Bootstrap.ConfigRef.Name]; ok {
+			o.taints[pool] = taintsOf(kct)
+		}
+		if bmt, ok := bmts[md.Spec.Template.Spec.InfrastructureRef.Name]; ok {
+			o.hostSelectors[pool] = hostSelectorOf(bmt)
 		}
 	}
 	return o
+}
+
+// TestPatch checks the merge patch Update sends for a pool: only what
+// changed, and null for a removed label.
+func TestPatch(t *testing.T) {
+	s := inMemorySpec()
+	md := observedOf(t, "edge-1", inMemoryObjects(s)).pools["gpu"]
+	md.Namespace = "clusters"
+	u, err := toUnstructured(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{MachineDeploymentGVR: "MachineDeploymentList"}, u)
+	changed := md.DeepCopy()
+	changed.Spec.Replicas = ptr.To(int32(3))
+	changed.Spec.Template.Spec.Version = "v1.37.0"
+	changed.Spec.Template.Labels = withUserLabels(changed.Spec.Template.Labels, map[string]string{"tier": "gold"})
+	if err := patch(context.Background(), dc, MachineDeploymentGVR, md, changed); err != nil {
+		t.Fatal(err)
+	}
+	if err := patch(context.Background(), dc, MachineDeploymentGVR, changed, changed.DeepCopy()); err != nil {
+		t.Fatal(err)
+	}
+	var patches []string
+	for _, a := range dc.Actions() {
+		if p, ok := a.(clienttesting.PatchAction); ok {
+			patches = append(patches, string(p.GetPatch()))
+		}
+	}
+	want := []string{`{"spec":{"replicas":3,"template":{"metadata":{"labels":{"node-role.kubernetes.io/gpu":null,"tier":"gold"}},"spec":{"version":"v1.37.0"}}}}`}
+	if diff := cmp.Diff(want, patches); diff != "" {
+		t.Errorf("patches (-want +got):\n%s", diff)
+	}
 }
