@@ -295,15 +295,12 @@ func orUnknownPhase(v types.String) string {
 	return v.ValueString()
 }
 
-// flattenClusterObservation writes what Observe found into m. A cluster
-// that is not ready yet cannot be registered in Argo CD: argocd_registration
-// keeps what was asked for until it can.
+// flattenClusterObservation writes what Observe found into m. A
+// registration in Argo CD that waits for the cluster to be ready is reported
+// by the engine as wanted, so it is no drift. An imported cluster starts
+// with deletion protection.
 func flattenClusterObservation(ctx context.Context, m *clusterModel, obs engine.Observation[cluster.Spec, cluster.Status], _ bool) diag.Diagnostics {
-	wanted := m.ArgoCDRegistration
 	diags := flattenCluster(ctx, m, obs.Actual, obs.Status)
-	if !obs.Ready && !wanted.IsNull() && wanted.ValueBool() {
-		m.ArgoCDRegistration = wanted
-	}
 	if m.DeletionProtection.IsNull() {
 		m.DeletionProtection = types.BoolValue(true)
 	}

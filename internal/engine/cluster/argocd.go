@@ -269,21 +269,27 @@ func readRegistration(ctx context.Context, sc *siteConnection, siteName, ns, nam
 // zero Spec), Status.ArgoCDClusterName (the name Argo CD knows the cluster
 // by, while that Secret exists and carries the cluster's name) and, when
 // the registration is not as want asks, UpToDate false with the reason in
-// Message. A cluster that is not ready yet is not out of date for lacking
-// its registration: there is no kubeconfig to register before it is.
+// Message. A registration that waits for the cluster (not ready yet, or
+// Cluster API has not written its kubeconfig) is pending, not drift:
+// Actual.ArgoCDRegistration is true as want asks, UpToDate is left alone and
+// Status.ArgoCDRegistrationPending is true.
 func observeRegistration(obs *engine.Observation[Spec, Status], want Spec, reg registration) {
-	obs.Actual.ArgoCDRegistration = reg.current != nil
+	why := registrationDrift(want.ArgoCDRegistration, obs.Ready, reg)
+	pending := want.ArgoCDRegistration && reg.current == nil && why == ""
+	obs.Actual.ArgoCDRegistration = reg.current != nil || pending
+	obs.Status.ArgoCDRegistrationPending = pending
 	if reg.current != nil && string(reg.current.Data[argoKeyName]) == obs.Actual.Name {
 		obs.Status.ArgoCDClusterName = obs.Actual.Name
 	}
-	if why := registrationDrift(want.ArgoCDRegistration, obs.Ready, reg); why != "" {
+	if why != "" {
 		obs.UpToDate = false
 		obs.Message += "; " + why
 	}
 }
 
 // registrationDrift says why the registration is not as wanted (and
-// ready, whether the cluster is) asks; empty when it is, or cannot be yet.
+// ready, whether the cluster is) asks; empty when it is, or cannot be yet
+// (pending).
 func registrationDrift(wanted, ready bool, reg registration) string {
 	where := reg.argoCDNamespace + "/" + reg.secretName
 	switch {

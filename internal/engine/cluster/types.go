@@ -1,9 +1,10 @@
 // Package cluster implements the engine client for workload clusters: a
 // Cluster API cluster (Cluster, KubeadmControlPlane, one MachineDeployment
 // per worker pool and their infrastructure and bootstrap templates) on a
-// site's management cluster. Objects are handled as unstructured v1beta2
-// Cluster API objects, so the engine does not depend on the Cluster API
-// module.
+// site's management cluster. Cluster API's own objects are the typed v1beta2
+// objects of its API module (sigs.k8s.io/cluster-api/api), sent and read
+// through the dynamic client; the infrastructure objects (BYOH, CAPD), whose
+// Go modules cannot be imported cleanly, stay unstructured.
 package cluster
 
 // Infrastructure providers a cluster can run on.
@@ -100,6 +101,12 @@ type Status struct {
 	// by (the cluster's Name, for destination.name of Applications); empty
 	// while the engine's cluster Secret does not exist.
 	ArgoCDClusterName string
+	// ArgoCDRegistrationPending reports a wanted Argo CD registration that
+	// waits for the cluster: it is not ready yet, or Cluster API has not
+	// written its kubeconfig. Observe then reports the registration as
+	// wanted (Spec.ArgoCDRegistration true) and the cluster up to date as far
+	// as the registration goes; Update registers it once it can.
+	ArgoCDRegistrationPending bool
 }
 
 // Condition is one Cluster API condition of the Cluster.
