@@ -1,3 +1,5 @@
+//go:build platform
+
 package provider
 
 import (
@@ -403,7 +405,7 @@ func TestAccCluster_killAndRerun(t *testing.T) {
 		tfPath, err = v, nil
 	}
 	if err != nil {
-		t.Skip("terraform CLI not found")
+		t.Fatalf("this test runs the terraform CLI itself: %v (put terraform on PATH or set TF_ACC_TERRAFORM_PATH)", err)
 	}
 	const siteName, ns, name = "acc-cl-kill", "acc-cl-kill", "killed"
 	cleanupCluster(t, dc, ns, name)

@@ -1,3 +1,5 @@
+//go:build platform
+
 package cluster_test
 
 import (
@@ -42,7 +44,7 @@ var (
 func byohPlatform(t *testing.T) (*sandbox.Platform, *rest.Config, dynamic.Interface) {
 	t.Helper()
 	p := sandboxtest.Platform(t)
-	skipWithoutCAPI(t, p)
+	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		t.Fatal(err)
