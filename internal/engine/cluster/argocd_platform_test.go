@@ -16,6 +16,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
@@ -31,16 +32,16 @@ import (
 // argoEventually retries check every second until it succeeds or timeout
 // passes, and returns the last error.
 func argoEventually(timeout time.Duration, check func(ctx context.Context) error) error {
-	deadline := time.Now().Add(timeout)
-	for {
+	var last error
+	_ = wait.PollUntilContextTimeout(context.Background(), time.Second, timeout, true, func(context.Context) (bool, error) {
+		// Each check has its own ten seconds, even the one running out the
+		// timeout, so that the last error is the check's own.
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		err := check(ctx)
-		cancel()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(time.Second)
-	}
+		defer cancel()
+		last = check(ctx)
+		return last == nil, nil
+	})
+	return last
 }
 
 // TestInMemoryClusterArgoCDRegistration registers an in-memory workload
