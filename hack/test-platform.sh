@@ -6,8 +6,9 @@
 # test fails, when the platform does not start or stop, and when a part of
 # the platform died or was restarted during the tests.
 #
-# Environment: GO (default go), TEST_TIMEOUT (default 80m), TEST_FLAGS (more
-# go test flags, e.g. -run or -v), TEST_PACKAGES (default ./...).
+# Environment: GO (default go), TEST_TIMEOUT (default 80m), TEST_PARALLEL
+# (how many test packages run at once, go test -p; default 1), TEST_FLAGS
+# (more go test flags, e.g. -run or -v), TEST_PACKAGES (default ./...).
 # MC_SANDBOX_KEEP=1 leaves the platform running for inspection.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,8 +33,11 @@ finish() {
 	fi
 	if [ "$rc" -eq 0 ]; then
 		rm -rf "$work"
-	else
+	elif [ -d "$state/logs" ]; then
 		say "FAILED (exit status $rc); platform logs kept in $state/logs"
+	else
+		rm -rf "$work"
+		say "FAILED (exit status $rc)"
 	fi
 	exit "$rc"
 }
@@ -53,7 +57,7 @@ say "platform up in $(($(date +%s) - t0))s"
 t1=$(date +%s)
 # shellcheck disable=SC2086 # TEST_FLAGS and TEST_PACKAGES are lists
 MC_SANDBOX_REUSE=1 MC_SANDBOX_DIR=$state \
-	"$GO" test -tags platform -p 1 -count=1 -timeout "${TEST_TIMEOUT:-80m}" ${TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
+	"$GO" test -tags platform -p "${TEST_PARALLEL:-1}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" ${TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
 say "tests took $(($(date +%s) - t1))s"
 
 # Every part must still run, with the process it was started with: a part
