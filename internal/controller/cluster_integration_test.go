@@ -1,9 +1,11 @@
+//go:build platform
+
 package controller
 
 // Integration tests of the Cluster kind against the real local platform:
 // Cluster API with CAPD's in-memory backend runs on the platform plane,
-// which is the management cluster of a site registered without one. Under
-// -short they are skipped.
+// which is the management cluster of a site registered without one. They
+// are built with the build tag platform only.
 
 import (
 	"context"
@@ -23,13 +25,14 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
-	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
 // clusterIntegrationTimeout bounds each wait for a workload cluster: an
@@ -50,18 +53,12 @@ type clusterEnv struct {
 
 // startClusterController starts the Site and ImageReplication controllers
 // (startController), a second manager with the Cluster controller, and
-// registers a site. It skips the test when the platform runs no Cluster
+// registers a site. It fails the test when the platform runs no Cluster
 // API.
 func startClusterController(t *testing.T) clusterEnv {
 	t.Helper()
 	env := startController(t)
-	runsCAPI := false
-	for _, c := range env.platform.Components {
-		runsCAPI = runsCAPI || c.Name == sandbox.CAPIManagerName
-	}
-	if !runsCAPI {
-		t.Skip("the platform runs no Cluster API managers (started by an older mc-sandbox: run mc-sandbox down and up)")
-	}
+	sandboxtest.Require(t, env.platform, sandboxtest.ClusterAPI...)
 
 	skipNameValidation := true
 	mgr, err := ctrl.NewManager(env.config, ctrl.Options{
@@ -235,6 +232,43 @@ func (e clusterEnv) snapshotCAPI(t *testing.T, name, pool string) map[string]cap
 }
 
 // requireUnchanged fails when a Cluster API object differs from before.
+// reconcilesDone returns how many reconciles the controller named
+// controller has finished in this process, as controller-runtime counts them
+// (controller_runtime_reconcile_total, any result).
+func reconcilesDone(t *testing.T, controller string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatalf("cannot read the controller metrics: %v", err)
+	}
+	var n float64
+	for _, f := range families {
+		if f.GetName() != "controller_runtime_reconcile_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "controller" && l.GetValue() == controller {
+					n += m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return n
+}
+
+// waitReconciles waits until the controller named controller has finished
+// n more reconciles: evidence that it looked again, where a test checks
+// that looking changed nothing.
+func waitReconciles(t *testing.T, controller string, n int) {
+	t.Helper()
+	start := reconcilesDone(t, controller)
+	eventually(t, 2*time.Minute, fmt.Sprintf("%d more reconciles of %s", n, controller), func() (bool, string) {
+		done := reconcilesDone(t, controller) - start
+		return done >= float64(n), fmt.Sprintf("%v reconciles", done)
+	})
+}
+
 func requireUnchanged(t *testing.T, what string, before, after map[string]capiSnapshot) {
 	t.Helper()
 	for kind, b := range before {
@@ -438,8 +472,8 @@ func TestClusterIntegration_observeOnly(t *testing.T) {
 	if !reflect.DeepEqual(c.Spec.ForProvider, v1alpha1.ClusterParameters{ArgoCDRegistration: new(true)}) {
 		t.Errorf("Observe only changed spec.forProvider: %+v", c.Spec.ForProvider)
 	}
-	// Let a few more polls pass (the poll interval is 10s) before comparing.
-	time.Sleep(12 * time.Second)
+	// Wait for two more reconciles (the poll interval is 10s) before comparing.
+	waitReconciles(t, "cluster", 2)
 	requireUnchanged(t, "Observe only", before, e.snapshotCAPI(t, name, "workers"))
 
 	// LateInitialize fills spec.forProvider from the cluster, still

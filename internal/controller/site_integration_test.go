@@ -1,8 +1,10 @@
+//go:build platform
+
 package controller
 
 // Integration tests against the real local platform started by sandboxtest
-// (kube-apiserver, Argo CD, git server). Under -short they are skipped and
-// only the unit tests run.
+// (kube-apiserver, Argo CD, git server), built with the build tag platform
+// only: without it only the unit tests run.
 
 import (
 	"context"

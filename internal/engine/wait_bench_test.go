@@ -18,11 +18,11 @@ func benchmarkReaction(b *testing.B, withTrigger bool, poll time.Duration) {
 		if withTrigger {
 			opts.Trigger = trigger
 		}
-		go func() {
-			time.Sleep(poll / 3)
+		// The backend becomes ready a third of a poll interval from now.
+		time.AfterFunc(poll/3, func() {
 			readyAt.Store(time.Now().UnixNano())
 			trigger <- struct{}{}
-		}()
+		})
 		_, err := Wait(context.Background(), func(context.Context) (Observation[struct{}, struct{}], error) {
 			return Observation[struct{}, struct{}]{Exists: true, Ready: readyAt.Load() != 0}, nil
 		}, opts)

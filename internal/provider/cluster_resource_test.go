@@ -1,3 +1,5 @@
+//go:build platform
+
 package provider
 
 import (
@@ -22,6 +24,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -91,13 +94,13 @@ func cleanupCluster(t *testing.T, dc dynamic.Interface, namespace, name string) 
 		if err := clusters.Delete(ctx, name, metav1.DeleteOptions{}); apierrors.IsNotFound(err) {
 			return
 		}
-		for ctx.Err() == nil {
-			if _, err := clusters.Get(ctx, name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
-				return
-			}
-			time.Sleep(time.Second)
+		err := wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+			_, err := clusters.Get(ctx, name, metav1.GetOptions{})
+			return apierrors.IsNotFound(err), nil
+		})
+		if err != nil {
+			t.Errorf("Cluster %s/%s left behind after the test", namespace, name)
 		}
-		t.Errorf("Cluster %s/%s left behind after the test", namespace, name)
 	})
 }
 
@@ -403,7 +406,7 @@ func TestAccCluster_killAndRerun(t *testing.T) {
 		tfPath, err = v, nil
 	}
 	if err != nil {
-		t.Skip("terraform CLI not found")
+		t.Fatalf("this test runs the terraform CLI itself: %v (put terraform on PATH or set TF_ACC_TERRAFORM_PATH)", err)
 	}
 	const siteName, ns, name = "acc-cl-kill", "acc-cl-kill", "killed"
 	cleanupCluster(t, dc, ns, name)
@@ -438,14 +441,12 @@ func TestAccCluster_killAndRerun(t *testing.T) {
 	}
 	// Kill the process group as soon as the Cluster object exists.
 	var uid string
-	deadline := time.Now().Add(3 * time.Minute)
-	for uid == "" && time.Now().Before(deadline) {
-		if cl, err := dc.Resource(cluster.ClusterGVR).Namespace(ns).Get(context.Background(), name, metav1.GetOptions{}); err == nil {
+	_ = wait.PollUntilContextTimeout(context.Background(), 20*time.Millisecond, 3*time.Minute, true, func(ctx context.Context) (bool, error) {
+		if cl, err := dc.Resource(cluster.ClusterGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{}); err == nil {
 			uid = string(cl.GetUID())
-			break
 		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return uid != "", nil
+	})
 	_ = syscall.Kill(-apply.Process.Pid, syscall.SIGKILL)
 	_ = apply.Wait()
 	if uid == "" {
@@ -699,20 +700,22 @@ func applyManifests(t *testing.T, dc dynamic.Interface, namespace, manifests str
 // waitAvailable waits until Cluster API reports the Cluster Available.
 func waitAvailable(t *testing.T, dc dynamic.Interface, namespace, name string) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for time.Now().Before(deadline) {
-		cl, err := dc.Resource(cluster.ClusterGVR).Namespace(namespace).Get(context.Background(), name, metav1.GetOptions{})
-		if err == nil {
-			conds, _, _ := unstructured.NestedSlice(cl.Object, "status", "conditions")
-			for _, c := range conds {
-				if m, _ := c.(map[string]any); m["type"] == "Available" && m["status"] == "True" {
-					return
-				}
+	err := wait.PollUntilContextTimeout(context.Background(), time.Second, 5*time.Minute, true, func(ctx context.Context) (bool, error) {
+		cl, err := dc.Resource(cluster.ClusterGVR).Namespace(namespace).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		conds, _, _ := unstructured.NestedSlice(cl.Object, "status", "conditions")
+		for _, c := range conds {
+			if m, _ := c.(map[string]any); m["type"] == "Available" && m["status"] == "True" {
+				return true, nil
 			}
 		}
-		time.Sleep(time.Second)
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("Cluster %s/%s not Available after 5 minutes", namespace, name)
 	}
-	t.Fatalf("Cluster %s/%s not Available after 5 minutes", namespace, name)
 }
 
 // TestAccCluster_importPlainManifests imports a cluster made with plain
@@ -818,21 +821,22 @@ func breakWorker(t *testing.T, dc dynamic.Interface, namespace, mdName string) s
 	if err := dc.Resource(devMachineGVR).Namespace(namespace).Delete(ctx, infra, metav1.DeleteOptions{}); err != nil {
 		t.Fatalf("cannot delete DevMachine %s: %v", infra, err)
 	}
-	deadline := time.Now().Add(2 * time.Minute)
-	for time.Now().Before(deadline) {
+	err = wait.PollUntilContextTimeout(ctx, 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
 		got, err := machines.Get(ctx, m.GetName(), metav1.GetOptions{})
 		if err != nil {
-			t.Fatal(err)
+			return false, err
 		}
-		if reason, _, _ := unstructured.NestedString(got.Object, "status", "deprecated", "v1beta1", "failureReason"); reason != "" {
+		reason, _, _ := unstructured.NestedString(got.Object, "status", "deprecated", "v1beta1", "failureReason")
+		if reason != "" {
 			msg, _, _ := unstructured.NestedString(got.Object, "status", "deprecated", "v1beta1", "failureMessage")
 			t.Logf("Machine %s failed: %s: %s", m.GetName(), reason, msg)
-			return m.GetName()
 		}
-		time.Sleep(500 * time.Millisecond)
+		return reason != "", nil
+	})
+	if err != nil {
+		t.Fatalf("Machine %s reports no failure 2 minutes after its DevMachine was deleted: %v", m.GetName(), err)
 	}
-	t.Fatalf("Machine %s reports no failure 2 minutes after its DevMachine was deleted", m.GetName())
-	return ""
+	return m.GetName()
 }
 
 // TestAccCluster_failFast: when Cluster API reports a terminal failure the

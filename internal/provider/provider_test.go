@@ -1,8 +1,12 @@
+//go:build platform
+
 package provider
 
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/hashicorp/terraform-plugin-framework/providerserver"
@@ -13,7 +17,21 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
-func TestMain(m *testing.M) { sandboxtest.Main(m) }
+// TestMain runs the acceptance tests against the sandbox platform. The
+// build tag platform already asks for them, so they run without TF_ACC=1
+// too instead of skipping, with the terraform CLI on PATH unless
+// TF_ACC_TERRAFORM_PATH names one.
+func TestMain(m *testing.M) {
+	if os.Getenv("TF_ACC") == "" {
+		_ = os.Setenv("TF_ACC", "1")
+	}
+	if os.Getenv("TF_ACC_TERRAFORM_PATH") == "" {
+		if path, err := exec.LookPath("terraform"); err == nil {
+			_ = os.Setenv("TF_ACC_TERRAFORM_PATH", path)
+		}
+	}
+	sandboxtest.Main(m)
+}
 
 // protoV6ProviderFactories serves the provider in-process to the real
 // terraform CLI that terraform-plugin-testing drives.

@@ -1,3 +1,5 @@
+//go:build platform
+
 package sandbox_test
 
 import (
@@ -15,7 +17,7 @@ import (
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/dynamic"
 
-	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
 func capiGVR(group, version, resource string) schema.GroupVersionResource {
@@ -163,21 +165,9 @@ func condition(u *unstructured.Unstructured, typ string) (string, string) {
 	return "", "no condition " + typ
 }
 
-// needClusterAPI skips the test on a reused platform started before the
-// sandbox ran Cluster API.
-func needClusterAPI(t *testing.T, p *sandbox.Platform) {
-	t.Helper()
-	for _, c := range p.Components {
-		if c.Name == sandbox.CAPIManagerName {
-			return
-		}
-	}
-	t.Skip("the platform runs no Cluster API managers (started by an older mc-sandbox: run mc-sandbox down and up)")
-}
-
 func TestClusterAPIInMemoryWorkloadCluster(t *testing.T) {
 	p, cs, dyn := clients(t)
-	needClusterAPI(t, p)
+	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	ctx := context.Background()
 	ns := "capi-test-" + suffix()
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
@@ -253,7 +243,7 @@ func TestClusterAPIInMemoryWorkloadCluster(t *testing.T) {
 
 func TestClusterAPIConversionWebhookRoundTrip(t *testing.T) {
 	p, cs, dyn := clients(t)
-	needClusterAPI(t, p)
+	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	ctx := context.Background()
 	ns := "capi-conv-" + suffix()
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {

@@ -9,8 +9,8 @@ import (
 	"testing"
 )
 
-// TestGitServerUnit exercises the git server without the platform (runs
-// under -short too).
+// TestGitServerUnit exercises the git server without the platform (a unit
+// test: it runs without the build tag platform too).
 func TestGitServerUnit(t *testing.T) {
 	root := t.TempDir()
 	srv := httptest.NewServer(GitHandler(GitServerConfig{Root: root, Username: "u", Password: "secret"}))

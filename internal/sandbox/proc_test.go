@@ -1,3 +1,5 @@
+//go:build platform
+
 package sandbox_test
 
 import (
@@ -7,10 +9,14 @@ import (
 	"time"
 )
 
-// processAlive reports whether pid runs; a zombie counts as gone. It allows
-// a moment for the test process to reap its children.
+// processAlive reports whether pid still runs a second after it was asked
+// to stop; a zombie counts as gone. The second is for the test process to
+// reap its children: pid is polled until it is gone or the second is over.
 func processAlive(pid int) bool {
-	for range 20 {
+	deadline := time.After(time.Second)
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
+	for {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 		if err != nil {
 			return false
@@ -19,7 +25,10 @@ func processAlive(pid int) bool {
 		if f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:]); len(f) > 0 && (f[0] == "Z" || f[0] == "X") {
 			return false
 		}
-		time.Sleep(50 * time.Millisecond)
+		select {
+		case <-deadline:
+			return true
+		case <-poll.C:
+		}
 	}
-	return true
 }

@@ -70,19 +70,33 @@ func (f *fakeReplicator) Copy(ctx context.Context, src harborsim.Endpoint, a har
 
 func waitExecution(t *testing.T, c *harbor.Client, id int64) *harbor.ReplicationExecution {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
+	e := pollExecution(t, c, id, (*harbor.ReplicationExecution).Done)
+	if !e.Done() {
+		t.Fatalf("execution %d still %s", id, e.Status)
+	}
+	return e
+}
+
+// pollExecution reads execution id every 5ms until until holds for it or
+// ten seconds pass, and returns the last one read.
+func pollExecution(t *testing.T, c *harbor.Client, id int64, until func(*harbor.ReplicationExecution) bool) *harbor.ReplicationExecution {
+	t.Helper()
+	deadline := time.After(10 * time.Second)
+	poll := time.NewTicker(5 * time.Millisecond)
+	defer poll.Stop()
 	for {
 		e, err := c.GetReplicationExecution(ctx(t), id)
 		if err != nil {
 			t.Fatalf("GetReplicationExecution() error = %v", err)
 		}
-		if e.Done() {
+		if until(e) {
 			return e
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("execution %d still %s", id, e.Status)
+		select {
+		case <-deadline:
+			return e
+		case <-poll.C:
 		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -138,14 +152,7 @@ func TestReplicationPushExecution(t *testing.T) {
 	}
 	wantStatus(t, c.DeleteReplicationPolicy(ctx(t), policyID), http.StatusPreconditionFailed, "PRECONDITION")
 	rep.gate <- struct{}{}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		ex, _ = c.GetReplicationExecution(ctx(t), execID)
-		if ex.Succeed == 1 || time.Now().After(deadline) {
-			break
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	ex = pollExecution(t, c, execID, func(e *harbor.ReplicationExecution) bool { return e.Succeed == 1 })
 	if diff := cmp.Diff([5]any{harbor.StatusInProgress, 2, 1, 0, 1}, counts(ex)); diff != "" {
 		t.Fatalf("execution half way (status total succeed failed in_progress) (-want +got):\n%s", diff)
 	}

@@ -1,3 +1,5 @@
+//go:build platform
+
 package cluster_test
 
 import (
@@ -15,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
@@ -43,7 +46,7 @@ var (
 func byohPlatform(t *testing.T) (*sandbox.Platform, *rest.Config, dynamic.Interface) {
 	t.Helper()
 	p := sandboxtest.Platform(t)
-	skipWithoutCAPI(t, p)
+	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -89,14 +92,12 @@ func byohRegisterSite(t *testing.T, cfg *rest.Config, namespace, name string) {
 // byohEventually polls check every 250ms until it returns nil or timeout
 // passes, and returns its last error.
 func byohEventually(timeout time.Duration, check func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := check()
-		if err == nil || time.Now().After(deadline) {
-			return err
-		}
-		time.Sleep(250 * time.Millisecond)
-	}
+	var last error
+	_ = wait.PollUntilContextTimeout(context.Background(), 250*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
+		last = check()
+		return last == nil, nil
+	})
+	return last
 }
 
 // byohGet reads one object or fails the test.

@@ -1,3 +1,5 @@
+//go:build platform
+
 package cluster_test
 
 import (
@@ -17,22 +19,10 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
-	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
 func TestMain(m *testing.M) { sandboxtest.Main(m) }
-
-// skipWithoutCAPI skips tb when the platform runs no Cluster API managers.
-func skipWithoutCAPI(tb testing.TB, p *sandbox.Platform) {
-	tb.Helper()
-	for _, c := range p.Components {
-		if c.Name == sandbox.CAPIManagerName {
-			return
-		}
-	}
-	tb.Skip("the platform runs no Cluster API managers (started by an older mc-sandbox: run mc-sandbox down and up)")
-}
 
 // waitFor waits with the client's trigger until until holds for the
 // observation, and logs how long it took.
@@ -74,7 +64,7 @@ func machineNames(t *testing.T, cfg *rest.Config, namespace, md string) []string
 
 func TestInMemoryClusterLifecycle(t *testing.T) {
 	p := sandboxtest.Platform(t)
-	skipWithoutCAPI(t, p)
+	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		t.Fatal(err)

@@ -1,3 +1,5 @@
+//go:build platform
+
 package cluster_test
 
 import (
@@ -75,15 +77,12 @@ type createReturn struct {
 // A negative delay (the trigger saw the change before the independent
 // watch did) counts as 0. It asserts nothing about the figures.
 func BenchmarkClusterCreateReturn(b *testing.B) {
-	if testing.Short() {
-		b.Skip("creates Cluster API clusters on the sandbox platform")
-	}
 	runs, probe := createReturnRuns(b)
 	if probe {
 		return
 	}
 	p := sandboxtest.Platform(b)
-	skipWithoutCAPI(b, p)
+	sandboxtest.Require(b, p, sandboxtest.ClusterAPI...)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		b.Fatal(err)

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -17,6 +19,9 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	harborsim "github.com/mcplatform/terraform-provider-mc/internal/sandbox/harbor"
 )
+
+// sitePassword is the admin password of the sites the tests start.
+const sitePassword = "Site-Admin-1"
 
 // memSite is a simulator in front of go-containerregistry's in-memory
 // registry: the real replicator and /v2/ proxy without a registry binary.
@@ -143,4 +148,15 @@ func TestReplicationEventBasedPush(t *testing.T) {
 	if p, err := a.client.GetProject(ctx, "mirror"); err != nil || p.Metadata["public"] != "false" {
 		t.Fatalf("site-a GetProject(mirror) = %+v, %v; want a private project", p, err)
 	}
+}
+
+// ref parses s, a repository:tag or @digest, as a reference in the
+// registry at registryURL.
+func ref(t *testing.T, registryURL, s string) name.Reference {
+	t.Helper()
+	r, err := name.ParseReference(strings.TrimPrefix(strings.TrimPrefix(registryURL, "http://"), "https://")+"/"+s, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

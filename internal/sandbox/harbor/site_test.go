@@ -1,3 +1,5 @@
+//go:build platform
+
 package harborsim_test
 
 import (
@@ -11,7 +13,6 @@ import (
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -19,8 +20,6 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	harborsim "github.com/mcplatform/terraform-provider-mc/internal/sandbox/harbor"
 )
-
-const sitePassword = "Site-Admin-1"
 
 // registryBinary finds distribution's registry as hack/build-testplane.sh
 // caches it: $MC_REGISTRY_BINARY, else
@@ -57,15 +56,6 @@ func startSite(t *testing.T, ctx context.Context, name, bin string) *harborsim.S
 	return s
 }
 
-func ref(t *testing.T, registryURL, s string) name.Reference {
-	t.Helper()
-	r, err := name.ParseReference(strings.TrimPrefix(strings.TrimPrefix(registryURL, "http://"), "https://")+"/"+s, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
 func waitDone(t *testing.T, ctx context.Context, c *harbor.Client, id int64) *harbor.ReplicationExecution {
 	t.Helper()
 	for {
@@ -87,9 +77,6 @@ func waitDone(t *testing.T, ctx context.Context, c *harbor.Client, id int64) *ha
 // TestReplicationBetweenSites replicates real images between two sites,
 // each a distribution registry with the simulator in front of it.
 func TestReplicationBetweenSites(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts two distribution registries (hack/build-testplane.sh registry); skipped with -short")
-	}
 	bin := registryBinary(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -257,9 +244,6 @@ func TestReplicationBetweenSites(t *testing.T) {
 // TestRunSite runs a site on given addresses until its context ends, as a
 // sandbox child process would.
 func TestRunSite(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a distribution registry (hack/build-testplane.sh registry); skipped with -short")
-	}
 	bin := registryBinary(t)
 	addr := func() string {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -284,17 +268,17 @@ func TestRunSite(t *testing.T) {
 		resp.Body.Close()
 		return resp.StatusCode
 	}
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.After(30 * time.Second)
+	poll := time.NewTicker(50 * time.Millisecond)
+	defer poll.Stop()
 	for get("http://"+harborAddr+"/api/v2.0/health") != http.StatusOK {
 		select {
 		case err := <-done:
 			t.Fatalf("RunSite() = %v before the site answered", err)
-		default:
-		}
-		if time.Now().After(deadline) {
+		case <-deadline:
 			t.Fatal("the site did not answer within 30s")
+		case <-poll.C:
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	if got := get("http://" + registryAddr + "/v2/"); got != http.StatusOK {
 		t.Fatalf("registry /v2/ = %d; want 200", got)

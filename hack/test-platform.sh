@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Runs every test, unit and platform (go test -tags platform ./...), against
+# one local platform shared by all test packages: it starts the platform in
+# a temporary state directory, lets sandboxtest.Main of each package reuse it
+# (MC_SANDBOX_REUSE=1, MC_SANDBOX_DIR), and always stops it. It fails when a
+# test fails, when the platform does not start or stop, and when a part of
+# the platform died or was restarted during the tests.
+#
+# Environment: GO (default go), TEST_TIMEOUT (default 80m), TEST_PARALLEL
+# (how many test packages run at once, go test -p; default 1), TEST_FLAGS
+# (more go test flags, e.g. -run or -v), TEST_PACKAGES (default ./...).
+# MC_SANDBOX_KEEP=1 leaves the platform running for inspection.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+GO=${GO:-go}
+work=$(mktemp -d "${TMPDIR:-/tmp}/mc-test-XXXXXX")
+state=$work/state
+sandbox=$work/mc-sandbox
+
+say() { echo "test-platform: $*" >&2; }
+
+finish() {
+	local rc=$?
+	trap - EXIT INT TERM
+	if [ "${MC_SANDBOX_KEEP:-}" = 1 ]; then
+		say "MC_SANDBOX_KEEP=1: platform left running in $state (stop it with: $sandbox down --state-dir $state)"
+		exit "$rc"
+	fi
+	if [ -d "$state" ] && ! "$sandbox" down --state-dir "$state" >/dev/null; then
+		say "FAILED: cannot stop the platform in $state"
+		rc=1
+	fi
+	if [ "$rc" -eq 0 ]; then
+		rm -rf "$work"
+	elif [ -d "$state/logs" ]; then
+		say "FAILED (exit status $rc); platform logs kept in $state/logs"
+	else
+		rm -rf "$work"
+		say "FAILED (exit status $rc)"
+	fi
+	exit "$rc"
+}
+trap finish EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+"$GO" build -o "$sandbox" ./cmd/mc-sandbox
+t0=$(date +%s)
+if ! "$sandbox" up --state-dir "$state"; then
+	say "FAILED: the platform did not start"
+	exit 1
+fi
+say "platform up in $(($(date +%s) - t0))s"
+"$sandbox" status --state-dir "$state" >"$work/status.before"
+
+t1=$(date +%s)
+# shellcheck disable=SC2086 # TEST_FLAGS and TEST_PACKAGES are lists
+MC_SANDBOX_REUSE=1 MC_SANDBOX_DIR=$state \
+	"$GO" test -tags platform -p "${TEST_PARALLEL:-1}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" ${TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
+say "tests took $(($(date +%s) - t1))s"
+
+# Every part must still run, with the process it was started with: a part
+# that died, or a platform restarted by a test, fails the run.
+if ! "$sandbox" status --state-dir "$state" >"$work/status.after"; then
+	cat "$work/status.after" >&2
+	say "FAILED: parts of the shared platform stopped during the tests"
+	exit 1
+fi
+if ! diff -u "$work/status.before" "$work/status.after" >&2; then
+	say "FAILED: the shared platform was restarted during the tests"
+	exit 1
+fi
