@@ -53,14 +53,9 @@ func SetupImageReplication(mgr ctrl.Manager, o Options) error {
 		Secrets:          mgr.GetAPIReader(),
 		InjectedIdentity: mgr.GetConfig(),
 	}, NewImageReplicationEngine)
-	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/imagereplication")))
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.ImageReplication{} },
-		Adapter[imagereplication.Spec, imagereplication.Status](adapter), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("imagereplication").
-		For(&v1alpha1.ImageReplication{}, desiredStateChanged()).
-		WithOptions(o.controllerOptions()).
-		Complete(r)
+		Adapter[imagereplication.Spec, imagereplication.Status](adapter), o.reconcilerOptions(mgr, "imagereplication")...)
+	return setupManaged(mgr, "imagereplication", r, o)
 }
 
 // ImageReplicationAdapter connects ImageReplication managed resources to

@@ -54,13 +54,8 @@ func SetupSite(mgr ctrl.Manager, o Options) error {
 		Secrets:          mgr.GetAPIReader(),
 		InjectedIdentity: mgr.GetConfig(),
 	}, mgr.GetAPIReader(), NewSiteEngine)
-	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/site")))
-	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("site").
-		For(&v1alpha1.Site{}, desiredStateChanged()).
-		WithOptions(o.controllerOptions()).
-		Complete(r)
+	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), o.reconcilerOptions(mgr, "site")...)
+	return setupManaged(mgr, "site", r, o)
 }
 
 // SiteAdapter connects Site managed resources to the site engine.
@@ -69,7 +64,10 @@ type SiteAdapter struct {
 	engines *engineCache[engine.Client[site.Spec, site.Status]]
 }
 
-var _ Adapter[site.Spec, site.Status] = (*SiteAdapter)(nil)
+var (
+	_ Adapter[site.Spec, site.Status] = (*SiteAdapter)(nil)
+	_ Triggerer                       = (*site.Client)(nil)
+)
 
 // NewSiteAdapter returns a SiteAdapter that resolves ProviderConfigs with
 // providerConfigs, reads referenced Secrets with secrets (an uncached
