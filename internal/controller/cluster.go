@@ -9,6 +9,7 @@ import (
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
@@ -53,7 +54,7 @@ func SetupCluster(mgr ctrl.Manager, o Options) error {
 	}, NewClusterEngine)
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Cluster{} },
 		Adapter[cluster.Spec, cluster.Status](adapter), o.reconcilerOptions(mgr, "cluster")...)
-	return setupManaged(mgr, "cluster", r, o)
+	return setupManaged(mgr, "cluster", r, func() client.ObjectList { return &v1alpha1.ClusterList{} }, o)
 }
 
 // ClusterAdapter connects Cluster managed resources to the cluster engine.

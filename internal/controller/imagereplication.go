@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
@@ -55,7 +56,7 @@ func SetupImageReplication(mgr ctrl.Manager, o Options) error {
 	}, NewImageReplicationEngine)
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.ImageReplication{} },
 		Adapter[imagereplication.Spec, imagereplication.Status](adapter), o.reconcilerOptions(mgr, "imagereplication")...)
-	return setupManaged(mgr, "imagereplication", r, o)
+	return setupManaged(mgr, "imagereplication", r, func() client.ObjectList { return &v1alpha1.ImageReplicationList{} }, o)
 }
 
 // ImageReplicationAdapter connects ImageReplication managed resources to

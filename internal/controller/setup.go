@@ -7,6 +7,7 @@ import (
 
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/builder"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/handler"
@@ -58,7 +59,11 @@ func (o Options) controllerOptions() controller.Options {
 // with mgr. Besides changes of the managed resources, the controller
 // reconciles a resource whenever its engine trigger signals; the triggers
 // stop with the manager.
-func setupManaged[S, O any](mgr ctrl.Manager, name string, r *Reconciler[S, O], o Options) error {
+//
+// It also reconciles a resource when a Secret it references or its
+// connection Secret changes (see watchSecrets); newList returns an empty
+// list of the managed kind.
+func setupManaged[S, O any](mgr ctrl.Manager, name string, r *Reconciler[S, O], newList func() client.ObjectList, o Options) error {
 	stopTriggers := manager.RunnableFunc(func(ctx context.Context) error {
 		<-ctx.Done()
 		r.StopTriggers()
@@ -67,12 +72,16 @@ func setupManaged[S, O any](mgr ctrl.Manager, name string, r *Reconciler[S, O], 
 	if err := mgr.Add(stopTriggers); err != nil {
 		return fmt.Errorf("cannot register the triggers of the %s controller: %w", name, err)
 	}
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(name).
 		For(r.newManaged(), desiredStateChanged()).
 		WatchesRawSource(source.Channel(r.TriggerEvents(), &handler.EnqueueRequestForObject{})).
-		WithOptions(o.controllerOptions()).
-		Complete(r)
+		WithOptions(o.controllerOptions())
+	b, err := watchSecrets(mgr, b, r, newList)
+	if err != nil {
+		return err
+	}
+	return b.Complete(r)
 }
 
 // desiredStateChanged passes the events that can change what the reconciler
