@@ -58,27 +58,37 @@ func newTriggers(newObject func() Managed) *triggers {
 
 // ensure makes sure that source's trigger for id runs for the managed
 // resource key, replacing one started for another id or another engine
-// client, and reports whether a trigger runs.
+// client, and reports whether a trigger runs. Starting a trigger may reach
+// the backend, so it runs without the lock; reconciles of one managed
+// resource never run at once, but those of others may.
 func (t *triggers) ensure(key types.NamespacedName, id string, source Triggerer) bool {
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	if current, ok := t.running[key]; ok {
 		if current.id == id && sameTriggerer(current.source, source) {
+			t.mu.Unlock()
 			return true
 		}
 		current.cancel()
 		delete(t.running, key)
 	}
-	if t.base.Err() != nil {
-		return false
-	}
+	t.mu.Unlock()
+
 	ctx, cancel := context.WithCancel(t.base)
 	signals := source.Trigger(ctx, id)
-	if signals == nil {
+	if signals == nil || ctx.Err() != nil {
 		cancel()
 		return false
 	}
 	running := &runningTrigger{id: id, source: source, cancel: cancel}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.base.Err() != nil {
+		cancel()
+		return false
+	}
+	if previous, ok := t.running[key]; ok {
+		previous.cancel()
+	}
 	t.running[key] = running
 	go t.forward(ctx, key, running, signals)
 	return true
