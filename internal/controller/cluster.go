@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
@@ -39,31 +40,35 @@ func NewClusterEngine(sites *registry.Registry) engine.Client[cluster.Spec, clus
 // +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kubeadmconfigtemplates,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=devclusters;devmachinetemplates;byoclusters;byomachinetemplates,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines;machinesets,verbs=get;list;watch
+//
+// A Cluster's connection details go to the Secret its
+// writeConnectionSecretToRef names, in any namespace.
+//
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;delete
 
 // SetupCluster registers the Cluster controller with mgr.
 func SetupCluster(mgr ctrl.Manager, o Options) error {
 	adapter := NewClusterAdapter(resolverOf(mgr), NewClusterEngine)
-	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/cluster")))
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Cluster{} },
-		Adapter[cluster.Spec, cluster.Status](adapter), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("cluster").
-		For(&v1alpha1.Cluster{}, desiredStateChanged()).
-		WithOptions(o.controllerOptions()).
-		Complete(r)
+		Adapter[cluster.Spec, cluster.Status](adapter), o.reconcilerOptions(mgr, "cluster")...)
+	return setupManaged(mgr, "cluster", r, func() client.ObjectList { return &v1alpha1.ClusterList{} }, o)
 }
 
 // ClusterAdapter connects Cluster managed resources to the cluster engine.
 // It is an ExternalNamer (external names are the engine's ids,
-// "<site>/<namespace>/<name>") and a FieldPathTranslator.
+// "<site>/<namespace>/<name>"), a FieldPathTranslator and a
+// ConnectionPublisher of the cluster's kubeconfig.
 type ClusterAdapter struct {
 	engines *engineCache[engine.Client[cluster.Spec, cluster.Status]]
 }
 
 var (
-	_ Adapter[cluster.Spec, cluster.Status] = (*ClusterAdapter)(nil)
-	_ ExternalNamer                         = (*ClusterAdapter)(nil)
-	_ FieldPathTranslator                   = (*ClusterAdapter)(nil)
+	_ Adapter[cluster.Spec, cluster.Status]             = (*ClusterAdapter)(nil)
+	_ ExternalNamer                                     = (*ClusterAdapter)(nil)
+	_ FieldPathTranslator                               = (*ClusterAdapter)(nil)
+	_ ConnectionPublisher[cluster.Spec, cluster.Status] = (*ClusterAdapter)(nil)
+	_ Triggerer                                         = protectedCluster{}
+	_ kubeconfigSource                                  = protectedCluster{}
 )
 
 // NewClusterAdapter returns a ClusterAdapter that resolves ProviderConfigs
@@ -110,6 +115,56 @@ type protectedCluster struct {
 func (protectedCluster) Delete(_ context.Context, id string) error {
 	return engine.InvalidInput("deletion_protection",
 		"is true, so cluster %s is not deleted: set it to false to delete the cluster, or set spec.deletionPolicy to Orphan to leave it in place", id)
+}
+
+// Trigger is the trigger of the protected client, nil when it has none.
+func (p protectedCluster) Trigger(ctx context.Context, id string) <-chan struct{} {
+	if t, ok := p.Client.(Triggerer); ok {
+		return t.Trigger(ctx, id)
+	}
+	return nil
+}
+
+// Kubeconfig is the kubeconfig of the protected client's cluster id.
+func (p protectedCluster) Kubeconfig(ctx context.Context, id string) (string, error) {
+	if k, ok := p.Client.(kubeconfigSource); ok {
+		return k.Kubeconfig(ctx, id)
+	}
+	return "", fmt.Errorf("kubeconfig of cluster %s: %w", id, engine.ErrNotFound)
+}
+
+// kubeconfigSource is implemented by the cluster engine client: it reads a
+// workload cluster's admin kubeconfig from where Cluster API keeps it.
+type kubeconfigSource interface {
+	// Kubeconfig returns the admin kubeconfig document of cluster id; the
+	// error wraps engine.ErrNotFound while there is none.
+	Kubeconfig(ctx context.Context, id string) (string, error)
+}
+
+// ConnectionDetails returns the connection details of the Ready cluster
+// id: its admin kubeconfig under the key kubeconfig and, read from it, the
+// API server URL (server) and its CA bundle (ca.crt) when the kubeconfig
+// embeds one. None while Cluster API has not written the kubeconfig.
+func (a *ClusterAdapter) ConnectionDetails(ctx context.Context, _ Managed, external engine.Client[cluster.Spec, cluster.Status], id string) (map[string][]byte, error) {
+	source, ok := external.(kubeconfigSource)
+	if !ok {
+		return nil, nil
+	}
+	doc, err := source.Kubeconfig(ctx, id)
+	if engine.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	details := map[string][]byte{v1alpha1.ConnectionSecretKeyKubeconfig: []byte(doc)}
+	if kc, err := cluster.ParseKubeconfig(doc); err == nil {
+		details[v1alpha1.ConnectionSecretKeyServer] = []byte(kc.Host)
+		if len(kc.CACertificate) > 0 {
+			details[v1alpha1.ConnectionSecretKeyCACertificate] = kc.CACertificate
+		}
+	}
+	return details, nil
 }
 
 // observeOnly reports whether c's managementPolicies allow neither Create

@@ -57,6 +57,13 @@ type clusterEnv struct {
 // API.
 func startClusterController(t *testing.T) clusterEnv {
 	t.Helper()
+	return startClusterControllerWith(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: 2 * time.Second})
+}
+
+// startClusterControllerWith is startClusterController with the Cluster
+// controller's options.
+func startClusterControllerWith(t *testing.T, options Options) clusterEnv {
+	t.Helper()
 	env := startController(t)
 	sandboxtest.Require(t, env.platform, sandboxtest.ClusterAPI...)
 
@@ -70,7 +77,7 @@ func startClusterController(t *testing.T) clusterEnv {
 	if err != nil {
 		t.Fatalf("NewManager() error = %v", err)
 	}
-	if err := SetupCluster(mgr, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: 2 * time.Second}); err != nil {
+	if err := SetupCluster(mgr, options); err != nil {
 		t.Fatalf("SetupCluster() error = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())

@@ -596,7 +596,7 @@ func TestReconcileCluster(t *testing.T) {
 				func(*registry.Registry) engine.Client[cluster.Spec, cluster.Status] { return f })
 			r := NewReconciler(kube, func() Managed { return &v1alpha1.Cluster{} },
 				Adapter[cluster.Spec, cluster.Status](adapter),
-				WithPollInterval(testPollInterval), WithNotReadyPollInterval(testNotReadyInterval))
+				WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval))
 			req := reconcile.Request{NamespacedName: types.NamespacedName{Name: testCluster}}
 			result, err := r.Reconcile(ctx, req)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
@@ -47,14 +48,9 @@ func NewImageReplicationEngine(sites *registry.Registry) ImageReplicationEngine 
 // SetupImageReplication registers the ImageReplication controller with mgr.
 func SetupImageReplication(mgr ctrl.Manager, o Options) error {
 	adapter := NewImageReplicationAdapter(resolverOf(mgr), NewImageReplicationEngine)
-	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/imagereplication")))
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.ImageReplication{} },
-		Adapter[imagereplication.Spec, imagereplication.Status](adapter), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("imagereplication").
-		For(&v1alpha1.ImageReplication{}, desiredStateChanged()).
-		WithOptions(o.controllerOptions()).
-		Complete(r)
+		Adapter[imagereplication.Spec, imagereplication.Status](adapter), o.reconcilerOptions(mgr, "imagereplication")...)
+	return setupManaged(mgr, "imagereplication", r, func() client.ObjectList { return &v1alpha1.ImageReplicationList{} }, o)
 }
 
 // ImageReplicationAdapter connects ImageReplication managed resources to

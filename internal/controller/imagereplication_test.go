@@ -533,7 +533,7 @@ func TestReconcileImageReplication(t *testing.T) {
 				func(*registry.Registry) ImageReplicationEngine { return f })
 			r := NewReconciler(kube, func() Managed { return &v1alpha1.ImageReplication{} },
 				Adapter[imagereplication.Spec, imagereplication.Status](adapter),
-				WithPollInterval(testPollInterval), WithNotReadyPollInterval(testNotReadyInterval))
+				WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval))
 			req := reconcile.Request{NamespacedName: types.NamespacedName{Name: testReplication}}
 			result, err := r.Reconcile(ctx, req)
 			if err != nil {

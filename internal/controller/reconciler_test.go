@@ -577,7 +577,7 @@ func TestReconcileSite(t *testing.T) {
 			adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{Host: "https://platform.test"}}, kube,
 				func(*registry.Registry) engine.Client[site.Spec, site.Status] { return &fakeEngine })
 			r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter),
-				WithPollInterval(testPollInterval), WithNotReadyPollInterval(testNotReadyInterval), WithClock(func() time.Time { return testNow }))
+				WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval), WithClock(func() time.Time { return testNow }))
 
 			result, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}})
 
@@ -629,7 +629,7 @@ func TestReconcileSiteCreateThenObserve(t *testing.T) {
 	adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}}, kube,
 		func(*registry.Registry) engine.Client[site.Spec, site.Status] { return fakeEngine })
 	r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter),
-		WithPollInterval(testPollInterval), WithNotReadyPollInterval(testNotReadyInterval))
+		WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval))
 	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}}
 
 	if _, err := r.Reconcile(ctx, req); err != nil {
@@ -692,7 +692,7 @@ func TestReconcileSiteEvents(t *testing.T) {
 			name:   "error",
 			site:   siteObject(withFinalizer),
 			engine: fakeSiteEngine{observeErr: errors.New("connection refused")},
-			want:   []string{`Warning ReconcileError cannot observe external resource "edge-1": connection refused`},
+			want:   []string{`Warning CannotObserveExternalResource cannot observe external resource "edge-1": connection refused`},
 		},
 		{
 			name:   "nothing to do",

@@ -34,7 +34,6 @@ const (
 	clusterDeleteTimeout = 30 * time.Minute
 )
 
-
 // clusterKind is mc_cluster.
 var clusterKind = &kind[clusterModel, cluster.Spec, cluster.Status]{
 	typeName: "cluster",
