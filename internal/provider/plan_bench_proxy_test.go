@@ -17,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
@@ -184,5 +185,52 @@ func TestFormatCounts(t *testing.T) {
 	got := formatCounts(map[string]int{"GET secrets": 2, discoveryKind: 6, "LIST secrets": 2})
 	if diff := cmp.Diff("discovery 6, GET secrets 2, LIST secrets 2", got); diff != "" {
 		t.Errorf("formatCounts() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestCountingProxy(t *testing.T) {
+	var gotAuth []string
+	var mu sync.Mutex
+	backend := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		gotAuth = append(gotAuth, r.Header.Get("Authorization"))
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"major":"1","minor":"36","gitVersion":"v1.36.3"}`)
+	}))
+	defer backend.Close()
+	caPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: backend.Certificate().Raw})
+	p := newCountingProxy(t, &rest.Config{Host: backend.URL, BearerToken: "admin", TLSClientConfig: rest.TLSClientConfig{CAData: caPEM}})
+	kubeconfig := t.TempDir() + "/kubeconfig"
+	if err := p.writeKubeconfig(kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+	if err != nil {
+		t.Fatalf("BuildConfigFromFlags() error = %v", err)
+	}
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		t.Fatalf("NewDiscoveryClientForConfig() error = %v", err)
+	}
+	rc := dc.RESTClient()
+	for _, path := range []string{"/version", "/api/v1/namespaces/mc-system/secrets/site-a", "/version"} {
+		if err := rc.Get().AbsPath(path).Do(t.Context()).Error(); err != nil {
+			t.Fatalf("GET %s through the proxy: %v", path, err)
+		}
+	}
+	requests, conns := p.counts()
+	if diff := cmp.Diff(map[string]int{discoveryKind: 2, "GET secrets": 1}, requests); diff != "" {
+		t.Errorf("counted requests mismatch (-want +got):\n%s", diff)
+	}
+	if conns != 1 {
+		t.Errorf("counted connections = %d, want 1", conns)
+	}
+	if diff := cmp.Diff([]string{"Bearer admin", "Bearer admin", "Bearer admin"}, gotAuth); diff != "" {
+		t.Errorf("the proxy forwarded other credentials (-want +got):\n%s", diff)
+	}
+	p.reset()
+	if requests, conns := p.counts(); len(requests) != 0 || conns != 0 {
+		t.Errorf("after reset: %v requests, %d connections, want none", requests, conns)
 	}
 }
