@@ -76,12 +76,19 @@ func TestConformance(t *testing.T) {
 			}
 		},
 		ID: cluster.ID,
+		// The Clusters of the spec's name and site in its namespace.
 		Count: func(ctx context.Context, s cluster.Spec) (int, error) {
 			l, err := dc.Resource(cluster.ClusterGVR).Namespace(s.Namespace).List(ctx, metav1.ListOptions{LabelSelector: site.LabelSite + "=" + s.Site})
 			if err != nil {
 				return 0, err
 			}
-			return len(l.Items), nil
+			count := 0
+			for _, u := range l.Items {
+				if u.GetName() == s.Name {
+					count++
+				}
+			}
+			return count, nil
 		},
 		Defaults: func(s cluster.Spec) cluster.Spec {
 			if len(s.PodCIDRs) == 0 {

@@ -105,17 +105,31 @@ func TestConformance(t *testing.T) {
 
 	client := imagereplication.New(cfg, p.Namespace)
 	var n atomic.Int64
+	newSpec := func(*testing.T) imagereplication.Spec {
+		return imagereplication.Spec{
+			Name:       fmt.Sprintf("%s-%d", prefix, n.Add(1)),
+			SourceSite: edge, DestinationSite: hub, Direction: imagereplication.DirectionPull,
+			Filters: imagereplication.Filters{Name: "library/**", Tag: "v*"},
+			Trigger: imagereplication.Trigger{Type: imagereplication.TriggerManual},
+			Enabled: true, Override: true,
+		}
+	}
+	// Replications between the same sites share one registry endpoint, which
+	// Delete removes with the last policy that uses it. An anchor keeps it in
+	// use, so that the parallel subtests' Deletes never remove it between
+	// another subtest's making it and making its policy.
+	anchor, err := client.Create(ctx, newSpec(t))
+	if err != nil {
+		t.Fatalf("cannot create the anchor replication: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := client.Delete(context.Background(), anchor); err != nil {
+			t.Errorf("cannot delete the anchor replication %s: %v", anchor, err)
+		}
+	})
 	enginetest.Conformance(t, enginetest.Kind[imagereplication.Spec, imagereplication.Status]{
-		Client: client,
-		NewSpec: func(*testing.T) imagereplication.Spec {
-			return imagereplication.Spec{
-				Name:       fmt.Sprintf("%s-%d", prefix, n.Add(1)),
-				SourceSite: edge, DestinationSite: hub, Direction: imagereplication.DirectionPull,
-				Filters: imagereplication.Filters{Name: "library/**", Tag: "v*"},
-				Trigger: imagereplication.Trigger{Type: imagereplication.TriggerManual},
-				Enabled: true, Override: true,
-			}
-		},
+		Client:  client,
+		NewSpec: newSpec,
 		ID: imagereplication.Spec.ID,
 		// Policies of the name in the Harbor that runs the replication.
 		Count: func(ctx context.Context, s imagereplication.Spec) (int, error) {
