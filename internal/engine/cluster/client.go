@@ -607,8 +607,8 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err != nil {
 		return err
 	}
-	if want.Site != siteName || want.Namespace != ns || want.Name != name {
-		return engine.InvalidInput("", "cannot move cluster %s to %s: site, namespace and name cannot change", id, ID(want))
+	if err := refuseMove(id, want); err != nil {
+		return err
 	}
 	sc, err := c.connectSite(ctx, siteName)
 	if err != nil {
@@ -623,8 +623,8 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		return fmt.Errorf("cluster %s: %w", id, engine.ErrNotFound)
 	}
 	actual := actualSpec(siteName, ns, name, o, want)
-	if infrastructureOf(want) != actual.Infrastructure {
-		return engine.InvalidInput("infrastructure", "cannot change from %q to %q in place: replace the cluster", actual.Infrastructure, infrastructureOf(want))
+	if err := refuseImmutableChanges(actual, want); err != nil {
+		return err
 	}
 	if !maps.Equal(want.Labels, actual.Labels) {
 		cl := o.cluster.DeepCopy()

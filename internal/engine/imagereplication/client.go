@@ -195,10 +195,14 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	return want.ID(), nil
 }
 
-// Update brings the policy to want; the site that runs it cannot change.
+// Update brings the policy to want; its name, its sites and its direction
+// cannot change (see refuseImmutableChanges).
 func (c *Client) Update(ctx context.Context, id string, want Spec) error {
-	if id != want.ID() {
-		return engine.InvalidInput("direction", "replication %q would move to %q: that needs a new replication", id, want.ID())
+	if err := Validate(want); err != nil {
+		return err
+	}
+	if err := c.refuseImmutableChanges(ctx, id, want); err != nil {
+		return err
 	}
 	return c.apply(ctx, want)
 }

@@ -192,10 +192,14 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 }
 
 // Update brings an existing site to want. Secret values left empty in want
-// keep the values the record holds.
+// keep the values the record holds. The name cannot change: a site of
+// another name is another site.
 func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err := Validate(want); err != nil {
 		return err
+	}
+	if want.Name != id {
+		return engine.InvalidInput("name", "cannot rename site %q to %q in place: that needs a new site", id, want.Name)
 	}
 	cur, err := c.Lookup(ctx, id)
 	if err != nil {
