@@ -22,6 +22,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
@@ -31,7 +32,7 @@ import (
 // property of the suite needs a ready cluster, so it never waits for one.
 func TestConformance(t *testing.T) {
 	p := sandboxtest.Platform(t)
-	skipWithoutCAPI(t, p)
+	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -46,7 +47,7 @@ func TestConformance(t *testing.T) {
 	}
 	ctx := context.Background()
 	prefix := fmt.Sprintf("conf-%06x", rand.IntN(1<<24))
-	sites := site.New(cfg, p.Namespace)
+	sites := site.New(registry.New(cfg, p.Namespace))
 	siteName := prefix
 	if _, err := sites.Create(ctx, site.Spec{Name: siteName, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}); err != nil {
 		t.Fatalf("cannot register site: %v", err)
@@ -57,7 +58,7 @@ func TestConformance(t *testing.T) {
 		}
 	})
 
-	client := cluster.New(cfg, p.Namespace)
+	client := cluster.New(registry.New(cfg, p.Namespace))
 	var n atomic.Int64
 	enginetest.Conformance(t, enginetest.Kind[cluster.Spec, cluster.Status]{
 		Client: client,
@@ -78,7 +79,7 @@ func TestConformance(t *testing.T) {
 		ID: cluster.ID,
 		// The Clusters of the spec's name and site in its namespace.
 		Count: func(ctx context.Context, s cluster.Spec) (int, error) {
-			l, err := dc.Resource(cluster.ClusterGVR).Namespace(s.Namespace).List(ctx, metav1.ListOptions{LabelSelector: site.LabelSite + "=" + s.Site})
+			l, err := dc.Resource(cluster.ClusterGVR).Namespace(s.Namespace).List(ctx, metav1.ListOptions{LabelSelector: registry.LabelSite + "=" + s.Site})
 			if err != nil {
 				return 0, err
 			}
@@ -115,7 +116,7 @@ func TestConformance(t *testing.T) {
 		WithTransport: func(_ *testing.T, wrap func(http.RoundTripper) http.RoundTripper) engine.Client[cluster.Spec, cluster.Status] {
 			wrapped := rest.CopyConfig(cfg)
 			wrapped.Wrap(wrap)
-			return cluster.New(wrapped, p.Namespace)
+			return cluster.New(registry.New(wrapped, p.Namespace))
 		},
 		// The Cluster is made, its control plane and pools are not yet.
 		LostWrite: func(r *http.Request) bool {

@@ -21,6 +21,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
@@ -51,7 +52,9 @@ func newSwitchableProxy(t *testing.T, target string) *switchableProxy {
 			}
 			return http.DefaultTransport.RoundTrip(r)
 		}),
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) { http.Error(w, err.Error(), http.StatusBadGateway) },
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+		},
 	}
 	p.Server = httptest.NewServer(rp)
 	t.Cleanup(p.Close)
@@ -87,7 +90,7 @@ func TestConformance(t *testing.T) {
 	proxy := newSwitchableProxy(t, hubHarbor.URL)
 	hub, edge := prefix+"-hub", prefix+"-edge"
 	harbors := map[string]sandbox.HarborSite{hub: hubHarbor, edge: edgeHarbor}
-	sites := site.New(cfg, p.Namespace)
+	sites := site.New(registry.New(cfg, p.Namespace))
 	for name, h := range map[string]sandbox.HarborSite{hub: {URL: proxy.URL, Username: hubHarbor.Username, Password: hubHarbor.Password}, edge: edgeHarbor} {
 		if _, err := sites.Create(ctx, site.Spec{
 			Name:   name,
@@ -103,7 +106,7 @@ func TestConformance(t *testing.T) {
 		})
 	}
 
-	client := imagereplication.New(cfg, p.Namespace)
+	client := imagereplication.New(registry.New(cfg, p.Namespace))
 	var n atomic.Int64
 	newSpec := func(*testing.T) imagereplication.Spec {
 		return imagereplication.Spec{
@@ -130,7 +133,7 @@ func TestConformance(t *testing.T) {
 	enginetest.Conformance(t, enginetest.Kind[imagereplication.Spec, imagereplication.Status]{
 		Client:  client,
 		NewSpec: newSpec,
-		ID: imagereplication.Spec.ID,
+		ID:      imagereplication.Spec.ID,
 		// Policies of the name in the Harbor that runs the replication.
 		Count: func(ctx context.Context, s imagereplication.Spec) (int, error) {
 			h, ok := harbors[s.RunsOn()]

@@ -68,3 +68,11 @@ func (c *Client) sameHarbor(ctx context.Context, a, b string) bool {
 	ua := url(a)
 	return ua != "" && ua == url(b)
 }
+
+// sitePath names the argument that chose site name of s, for errors.
+func sitePath(s Spec, name string) string {
+	if name == s.SourceSite {
+		return "source_site"
+	}
+	return "destination_site"
+}

@@ -18,11 +18,11 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
-func TestMain(m *testing.M) { sandboxtest.Main(m) }
 
 // TestConformance runs the engine conformance suite against platform-plane
 // sites without GitOps: the site record is the backend object.
@@ -39,7 +39,7 @@ func TestConformance(t *testing.T) {
 	prefix := fmt.Sprintf("conf-%06x", rand.IntN(1<<24))
 	var n atomic.Int64
 	enginetest.Conformance(t, enginetest.Kind[site.Spec, site.Status]{
-		Client: site.New(cfg, p.Namespace),
+		Client: site.New(registry.New(cfg, p.Namespace)),
 		NewSpec: func(*testing.T) site.Spec {
 			return site.Spec{
 				Name:        fmt.Sprintf("%s-%d", prefix, n.Add(1)),
@@ -50,7 +50,7 @@ func TestConformance(t *testing.T) {
 		},
 		ID: func(s site.Spec) string { return s.Name },
 		Count: func(ctx context.Context, s site.Spec) (int, error) {
-			l, err := cs.CoreV1().Secrets(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: site.LabelRecord + "=site," + site.LabelSite + "=" + s.Name})
+			l, err := cs.CoreV1().Secrets(p.Namespace).List(ctx, metav1.ListOptions{LabelSelector: registry.LabelRecord + "=site," + registry.LabelSite + "=" + s.Name})
 			if err != nil {
 				return 0, err
 			}
@@ -63,7 +63,7 @@ func TestConformance(t *testing.T) {
 		WithTransport: func(_ *testing.T, wrap func(http.RoundTripper) http.RoundTripper) engine.Client[site.Spec, site.Status] {
 			wrapped := rest.CopyConfig(cfg)
 			wrapped.Wrap(wrap)
-			return site.New(wrapped, p.Namespace)
+			return site.New(registry.New(wrapped, p.Namespace))
 		},
 	})
 }
