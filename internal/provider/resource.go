@@ -227,7 +227,9 @@ func (r *engineResource[M, S, O]) apply(ctx context.Context, creating bool, plan
 	waitCtx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
 	defer cancel()
 	id, obs, err := engine.Converge(waitCtx, c, id, spec, engine.ConvergeOptions{Timeout: timeout})
-	if id == "" {
+	if id == "" || (!creating && err != nil && !obs.Exists) {
+		// Nothing was made, or the update was not applied: the state keeps
+		// what it had, so the change is planned again.
 		addEngineError(diags, summary, err, k.attributePaths)
 		return
 	}
