@@ -20,7 +20,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
-	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
@@ -100,7 +99,7 @@ func (p *mcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *p
 // resolved on first use, so that a plan with unknown provider arguments (a
 // cluster not created yet) does not fail before any resource needs it.
 type providerData struct {
-	conn      kube.Connection
+	conn      registry.Platform
 	namespace string
 	unknown   bool
 
@@ -129,12 +128,10 @@ func (d *providerData) platform() (*registry.Registry, error) {
 			d.err = errors.New("no platform plane connection: set kubeconfig_path or host in the provider block, or MC_KUBECONFIG or MC_HOST")
 			return
 		}
-		cfg, err := d.conn.RESTConfig()
-		if err != nil {
-			d.err = err
+		d.registry, d.err = d.conn.Open(d.namespace)
+		if d.err != nil {
 			return
 		}
-		d.registry = registry.New(cfg, d.namespace)
 		d.sites = site.New(d.registry)
 		d.clusters = cluster.New(d.registry)
 		d.replicas = imagereplication.New(d.registry)
@@ -209,7 +206,7 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 		}
 		return os.Getenv(env)
 	}
-	d.conn = kube.Connection{
+	d.conn = registry.Platform{
 		KubeconfigPath: str(m.KubeconfigPath, "MC_KUBECONFIG"),
 		Context:        str(m.KubeconfigContext, "MC_KUBECONFIG_CONTEXT"),
 		Host:           str(m.Host, "MC_HOST"),
@@ -239,7 +236,7 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 		return
 	}
 	if !d.unknown && d.conn.Host != "" {
-		if err := kube.ValidateHost(d.conn.Host); err != nil {
+		if err := registry.ValidateHost(d.conn.Host); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("host"), "Invalid platform plane host", err.Error())
 			return
 		}
