@@ -35,7 +35,7 @@ func wrapped(text string) *regexp.Regexp {
 	for i, w := range words {
 		words[i] = regexp.QuoteMeta(w)
 	}
-	return regexp.MustCompile(`(?s)` + strings.Join(words, `\s+`))
+	return regexp.MustCompile(`(?is)` + strings.Join(words, `\s+`))
 }
 
 // capiObjects is what shows whether anyone touched the Cluster API objects
