@@ -51,7 +51,9 @@ func newSwitchableProxy(t *testing.T, target string) *switchableProxy {
 			}
 			return http.DefaultTransport.RoundTrip(r)
 		}),
-		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) { http.Error(w, err.Error(), http.StatusBadGateway) },
+		ErrorHandler: func(w http.ResponseWriter, _ *http.Request, err error) {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+		},
 	}
 	p.Server = httptest.NewServer(rp)
 	t.Cleanup(p.Close)
@@ -142,7 +144,7 @@ func TestConformance(t *testing.T) {
 	enginetest.Conformance(t, enginetest.Kind[imagereplication.Spec, imagereplication.Status]{
 		Client:  client,
 		NewSpec: newSpec,
-		ID: imagereplication.Spec.ID,
+		ID:      imagereplication.Spec.ID,
 		// Policies of the name in the Harbor that runs the replication.
 		Count: func(ctx context.Context, s imagereplication.Spec) (int, error) {
 			h, ok := harbors[s.RunsOn()]
