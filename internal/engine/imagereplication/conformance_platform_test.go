@@ -88,10 +88,22 @@ func TestConformance(t *testing.T) {
 	prefix := fmt.Sprintf("conf-%06x", rand.IntN(1<<24))
 	hubHarbor, edgeHarbor := p.Harbors[sandbox.HarborSiteA], p.Harbors[sandbox.HarborSiteB]
 	proxy := newSwitchableProxy(t, hubHarbor.URL)
-	hub, edge := prefix+"-hub", prefix+"-edge"
+	hub, edge, other := prefix+"-hub", prefix+"-edge", prefix+"-other"
 	harbors := map[string]sandbox.HarborSite{hub: hubHarbor, edge: edgeHarbor}
+	// A third site, whose Harbor is the edge's under another URL: to the
+	// engine another Harbor, to which an Update that took the site as the new
+	// source would re-point the policy.
+	otherHarbor := edgeHarbor
+	otherHarbor.URL = strings.Replace(edgeHarbor.URL, "127.0.0.1", "localhost", 1)
+	if otherHarbor.URL == edgeHarbor.URL {
+		t.Fatalf("the edge Harbor's URL %s is not on 127.0.0.1", edgeHarbor.URL)
+	}
 	sites := site.New(registry.New(cfg, p.Namespace))
-	for name, h := range map[string]sandbox.HarborSite{hub: {URL: proxy.URL, Username: hubHarbor.Username, Password: hubHarbor.Password}, edge: edgeHarbor} {
+	for name, h := range map[string]sandbox.HarborSite{
+		hub:   {URL: proxy.URL, Username: hubHarbor.Username, Password: hubHarbor.Password},
+		edge:  edgeHarbor,
+		other: otherHarbor,
+	} {
 		if _, err := sites.Create(ctx, site.Spec{
 			Name:   name,
 			ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"},
@@ -160,8 +172,8 @@ func TestConformance(t *testing.T) {
 				s.Direction = imagereplication.DirectionPush
 				return s
 			}},
-			{Path: "source_site", Change: func(s imagereplication.Spec) imagereplication.Spec { s.SourceSite = prefix + "-other"; return s }},
-			{Path: "destination_site", Change: func(s imagereplication.Spec) imagereplication.Spec { s.DestinationSite = prefix + "-other"; return s }},
+			{Path: "source_site", Change: func(s imagereplication.Spec) imagereplication.Spec { s.SourceSite = other; return s }},
+			{Path: "destination_site", Change: func(s imagereplication.Spec) imagereplication.Spec { s.DestinationSite = other; return s }},
 		},
 		WithTransport: func(t *testing.T, wrap func(http.RoundTripper) http.RoundTripper) engine.Client[imagereplication.Spec, imagereplication.Status] {
 			proxy.wrap(t, wrap)
