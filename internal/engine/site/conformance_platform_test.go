@@ -23,7 +23,6 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
-
 // TestConformance runs the engine conformance suite against platform-plane
 // sites without GitOps: the site record is the backend object.
 func TestConformance(t *testing.T) {
