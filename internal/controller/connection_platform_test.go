@@ -2,13 +2,15 @@
 
 package controller
 
-// Platform tests of the Cluster kind's connection Secret and of the engine
-// triggers as watch sources. Run them with -tags platform.
+// Platform tests of the Cluster kind's connection Secret, of the engine
+// triggers as watch sources and of the watch on referenced Secrets. Run
+// them with -tags platform.
 
 import (
 	"context"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"slices"
 	"testing"
 	"time"
@@ -20,10 +22,12 @@ import (
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
 // triggerOnlyPoll is longer than any test: with every poll interval set to
@@ -145,4 +149,74 @@ func TestClusterIntegration_connectionSecret(t *testing.T) {
 // keysOf returns the keys of a Secret's data, never its values.
 func keysOf(data map[string][]byte) []string {
 	return slices.Sorted(maps.Keys(data))
+}
+
+// TestSiteIntegration_referencedSecretWakesTheReconcile registers a site
+// whose management cluster is reached through a kubeconfig Secret, with the
+// poll of Ready resources effectively off, and changes the Secret: only the
+// watch on Secrets can bring the new kubeconfig's version into the site
+// record.
+func TestSiteIntegration_referencedSecretWakesTheReconcile(t *testing.T) {
+	env := startControllerWith(t, Options{PollInterval: triggerOnlyPoll, NotReadyPollInterval: time.Second})
+	p := env.platform
+	ctx := context.Background()
+	name := "ctrl-secret-" + fmt.Sprintf("%06x", rand.IntN(1<<24))
+	env.createObject(t, &v1alpha1.ProviderConfig{
+		ObjectMeta: metav1.ObjectMeta{Name: v1alpha1.DefaultProviderConfigName},
+		Spec: v1alpha1.ProviderConfigSpec{
+			Credentials: v1alpha1.ProviderCredentials{Source: v1alpha1.CredentialsSourceInjectedIdentity},
+			Namespace:   p.Namespace,
+		},
+	})
+	doc, err := clientcmd.Write(clientcmdapi.Config{
+		Clusters: map[string]*clientcmdapi.Cluster{"platform": {Server: env.config.Host, CertificateAuthorityData: env.config.CAData}},
+		AuthInfos: map[string]*clientcmdapi.AuthInfo{"admin": {
+			ClientCertificateData: env.config.CertData, ClientKeyData: env.config.KeyData}},
+		Contexts:       map[string]*clientcmdapi.Context{"platform": {Cluster: "platform", AuthInfo: "admin"}},
+		CurrentContext: "platform",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	secretName := name + "-kubeconfig"
+	env.createSecret(t, secretName, map[string]string{"kubeconfig": string(doc)})
+	env.createObject(t, &v1alpha1.Site{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: v1alpha1.SiteSpec{ForProvider: v1alpha1.SiteParameters{
+			ManagementCluster: &v1alpha1.ManagementClusterParameters{
+				KubeconfigSecretRef: &v1alpha1.SecretKeySelector{Namespace: p.Namespace, Name: secretName, Key: "kubeconfig"},
+			},
+			ArgoCD: v1alpha1.ArgoCDParameters{Namespace: p.ArgoCDNamespace, Destination: p.ArgoCDClusterName},
+		}},
+	})
+	env.waitSiteReady(t, name)
+	recordedVersion := func() (int64, string) {
+		rec, err := site.New(registry.New(env.config, p.Namespace)).Lookup(ctx, name)
+		if err != nil {
+			return 0, err.Error()
+		}
+		if rec.Spec.ManagementCluster == nil {
+			return 0, "the record has no management cluster"
+		}
+		return rec.Spec.ManagementCluster.KubeconfigVersion, fmt.Sprintf("kubeconfig version %d", rec.Spec.ManagementCluster.KubeconfigVersion)
+	}
+	if got, message := recordedVersion(); got != SecretVersion(string(doc)) {
+		t.Fatalf("site record before the change: %s, want version %d", message, SecretVersion(string(doc)))
+	}
+
+	// The same kubeconfig, rewritten: a new value, hence a new version.
+	rotated := string(doc) + "\n# rotated\n"
+	var secret corev1.Secret
+	if err := env.kube.Get(ctx, types.NamespacedName{Namespace: p.Namespace, Name: secretName}, &secret); err != nil {
+		t.Fatal(err)
+	}
+	secret.Data = map[string][]byte{"kubeconfig": []byte(rotated)}
+	if err := env.kube.Update(ctx, &secret); err != nil {
+		t.Fatalf("cannot update Secret %s: %v", secretName, err)
+	}
+	eventually(t, time.Minute, "the site record to carry the new kubeconfig's version", func() (bool, string) {
+		got, message := recordedVersion()
+		return got == SecretVersion(rotated), message
+	})
+	env.deleteSite(t, name)
 }

@@ -59,6 +59,12 @@ type integrationEnv struct {
 // the Site and ImageReplication controllers and stops it when the test ends.
 func startController(t *testing.T) integrationEnv {
 	t.Helper()
+	return startControllerWith(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second})
+}
+
+// startControllerWith is startController with the controllers' options.
+func startControllerWith(t *testing.T, opts Options) integrationEnv {
+	t.Helper()
 	p := sandboxtest.Platform(t)
 	cfg, err := p.RESTConfig()
 	if err != nil {
@@ -94,7 +100,6 @@ func startController(t *testing.T) integrationEnv {
 	if err != nil {
 		t.Fatalf("NewManager() error = %v", err)
 	}
-	opts := Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}
 	if err := SetupSite(mgr, opts); err != nil {
 		t.Fatalf("SetupSite() error = %v", err)
 	}
