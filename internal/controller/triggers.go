@@ -6,20 +6,16 @@ import (
 
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/event"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
 
-// Triggerer is implemented by engine clients of kinds backed by Kubernetes
-// objects (the Cluster API objects of a cluster, the Argo CD Application of
-// a site). The reconciler starts one trigger per managed resource and
-// reconciles it as soon as the trigger signals, so that it reacts to a
-// change within a second instead of at its next poll.
-type Triggerer interface {
-	// Trigger signals on the returned channel whenever the backend objects
-	// of external resource id change, until ctx ends. It returns nil when
-	// there is nothing to watch (yet), for example because the site cannot
-	// be reached; the reconciler then tries again at its next reconcile.
-	Trigger(ctx context.Context, id string) <-chan struct{}
-}
+// Triggerer is the engine's Triggerer: engine clients of kinds backed by
+// Kubernetes objects (the Cluster API objects of a cluster, the Argo CD
+// Application of a site). The reconciler starts one trigger per managed
+// resource and reconciles it as soon as the trigger signals, so that it
+// reacts to a change within a second instead of at its next poll.
+type Triggerer = engine.Triggerer
 
 // triggerEventBuffer is how many wake-ups may wait for the controller.
 const triggerEventBuffer = 256
