@@ -15,6 +15,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/client-go/discovery"
@@ -32,7 +33,8 @@ type countingProxy struct {
 	conns atomic.Int64
 
 	mu       sync.Mutex
-	requests map[string]int // by apiRequestKind
+	requests map[string]int           // by apiRequestKind
+	latency  map[string]time.Duration // summed time to answer, by apiRequestKind
 }
 
 // newCountingProxy starts a proxy in front of the apiserver of cfg; it stops
@@ -47,7 +49,7 @@ func newCountingProxy(tb testing.TB, cfg *rest.Config) *countingProxy {
 	if err != nil {
 		tb.Fatalf("cannot build the apiserver transport: %v", err)
 	}
-	p := &countingProxy{requests: map[string]int{}}
+	p := &countingProxy{requests: map[string]int{}, latency: map[string]time.Duration{}}
 	forward := &httputil.ReverseProxy{
 		Rewrite: func(r *httputil.ProxyRequest) {
 			r.SetURL(target)
@@ -57,10 +59,14 @@ func newCountingProxy(tb testing.TB, cfg *rest.Config) *countingProxy {
 		FlushInterval: -1,
 	}
 	p.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p.mu.Lock()
-		p.requests[apiRequestKind(r.Method, r.URL.Path)]++
-		p.mu.Unlock()
+		kind := apiRequestKind(r.Method, r.URL.Path)
+		t0 := time.Now()
 		forward.ServeHTTP(w, r)
+		took := time.Since(t0)
+		p.mu.Lock()
+		p.requests[kind]++
+		p.latency[kind] += took
+		p.mu.Unlock()
 	}))
 	p.srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
 		if s == http.StateNew {
@@ -93,6 +99,7 @@ func (p *countingProxy) reset() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	clear(p.requests)
+	clear(p.latency)
 	p.conns.Store(0)
 }
 
@@ -102,6 +109,14 @@ func (p *countingProxy) counts() (requests map[string]int, conns int) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return maps.Clone(p.requests), int(p.conns.Load())
+}
+
+// latencies returns the summed time the apiserver took to answer (through
+// the proxy), by request kind, since the last reset.
+func (p *countingProxy) latencies() map[string]time.Duration {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return maps.Clone(p.latency)
 }
 
 // discoveryKind is the kind apiRequestKind gives to discovery requests
@@ -156,6 +171,23 @@ func formatCounts(requests map[string]int) string {
 	return strings.Join(parts, ", ")
 }
 
+// formatLatencies renders the summed and the mean time to answer of each
+// kind of request, in the order of formatCounts.
+func formatLatencies(requests map[string]int, latency map[string]time.Duration) string {
+	kinds := slices.Collect(maps.Keys(requests))
+	slices.SortFunc(kinds, func(a, b string) int {
+		if d := requests[b] - requests[a]; d != 0 {
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	parts := make([]string, len(kinds))
+	for i, k := range kinds {
+		parts[i] = fmt.Sprintf("%s %s (mean %s)", k, latency[k].Round(time.Millisecond), (latency[k] / time.Duration(requests[k])).Round(100*time.Microsecond))
+	}
+	return strings.Join(parts, ", ")
+}
+
 func TestAPIRequestKind(t *testing.T) {
 	tests := []struct {
 		method, path, want string
@@ -185,6 +217,13 @@ func TestFormatCounts(t *testing.T) {
 	got := formatCounts(map[string]int{"GET secrets": 2, discoveryKind: 6, "LIST secrets": 2})
 	if diff := cmp.Diff("discovery 6, GET secrets 2, LIST secrets 2", got); diff != "" {
 		t.Errorf("formatCounts() mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestFormatLatencies(t *testing.T) {
+	got := formatLatencies(map[string]int{discoveryKind: 4, "GET secrets": 1}, map[string]time.Duration{discoveryKind: 2 * time.Second, "GET secrets": 3 * time.Millisecond})
+	if diff := cmp.Diff("discovery 2s (mean 500ms), GET secrets 3ms (mean 3ms)", got); diff != "" {
+		t.Errorf("formatLatencies() mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -223,6 +262,9 @@ func TestCountingProxy(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{discoveryKind: 2, "GET secrets": 1}, requests); diff != "" {
 		t.Errorf("counted requests mismatch (-want +got):\n%s", diff)
 	}
+	if lat := p.latencies(); len(lat) != 2 || lat[discoveryKind] <= 0 || lat["GET secrets"] <= 0 {
+		t.Errorf("latencies = %v, want a positive sum for each kind", lat)
+	}
 	if conns != 1 {
 		t.Errorf("counted connections = %d, want 1", conns)
 	}
@@ -230,7 +272,7 @@ func TestCountingProxy(t *testing.T) {
 		t.Errorf("the proxy forwarded other credentials (-want +got):\n%s", diff)
 	}
 	p.reset()
-	if requests, conns := p.counts(); len(requests) != 0 || conns != 0 {
-		t.Errorf("after reset: %v requests, %d connections, want none", requests, conns)
+	if requests, conns := p.counts(); len(requests) != 0 || conns != 0 || len(p.latencies()) != 0 {
+		t.Errorf("after reset: %v requests, %d connections, %v latencies, want none", requests, conns, p.latencies())
 	}
 }
