@@ -47,7 +47,9 @@ type WaitOptions struct {
 
 // Wait observes until the observation is ready (or opts.Until holds), a
 // terminal failure is reported (returned as *TerminalError), the timeout
-// passes (*TimeoutError) or ctx ends. It returns the last observation in
+// passes (*TimeoutError) or ctx ends. Errors of observe are retried, but
+// for invalid input and dependencies that cannot be read, which no wait
+// fixes: those end the wait at once. It returns the last observation in
 // every case.
 func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observation[S, O], error), opts WaitOptions) (Observation[S, O], error) {
 	start := time.Now()
@@ -94,6 +96,11 @@ func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observat
 				return last, err
 			}
 			if _, ok := AsInvalidInput(err); ok {
+				return last, err
+			}
+			// A dependency that cannot be read (a site that is not
+			// registered) comes back only when someone restores it.
+			if _, ok := AsDependency(err); ok {
 				return last, err
 			}
 		}
