@@ -75,6 +75,17 @@ func TestWaitStopsOnInvalidInput(t *testing.T) {
 	}
 }
 
+func TestWaitStopsOnDependencyError(t *testing.T) {
+	calls := 0
+	_, err := Wait(context.Background(), func(context.Context) (obs, error) {
+		calls++
+		return obs{}, &DependencyError{Kind: "site", Name: "edge", Reason: "is not registered"}
+	}, WaitOptions{MinInterval: time.Millisecond})
+	if _, ok := AsDependency(err); !ok || calls != 1 {
+		t.Fatalf("Wait() = %v after %d calls, want the dependency error after 1", err, calls)
+	}
+}
+
 func TestWaitObservesAgainOnTrigger(t *testing.T) {
 	trigger := make(chan struct{}, 1)
 	calls := 0

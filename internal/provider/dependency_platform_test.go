@@ -29,7 +29,8 @@ import (
 )
 
 // wrapped matches text as Terraform prints it in an error, where any space
-// may have become a line break.
+// may have become a line break, in any case (the text may start a sentence
+// or follow a colon).
 func wrapped(text string) *regexp.Regexp {
 	words := strings.Fields(text)
 	for i, w := range words {
