@@ -129,7 +129,40 @@ type ResourceSpec struct {
 	// +optional
 	// +kubebuilder:default={"name": "default"}
 	ProviderConfigReference *ProviderConfigReference `json:"providerConfigRef,omitempty"`
+
+	// WriteConnectionSecretToReference names the Secret the controller
+	// writes the connection details of the external resource to, once it is
+	// Ready, and keeps up to date. The Secret is owned by this managed
+	// resource and deleted with it. Kinds without connection details ignore
+	// it; a Cluster publishes its admin kubeconfig (keys kubeconfig, server
+	// and ca.crt).
+	// +optional
+	WriteConnectionSecretToReference *SecretReference `json:"writeConnectionSecretToRef,omitempty"`
 }
+
+// SecretReference names a Secret.
+type SecretReference struct {
+	// Name of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+	// Namespace of the Secret.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	Namespace string `json:"namespace"`
+}
+
+// Keys of the connection details a Cluster publishes to the Secret named by
+// writeConnectionSecretToRef.
+const (
+	// ConnectionSecretKeyKubeconfig holds the admin kubeconfig document.
+	ConnectionSecretKeyKubeconfig = "kubeconfig"
+	// ConnectionSecretKeyServer holds the API server URL.
+	ConnectionSecretKeyServer = "server"
+	// ConnectionSecretKeyCACertificate holds the PEM CA bundle of the API
+	// server, when the kubeconfig embeds one.
+	ConnectionSecretKeyCACertificate = "ca.crt"
+)
 
 // ConditionType is the type of a condition.
 type ConditionType string
@@ -171,6 +204,13 @@ const (
 	// ReasonReconcilePaused (Synced=False): reconciling is paused by the
 	// annotation mc.mcplatform.dev/paused.
 	ReasonReconcilePaused ConditionReason = "ReconcilePaused"
+	// ReasonDependencyUnavailable (Synced=False): something the external
+	// resource depends on, such as its site record, cannot be read. The
+	// external resource may still exist, so the controller neither
+	// forgets nor releases it: the finalizer stays, also while the managed
+	// resource is being deleted, and the reconcile is retried with
+	// backoff. The message names the dependency and how to fix it.
+	ReasonDependencyUnavailable ConditionReason = "DependencyUnavailable"
 )
 
 // AnnotationPaused, when set to "true", stops the controller from acting on

@@ -36,6 +36,13 @@ func ReconcileError(err error) Condition {
 	return Condition{Type: TypeSynced, Status: corev1.ConditionFalse, Reason: ReasonReconcileError, Message: err.Error()}
 }
 
+// DependencyUnavailable returns Synced=False with reason
+// DependencyUnavailable and the error's message, which names the dependency
+// that cannot be read.
+func DependencyUnavailable(err error) Condition {
+	return Condition{Type: TypeSynced, Status: corev1.ConditionFalse, Reason: ReasonDependencyUnavailable, Message: err.Error()}
+}
+
 // ReconcilePaused returns Synced=False with reason ReconcilePaused.
 func ReconcilePaused() Condition {
 	return Condition{

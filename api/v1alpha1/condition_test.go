@@ -61,3 +61,17 @@ func TestManagementPoliciesAllows(t *testing.T) {
 		}
 	}
 }
+
+func TestDependencyUnavailableReplacesSynced(t *testing.T) {
+	s := ResourceStatus{}
+	s.SetConditions(ReconcileSuccess())
+	s.SetConditions(DependencyUnavailable(errTest(`site "edge-1" is not registered in namespace mc-system`)))
+
+	got := s.GetCondition(TypeSynced)
+	got.LastTransitionTime = metav1.Time{}
+	want := Condition{Type: TypeSynced, Status: corev1.ConditionFalse, Reason: ReasonDependencyUnavailable,
+		Message: `site "edge-1" is not registered in namespace mc-system`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("Synced (-want +got):\n%s", diff)
+	}
+}

@@ -74,12 +74,14 @@ type ImageReplicationParameters struct {
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="sourceSite is immutable: the policy belongs to it; make a new ImageReplication"
 	SourceSite string `json:"sourceSite"`
 
 	// DestinationSite is the Site whose Harbor receives the images.
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="destinationSite is immutable: the policy belongs to it; make a new ImageReplication"
 	DestinationSite string `json:"destinationSite"`
 
 	// Direction is pull (the policy runs in the destination's Harbor) or
@@ -88,6 +90,7 @@ type ImageReplicationParameters struct {
 	// +optional
 	// +kubebuilder:default=pull
 	// +kubebuilder:validation:Enum=pull;push
+	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="direction is immutable: it moves the policy to another Harbor; make a new ImageReplication"
 	Direction string `json:"direction,omitempty"`
 
 	// Filters select the repositories, tags, labels and resource types

@@ -42,11 +42,14 @@ func run() error {
 	flag.StringVar(&leaderElectionNamespace, "leader-election-namespace", "", "namespace of the leader election lease; empty means the controller's own namespace")
 	flag.DurationVar(&options.PollInterval, "poll-interval", controller.DefaultPollInterval, "how often a Ready resource is observed for drift (the annotation "+v1alpha1.AnnotationPollInterval+" overrides it per resource)")
 	flag.DurationVar(&options.NotReadyPollInterval, "not-ready-poll-interval", controller.DefaultNotReadyPollInterval, "how soon a resource that is not Ready yet is observed again")
+	flag.DurationVar(&options.WatchedNotReadyPollInterval, "watched-not-ready-poll-interval", controller.DefaultWatchedNotReadyPollInterval, "how soon a resource that is not Ready yet is observed again while a watch on its Cluster API or Argo CD objects wakes it on every change")
+	pollJitter := flag.Float64("poll-jitter", controller.DefaultPollJitter, "fraction, between 0 and 0.5, by which poll intervals vary at random both ways")
 	flag.IntVar(&options.MaxConcurrentReconciles, "max-concurrent-reconciles", 1, "how many resources of one kind are reconciled at once")
 	logConfig := textlogger.NewConfig()
 	logConfig.AddFlags(flag.CommandLine) // -v, --vmodule
 	// --kubeconfig is registered by controller-runtime.
 	flag.Parse()
+	options.PollJitter = pollJitter
 
 	ctrl.SetLogger(textlogger.NewLogger(logConfig))
 	log := ctrl.Log.WithName("setup")
@@ -75,14 +78,8 @@ func run() error {
 	if err != nil {
 		return fmt.Errorf("cannot create the manager: %w", err)
 	}
-	if err := controller.SetupSite(mgr, options); err != nil {
-		return fmt.Errorf("cannot set up the Site controller: %w", err)
-	}
-	if err := controller.SetupImageReplication(mgr, options); err != nil {
-		return fmt.Errorf("cannot set up the ImageReplication controller: %w", err)
-	}
-	if err := controller.SetupCluster(mgr, options); err != nil {
-		return fmt.Errorf("cannot set up the Cluster controller: %w", err)
+	if err := controller.SetupAll(mgr, options); err != nil {
+		return err
 	}
 	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
 		return fmt.Errorf("cannot add the health check: %w", err)

@@ -2,26 +2,28 @@ package controller
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
-// ClusterEngineFactory builds the cluster engine client that finds sites in
-// namespace of the platform plane reached through platform.
-type ClusterEngineFactory func(platform *rest.Config, namespace string) engine.Client[cluster.Spec, cluster.Status]
+// ClusterEngineFactory builds the cluster engine client that finds sites,
+// and connects to them, through the site registry sites.
+type ClusterEngineFactory func(sites *registry.Registry) engine.Client[cluster.Spec, cluster.Status]
 
 // NewClusterEngine is the ClusterEngineFactory of the real cluster engine.
-func NewClusterEngine(platform *rest.Config, namespace string) engine.Client[cluster.Spec, cluster.Status] {
-	return cluster.New(platform, namespace)
+func NewClusterEngine(sites *registry.Registry) engine.Client[cluster.Spec, cluster.Status] {
+	return cluster.New(sites)
 }
 
 // RBAC of the Cluster controller. The engine reads site records (Secrets,
@@ -38,35 +40,35 @@ func NewClusterEngine(platform *rest.Config, namespace string) engine.Client[clu
 // +kubebuilder:rbac:groups=bootstrap.cluster.x-k8s.io,resources=kubeadmconfigtemplates,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=infrastructure.cluster.x-k8s.io,resources=devclusters;devmachinetemplates;byoclusters;byomachinetemplates,verbs=get;list;watch;create;update;patch;delete
 // +kubebuilder:rbac:groups=cluster.x-k8s.io,resources=machines;machinesets,verbs=get;list;watch
+//
+// A Cluster's connection details go to the Secret its
+// writeConnectionSecretToRef names, in any namespace.
+//
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;create;update;delete
 
 // SetupCluster registers the Cluster controller with mgr.
 func SetupCluster(mgr ctrl.Manager, o Options) error {
-	adapter := NewClusterAdapter(ProviderConfigResolver{
-		Kube:             mgr.GetClient(),
-		Secrets:          mgr.GetAPIReader(),
-		InjectedIdentity: mgr.GetConfig(),
-	}, NewClusterEngine)
-	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/cluster")))
+	adapter := NewClusterAdapter(resolverOf(mgr), NewClusterEngine)
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Cluster{} },
-		Adapter[cluster.Spec, cluster.Status](adapter), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("cluster").
-		For(&v1alpha1.Cluster{}, desiredStateChanged()).
-		WithOptions(o.controllerOptions()).
-		Complete(r)
+		Adapter[cluster.Spec, cluster.Status](adapter), o.reconcilerOptions(mgr, "cluster")...)
+	return setupManaged(mgr, "cluster", r, func() client.ObjectList { return &v1alpha1.ClusterList{} }, o)
 }
 
 // ClusterAdapter connects Cluster managed resources to the cluster engine.
 // It is an ExternalNamer (external names are the engine's ids,
-// "<site>/<namespace>/<name>") and a FieldPathTranslator.
+// "<site>/<namespace>/<name>"), a FieldPathTranslator and a
+// ConnectionPublisher of the cluster's kubeconfig.
 type ClusterAdapter struct {
 	engines *engineCache[engine.Client[cluster.Spec, cluster.Status]]
 }
 
 var (
-	_ Adapter[cluster.Spec, cluster.Status] = (*ClusterAdapter)(nil)
-	_ ExternalNamer                         = (*ClusterAdapter)(nil)
-	_ FieldPathTranslator                   = (*ClusterAdapter)(nil)
+	_ Adapter[cluster.Spec, cluster.Status]             = (*ClusterAdapter)(nil)
+	_ ExternalNamer                                     = (*ClusterAdapter)(nil)
+	_ FieldPathTranslator                               = (*ClusterAdapter)(nil)
+	_ ConnectionPublisher[cluster.Spec, cluster.Status] = (*ClusterAdapter)(nil)
+	_ Triggerer                                         = protectedCluster{}
+	_ kubeconfigSource                                  = protectedCluster{}
 )
 
 // NewClusterAdapter returns a ClusterAdapter that resolves ProviderConfigs
@@ -115,6 +117,56 @@ func (protectedCluster) Delete(_ context.Context, id string) error {
 		"is true, so cluster %s is not deleted: set it to false to delete the cluster, or set spec.deletionPolicy to Orphan to leave it in place", id)
 }
 
+// Trigger is the trigger of the protected client, nil when it has none.
+func (p protectedCluster) Trigger(ctx context.Context, id string) <-chan struct{} {
+	if t, ok := p.Client.(Triggerer); ok {
+		return t.Trigger(ctx, id)
+	}
+	return nil
+}
+
+// Kubeconfig is the kubeconfig of the protected client's cluster id.
+func (p protectedCluster) Kubeconfig(ctx context.Context, id string) (string, error) {
+	if k, ok := p.Client.(kubeconfigSource); ok {
+		return k.Kubeconfig(ctx, id)
+	}
+	return "", fmt.Errorf("kubeconfig of cluster %s: %w", id, engine.ErrNotFound)
+}
+
+// kubeconfigSource is implemented by the cluster engine client: it reads a
+// workload cluster's admin kubeconfig from where Cluster API keeps it.
+type kubeconfigSource interface {
+	// Kubeconfig returns the admin kubeconfig document of cluster id; the
+	// error wraps engine.ErrNotFound while there is none.
+	Kubeconfig(ctx context.Context, id string) (string, error)
+}
+
+// ConnectionDetails returns the connection details of the Ready cluster
+// id: its admin kubeconfig under the key kubeconfig and, read from it, the
+// API server URL (server) and its CA bundle (ca.crt) when the kubeconfig
+// embeds one. None while Cluster API has not written the kubeconfig.
+func (a *ClusterAdapter) ConnectionDetails(ctx context.Context, _ Managed, external engine.Client[cluster.Spec, cluster.Status], id string) (map[string][]byte, error) {
+	source, ok := external.(kubeconfigSource)
+	if !ok {
+		return nil, nil
+	}
+	doc, err := source.Kubeconfig(ctx, id)
+	if engine.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	details := map[string][]byte{v1alpha1.ConnectionSecretKeyKubeconfig: []byte(doc)}
+	if kc, err := cluster.ParseKubeconfig(doc); err == nil {
+		details[v1alpha1.ConnectionSecretKeyServer] = []byte(kc.Host)
+		if len(kc.CACertificate) > 0 {
+			details[v1alpha1.ConnectionSecretKeyCACertificate] = kc.CACertificate
+		}
+	}
+	return details, nil
+}
+
 // observeOnly reports whether c's managementPolicies allow neither Create
 // nor Update: spec.forProvider then only needs to locate the cluster.
 func observeOnly(c *v1alpha1.Cluster) bool {
@@ -143,14 +195,22 @@ func (a *ClusterAdapter) DesiredSpec(_ context.Context, mg Managed) (cluster.Spe
 	return want, nil
 }
 
-// translate rewrites an engine invalid-input error with the Cluster's field
-// path; other errors are returned unchanged.
+// translate rewrites the engine's invalid-input errors with the Cluster's
+// field paths; other errors are returned unchanged.
 func (a *ClusterAdapter) translate(err error) error {
-	invalid, ok := engine.AsInvalidInput(err)
-	if !ok || invalid.Path == "" {
+	invalid := engine.InvalidInputs(err)
+	if len(invalid) == 0 {
 		return err
 	}
-	return &engine.InvalidInputError{Path: a.FieldPath(invalid.Path), Message: invalid.Message}
+	translated := make([]error, 0, len(invalid))
+	for _, in := range invalid {
+		path := in.Path
+		if path != "" {
+			path = a.FieldPath(path)
+		}
+		translated = append(translated, &engine.InvalidInputError{Path: path, Message: in.Message})
+	}
+	return errors.Join(translated...)
 }
 
 // expandCluster builds the engine spec of c. The cluster's site, namespace
@@ -165,12 +225,12 @@ func expandCluster(c *v1alpha1.Cluster) (cluster.Spec, error) {
 		Namespace:          p.Namespace,
 		Name:               c.GetName(),
 		KubernetesVersion:  p.KubernetesVersion,
-		ControlPlane:       cluster.ControlPlane{Replicas: 1},
+		ControlPlane:       cluster.ControlPlane{Replicas: cluster.DefaultControlPlaneReplicas},
 		PodCIDRs:           slices.Clone(p.PodCIDRs),
 		ServiceCIDRs:       slices.Clone(p.ServiceCIDRs),
-		Infrastructure:     orDefault(p.Infrastructure, cluster.InfrastructureBYOH),
+		Infrastructure:     orDefault(p.Infrastructure, cluster.DefaultInfrastructure),
 		Labels:             maps.Clone(p.Labels),
-		ArgoCDRegistration: boolOrDefault(p.ArgoCDRegistration, true),
+		ArgoCDRegistration: boolOrDefault(p.ArgoCDRegistration, cluster.DefaultArgoCDRegistration),
 	}
 	if id := c.GetAnnotations()[v1alpha1.AnnotationExternalName]; id != "" {
 		siteName, namespace, name, err := cluster.ParseID(id)

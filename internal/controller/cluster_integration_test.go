@@ -31,6 +31,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
@@ -57,6 +58,13 @@ type clusterEnv struct {
 // API.
 func startClusterController(t *testing.T) clusterEnv {
 	t.Helper()
+	return startClusterControllerWith(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: 2 * time.Second})
+}
+
+// startClusterControllerWith is startClusterController with the Cluster
+// controller's options.
+func startClusterControllerWith(t *testing.T, options Options) clusterEnv {
+	t.Helper()
 	env := startController(t)
 	sandboxtest.Require(t, env.platform, sandboxtest.ClusterAPI...)
 
@@ -70,7 +78,7 @@ func startClusterController(t *testing.T) clusterEnv {
 	if err != nil {
 		t.Fatalf("NewManager() error = %v", err)
 	}
-	if err := SetupCluster(mgr, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: 2 * time.Second}); err != nil {
+	if err := SetupCluster(mgr, options); err != nil {
 		t.Fatalf("SetupCluster() error = %v", err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -101,7 +109,7 @@ func startClusterController(t *testing.T) clusterEnv {
 	})
 	// The site's management cluster is the platform plane. Cleanups run
 	// last in, first out: the site goes after the clusters that use it.
-	sites := site.New(env.config, env.platform.Namespace)
+	sites := site.New(registry.New(env.config, env.platform.Namespace))
 	if _, err := sites.Create(ctx, site.Spec{Name: e.site, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}); err != nil {
 		t.Fatalf("cannot register site %s: %v", e.site, err)
 	}
@@ -291,7 +299,7 @@ func TestClusterIntegration_lifecycle(t *testing.T) {
 	id := e.site + "/" + e.namespace + "/" + name
 	t.Cleanup(func() { // in case the test stops before deleting it
 		_ = e.kube.Delete(context.Background(), &v1alpha1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: name}})
-		_ = cluster.New(e.config, e.platform.Namespace).Delete(context.Background(), id)
+		_ = cluster.New(registry.New(e.config, e.platform.Namespace)).Delete(context.Background(), id)
 	})
 
 	t0 := time.Now()
@@ -413,7 +421,7 @@ func TestClusterIntegration_observeOnly(t *testing.T) {
 	e := startClusterController(t)
 	ctx := context.Background()
 	name := "ctrl-obs-" + e.suffix
-	engineClient := cluster.New(e.config, e.platform.Namespace)
+	engineClient := cluster.New(registry.New(e.config, e.platform.Namespace))
 	want := cluster.Spec{
 		Site: e.site, Namespace: e.namespace, Name: name, KubernetesVersion: "v1.36.0",
 		ControlPlane:   cluster.ControlPlane{Replicas: 1},

@@ -16,6 +16,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 const (
@@ -102,7 +103,7 @@ func observeOnlyCluster(c *v1alpha1.Cluster) {
 }
 
 func newTestClusterAdapter(f *fakeClusterEngine) *ClusterAdapter {
-	return NewClusterAdapter(ProviderConfigResolver{}, func(*rest.Config, string) engine.Client[cluster.Spec, cluster.Status] { return f })
+	return NewClusterAdapter(ProviderConfigResolver{}, func(*registry.Registry) engine.Client[cluster.Spec, cluster.Status] { return f })
 }
 
 // byohSpec is the engine spec of clusterObject().
@@ -592,10 +593,10 @@ func TestReconcileCluster(t *testing.T) {
 				WithStatusSubresource(&v1alpha1.Cluster{}).Build()
 			f := &fakeClusterEngine{observation: tc.observation}
 			adapter := NewClusterAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}},
-				func(*rest.Config, string) engine.Client[cluster.Spec, cluster.Status] { return f })
+				func(*registry.Registry) engine.Client[cluster.Spec, cluster.Status] { return f })
 			r := NewReconciler(kube, func() Managed { return &v1alpha1.Cluster{} },
 				Adapter[cluster.Spec, cluster.Status](adapter),
-				WithPollInterval(testPollInterval), WithNotReadyPollInterval(testNotReadyInterval))
+				WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval))
 			req := reconcile.Request{NamespacedName: types.NamespacedName{Name: testCluster}}
 			result, err := r.Reconcile(ctx, req)
 			if err != nil {

@@ -6,13 +6,13 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/client-go/rest"
 	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
-	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // ImageReplicationEngine is the image replication engine client: the
@@ -29,14 +29,13 @@ type ImageReplicationEngine interface {
 var _ ImageReplicationEngine = (*imagereplication.Client)(nil)
 
 // ImageReplicationEngineFactory builds the image replication engine client
-// that finds sites in namespace of the platform plane reached through
-// platform.
-type ImageReplicationEngineFactory func(platform *rest.Config, namespace string) ImageReplicationEngine
+// that finds sites, and their Harbors, through the site registry sites.
+type ImageReplicationEngineFactory func(sites *registry.Registry) ImageReplicationEngine
 
 // NewImageReplicationEngine is the ImageReplicationEngineFactory of the
 // real engine.
-func NewImageReplicationEngine(platform *rest.Config, namespace string) ImageReplicationEngine {
-	return imagereplication.New(platform, namespace)
+func NewImageReplicationEngine(sites *registry.Registry) ImageReplicationEngine {
+	return imagereplication.New(sites)
 }
 
 // RBAC of the ImageReplication controller. The engine reads site records
@@ -48,19 +47,10 @@ func NewImageReplicationEngine(platform *rest.Config, namespace string) ImageRep
 
 // SetupImageReplication registers the ImageReplication controller with mgr.
 func SetupImageReplication(mgr ctrl.Manager, o Options) error {
-	adapter := NewImageReplicationAdapter(ProviderConfigResolver{
-		Kube:             mgr.GetClient(),
-		Secrets:          mgr.GetAPIReader(),
-		InjectedIdentity: mgr.GetConfig(),
-	}, NewImageReplicationEngine)
-	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/imagereplication")))
+	adapter := NewImageReplicationAdapter(resolverOf(mgr), NewImageReplicationEngine)
 	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.ImageReplication{} },
-		Adapter[imagereplication.Spec, imagereplication.Status](adapter), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("imagereplication").
-		For(&v1alpha1.ImageReplication{}, desiredStateChanged()).
-		WithOptions(o.controllerOptions()).
-		Complete(r)
+		Adapter[imagereplication.Spec, imagereplication.Status](adapter), o.reconcilerOptions(mgr, "imagereplication")...)
+	return setupManaged(mgr, "imagereplication", r, func() client.ObjectList { return &v1alpha1.ImageReplicationList{} }, o)
 }
 
 // ImageReplicationAdapter connects ImageReplication managed resources to
@@ -270,7 +260,7 @@ func (a *ImageReplicationAdapter) Act(ctx context.Context, mg Managed, external 
 			return false, fmt.Errorf("cannot follow execution %d of run request %q: %w", pending.ExecutionID, pending.RunRequest, err)
 		}
 		at.LastExecution = executionObservation(&e)
-		if !executionDone(e.Status) {
+		if !e.Done() {
 			return true, nil
 		}
 		at.LastRunRequest, at.PendingRun = pending.RunRequest, nil
@@ -292,15 +282,6 @@ func (a *ImageReplicationAdapter) Act(ctx context.Context, mg Managed, external 
 		at.LastExecution = &v1alpha1.ImageReplicationExecution{ID: execID}
 	}
 	return true, nil
-}
-
-// executionDone reports whether a Harbor execution status is final.
-func executionDone(status string) bool {
-	switch status {
-	case harbor.StatusSucceed, harbor.StatusFailed, harbor.StatusStopped:
-		return true
-	}
-	return false
 }
 
 func boolOrDefault(value *bool, fallback bool) bool {

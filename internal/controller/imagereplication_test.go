@@ -17,6 +17,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 const testReplication = "mirror-library"
@@ -93,7 +94,7 @@ func replicationObject(mutate ...func(*v1alpha1.ImageReplication)) *v1alpha1.Ima
 }
 
 func newTestReplicationAdapter(f *fakeReplicationEngine) *ImageReplicationAdapter {
-	return NewImageReplicationAdapter(ProviderConfigResolver{}, func(*rest.Config, string) ImageReplicationEngine { return f })
+	return NewImageReplicationAdapter(ProviderConfigResolver{}, func(*registry.Registry) ImageReplicationEngine { return f })
 }
 
 func TestImageReplicationDesiredSpec(t *testing.T) {
@@ -529,10 +530,10 @@ func TestReconcileImageReplication(t *testing.T) {
 				WithStatusSubresource(&v1alpha1.ImageReplication{}).Build()
 			f := &fakeReplicationEngine{observation: tc.observation, runID: 12}
 			adapter := NewImageReplicationAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}},
-				func(*rest.Config, string) ImageReplicationEngine { return f })
+				func(*registry.Registry) ImageReplicationEngine { return f })
 			r := NewReconciler(kube, func() Managed { return &v1alpha1.ImageReplication{} },
 				Adapter[imagereplication.Spec, imagereplication.Status](adapter),
-				WithPollInterval(testPollInterval), WithNotReadyPollInterval(testNotReadyInterval))
+				WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval))
 			req := reconcile.Request{NamespacedName: types.NamespacedName{Name: testReplication}}
 			result, err := r.Reconcile(ctx, req)
 			if err != nil {

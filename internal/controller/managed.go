@@ -6,8 +6,11 @@
 // The reconciler follows crossplane-runtime's managed reconciler contract:
 // a finalizer, the external-name annotation, a create-pending annotation for
 // crash safety, deletionPolicy, managementPolicies, Ready and Synced
-// conditions with stable reasons, and a per-resource poll interval. It never
-// blocks waiting for readiness: it requeues.
+// conditions with stable reasons, Kubernetes events with stable reasons,
+// connection Secrets, and a per-resource poll interval. It never blocks
+// waiting for readiness: it requeues, and it is woken at once by the
+// engine's triggers (watches on Cluster API objects and Argo CD
+// Applications) and by changes of the Secrets a resource references.
 package controller
 
 import (

@@ -7,9 +7,11 @@ import (
 
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // PlatformConnection is how to reach the platform plane, as a
@@ -34,6 +36,10 @@ type ProviderConfigResolver struct {
 	// InjectedIdentity is the controller's own configuration, used by
 	// ProviderConfigs with source InjectedIdentity.
 	InjectedIdentity *rest.Config
+	// Registries, when set, is shared by every kind that resolves through
+	// it, so that they share one site registry (its clients and discovered
+	// capabilities) per ProviderConfig; nil gives each kind its own.
+	Registries *RegistryCache
 }
 
 // Resolve reads the ProviderConfig mg references and builds its connection.
@@ -78,11 +84,64 @@ func (r ProviderConfigResolver) Resolve(ctx context.Context, mg Managed) (Platfo
 	return conn, nil
 }
 
+// RegistryCache keeps one site registry per ProviderConfig, and a new one
+// when the ProviderConfig or its credentials change. It is safe for
+// concurrent use.
+type RegistryCache struct {
+	mu         sync.Mutex
+	registries map[string]cachedRegistry
+}
+
+type cachedRegistry struct {
+	revision string
+	registry *registry.Registry
+}
+
+// NewRegistryCache returns an empty RegistryCache.
+func NewRegistryCache() *RegistryCache {
+	return &RegistryCache{registries: map[string]cachedRegistry{}}
+}
+
+// get returns the registry of ProviderConfig name, reached through conn.
+func (c *RegistryCache) get(name string, conn PlatformConnection) *registry.Registry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if cached, ok := c.registries[name]; ok && cached.revision == conn.Revision {
+		return cached.registry
+	}
+	reg := registry.New(conn.Config, conn.Namespace)
+	c.registries[name] = cachedRegistry{revision: conn.Revision, registry: reg}
+	return reg
+}
+
+// managerRegistries holds the RegistryCache of each manager, shared by the
+// kinds set up with it.
+var managerRegistries sync.Map // ctrl.Manager -> *RegistryCache
+
+// registriesOf returns the RegistryCache that every kind set up with mgr
+// shares.
+func registriesOf(mgr ctrl.Manager) *RegistryCache {
+	c, _ := managerRegistries.LoadOrStore(mgr, NewRegistryCache())
+	return c.(*RegistryCache)
+}
+
+// resolverOf is the ProviderConfigResolver of the kinds set up with mgr.
+func resolverOf(mgr ctrl.Manager) ProviderConfigResolver {
+	return ProviderConfigResolver{
+		Kube:             mgr.GetClient(),
+		Secrets:          mgr.GetAPIReader(),
+		InjectedIdentity: mgr.GetConfig(),
+		Registries:       registriesOf(mgr),
+	}
+}
+
 // engineCache keeps one engine client per ProviderConfig and builds a new
-// one when the ProviderConfig or its credentials change.
+// one, over the ProviderConfig's site registry, when the ProviderConfig or
+// its credentials change.
 type engineCache[C any] struct {
 	providerConfigs ProviderConfigResolver
-	build           func(platform *rest.Config, namespace string) C
+	registries      *RegistryCache
+	build           func(sites *registry.Registry) C
 
 	mu      sync.Mutex
 	clients map[string]cachedEngine[C]
@@ -93,8 +152,12 @@ type cachedEngine[C any] struct {
 	client   C
 }
 
-func newEngineCache[C any](providerConfigs ProviderConfigResolver, build func(platform *rest.Config, namespace string) C) *engineCache[C] {
-	return &engineCache[C]{providerConfigs: providerConfigs, build: build, clients: map[string]cachedEngine[C]{}}
+func newEngineCache[C any](providerConfigs ProviderConfigResolver, build func(sites *registry.Registry) C) *engineCache[C] {
+	registries := providerConfigs.Registries
+	if registries == nil {
+		registries = NewRegistryCache()
+	}
+	return &engineCache[C]{providerConfigs: providerConfigs, registries: registries, build: build, clients: map[string]cachedEngine[C]{}}
 }
 
 // get returns the engine client of the ProviderConfig mg references.
@@ -113,7 +176,7 @@ func (c *engineCache[C]) get(ctx context.Context, mg Managed) (C, error) {
 	if cached, ok := c.clients[key]; ok && cached.revision == conn.Revision {
 		return cached.client, nil
 	}
-	client := c.build(conn.Config, conn.Namespace)
+	client := c.build(c.registries.get(key, conn))
 	c.clients[key] = cachedEngine[C]{revision: conn.Revision, client: client}
 	return client, nil
 }

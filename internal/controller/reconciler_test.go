@@ -23,6 +23,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -574,9 +575,9 @@ func TestReconcileSite(t *testing.T) {
 			fakeEngine := tc.engine
 			fakeEngine.kube = kube
 			adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{Host: "https://platform.test"}}, kube,
-				func(*rest.Config, string) engine.Client[site.Spec, site.Status] { return &fakeEngine })
+				func(*registry.Registry) engine.Client[site.Spec, site.Status] { return &fakeEngine })
 			r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter),
-				WithPollInterval(testPollInterval), WithNotReadyPollInterval(testNotReadyInterval), WithClock(func() time.Time { return testNow }))
+				WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval), WithClock(func() time.Time { return testNow }))
 
 			result, err := r.Reconcile(ctx, reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}})
 
@@ -626,9 +627,9 @@ func TestReconcileSiteCreateThenObserve(t *testing.T) {
 		WithStatusSubresource(&v1alpha1.Site{}).Build()
 	fakeEngine := &fakeSiteEngine{kube: kube}
 	adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}}, kube,
-		func(*rest.Config, string) engine.Client[site.Spec, site.Status] { return fakeEngine })
+		func(*registry.Registry) engine.Client[site.Spec, site.Status] { return fakeEngine })
 	r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter),
-		WithPollInterval(testPollInterval), WithNotReadyPollInterval(testNotReadyInterval))
+		WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval))
 	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}}
 
 	if _, err := r.Reconcile(ctx, req); err != nil {
@@ -691,7 +692,7 @@ func TestReconcileSiteEvents(t *testing.T) {
 			name:   "error",
 			site:   siteObject(withFinalizer),
 			engine: fakeSiteEngine{observeErr: errors.New("connection refused")},
-			want:   []string{`Warning ReconcileError cannot observe external resource "edge-1": connection refused`},
+			want:   []string{`Warning CannotObserveExternalResource cannot observe external resource "edge-1": connection refused`},
 		},
 		{
 			name:   "nothing to do",
@@ -708,7 +709,7 @@ func TestReconcileSiteEvents(t *testing.T) {
 			fakeEngine.kube = kube
 			recorder := events.NewFakeRecorder(10)
 			adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}}, kube,
-				func(*rest.Config, string) engine.Client[site.Spec, site.Status] { return &fakeEngine })
+				func(*registry.Registry) engine.Client[site.Spec, site.Status] { return &fakeEngine })
 			r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), WithEventRecorder(recorder))
 			_, _ = r.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}})
 			close(recorder.Events)
@@ -735,7 +736,7 @@ func TestReconcileSiteConflictIsRetriedQuietly(t *testing.T) {
 		}).Build()
 	fakeEngine := &fakeSiteEngine{kube: kube, observation: existingReady}
 	adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}}, kube,
-		func(*rest.Config, string) engine.Client[site.Spec, site.Status] { return fakeEngine })
+		func(*registry.Registry) engine.Client[site.Spec, site.Status] { return fakeEngine })
 	r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter))
 
 	result, err := r.Reconcile(context.Background(), reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}})

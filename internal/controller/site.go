@@ -6,12 +6,13 @@ import (
 	"maps"
 	"strings"
 
-	"k8s.io/client-go/rest"
+	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -23,12 +24,12 @@ const (
 )
 
 // SiteEngineFactory builds the site engine client that keeps site records
-// in namespace of the platform plane reached through platform.
-type SiteEngineFactory func(platform *rest.Config, namespace string) engine.Client[site.Spec, site.Status]
+// in the site registry sites.
+type SiteEngineFactory func(sites *registry.Registry) engine.Client[site.Spec, site.Status]
 
 // NewSiteEngine is the SiteEngineFactory of the real site engine.
-func NewSiteEngine(platform *rest.Config, namespace string) engine.Client[site.Spec, site.Status] {
-	return site.New(platform, namespace)
+func NewSiteEngine(sites *registry.Registry) engine.Client[site.Spec, site.Status] {
+	return site.New(sites)
 }
 
 // RBAC of the controller, generated into config/rbac/role.yaml. The site
@@ -49,18 +50,9 @@ func NewSiteEngine(platform *rest.Config, namespace string) engine.Client[site.S
 // SetupSite registers the Site controller with mgr. The controller's own
 // configuration is the injected identity of ProviderConfigs that use it.
 func SetupSite(mgr ctrl.Manager, o Options) error {
-	adapter := NewSiteAdapter(ProviderConfigResolver{
-		Kube:             mgr.GetClient(),
-		Secrets:          mgr.GetAPIReader(),
-		InjectedIdentity: mgr.GetConfig(),
-	}, mgr.GetAPIReader(), NewSiteEngine)
-	opts := append(o.reconcilerOptions(), WithEventRecorder(mgr.GetEventRecorder("mc-controller/site")))
-	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), opts...)
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("site").
-		For(&v1alpha1.Site{}, desiredStateChanged()).
-		WithOptions(o.controllerOptions()).
-		Complete(r)
+	adapter := NewSiteAdapter(resolverOf(mgr), mgr.GetAPIReader(), NewSiteEngine)
+	r := NewReconciler(mgr.GetClient(), func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter), o.reconcilerOptions(mgr, "site")...)
+	return setupManaged(mgr, "site", r, func() client.ObjectList { return &v1alpha1.SiteList{} }, o)
 }
 
 // SiteAdapter connects Site managed resources to the site engine.
@@ -69,7 +61,40 @@ type SiteAdapter struct {
 	engines *engineCache[engine.Client[site.Spec, site.Status]]
 }
 
-var _ Adapter[site.Spec, site.Status] = (*SiteAdapter)(nil)
+var (
+	_ Adapter[site.Spec, site.Status] = (*SiteAdapter)(nil)
+	_ SecretReferencer                = (*SiteAdapter)(nil)
+	_ Triggerer                       = (*site.Client)(nil)
+)
+
+// ReferencedSecrets returns the Secrets spec.forProvider names: the
+// management cluster's token or kubeconfig, the GitOps repository's
+// password and Harbor's password. A change to one of them is reconciled at
+// once.
+func (a *SiteAdapter) ReferencedSecrets(mg Managed) []types.NamespacedName {
+	s, err := asSite(mg)
+	if err != nil {
+		return nil
+	}
+	p := s.Spec.ForProvider
+	var refs []*v1alpha1.SecretKeySelector
+	if mc := p.ManagementCluster; mc != nil {
+		refs = append(refs, mc.TokenSecretRef, mc.KubeconfigSecretRef)
+	}
+	if g := p.GitOps; g != nil {
+		refs = append(refs, g.PasswordSecretRef)
+	}
+	if h := p.Harbor; h != nil {
+		refs = append(refs, h.PasswordSecretRef)
+	}
+	var out []types.NamespacedName
+	for _, ref := range refs {
+		if ref != nil {
+			out = append(out, types.NamespacedName{Namespace: ref.Namespace, Name: ref.Name})
+		}
+	}
+	return out
+}
 
 // NewSiteAdapter returns a SiteAdapter that resolves ProviderConfigs with
 // providerConfigs, reads referenced Secrets with secrets (an uncached

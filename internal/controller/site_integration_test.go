@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
@@ -57,6 +58,12 @@ type integrationEnv struct {
 // startController installs the CRDs from config/crd, starts a manager with
 // the Site and ImageReplication controllers and stops it when the test ends.
 func startController(t *testing.T) integrationEnv {
+	t.Helper()
+	return startControllerWith(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second})
+}
+
+// startControllerWith is startController with the controllers' options.
+func startControllerWith(t *testing.T, opts Options) integrationEnv {
 	t.Helper()
 	p := sandboxtest.Platform(t)
 	cfg, err := p.RESTConfig()
@@ -93,7 +100,6 @@ func startController(t *testing.T) integrationEnv {
 	if err != nil {
 		t.Fatalf("NewManager() error = %v", err)
 	}
-	opts := Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}
 	if err := SetupSite(mgr, opts); err != nil {
 		t.Fatalf("SetupSite() error = %v", err)
 	}
@@ -179,12 +185,12 @@ func (e integrationEnv) siteRecords(t *testing.T, name string) []corev1.Secret {
 	t.Helper()
 	var records corev1.SecretList
 	if err := e.kube.List(context.Background(), &records, client.InNamespace(e.platform.Namespace),
-		client.MatchingLabels{site.LabelSite: name}); err != nil {
+		client.MatchingLabels{registry.LabelSite: name}); err != nil {
 		t.Fatalf("cannot list site records: %v", err)
 	}
 	var out []corev1.Secret
 	for _, s := range records.Items {
-		if s.Name == site.RecordName(name) {
+		if s.Name == registry.RecordName(name) {
 			out = append(out, s)
 		}
 	}
@@ -320,7 +326,7 @@ func TestSiteIntegration_gitopsLifecycle(t *testing.T) {
 		t.Errorf("status.atProvider = %+v, want a Kubernetes version, an Argo CD version and a Synced, Healthy %s-root", at, name)
 	}
 	if records := env.siteRecords(t, name); len(records) != 1 {
-		t.Fatalf("found %d site records labelled %s=%s in %s, want 1", len(records), site.LabelSite, name, p.Namespace)
+		t.Fatalf("found %d site records labelled %s=%s in %s, want 1", len(records), registry.LabelSite, name, p.Namespace)
 	}
 	var marker corev1.ConfigMap
 	if err := env.kube.Get(ctx, client.ObjectKey{Namespace: "default", Name: name + "-marker"}, &marker); err != nil {
@@ -336,7 +342,7 @@ func TestSiteIntegration_gitopsLifecycle(t *testing.T) {
 		t.Fatalf("cannot update Site: %v", err)
 	}
 	eventually(t, integrationTimeout, "the record to have the new description", func() (bool, string) {
-		rec, err := site.New(env.config, p.Namespace).Lookup(ctx, name)
+		rec, err := site.New(registry.New(env.config, p.Namespace)).Lookup(ctx, name)
 		if err != nil {
 			return false, err.Error()
 		}
@@ -361,7 +367,7 @@ func TestSiteIntegration_orphanThenObserve(t *testing.T) {
 	const providerConfig = "from-secret"
 	t.Cleanup(func() {
 		// The test orphans the record on purpose; remove it through the engine.
-		if err := site.New(env.config, p.Namespace).Delete(context.Background(), name); err != nil {
+		if err := site.New(registry.New(env.config, p.Namespace)).Delete(context.Background(), name); err != nil {
 			t.Errorf("cannot clean up the site record: %v", err)
 		}
 	})
@@ -415,7 +421,7 @@ func TestSiteIntegration_orphanThenObserve(t *testing.T) {
 	if got := s.Annotations[v1alpha1.AnnotationExternalName]; got != name {
 		t.Errorf("external-name = %q, want %q", got, name)
 	}
-	if rec, err := site.New(env.config, p.Namespace).Lookup(ctx, name); err != nil || rec.Spec.Description != "orphaned" {
+	if rec, err := site.New(registry.New(env.config, p.Namespace)).Lookup(ctx, name); err != nil || rec.Spec.Description != "orphaned" {
 		t.Errorf("Observe-only changed the record: %+v, %v", rec, err)
 	}
 	env.deleteSite(t, name)

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -185,8 +186,8 @@ current-context: platform
 	type connection struct{ Host, Namespace string }
 	var built []connection
 	adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{Host: "https://injected:6443"}}, kube,
-		func(cfg *rest.Config, namespace string) engine.Client[site.Spec, site.Status] {
-			built = append(built, connection{cfg.Host, namespace})
+		func(sites *registry.Registry) engine.Client[site.Spec, site.Status] {
+			built = append(built, connection{sites.PlatformHost(), sites.Namespace()})
 			return &fakeSiteEngine{}
 		})
 	ctx := context.Background()

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/logctx"
 )
 
 // TimeoutError is returned by Wait when the deadline passes before the
@@ -47,8 +49,11 @@ type WaitOptions struct {
 
 // Wait observes until the observation is ready (or opts.Until holds), a
 // terminal failure is reported (returned as *TerminalError), the timeout
-// passes (*TimeoutError) or ctx ends. It returns the last observation in
-// every case.
+// passes (*TimeoutError) or ctx ends. Invalid input and a dependency that
+// cannot be read stop it at once; other observe errors are retried. It
+// returns the last observation in every case. Each step is logged at Debug
+// to the context's logger (internal/logctx): what was observed, the next
+// delay, and every wake-up by the trigger.
 func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observation[S, O], error), opts WaitOptions) (Observation[S, O], error) {
 	start := time.Now()
 	if opts.MinInterval <= 0 {
@@ -73,11 +78,13 @@ func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observat
 	interval := opts.MinInterval
 	var last Observation[S, O]
 	var lastErr error
-	for {
+	log := logctx.From(ctx)
+	for step := 1; ; step++ {
 		obs, err := observe(ctx)
 		if err == nil {
 			last, lastErr = obs, nil
 			if obs.Failed != nil {
+				log.Debug("Wait ended: the resource failed", "step", step, "failure", obs.Failed)
 				var term *TerminalError
 				if errors.As(obs.Failed, &term) {
 					return last, obs.Failed
@@ -85,30 +92,44 @@ func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observat
 				return last, &TerminalError{Message: obs.Failed.Error()}
 			}
 			if until(obs.Exists, obs.Ready) {
+				log.Debug("Wait ended: the resource is settled", "step", step, "exists", obs.Exists, "ready", obs.Ready, "elapsed", time.Since(start))
 				return last, nil
 			}
 		} else {
 			lastErr = err
 			var term *TerminalError
 			if errors.As(err, &term) {
+				log.Debug("Wait ended: the observation failed for good", "step", step, "error", err)
 				return last, err
 			}
 			if _, ok := AsInvalidInput(err); ok {
+				log.Debug("Wait ended: the input is invalid", "step", step, "error", err)
+				return last, err
+			}
+			if _, ok := AsDependency(err); ok {
+				log.Debug("Wait ended: a dependency cannot be read", "step", step, "error", err)
 				return last, err
 			}
 		}
 		// Full jitter over the current interval, at least MinInterval/2.
 		sleep := opts.MinInterval/2 + rand.N(interval-opts.MinInterval/2+1)
+		if err != nil {
+			log.Debug("Wait step", "step", step, "error", err, "next_in", sleep, "elapsed", time.Since(start))
+		} else {
+			log.Debug("Wait step", "step", step, "exists", obs.Exists, "ready", obs.Ready, "message", obs.Message, "next_in", sleep, "elapsed", time.Since(start))
+		}
 		timer := time.NewTimer(sleep)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
+			log.Debug("Wait ended: the context ended", "step", step, "reason", ctx.Err(), "elapsed", time.Since(start))
 			if lastErr != nil {
 				return last, fmt.Errorf("%w (last error: %v)", ctx.Err(), lastErr)
 			}
 			return last, ctx.Err()
 		case <-deadline:
 			timer.Stop()
+			log.Debug("Wait ended: the timeout passed", "step", step, "timeout", opts.Timeout)
 			msg := last.Message
 			if lastErr != nil {
 				msg = lastErr.Error()
@@ -116,6 +137,7 @@ func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observat
 			return last, &TimeoutError{After: time.Since(start).Round(time.Second), Message: msg}
 		case <-opts.Trigger:
 			timer.Stop()
+			log.Debug("Wait woken by a change of a watched object", "step", step)
 			// A change arrived: observe again at once, and restart the backoff.
 			interval = opts.MinInterval
 			continue

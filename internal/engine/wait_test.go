@@ -5,6 +5,10 @@ import (
 	"errors"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/logctx/logctxtest"
 )
 
 type obs = Observation[string, int]
@@ -88,5 +92,53 @@ func TestWaitObservesAgainOnTrigger(t *testing.T) {
 	}
 	if calls != 2 {
 		t.Fatalf("observe called %d times, want 2 (initial + trigger)", calls)
+	}
+}
+
+func TestWaitLogsEachStepAtDebug(t *testing.T) {
+	var rec logctxtest.Recorder
+	trigger := make(chan struct{}, 1)
+	calls := 0
+	_, err := Wait(rec.Context(context.Background()), func(context.Context) (obs, error) {
+		calls++
+		switch calls {
+		case 1:
+			trigger <- struct{}{}
+			return obs{}, errors.New("connection reset")
+		case 2:
+			trigger <- struct{}{}
+			return obs{Exists: true, Message: "Provisioning"}, nil
+		}
+		return obs{Exists: true, Ready: true}, nil
+	}, WaitOptions{Trigger: trigger, MinInterval: time.Hour, MaxInterval: time.Hour})
+	if err != nil {
+		t.Fatalf("Wait() error = %v", err)
+	}
+	type entry struct {
+		Msg    string
+		Fields map[string]any
+	}
+	const set = "<set>" // durations vary from run to run
+	var got []entry
+	for _, e := range rec.Entries() {
+		if e.Level != "debug" {
+			t.Errorf("entry %q at %s, want debug", e.Msg, e.Level)
+		}
+		for k, v := range e.Fields {
+			if _, ok := v.(time.Duration); ok {
+				e.Fields[k] = set
+			}
+		}
+		got = append(got, entry{e.Msg, e.Fields})
+	}
+	want := []entry{
+		{"Wait step", map[string]any{"step": 1, "error": errors.New("connection reset"), "next_in": set, "elapsed": set}},
+		{"Wait woken by a change of a watched object", map[string]any{"step": 1}},
+		{"Wait step", map[string]any{"step": 2, "exists": true, "ready": false, "message": "Provisioning", "next_in": set, "elapsed": set}},
+		{"Wait woken by a change of a watched object", map[string]any{"step": 2}},
+		{"Wait ended: the resource is settled", map[string]any{"step": 3, "exists": true, "ready": true, "elapsed": set}},
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b error) bool { return a.Error() == b.Error() })); diff != "" {
+		t.Fatalf("log (-want +got):\n%s", diff)
 	}
 }

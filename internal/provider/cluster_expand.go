@@ -62,13 +62,13 @@ func expandCluster(ctx context.Context, m clusterModel) (cluster.Spec, diag.Diag
 		ArgoCDRegistration: m.ArgoCDRegistration.ValueBool(),
 	}
 	if m.Namespace.IsNull() {
-		s.Namespace = defaultClusterNamespace
+		s.Namespace = cluster.DefaultNamespace
 	}
 	if m.Infrastructure.IsNull() {
-		s.Infrastructure = cluster.InfrastructureBYOH
+		s.Infrastructure = cluster.DefaultInfrastructure
 	}
 	if m.ArgoCDRegistration.IsNull() {
-		s.ArgoCDRegistration = true
+		s.ArgoCDRegistration = cluster.DefaultArgoCDRegistration
 	}
 	var d diag.Diagnostics
 	s.Labels, d = stringMap(ctx, m.Labels)
@@ -80,7 +80,7 @@ func expandCluster(ctx context.Context, m clusterModel) (cluster.Spec, diag.Diag
 		diags.Append(m.ControlPlane.As(ctx, &cp, basetypes.ObjectAsOptions{})...)
 		s.ControlPlane.Replicas = cp.Replicas.ValueInt64()
 		if cp.Replicas.IsNull() {
-			s.ControlPlane.Replicas = 1
+			s.ControlPlane.Replicas = cluster.DefaultControlPlaneReplicas
 		}
 		s.ControlPlane.HostSelector, d = stringMap(ctx, cp.HostSelector)
 		diags.Append(d...)
@@ -99,7 +99,7 @@ func expandCluster(ctx context.Context, m clusterModel) (cluster.Spec, diag.Diag
 		for _, p := range pools {
 			wp := cluster.WorkerPool{Name: p.Name.ValueString(), Replicas: p.Replicas.ValueInt64()}
 			if p.Replicas.IsNull() {
-				wp.Replicas = 1
+				wp.Replicas = cluster.DefaultWorkerReplicas
 			}
 			wp.HostSelector, d = stringMap(ctx, p.HostSelector)
 			diags.Append(d...)

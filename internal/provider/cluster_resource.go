@@ -21,19 +21,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
-)
-
-var (
-	_ resource.Resource                   = (*clusterResource)(nil)
-	_ resource.ResourceWithConfigure      = (*clusterResource)(nil)
-	_ resource.ResourceWithImportState    = (*clusterResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*clusterResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*clusterResource)(nil)
 )
 
 // Default timeouts of mc_cluster: provisioning bare-metal hosts takes long.
@@ -43,16 +34,35 @@ const (
 	clusterDeleteTimeout = 30 * time.Minute
 )
 
-// defaultClusterNamespace is the management cluster namespace of a cluster
-// whose namespace is not set.
-const defaultClusterNamespace = "default"
+// clusterKind is mc_cluster.
+var clusterKind = &kind[clusterModel, cluster.Spec, cluster.Status]{
+	typeName: "cluster",
+	noun:     "cluster",
+	schema:   clusterSchema,
+	client:   func(d *providerData) (engine.Client[cluster.Spec, cluster.Status], error) { return d.clusterClient() },
+	expand: func(ctx context.Context, plan, _ *clusterModel) (cluster.Spec, diag.Diagnostics) {
+		return expandCluster(ctx, *plan)
+	},
+	flatten:       flattenClusterObservation,
+	readWithSpec:  true,
+	id:            func(m *clusterModel) *types.String { return &m.ID },
+	timeouts:      func(m *clusterModel) timeouts.Value { return m.Timeouts },
+	createTimeout: clusterCreateTimeout, updateTimeout: clusterUpdateTimeout, deleteTimeout: clusterDeleteTimeout,
+	attributePaths: clusterAttributePaths,
+	ready:          func(m *clusterModel) *types.Bool { return &m.Ready },
+	resumed: map[string]attr.Value{
+		"control_plane_ready": types.BoolUnknown(), "ready_workers": types.Int64Unknown(), "phase": types.StringUnknown(),
+		"endpoint": types.StringUnknown(), "observed_kubernetes_version": types.StringUnknown(), "argocd_cluster_name": types.StringUnknown(),
+	},
+	progress:     func(m *clusterModel) string { return "phase " + orUnknownPhase(m.Phase) },
+	validateSpec: cluster.ValidatePartial,
+	planCreate:   checkClusterSite,
+	importState:  importCluster,
+	beforeDelete: refuseProtectedCluster,
+}
 
 // NewClusterResource returns the mc_cluster resource.
-func NewClusterResource() resource.Resource { return &clusterResource{} }
-
-type clusterResource struct {
-	data *providerData
-}
+func NewClusterResource() resource.Resource { return newResource(clusterKind)() }
 
 type clusterModel struct {
 	ID                        types.String   `tfsdk:"id"`
@@ -79,15 +89,11 @@ type clusterModel struct {
 	Timeouts                  timeouts.Value `tfsdk:"timeouts"`
 }
 
-func (r *clusterResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_cluster"
-}
-
-func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func clusterSchema(ctx context.Context) schema.Schema {
 	stringMapAttr := func(desc string) schema.MapAttribute {
 		return schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: desc}
 	}
-	resp.Schema = schema.Schema{
+	return schema.Schema{
 		MarkdownDescription: "A Cluster API workload cluster at a site: a `Cluster` with a kubeadm control plane and one `MachineDeployment` per " +
 			"worker pool on the site's management cluster, on bring-your-own hosts (`byoh`, the default) or on Cluster API's in-memory " +
 			"backend (`in_memory`, for development and tests).\n\n" +
@@ -111,7 +117,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"namespace": schema.StringAttribute{
 				Optional:            true,
 				Computed:            true,
-				Default:             stringdefault.StaticString(defaultClusterNamespace),
+				Default:             stringdefault.StaticString(cluster.DefaultNamespace),
 				MarkdownDescription: "Namespace of the Cluster API objects on the management cluster; created when missing. Default `default`. Changing it replaces the cluster.",
 				PlanModifiers:       []planmodifier.String{stringplanmodifier.RequiresReplace()},
 				Validators:          []validator.String{dnsLabel()},
@@ -135,7 +141,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"replicas": schema.Int64Attribute{
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(1),
+						Default:             int64default.StaticInt64(cluster.DefaultControlPlaneReplicas),
 						MarkdownDescription: "Number of control plane machines: odd (etcd needs a majority) and at least 1. Default `1`. Scaled in place.",
 						Validators:          []validator.Int64{int64validator.AtLeast(1)},
 					},
@@ -169,7 +175,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 					"replicas": schema.Int64Attribute{
 						Optional:            true,
 						Computed:            true,
-						Default:             int64default.StaticInt64(1),
+						Default:             int64default.StaticInt64(cluster.DefaultWorkerReplicas),
 						MarkdownDescription: "Number of worker machines. Default `1`. Scaled in place.",
 						Validators:          []validator.Int64{int64validator.AtLeast(0)},
 					},
@@ -203,7 +209,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"infrastructure": schema.StringAttribute{
 				Optional: true,
 				Computed: true,
-				Default:  stringdefault.StaticString(cluster.InfrastructureBYOH),
+				Default:  stringdefault.StaticString(cluster.DefaultInfrastructure),
 				MarkdownDescription: "Infrastructure provider: `byoh` (Cluster API bring-your-own-host, the default) or `in_memory` (Cluster API's in-memory " +
 					"backend: fake machines for development and tests). Changing it replaces the cluster.",
 				PlanModifiers: []planmodifier.String{stringplanmodifier.RequiresReplace()},
@@ -217,7 +223,7 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 			"argocd_registration": schema.BoolAttribute{
 				Optional: true,
 				Computed: true,
-				Default:  booldefault.StaticBool(true),
+				Default:  booldefault.StaticBool(cluster.DefaultArgoCDRegistration),
 				MarkdownDescription: "Register the cluster in the site's Argo CD once it is ready (a cluster Secret named after the cluster, with the " +
 					"server and credentials from Cluster API's kubeconfig Secret), so that applications can target it by name. Default `true`.",
 			},
@@ -262,136 +268,15 @@ func (r *clusterResource) Schema(ctx context.Context, _ resource.SchemaRequest, 
 	}
 }
 
-func (r *clusterResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *clusterResource) client(diags *diag.Diagnostics) *cluster.Client {
-	return engineClient(r.data, diags, (*providerData).clusterClient)
-}
-
-// ValidateConfig reports bad input at validate and plan time. Values not
-// known yet are replaced by valid placeholders, so that what is known is
-// still checked.
-func (r *clusterResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m clusterModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
+// checkClusterSite reports an unknown site when a plan creates a cluster.
+// It only reads, and says nothing when the platform plane cannot be reached
+// or the site is not known yet.
+func checkClusterSite(ctx context.Context, data *providerData, plan clusterModel, diags *diag.Diagnostics) {
+	siteName := plan.Site
+	if siteName.IsNull() || siteName.IsUnknown() {
 		return
 	}
-	spec, diags := expandCluster(ctx, withPlaceholders(ctx, m))
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := cluster.Validate(spec); err != nil {
-		addEngineError(&resp.Diagnostics, "Invalid cluster", err, clusterAttributePaths)
-	}
-}
-
-// withPlaceholders returns m with every unknown value replaced by a valid
-// one (or null), for validation.
-func withPlaceholders(ctx context.Context, m clusterModel) clusterModel {
-	str := func(v types.String, placeholder string) types.String {
-		if v.IsUnknown() {
-			return types.StringValue(placeholder)
-		}
-		return v
-	}
-	m.Site = str(m.Site, "placeholder")
-	m.Namespace = str(m.Namespace, defaultClusterNamespace)
-	m.Name = str(m.Name, "placeholder")
-	m.KubernetesVersion = str(m.KubernetesVersion, "v1.36.0")
-	if m.ControlPlane.IsUnknown() {
-		m.ControlPlane = types.ObjectValueMust(controlPlaneTypes, map[string]attr.Value{
-			"replicas": types.Int64Value(1), "endpoint": types.StringUnknown(), "host_selector": types.MapNull(types.StringType),
-		})
-	}
-	if m.Infrastructure.IsUnknown() {
-		// Assume the infrastructure the control plane's endpoint suits.
-		m.Infrastructure = types.StringValue(cluster.InfrastructureInMemory)
-		if !m.ControlPlane.IsNull() && !m.ControlPlane.Attributes()["endpoint"].IsNull() {
-			m.Infrastructure = types.StringValue(cluster.InfrastructureBYOH)
-		}
-	}
-	for _, l := range []*types.List{&m.PodCIDRs, &m.ServiceCIDRs} {
-		if l.IsUnknown() || hasUnknownElement(*l) {
-			*l = types.ListNull(types.StringType)
-		}
-	}
-	if m.Labels.IsUnknown() || hasUnknownElement(m.Labels) {
-		m.Labels = types.MapNull(types.StringType)
-	}
-	if !m.ControlPlane.IsNull() && !m.ControlPlane.IsUnknown() {
-		attrs := m.ControlPlane.Attributes()
-		if attrs["replicas"].IsUnknown() {
-			attrs["replicas"] = types.Int64Value(1)
-		}
-		if attrs["host_selector"].IsUnknown() || hasUnknownElement(attrs["host_selector"]) {
-			attrs["host_selector"] = types.MapNull(types.StringType)
-		}
-		if attrs["endpoint"].IsUnknown() {
-			// A placeholder that suits the infrastructure.
-			attrs["endpoint"] = types.StringNull()
-			if m.Infrastructure.IsNull() || m.Infrastructure.ValueString() == cluster.InfrastructureBYOH {
-				attrs["endpoint"] = types.StringValue("placeholder.invalid:6443")
-			}
-		}
-		m.ControlPlane = types.ObjectValueMust(controlPlaneTypes, attrs)
-	}
-	if m.WorkerPools.IsUnknown() {
-		m.WorkerPools = types.ListNull(types.ObjectType{AttrTypes: workerPoolTypes})
-	} else if !m.WorkerPools.IsNull() {
-		var pools []workerPoolModel
-		m.WorkerPools.ElementsAs(ctx, &pools, false)
-		var elems []workerPoolModel
-		for i, p := range pools {
-			p.Name = str(p.Name, fmt.Sprintf("placeholder-%d", i))
-			if p.Replicas.IsUnknown() {
-				p.Replicas = types.Int64Value(1)
-			}
-			for _, mp := range []*types.Map{&p.HostSelector, &p.Labels} {
-				if mp.IsUnknown() || hasUnknownElement(*mp) {
-					*mp = types.MapNull(types.StringType)
-				}
-			}
-			if p.Taints.IsUnknown() || hasUnknownElement(p.Taints) {
-				p.Taints = types.ListNull(types.ObjectType{AttrTypes: taintTypes})
-			}
-			elems = append(elems, p)
-		}
-		m.WorkerPools, _ = types.ListValueFrom(ctx, types.ObjectType{AttrTypes: workerPoolTypes}, elems)
-	}
-	return m
-}
-
-// ModifyPlan checks at plan time that the site exists (read-only), and plans
-// an update for a cluster that is not ready yet, so that the next apply
-// resumes waiting.
-func (r *clusterResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.Plan.Raw.IsNull() {
-		return
-	}
-	if req.State.Raw.IsNull() {
-		r.checkSite(ctx, req.Plan, &resp.Diagnostics)
-		return
-	}
-	planResumedWait(ctx, req, resp, map[string]attr.Value{
-		"control_plane_ready": types.BoolUnknown(), "ready_workers": types.Int64Unknown(), "phase": types.StringUnknown(),
-		"endpoint": types.StringUnknown(), "observed_kubernetes_version": types.StringUnknown(), "argocd_cluster_name": types.StringUnknown(),
-	})
-}
-
-// checkSite reports an unknown site at plan time. It only reads, and says
-// nothing when the platform plane cannot be reached or the site is not known
-// yet.
-func (r *clusterResource) checkSite(ctx context.Context, plan tfsdk.Plan, diags *diag.Diagnostics) {
-	var siteName types.String
-	diags.Append(plan.GetAttribute(ctx, path.Root("site"), &siteName)...)
-	if r.data == nil || siteName.IsNull() || siteName.IsUnknown() {
-		return
-	}
-	sites, err := r.data.siteClient()
+	sites, err := data.siteClient()
 	if err != nil {
 		return
 	}
@@ -402,69 +287,6 @@ func (r *clusterResource) checkSite(ctx context.Context, plan tfsdk.Plan, diags 
 	}
 }
 
-func (r *clusterResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.apply(ctx, true, req.Plan, &resp.State, &resp.Diagnostics)
-}
-
-func (r *clusterResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.apply(ctx, false, req.Plan, &resp.State, &resp.Diagnostics)
-}
-
-// apply is Create and Update: the engine call, then the wait until the
-// cluster is ready and, once ready, its Argo CD registration.
-func (r *clusterResource) apply(ctx context.Context, creating bool, planIn tfsdk.Plan, state *tfsdk.State, diags *diag.Diagnostics) {
-	var plan clusterModel
-	diags.Append(planIn.Get(ctx, &plan)...)
-	c := r.client(diags)
-	if diags.HasError() || c == nil {
-		return
-	}
-	verb := "updating"
-	timeout, d := plan.Timeouts.Update(ctx, clusterUpdateTimeout)
-	if creating {
-		verb = "creating"
-		timeout, d = plan.Timeouts.Create(ctx, clusterCreateTimeout)
-	}
-	diags.Append(d...)
-	spec, d := expandCluster(ctx, plan)
-	diags.Append(d...)
-	if diags.HasError() {
-		return
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	id := plan.ID.ValueString()
-	var err error
-	if creating {
-		id, err = c.Create(ctx, spec)
-	} else {
-		err = c.Update(ctx, id, spec)
-	}
-	if err != nil {
-		addEngineError(diags, "Error "+verb+" cluster", err, clusterAttributePaths)
-		return
-	}
-	plan.ID = types.StringValue(id)
-	obs, err := settleCluster(ctx, c, id, spec)
-	if obs.Exists {
-		// A cluster that is not ready yet cannot be registered in Argo CD:
-		// the argument keeps what was asked for until it can.
-		wanted := plan.ArgoCDRegistration
-		diags.Append(flattenCluster(ctx, &plan, obs.Actual, obs.Status)...)
-		plan.ArgoCDRegistration = wanted
-	}
-	plan.Ready = types.BoolValue(obs.Ready && obs.UpToDate)
-	switch {
-	case err == nil:
-	case engine.IsTimeout(err) || ctx.Err() != nil:
-		diags.AddWarning("Cluster not ready yet", fmt.Sprintf("Cluster %q is not ready after the %s timeout (phase %s): %s. It stays in state; the next apply resumes waiting",
-			id, verb, orUnknownPhase(plan.Phase), obs.Message))
-	default:
-		addEngineError(diags, "Error "+verb+" cluster", err, clusterAttributePaths)
-	}
-	diags.Append(state.Set(ctx, &plan)...)
-}
-
 func orUnknownPhase(v types.String) string {
 	if v.IsNull() || v.IsUnknown() || v.ValueString() == "" {
 		return "unknown"
@@ -472,92 +294,37 @@ func orUnknownPhase(v types.String) string {
 	return v.ValueString()
 }
 
-// settleCluster waits until the cluster is ready and then brings what only
-// a ready cluster can have (its Argo CD registration) up to date. The
-// context's deadline is the resource's timeout.
-func settleCluster(ctx context.Context, c *cluster.Client, id string, want cluster.Spec) (engine.Observation[cluster.Spec, cluster.Status], error) {
-	for attempt := 0; ; attempt++ {
-		remaining := time.Hour
-		if deadline, ok := ctx.Deadline(); ok {
-			remaining = time.Until(deadline)
-		}
-		obs, err := waitReady(ctx, c.Observe, c.Trigger, id, want, remaining)
-		if err != nil || obs.UpToDate || attempt == 2 {
-			return obs, err
-		}
-		if err := c.Update(ctx, id, want); err != nil {
-			return obs, err
-		}
+// flattenClusterObservation writes what Observe found into m. A
+// registration in Argo CD that waits for the cluster to be ready is reported
+// by the engine as wanted, so it is no drift. An imported cluster starts
+// with deletion protection.
+func flattenClusterObservation(ctx context.Context, m *clusterModel, obs engine.Observation[cluster.Spec, cluster.Status], _ bool) diag.Diagnostics {
+	diags := flattenCluster(ctx, m, obs.Actual, obs.Status)
+	if m.DeletionProtection.IsNull() {
+		m.DeletionProtection = types.BoolValue(true)
+	}
+	return diags
+}
+
+// refuseProtectedCluster refuses to delete a cluster whose
+// deletion_protection is true.
+func refuseProtectedCluster(_ context.Context, m clusterModel, diags *diag.Diagnostics) {
+	if m.DeletionProtection.ValueBool() {
+		diags.AddAttributeError(path.Root("deletion_protection"), "Cluster is protected from deletion",
+			fmt.Sprintf("Cluster %q has deletion_protection = true. Set it to false and apply before destroying or replacing the cluster", m.ID.ValueString()))
 	}
 }
 
-func (r *clusterResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state clusterModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
-		return
-	}
-	want, diags := expandCluster(ctx, state)
-	resp.Diagnostics.Append(diags...)
-	id := state.ID.ValueString()
-	obs, err := c.Observe(ctx, id, want)
-	if err != nil {
-		resp.Diagnostics.AddError("Error reading cluster", fmt.Sprintf("Cannot read cluster %q: %s", id, err))
-		return
-	}
-	if !obs.Exists {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	wanted := state.ArgoCDRegistration
-	resp.Diagnostics.Append(flattenCluster(ctx, &state, obs.Actual, obs.Status)...)
-	if !obs.Ready && wanted.ValueBool() {
-		state.ArgoCDRegistration = wanted // registered once ready, not drift before
-	}
-	// Whether the cluster matches the configuration shows in the plan; ready
-	// says whether Cluster API reports it ready.
-	state.Ready = types.BoolValue(obs.Ready)
-	if state.DeletionProtection.IsNull() {
-		state.DeletionProtection = types.BoolValue(true)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *clusterResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state clusterModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
-		return
-	}
-	id := state.ID.ValueString()
-	if state.DeletionProtection.ValueBool() {
-		resp.Diagnostics.AddAttributeError(path.Root("deletion_protection"), "Cluster is protected from deletion",
-			fmt.Sprintf("Cluster %q has deletion_protection = true. Set it to false and apply before destroying or replacing the cluster", id))
-		return
-	}
-	timeout, diags := state.Timeouts.Delete(ctx, clusterDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
-	if err := deleteUntilGone(ctx, c.Delete, c.Observe, c.Trigger, id, timeout); err != nil {
-		if engine.IsTimeout(err) {
-			resp.Diagnostics.AddError("Error deleting cluster", fmt.Sprintf("Cluster %q is still being deleted after the delete timeout: %s. Run destroy again to resume", id, err))
-			return
-		}
-		addEngineError(&resp.Diagnostics, "Error deleting cluster", err, clusterAttributePaths)
-	}
-}
-
-// ImportState imports a cluster by site/namespace/name, including clusters
-// made outside this provider. deletion_protection starts at its default,
-// true.
-func (r *clusterResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	siteName, ns, name, err := cluster.ParseID(req.ID)
+// importCluster imports a cluster by site/namespace/name, including
+// clusters made outside this provider. deletion_protection starts at its
+// default, true.
+func importCluster(ctx context.Context, id string, resp *resource.ImportStateResponse) {
+	siteName, ns, name, err := cluster.ParseID(id)
 	if err != nil {
 		resp.Diagnostics.AddError("Invalid import ID", "Import a cluster by site/namespace/name, such as site-b/clusters/web-1")
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("site"), siteName)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("namespace"), ns)...)
 	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), name)...)

@@ -30,8 +30,8 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
@@ -527,7 +527,7 @@ func checkKubeconfigEphemeral(p *sandbox.Platform, nodes int) resource.TestCheck
 		ctx := context.Background()
 		e := &clusterKubeconfigEphemeral{}
 		var cfgResp ephemeral.ConfigureResponse
-		d := &providerData{conn: kube.Connection{KubeconfigPath: p.KubeconfigPath}, namespace: p.Namespace}
+		d := &providerData{conn: registry.Platform{KubeconfigPath: p.KubeconfigPath}, namespace: p.Namespace}
 		e.Configure(ctx, ephemeral.ConfigureRequest{ProviderData: d}, &cfgResp)
 		var schemaResp ephemeral.SchemaResponse
 		e.Schema(ctx, ephemeral.SchemaRequest{}, &schemaResp)

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
@@ -67,11 +69,17 @@ func TestClusterValidateConfigWithUnknowns(t *testing.T) {
 			"site": unknown(tftypes.String), "name": str("web"), "kubernetes_version": str("v1.36.0"),
 			"infrastructure": str("in_memory"), "control_plane": controlPlane(tftypes.NewValue(tftypes.Number, 2)),
 		}, "Must be odd"},
+		{"unknown pod CIDR element, bad service CIDR", map[string]tftypes.Value{
+			"site": str("site-b"), "name": str("web"), "kubernetes_version": str("v1.36.0"),
+			"infrastructure": str("in_memory"), "control_plane": controlPlane(tftypes.NewValue(tftypes.Number, 1)),
+			"pod_cidrs":     tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{unknown(tftypes.String)}),
+			"service_cidrs": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{str("10.0.0.0/33")}),
+		}, "is not a CIDR block"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			var resp resource.ValidateConfigResponse
-			(&clusterResource{}).ValidateConfig(ctx, resource.ValidateConfigRequest{Config: clusterConfig(t, c.values)}, &resp)
+			NewClusterResource().(resource.ResourceWithValidateConfig).ValidateConfig(ctx, resource.ValidateConfigRequest{Config: clusterConfig(t, c.values)}, &resp)
 			var got string
 			for _, d := range resp.Diagnostics.Errors() {
 				got += d.Summary() + ": " + d.Detail() + "\n"
@@ -80,6 +88,37 @@ func TestClusterValidateConfigWithUnknowns(t *testing.T) {
 				t.Errorf("ValidateConfig() errors = %q, want %q", got, c.want)
 			}
 		})
+	}
+}
+
+// TestClusterValidateConfigReportsEveryError checks that every invalid
+// argument is reported at once, each on its own attribute.
+func TestClusterValidateConfigReportsEveryError(t *testing.T) {
+	ctx := context.Background()
+	var schemaResp resource.SchemaResponse
+	NewClusterResource().Schema(ctx, resource.SchemaRequest{}, &schemaResp)
+	typ := schemaResp.Schema.Type().TerraformType(ctx).(tftypes.Object)
+	cpType := typ.AttributeTypes["control_plane"].(tftypes.Object)
+	str := func(s string) tftypes.Value { return tftypes.NewValue(tftypes.String, s) }
+	config := clusterConfig(t, map[string]tftypes.Value{
+		"site": str("site-b"), "name": str("web"), "kubernetes_version": str("1.36"), "infrastructure": str("in_memory"),
+		"control_plane": tftypes.NewValue(cpType, map[string]tftypes.Value{
+			"replicas": tftypes.NewValue(tftypes.Number, 2), "endpoint": tftypes.NewValue(tftypes.String, nil),
+			"host_selector": tftypes.NewValue(cpType.AttributeTypes["host_selector"], nil),
+		}),
+		"pod_cidrs": tftypes.NewValue(tftypes.List{ElementType: tftypes.String}, []tftypes.Value{str("10.0.0.0/33")}),
+	})
+	var resp resource.ValidateConfigResponse
+	NewClusterResource().(resource.ResourceWithValidateConfig).ValidateConfig(ctx, resource.ValidateConfigRequest{Config: config}, &resp)
+	var got []string
+	for _, d := range resp.Diagnostics.Errors() {
+		if withPath, ok := d.(diag.DiagnosticWithPath); ok {
+			got = append(got, withPath.Path().String())
+		}
+	}
+	want := []string{"kubernetes_version", "control_plane.replicas", "pod_cidrs"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("attributes with errors (-want +got):\n%s\n%v", diff, resp.Diagnostics)
 	}
 }
 

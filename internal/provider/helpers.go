@@ -2,23 +2,22 @@ package provider
 
 import (
 	"context"
-	"maps"
+	"errors"
+	"fmt"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/path"
-	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 var dnsLabelPattern = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$`)
@@ -34,6 +33,10 @@ func dnsLabel() validator.String {
 // it is an *engine.InvalidInputError. paths renames engine argument names to
 // this resource's attribute names.
 func addEngineError(diags *diag.Diagnostics, summary string, err error, paths map[string]string) {
+	if _, ok := engine.AsDependency(err); ok {
+		diags.AddError(summary, capitalize(engineErrorDetail(err)))
+		return
+	}
 	in, ok := engine.AsInvalidInput(err)
 	if !ok || in.Path == "" {
 		if ok {
@@ -54,6 +57,25 @@ func addEngineError(diags *diag.Diagnostics, summary string, err error, paths ma
 		detail += " (argument " + name + ")"
 	}
 	diags.AddAttributeError(attributePath(name), summary, detail)
+}
+
+// engineErrorDetail is err's message for Terraform users: a dependency that
+// cannot be read (a site that is not registered or has no Harbor) says how
+// to fix it in the configuration, and that the resource stays in the state.
+func engineErrorDetail(err error) string {
+	dep, ok := engine.AsDependency(err)
+	if !ok {
+		return err.Error()
+	}
+	hint := dep.Hint
+	switch {
+	case errors.Is(dep.Err, registry.ErrNotRegistered):
+		hint = "register the site with mc_site, or point the provider's namespace (MC_NAMESPACE) at the registry that holds it"
+	case errors.Is(dep.Err, registry.ErrNoHarbor):
+		hint = "give the site's mc_site its harbor block again"
+	}
+	return fmt.Sprintf("%s %q %s: %s. The resource stays in the state, and nothing is changed, until the %s can be read again",
+		dep.Kind, dep.Name, dep.Reason, hint, dep.Kind)
 }
 
 // attributePath turns "a.b[2].c" into
@@ -115,7 +137,7 @@ func stringMap(ctx context.Context, m types.Map) (map[string]string, diag.Diagno
 		return nil, nil
 	}
 	out := map[string]string{}
-	diags := m.ElementsAs(ctx, &out, false)
+	diags := m.ElementsAs(ctx, &out, true) // unknown elements expand to ""
 	if diags.HasError() {
 		return nil, diags
 	}
@@ -140,38 +162,6 @@ func hasUnknownElement(v attr.Value) bool {
 		}
 	}
 	return false
-}
-
-// waitReady waits until observe reports id ready, reacting at once to what
-// trigger signals while it waits.
-func waitReady[S, O any](ctx context.Context, observe func(context.Context, string, S) (engine.Observation[S, O], error),
-	trigger func(context.Context, string) <-chan struct{}, id string, want S, timeout time.Duration) (engine.Observation[S, O], error) {
-	watchCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	return engine.Wait(ctx, func(ctx context.Context) (engine.Observation[S, O], error) {
-		return observe(ctx, id, want)
-	}, engine.WaitOptions{Timeout: timeout, Trigger: trigger(watchCtx, id)})
-}
-
-// deleteUntilGone calls del and then observe until observe reports id gone:
-// engines may delete step by step, so del runs on every round. trigger, when
-// not nil, wakes the wait at once when the resource changes.
-func deleteUntilGone[S, O any](ctx context.Context, del func(context.Context, string) error, observe func(context.Context, string, S) (engine.Observation[S, O], error),
-	trigger func(context.Context, string) <-chan struct{}, id string, timeout time.Duration) error {
-	watchCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var changed <-chan struct{}
-	if trigger != nil {
-		changed = trigger(watchCtx, id)
-	}
-	var nothing S
-	_, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[S, O], error) {
-		if err := del(ctx, id); err != nil {
-			return engine.Observation[S, O]{}, err
-		}
-		return observe(ctx, id, nothing)
-	}, engine.WaitOptions{Timeout: timeout, Trigger: changed, Until: func(exists, _ bool) bool { return !exists }})
-	return err
 }
 
 // conditionsAttribute is the schema of a computed list of observed
@@ -201,21 +191,4 @@ func conditionsValue[C ~struct{ Type, Status, Reason, Message string }](conds []
 		}))
 	}
 	return types.ListValueMust(types.ObjectType{AttrTypes: conditionTypes}, elems)
-}
-
-// planResumedWait plans an update for a resource whose state says it is
-// not ready (a create or update that outlived its timeout), so that the next
-// apply resumes waiting: ready and the given computed attributes, named with
-// their unknown values, become unknown.
-func planResumedWait(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse, computed map[string]attr.Value) {
-	var ready types.Bool
-	resp.Diagnostics.Append(req.State.GetAttribute(ctx, path.Root("ready"), &ready)...)
-	if ready.IsNull() || ready.IsUnknown() || ready.ValueBool() {
-		return
-	}
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ready"), types.BoolUnknown())...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("conditions"), types.ListUnknown(types.ObjectType{AttrTypes: conditionTypes}))...)
-	for _, name := range slices.Sorted(maps.Keys(computed)) {
-		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), computed[name])...)
-	}
 }

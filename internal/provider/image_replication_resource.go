@@ -24,13 +24,6 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
 )
 
-var (
-	_ resource.Resource                   = (*imageReplicationResource)(nil)
-	_ resource.ResourceWithConfigure      = (*imageReplicationResource)(nil)
-	_ resource.ResourceWithImportState    = (*imageReplicationResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*imageReplicationResource)(nil)
-)
-
 // Default timeouts of mc_image_replication.
 const (
 	replicationCreateTimeout = 30 * time.Minute
@@ -38,12 +31,28 @@ const (
 	replicationDeleteTimeout = 5 * time.Minute
 )
 
-// NewImageReplicationResource returns the mc_image_replication resource.
-func NewImageReplicationResource() resource.Resource { return &imageReplicationResource{} }
-
-type imageReplicationResource struct {
-	data *providerData
+// imageReplicationKind is mc_image_replication.
+var imageReplicationKind = &kind[imageReplicationModel, imagereplication.Spec, imagereplication.Status]{
+	typeName: "image_replication",
+	noun:     "image replication",
+	schema:   imageReplicationSchema,
+	client: func(d *providerData) (engine.Client[imagereplication.Spec, imagereplication.Status], error) {
+		return d.imageReplicationClient()
+	},
+	expand: func(ctx context.Context, plan, _ *imageReplicationModel) (imagereplication.Spec, diag.Diagnostics) {
+		return expandImageReplication(ctx, *plan)
+	},
+	flatten:       flattenImageReplicationObservation,
+	id:            func(m *imageReplicationModel) *types.String { return &m.ID },
+	timeouts:      func(m *imageReplicationModel) timeouts.Value { return m.Timeouts },
+	createTimeout: replicationCreateTimeout, updateTimeout: replicationUpdateTimeout, deleteTimeout: replicationDeleteTimeout,
+	validate:    validateImageReplication,
+	importState: importImageReplication,
+	afterCreate: runOnCreate,
 }
+
+// NewImageReplicationResource returns the mc_image_replication resource.
+func NewImageReplicationResource() resource.Resource { return newResource(imageReplicationKind)() }
 
 type imageReplicationModel struct {
 	ID                   types.String   `tfsdk:"id"`
@@ -87,13 +96,9 @@ var (
 	}
 )
 
-func (r *imageReplicationResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_image_replication"
-}
-
-func (r *imageReplicationResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
+func imageReplicationSchema(ctx context.Context) schema.Schema {
 	replace := []planmodifier.String{stringplanmodifier.RequiresReplace()}
-	resp.Schema = schema.Schema{
+	return schema.Schema{
 		MarkdownDescription: "Image replication between two sites' Harbors: a registry endpoint in the Harbor that runs the policy " +
 			"(the destination's for `pull`, the source's for `push`) pointing at the other site's Harbor, and a replication policy. " +
 			"An endpoint that already points at the same Harbor with the same user is reused; delete removes the endpoint when no other policy uses it.\n\n" +
@@ -229,26 +234,13 @@ func (r *imageReplicationResource) Schema(ctx context.Context, _ resource.Schema
 	}
 }
 
-func (r *imageReplicationResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *imageReplicationResource) client(diags *diag.Diagnostics) *imagereplication.Client {
-	return engineClient(r.data, diags, (*providerData).imageReplicationClient)
-}
-
-// ValidateConfig reports bad input at validate and plan time.
-func (r *imageReplicationResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m imageReplicationModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+// validateImageReplication reports bad input at validate and plan time.
+func validateImageReplication(ctx context.Context, m imageReplicationModel, diags *diag.Diagnostics) {
 	if anyUnknown(m.Name, m.SourceSite, m.DestinationSite, m.Direction, m.Filters, m.Trigger, m.DestinationNamespace) {
 		return
 	}
-	spec, diags := expandImageReplication(ctx, m)
-	if diags.HasError() {
+	spec, d := expandImageReplication(ctx, m)
+	if d.HasError() {
 		return
 	}
 	// Fill what the schema defaults, as the plan will.
@@ -259,144 +251,71 @@ func (r *imageReplicationResource) ValidateConfig(ctx context.Context, req resou
 		spec.Trigger.Type = imagereplication.TriggerManual
 	}
 	if err := imagereplication.Validate(spec); err != nil {
-		addEngineError(&resp.Diagnostics, "Invalid image replication", err, nil)
+		addEngineError(diags, "Invalid image replication", err, nil)
 	}
 }
 
-func (r *imageReplicationResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	var plan imageReplicationModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
+// flattenImageReplicationObservation writes what Harbor reports into m.
+// run_on_create only matters at create; an imported replication has false.
+func flattenImageReplicationObservation(ctx context.Context, m *imageReplicationModel, obs engine.Observation[imagereplication.Spec, imagereplication.Status], _ bool) diag.Diagnostics {
+	diags := flattenImageReplication(ctx, m, obs.Actual, obs.Status)
+	if m.RunOnCreate.IsNull() {
+		m.RunOnCreate = types.BoolValue(false)
+	}
+	return diags
+}
+
+// runOnCreate starts one execution of a new replication when run_on_create
+// is set and waits until it is done, failing with Harbor's message when it
+// fails; then it reads the replication back, with its last execution.
+func runOnCreate(ctx context.Context, c engine.Client[imagereplication.Spec, imagereplication.Status], m *imageReplicationModel, timeout time.Duration, diags *diag.Diagnostics) {
+	if !m.RunOnCreate.ValueBool() {
 		return
 	}
-	timeout, diags := plan.Timeouts.Create(ctx, replicationCreateTimeout)
-	resp.Diagnostics.Append(diags...)
-	spec, diags := expandImageReplication(ctx, plan)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
+	runner, ok := c.(*imagereplication.Client)
+	if !ok {
+		diags.AddError("Error creating image replication", fmt.Sprintf("The engine client %T cannot run replications", c))
 		return
 	}
-	id, err := c.Create(ctx, spec)
+	id := m.ID.ValueString()
+	err := runAndWait(ctx, runner, id, timeout)
+	switch {
+	case err == nil:
+	case engine.IsTimeout(err):
+		diags.AddWarning("Replication still running", fmt.Sprintf("The first execution of %q did not finish in time: %s. The replication stays in state", id, err))
+	default:
+		addEngineError(diags, "Error creating image replication", err, nil)
+	}
+	obs, err := c.Observe(ctx, id, imagereplication.Spec{})
 	if err != nil {
-		addEngineError(&resp.Diagnostics, "Error creating image replication", err, nil)
+		diags.AddError("Error reading image replication", fmt.Sprintf("Cannot read replication %q: %s", id, err))
 		return
 	}
-	plan.ID = types.StringValue(id)
-	if plan.RunOnCreate.ValueBool() {
-		err = runAndWait(ctx, c, id, timeout)
-		switch {
-		case err == nil:
-		case engine.IsTimeout(err):
-			resp.Diagnostics.AddWarning("Replication still running", fmt.Sprintf("The first execution of %q did not finish in time: %s. The replication stays in state", id, err))
-		default:
-			addEngineError(&resp.Diagnostics, "Error creating image replication", err, nil)
-		}
+	if obs.Exists {
+		diags.Append(flattenImageReplicationObservation(ctx, m, obs, true)...)
 	}
-	resp.Diagnostics.Append(r.refresh(ctx, c, &plan)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
 }
 
 // runAndWait starts an execution (or joins the one in progress) and waits
-// until it is done, failing with Harbor's message when it fails.
+// until it is done.
 func runAndWait(ctx context.Context, c *imagereplication.Client, id string, timeout time.Duration) error {
 	execID, err := c.Run(ctx, id)
 	if err != nil {
 		return err
 	}
-	_, err = engine.Wait(ctx, func(ctx context.Context) (engine.Observation[imagereplication.Execution, struct{}], error) {
-		e, err := c.Execution(ctx, id, execID)
-		obs := engine.Observation[imagereplication.Execution, struct{}]{Exists: true, Actual: e,
-			Message: fmt.Sprintf("execution %d is %s (%d of %d tasks done)", e.ID, e.Status, e.Succeeded+e.Failed, e.Total)}
-		switch e.Status {
-		case "Succeed":
-			obs.Ready = true
-		case "Failed", "Stopped":
-			obs.Failed = engine.Terminal("replication execution %d %s: %d of %d tasks failed: %s", e.ID, e.Status, e.Failed, e.Total, e.Message)
-		}
-		return obs, err
-	}, engine.WaitOptions{Timeout: timeout, MinInterval: 250 * time.Millisecond, MaxInterval: 5 * time.Second})
+	_, err = engine.WaitRun(ctx, func(ctx context.Context) (imagereplication.Execution, error) {
+		return c.Execution(ctx, id, execID)
+	}, imagereplication.Execution.Progress, engine.WaitOptions{Timeout: timeout, MinInterval: 250 * time.Millisecond, MaxInterval: 5 * time.Second})
 	return err
 }
 
-// refresh reads the replication back into m; it reports whether it exists.
-func (r *imageReplicationResource) refresh(ctx context.Context, c *imagereplication.Client, m *imageReplicationModel) diag.Diagnostics {
-	var diags diag.Diagnostics
-	obs, err := c.Observe(ctx, m.ID.ValueString(), imagereplication.Spec{})
-	if err != nil {
-		diags.AddError("Error reading image replication", fmt.Sprintf("Cannot read replication %q: %s", m.ID.ValueString(), err))
-		return diags
-	}
-	if !obs.Exists {
-		m.ID = types.StringNull()
-		return diags
-	}
-	diags.Append(flattenImageReplication(ctx, m, obs.Actual, obs.Status)...)
-	return diags
-}
-
-func (r *imageReplicationResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state imageReplicationModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
-		return
-	}
-	resp.Diagnostics.Append(r.refresh(ctx, c, &state)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if state.ID.IsNull() {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	if state.RunOnCreate.IsNull() {
-		state.RunOnCreate = types.BoolValue(false)
-	}
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *imageReplicationResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	var plan imageReplicationModel
-	resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
-		return
-	}
-	spec, diags := expandImageReplication(ctx, plan)
-	resp.Diagnostics.Append(diags...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
-	if err := c.Update(ctx, plan.ID.ValueString(), spec); err != nil {
-		addEngineError(&resp.Diagnostics, "Error updating image replication", err, nil)
-		return
-	}
-	resp.Diagnostics.Append(r.refresh(ctx, c, &plan)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &plan)...)
-}
-
-func (r *imageReplicationResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state imageReplicationModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
-		return
-	}
-	timeout, diags := state.Timeouts.Delete(ctx, replicationDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
-	id := state.ID.ValueString()
-	if err := deleteUntilGone(ctx, c.Delete, c.Observe, nil, id, timeout); err != nil {
-		addEngineError(&resp.Diagnostics, "Error deleting image replication", err, nil)
-	}
-}
-
-func (r *imageReplicationResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if _, _, err := imagereplication.ParseID(req.ID); err != nil {
+// importImageReplication imports a replication by <site that runs it>/<policy name>.
+func importImageReplication(ctx context.Context, id string, resp *resource.ImportStateResponse) {
+	if _, _, err := imagereplication.ParseID(id); err != nil {
 		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("Import a replication as <site that runs it>/<policy name>: %s", err))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
 }
 
 // keepStateBool keeps the prior state's value once the resource exists:

@@ -202,7 +202,7 @@ func TestAccImageReplication_badInput(t *testing.T) {
 		{"same site", `source_site = "acc-bad-hub"` + "\n" + `destination_site = "acc-bad-hub"`, true, `(?is)source and destination are both\s+site`},
 		{"invalid cron", `source_site = "acc-bad-edge"` + "\n" + `destination_site = "acc-bad-hub"` + "\n" + `trigger = { type = "scheduled", cron = "0 2 * * *" }`, true, `(?is)has 5 fields.*\(argument\s+trigger\.cron\)`},
 		{"unbalanced filter", `source_site = "acc-bad-edge"` + "\n" + `destination_site = "acc-bad-hub"` + "\n" + `filters = { name = "library/{a,b" }`, true, `(?is)unclosed '\{'.*\(argument\s+filters\.name\)`},
-		{"unknown site", `source_site = "no-such-site"` + "\n" + `destination_site = "acc-bad-hub"`, false, `(?is)site "no-such-site" does not exist`},
+		{"unknown site", `source_site = "no-such-site"` + "\n" + `destination_site = "acc-bad-hub"`, false, `(?is)site "no-such-site" is not\s+registered`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

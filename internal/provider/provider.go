@@ -19,11 +19,10 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/provider/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
-	"k8s.io/client-go/rest"
 
-	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -100,24 +99,26 @@ func (p *mcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *p
 // resolved on first use, so that a plan with unknown provider arguments (a
 // cluster not created yet) does not fail before any resource needs it.
 type providerData struct {
-	conn      kube.Connection
+	conn      registry.Platform
 	namespace string
 	unknown   bool
 
-	once   sync.Once
-	config *rest.Config
-	err    error
-	sites  *site.Client
-
-	clustersOnce sync.Once
-	clusters     *cluster.Client
+	once     sync.Once
+	err      error
+	registry *registry.Registry
+	sites    *site.Client
+	clusters *cluster.Client
+	replicas *imagereplication.Client
 }
 
 // errUnknownConfig is returned when a resource needs the platform plane
 // while the provider's arguments are still unknown.
 var errUnknownConfig = errors.New("the provider's connection arguments are not known yet: they depend on values known only after apply")
 
-func (d *providerData) platform() (*rest.Config, error) {
+// platform connects to the platform plane once per provider process: one
+// site registry, whose clients and discovered capabilities every resource
+// shares, and one engine client per kind over it.
+func (d *providerData) platform() (*registry.Registry, error) {
 	d.once.Do(func() {
 		if d.unknown {
 			d.err = errUnknownConfig
@@ -127,12 +128,15 @@ func (d *providerData) platform() (*rest.Config, error) {
 			d.err = errors.New("no platform plane connection: set kubeconfig_path or host in the provider block, or MC_KUBECONFIG or MC_HOST")
 			return
 		}
-		d.config, d.err = d.conn.RESTConfig()
-		if d.err == nil {
-			d.sites = site.New(d.config, d.namespace)
+		d.registry, d.err = d.conn.Open(d.namespace)
+		if d.err != nil {
+			return
 		}
+		d.sites = site.New(d.registry)
+		d.clusters = cluster.New(d.registry)
+		d.replicas = imagereplication.New(d.registry)
 	})
-	return d.config, d.err
+	return d.registry, d.err
 }
 
 // providerDataFrom returns the provider data handed to a resource's
@@ -166,19 +170,16 @@ func engineClient[C any](d *providerData, diags *diag.Diagnostics, get func(*pro
 }
 
 func (d *providerData) imageReplicationClient() (*imagereplication.Client, error) {
-	cfg, err := d.platform()
-	if err != nil {
+	if _, err := d.platform(); err != nil {
 		return nil, err
 	}
-	return imagereplication.New(cfg, d.namespace), nil
+	return d.replicas, nil
 }
 
 func (d *providerData) clusterClient() (*cluster.Client, error) {
-	cfg, err := d.platform()
-	if err != nil {
+	if _, err := d.platform(); err != nil {
 		return nil, err
 	}
-	d.clustersOnce.Do(func() { d.clusters = cluster.New(cfg, d.namespace) })
 	return d.clusters, nil
 }
 
@@ -205,7 +206,7 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 		}
 		return os.Getenv(env)
 	}
-	d.conn = kube.Connection{
+	d.conn = registry.Platform{
 		KubeconfigPath: str(m.KubeconfigPath, "MC_KUBECONFIG"),
 		Context:        str(m.KubeconfigContext, "MC_KUBECONFIG_CONTEXT"),
 		Host:           str(m.Host, "MC_HOST"),
@@ -235,7 +236,7 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 		return
 	}
 	if !d.unknown && d.conn.Host != "" {
-		if err := kube.ValidateHost(d.conn.Host); err != nil {
+		if err := registry.ValidateHost(d.conn.Host); err != nil {
 			resp.Diagnostics.AddAttributeError(path.Root("host"), "Invalid platform plane host", err.Error())
 			return
 		}
@@ -246,7 +247,7 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 }
 
 func (p *mcProvider) Resources(context.Context) []func() resource.Resource {
-	return []func() resource.Resource{NewSiteResource, NewImageReplicationResource, NewClusterResource}
+	return kindResources()
 }
 
 func (p *mcProvider) DataSources(context.Context) []func() datasource.DataSource {

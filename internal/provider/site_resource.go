@@ -18,20 +18,11 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
-	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-framework/types/basetypes"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
-)
-
-var (
-	_ resource.Resource                   = (*siteResource)(nil)
-	_ resource.ResourceWithConfigure      = (*siteResource)(nil)
-	_ resource.ResourceWithImportState    = (*siteResource)(nil)
-	_ resource.ResourceWithValidateConfig = (*siteResource)(nil)
-	_ resource.ResourceWithModifyPlan     = (*siteResource)(nil)
 )
 
 // Default timeouts of mc_site.
@@ -41,12 +32,31 @@ const (
 	siteDeleteTimeout = 10 * time.Minute
 )
 
-// NewSiteResource returns the mc_site resource.
-func NewSiteResource() resource.Resource { return &siteResource{} }
-
-type siteResource struct {
-	data *providerData
+// siteKind is mc_site.
+var siteKind = &kind[siteModel, site.Spec, site.Status]{
+	typeName: "site",
+	noun:     "site",
+	schema:   siteSchema,
+	client:   func(d *providerData) (engine.Client[site.Spec, site.Status], error) { return d.siteClient() },
+	expand: func(ctx context.Context, plan, config *siteModel) (site.Spec, diag.Diagnostics) {
+		return expandSite(ctx, *plan, *config)
+	},
+	flatten:       flattenSiteObservation,
+	id:            func(m *siteModel) *types.String { return &m.ID },
+	timeouts:      func(m *siteModel) timeouts.Value { return m.Timeouts },
+	createTimeout: siteCreateTimeout, updateTimeout: siteUpdateTimeout, deleteTimeout: siteDeleteTimeout,
+	attributePaths: siteAttributePaths,
+	ready:          func(m *siteModel) *types.Bool { return &m.Ready },
+	resumed: map[string]attr.Value{
+		"kubernetes_version": types.StringUnknown(), "capi_version": types.StringUnknown(), "argocd_version": types.StringUnknown(),
+		"harbor_version": types.StringUnknown(), "root_application": types.StringUnknown(),
+	},
+	validate:    validateSite,
+	importState: importSite,
 }
+
+// NewSiteResource returns the mc_site resource.
+func NewSiteResource() resource.Resource { return newResource(siteKind)() }
 
 type siteModel struct {
 	ID                types.String   `tfsdk:"id"`
@@ -117,12 +127,8 @@ var (
 	conditionTypes = map[string]attr.Type{"type": types.StringType, "status": types.StringType, "reason": types.StringType, "message": types.StringType}
 )
 
-func (r *siteResource) Metadata(_ context.Context, req resource.MetadataRequest, resp *resource.MetadataResponse) {
-	resp.TypeName = req.ProviderTypeName + "_site"
-}
-
-func (r *siteResource) Schema(ctx context.Context, _ resource.SchemaRequest, resp *resource.SchemaResponse) {
-	resp.Schema = schema.Schema{
+func siteSchema(ctx context.Context) schema.Schema {
+	return schema.Schema{
 		MarkdownDescription: "A site: a Cluster API management cluster with its Argo CD, registered in the platform plane's site registry " +
 			"(a labelled Secret in the provider's `namespace`) so that every other resource can find it by name.\n\n" +
 			"Create checks the management cluster (version, installed Cluster API and Argo CD) and, when `gitops` is set, creates the " +
@@ -313,52 +319,39 @@ func (r *siteResource) Schema(ctx context.Context, _ resource.SchemaRequest, res
 	}
 }
 
-func (r *siteResource) Configure(_ context.Context, req resource.ConfigureRequest, resp *resource.ConfigureResponse) {
-	r.data = providerDataFrom(req.ProviderData, &resp.Diagnostics)
-}
-
-func (r *siteResource) client(diags *diag.Diagnostics) *site.Client {
-	return engineClient(r.data, diags, (*providerData).siteClient)
-}
-
-// ValidateConfig reports bad input at validate and plan time, wherever the
+// validateSite reports bad input at validate and plan time, wherever the
 // values are known.
-func (r *siteResource) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
-	var m siteModel
-	resp.Diagnostics.Append(req.Config.Get(ctx, &m)...)
-	if resp.Diagnostics.HasError() {
-		return
-	}
+func validateSite(ctx context.Context, m siteModel, diags *diag.Diagnostics) {
 	if !m.Labels.IsNull() && !m.Labels.IsUnknown() {
-		labels, diags := stringMap(ctx, m.Labels)
-		resp.Diagnostics.Append(diags...)
+		labels, d := stringMap(ctx, m.Labels)
+		diags.Append(d...)
 		if err := site.Validate(site.Spec{Name: "x", Labels: labels, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "x"}}); err != nil {
-			addEngineError(&resp.Diagnostics, "Invalid site labels", err, siteAttributePaths)
+			addEngineError(diags, "Invalid site labels", err, siteAttributePaths)
 		}
 	}
 	if !m.ManagementCluster.IsNull() && !m.ManagementCluster.IsUnknown() {
 		var mc managementClusterModel
-		resp.Diagnostics.Append(m.ManagementCluster.As(ctx, &mc, basetypes.ObjectAsOptions{})...)
-		validateManagementCluster(mc, &resp.Diagnostics)
+		diags.Append(m.ManagementCluster.As(ctx, &mc, basetypes.ObjectAsOptions{})...)
+		validateManagementCluster(mc, diags)
 	}
 	if !m.Harbor.IsNull() && !m.Harbor.IsUnknown() {
 		var h harborModel
-		resp.Diagnostics.Append(m.Harbor.As(ctx, &h, basetypes.ObjectAsOptions{})...)
+		diags.Append(m.Harbor.As(ctx, &h, basetypes.ObjectAsOptions{})...)
 		if !h.PasswordWO.IsNull() && h.PasswordWOVersion.IsNull() {
-			resp.Diagnostics.AddAttributeError(path.Root("harbor").AtName("password_wo_version"), "Missing password_wo_version",
+			diags.AddAttributeError(path.Root("harbor").AtName("password_wo_version"), "Missing password_wo_version",
 				"Set password_wo_version with password_wo, and change it whenever the password changes")
 		}
 		if !anyUnknown(h.URL, h.Username) {
 			if err := site.ValidateHarbor(site.Harbor{URL: h.URL.ValueString(), Username: h.Username.ValueString()}); err != nil {
-				addEngineError(&resp.Diagnostics, "Invalid Harbor settings", err, siteAttributePaths)
+				addEngineError(diags, "Invalid Harbor settings", err, siteAttributePaths)
 			}
 		}
 	}
 	if !m.GitOps.IsNull() && !m.GitOps.IsUnknown() {
 		var g gitOpsModel
-		resp.Diagnostics.Append(m.GitOps.As(ctx, &g, basetypes.ObjectAsOptions{})...)
+		diags.Append(m.GitOps.As(ctx, &g, basetypes.ObjectAsOptions{})...)
 		if !g.PasswordWO.IsNull() && g.PasswordWOVersion.IsNull() {
-			resp.Diagnostics.AddAttributeError(path.Root("gitops").AtName("password_wo_version"), "Missing password_wo_version",
+			diags.AddAttributeError(path.Root("gitops").AtName("password_wo_version"), "Missing password_wo_version",
 				"Set password_wo_version with password_wo, and change it whenever the password changes")
 		}
 		if anyUnknown(g.RepoURL, g.Branch, g.Path) {
@@ -369,7 +362,7 @@ func (r *siteResource) ValidateConfig(ctx context.Context, req resource.Validate
 			branch = "main"
 		}
 		if err := site.ValidateGitOps(site.GitOps{RepoURL: g.RepoURL.ValueString(), Branch: branch, Path: g.Path.ValueString()}); err != nil {
-			addEngineError(&resp.Diagnostics, "Invalid GitOps settings", err, siteAttributePaths)
+			addEngineError(diags, "Invalid GitOps settings", err, siteAttributePaths)
 		}
 	}
 }
@@ -405,120 +398,22 @@ var siteAttributePaths = map[string]string{
 	"harbor.password":               "harbor.password_wo",
 }
 
-// ModifyPlan plans an update for a site that is not ready yet (a create or
-// update that outlived its timeout), so that the next apply resumes waiting
-// instead of leaving the site half-done.
-func (r *siteResource) ModifyPlan(ctx context.Context, req resource.ModifyPlanRequest, resp *resource.ModifyPlanResponse) {
-	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() {
-		return
+// flattenSiteObservation writes what Observe found into m. Right after a
+// create or update m keeps the plan's arguments (write-only values are in
+// no observation) and takes the computed attributes.
+func flattenSiteObservation(ctx context.Context, m *siteModel, obs engine.Observation[site.Spec, site.Status], applied bool) diag.Diagnostics {
+	if applied {
+		return flattenStatus(ctx, m, obs.Status)
 	}
-	planResumedWait(ctx, req, resp, map[string]attr.Value{
-		"kubernetes_version": types.StringUnknown(), "capi_version": types.StringUnknown(), "argocd_version": types.StringUnknown(),
-		"harbor_version": types.StringUnknown(), "root_application": types.StringUnknown(),
-	})
+	return flattenSite(ctx, m, obs.Actual, obs.Status)
 }
 
-func (r *siteResource) Create(ctx context.Context, req resource.CreateRequest, resp *resource.CreateResponse) {
-	r.apply(ctx, true, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
-}
-
-func (r *siteResource) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	var state siteModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
-		return
-	}
-	id := state.ID.ValueString()
-	if id == "" {
-		id = state.Name.ValueString()
-	}
-	obs, err := c.Observe(ctx, id, site.Spec{})
-	if err != nil {
-		resp.Diagnostics.AddError("Error reading site", fmt.Sprintf("Cannot read site %q: %s", id, err))
-		return
-	}
-	if !obs.Exists {
-		resp.State.RemoveResource(ctx)
-		return
-	}
-	resp.Diagnostics.Append(flattenSite(ctx, &state, obs.Actual, obs.Status)...)
-	resp.Diagnostics.Append(resp.State.Set(ctx, &state)...)
-}
-
-func (r *siteResource) Update(ctx context.Context, req resource.UpdateRequest, resp *resource.UpdateResponse) {
-	r.apply(ctx, false, req.Plan, req.Config, &resp.State, &resp.Diagnostics)
-}
-
-// apply is Create and Update: the engine call, then the wait for readiness.
-func (r *siteResource) apply(ctx context.Context, creating bool, planIn tfsdk.Plan, configIn tfsdk.Config, state *tfsdk.State, diags *diag.Diagnostics) {
-	var plan, config siteModel
-	diags.Append(planIn.Get(ctx, &plan)...)
-	diags.Append(configIn.Get(ctx, &config)...)
-	c := r.client(diags)
-	if diags.HasError() || c == nil {
-		return
-	}
-	verb := "updating"
-	timeout, d := plan.Timeouts.Update(ctx, siteUpdateTimeout)
-	if creating {
-		verb = "creating"
-		timeout, d = plan.Timeouts.Create(ctx, siteCreateTimeout)
-	}
-	diags.Append(d...)
-	spec, d := expandSite(ctx, plan, config)
-	diags.Append(d...)
-	if diags.HasError() {
-		return
-	}
-	id := plan.ID.ValueString()
-	var err error
-	if creating {
-		id, err = c.Create(ctx, spec)
-	} else {
-		err = c.Update(ctx, id, spec)
-	}
-	if err != nil {
-		addEngineError(diags, "Error "+verb+" site", err, siteAttributePaths)
-		return
-	}
-	plan.ID = types.StringValue(id)
-	obs, err := waitReady(ctx, c.Observe, c.Trigger, id, spec, timeout)
-	diags.Append(flattenStatus(ctx, &plan, obs.Status)...)
-	switch {
-	case err == nil:
-	case engine.IsTimeout(err):
-		diags.AddWarning("Site not ready yet", fmt.Sprintf("Site %q is registered but not ready: %s. It stays in state; the next apply resumes waiting", id, err))
-	default:
-		addEngineError(diags, "Error "+verb+" site", err, siteAttributePaths)
-	}
-	diags.Append(state.Set(ctx, &plan)...)
-}
-
-func (r *siteResource) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
-	var state siteModel
-	resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
-		return
-	}
-	timeout, diags := state.Timeouts.Delete(ctx, siteDeleteTimeout)
-	resp.Diagnostics.Append(diags...)
-	id := state.ID.ValueString()
-	if err := deleteUntilGone(ctx, c.Delete, c.Observe, c.Trigger, id, timeout); err != nil {
-		if engine.IsTimeout(err) {
-			resp.Diagnostics.AddError("Error deleting site", fmt.Sprintf("Site %q is still being deleted after the delete timeout: %s. Run destroy again to resume", id, err))
-			return
-		}
-		addEngineError(&resp.Diagnostics, "Error deleting site", err, siteAttributePaths)
-	}
-}
-
-func (r *siteResource) ImportState(ctx context.Context, req resource.ImportStateRequest, resp *resource.ImportStateResponse) {
-	if err := site.ValidateName(req.ID); err != nil {
+// importSite imports a site by its name.
+func importSite(ctx context.Context, id string, resp *resource.ImportStateResponse) {
+	if err := site.ValidateName(id); err != nil {
 		resp.Diagnostics.AddError("Invalid import ID", fmt.Sprintf("Import a site by its name: %s", err))
 		return
 	}
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), req.ID)...)
-	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), req.ID)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("id"), id)...)
+	resp.Diagnostics.Append(resp.State.SetAttribute(ctx, path.Root("name"), id)...)
 }

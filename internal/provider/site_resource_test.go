@@ -26,6 +26,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	harborsim "github.com/mcplatform/terraform-provider-mc/internal/sandbox/harbor"
@@ -157,12 +158,12 @@ resource "mc_site" "test" {
 `, name)
 	editRecord := func(description string) func() {
 		return func() {
-			rec, err := site.Lookup(context.Background(), cs, p.Namespace, name)
+			rec, err := lookupSite(p, name)
 			if err != nil {
 				t.Fatalf("Lookup() error = %v", err)
 			}
 			rec.Spec.Description = description
-			c := site.New(mustRESTConfig(t, p), p.Namespace)
+			c := site.New(registry.New(mustRESTConfig(t, p), p.Namespace))
 			if err := c.Update(context.Background(), name, rec.Spec); err != nil {
 				t.Fatalf("out-of-band Update() error = %v", err)
 			}
@@ -185,7 +186,7 @@ resource "mc_site" "test" {
 			{
 				// Deleted out of band: the plan creates it again.
 				PreConfig: func() {
-					if err := cs.CoreV1().Secrets(p.Namespace).Delete(context.Background(), site.RecordName(name), metav1.DeleteOptions{}); err != nil {
+					if err := cs.CoreV1().Secrets(p.Namespace).Delete(context.Background(), registry.RecordName(name), metav1.DeleteOptions{}); err != nil {
 						t.Fatalf("deleting the record: %v", err)
 					}
 				},
@@ -217,7 +218,7 @@ func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
 				Check: func(*terraform.State) error {
 					u := &unstructured.Unstructured{Object: map[string]any{
 						"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
-						"metadata": map[string]any{"name": "workload-1", "namespace": "default", "labels": map[string]any{site.LabelSite: name}},
+						"metadata": map[string]any{"name": "workload-1", "namespace": "default", "labels": map[string]any{registry.LabelSite: name}},
 						"spec": map[string]any{
 							"paused": true,
 							"infrastructureRef": map[string]any{
@@ -320,9 +321,18 @@ func mustRESTConfig(t *testing.T, p *sandbox.Platform) *rest.Config {
 	return cfg
 }
 
+// lookupSite reads site name's record straight from the platform.
+func lookupSite(p *sandbox.Platform, name string) (*registry.Record, error) {
+	cfg, err := p.RESTConfig()
+	if err != nil {
+		return nil, err
+	}
+	return registry.New(cfg, p.Namespace).Lookup(context.Background(), name)
+}
+
 func checkRecord(cs kubernetes.Interface, p *sandbox.Platform, name, description string) resource.TestCheckFunc {
 	return func(*terraform.State) error {
-		rec, err := site.Lookup(context.Background(), cs, p.Namespace, name)
+		rec, err := lookupSite(p, name)
 		if err != nil {
 			return err
 		}
@@ -363,11 +373,7 @@ func checkSiteDestroyed(p *sandbox.Platform, name string) resource.TestCheckFunc
 		if err != nil {
 			return err
 		}
-		cs, err := kubernetes.NewForConfig(cfg)
-		if err != nil {
-			return err
-		}
-		if _, err := site.Lookup(context.Background(), cs, p.Namespace, name); err == nil {
+		if _, err := lookupSite(p, name); err == nil {
 			return fmt.Errorf("site %q still has a record", name)
 		} else if !engine.IsNotFound(err) {
 			return err

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Errors CheckRepository returns, wrapped with detail.
@@ -21,11 +23,19 @@ var (
 
 // CheckRepository asks the server for the repository's refs (what `git
 // ls-remote` does) and checks that branch exists. username and password may
-// be empty for a public repository.
+// be empty for a public repository. Its errors name the repository by its
+// redacted URL and never show the password.
 func CheckRepository(ctx context.Context, hc *http.Client, repoURL, username, password, branch string) error {
+	err := checkRepository(ctx, hc, repoURL, redact.URL(repoURL), username, password, branch)
+	return redact.Error(err, password)
+}
+
+// checkRepository does CheckRepository's work; shown is the URL as errors
+// may name it.
+func checkRepository(ctx context.Context, hc *http.Client, repoURL, shown, username, password, branch string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimSuffix(repoURL, "/")+"/info/refs?service=git-upload-pack", nil)
 	if err != nil {
-		return fmt.Errorf("cannot build a request for %q: %w", repoURL, err)
+		return fmt.Errorf("cannot build a request for %q: %w", shown, err)
 	}
 	if username != "" || password != "" {
 		req.SetBasicAuth(username, password)
@@ -33,29 +43,29 @@ func CheckRepository(ctx context.Context, hc *http.Client, repoURL, username, pa
 	req.Header.Set("Git-Protocol", "version=1")
 	resp, err := hc.Do(req)
 	if err != nil {
-		return fmt.Errorf("cannot reach git server for %s: %w", repoURL, err)
+		return fmt.Errorf("cannot reach git server for %s: %w", shown, err)
 	}
 	defer resp.Body.Close()
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
-		return fmt.Errorf("%w: %s answered %d", ErrUnauthorized, repoURL, resp.StatusCode)
+		return fmt.Errorf("%w: %s answered %d", ErrUnauthorized, shown, resp.StatusCode)
 	case resp.StatusCode == http.StatusNotFound:
-		return fmt.Errorf("%w: %s answered 404", ErrRepositoryNotFound, repoURL)
+		return fmt.Errorf("%w: %s answered 404", ErrRepositoryNotFound, shown)
 	case resp.StatusCode != http.StatusOK:
-		return fmt.Errorf("git server answered %d for %s", resp.StatusCode, repoURL)
+		return fmt.Errorf("git server answered %d for %s", resp.StatusCode, shown)
 	}
 	if ct := resp.Header.Get("Content-Type"); ct != "application/x-git-upload-pack-advertisement" {
-		return fmt.Errorf("%w: %s is not a smart HTTP git repository (content type %q)", ErrRepositoryNotFound, repoURL, ct)
+		return fmt.Errorf("%w: %s is not a smart HTTP git repository (content type %q)", ErrRepositoryNotFound, shown, ct)
 	}
 	refs, err := readRefs(resp.Body)
 	if err != nil {
-		return fmt.Errorf("cannot read refs of %s: %w", repoURL, err)
+		return fmt.Errorf("cannot read refs of %s: %w", shown, err)
 	}
 	if branch == "" {
 		return nil
 	}
 	if _, ok := refs["refs/heads/"+branch]; !ok {
-		return fmt.Errorf("%w: %s has no branch %q", ErrBranchNotFound, repoURL, branch)
+		return fmt.Errorf("%w: %s has no branch %q", ErrBranchNotFound, shown, branch)
 	}
 	return nil
 }

@@ -248,7 +248,11 @@ func (c *Client) GetRegistry(ctx context.Context, id int64) (*Registry, error) {
 // CreateRegistry creates a registry endpoint and returns its id.
 func (c *Client) CreateRegistry(ctx context.Context, r Registry) (int64, error) {
 	r.ID = 0
-	resp, err := c.do(ctx, request{method: http.MethodPost, path: "/registries", body: r})
+	var secrets []string
+	if r.Credential != nil {
+		secrets = []string{r.Credential.AccessSecret}
+	}
+	resp, err := c.do(ctx, request{method: http.MethodPost, path: "/registries", body: r, secrets: secrets})
 	if err != nil {
 		return 0, fmt.Errorf("cannot create registry %q: %w", r.Name, err)
 	}
@@ -261,10 +265,21 @@ func (c *Client) CreateRegistry(ctx context.Context, r Registry) (int64, error) 
 
 // UpdateRegistry changes a registry endpoint.
 func (c *Client) UpdateRegistry(ctx context.Context, id int64, u RegistryUpdate) error {
-	if _, err := c.do(ctx, request{method: http.MethodPut, path: idPath("/registries", id), body: u}); err != nil {
+	if _, err := c.do(ctx, request{method: http.MethodPut, path: idPath("/registries", id), body: u, secrets: derefAll(u.AccessSecret)}); err != nil {
 		return fmt.Errorf("cannot update registry %d: %w", id, err)
 	}
 	return nil
+}
+
+// derefAll returns the values of the non-nil pointers.
+func derefAll(ps ...*string) []string {
+	var out []string
+	for _, p := range ps {
+		if p != nil {
+			out = append(out, *p)
+		}
+	}
+	return out
 }
 
 // DeleteRegistry deletes a registry endpoint; Harbor answers 412 while
@@ -278,7 +293,7 @@ func (c *Client) DeleteRegistry(ctx context.Context, id int64) error {
 
 // PingRegistry asks Harbor to check that it can reach a registry.
 func (c *Client) PingRegistry(ctx context.Context, p RegistryPing) error {
-	if _, err := c.do(ctx, request{method: http.MethodPost, path: "/registries/ping", body: p}); err != nil {
+	if _, err := c.do(ctx, request{method: http.MethodPost, path: "/registries/ping", body: p, secrets: derefAll(p.AccessSecret)}); err != nil {
 		return fmt.Errorf("cannot ping registry: %w", err)
 	}
 	return nil

@@ -19,10 +19,12 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // APIPrefix is the path of Harbor's v2.0 API below the server URL.
@@ -62,13 +64,13 @@ type Client struct {
 func New(cfg Config) (*Client, error) {
 	u, err := url.Parse(strings.TrimSpace(cfg.URL))
 	if err != nil || u.Scheme == "" || u.Host == "" {
-		return nil, fmt.Errorf("cannot use Harbor URL %q: want scheme://host[:port]", httpclient.Redact(cfg.URL))
+		return nil, fmt.Errorf("cannot use Harbor URL %q: want scheme://host[:port]", redact.URL(cfg.URL))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("cannot use Harbor URL %q: scheme must be http or https", httpclient.Redact(cfg.URL))
+		return nil, fmt.Errorf("cannot use Harbor URL %q: scheme must be http or https", redact.URL(cfg.URL))
 	}
 	if u.User != nil {
-		return nil, fmt.Errorf("cannot use Harbor URL %q: pass credentials as username and password, not in the URL", httpclient.Redact(cfg.URL))
+		return nil, fmt.Errorf("cannot use Harbor URL %q: pass credentials as username and password, not in the URL", redact.URL(cfg.URL))
 	}
 	u.RawQuery, u.Fragment = "", ""
 	u.Path = strings.TrimSuffix(u.Path, "/")
@@ -119,14 +121,15 @@ func (e *Error) Message() string {
 	return strings.Join(msgs, "; ")
 }
 
-// Error implements error.
+// Error implements error. Harbor's messages may quote a URL the user gave;
+// it is shown redacted.
 func (e *Error) Error() string {
 	s := fmt.Sprintf("harbor: %s %s: %d %s", e.Method, e.Path, e.StatusCode, http.StatusText(e.StatusCode))
 	if code := e.Code(); code != "" {
 		s += " " + code
 	}
 	if msg := e.Message(); msg != "" {
-		s += ": " + msg
+		s += ": " + redact.Text(msg)
 	}
 	return s
 }
@@ -170,6 +173,9 @@ type request struct {
 	raw     *[]byte // receives the body as is, for text answers
 	noAuth  bool
 	wantAny bool // accept any 2xx
+	// secrets are values in body (such as a registry's access secret) that
+	// an error must not show; the client's password is always masked.
+	secrets []string
 }
 
 func (c *Client) endpoint(escapedPath string, q url.Values) (*url.URL, error) {
@@ -194,7 +200,8 @@ func (c *Client) do(ctx context.Context, r request) (*http.Response, error) {
 	return c.doURL(ctx, r, u)
 }
 
-func (c *Client) doURL(ctx context.Context, r request, u *url.URL) (*http.Response, error) {
+func (c *Client) doURL(ctx context.Context, r request, u *url.URL) (resp *http.Response, err error) {
+	defer func() { err = redact.Error(err, slices.Concat(r.secrets, []string{c.password})...) }()
 	var body io.Reader
 	if r.body != nil {
 		b, err := json.Marshal(r.body)
@@ -219,13 +226,13 @@ func (c *Client) doURL(ctx context.Context, r request, u *url.URL) (*http.Respon
 	if !r.noAuth && (c.username != "" || c.password != "") {
 		req.SetBasicAuth(c.username, c.password)
 	}
-	resp, err := c.http.Do(req)
+	resp, err = c.http.Do(req)
 	if err != nil {
 		// The url.Error names the URL, which has no credentials (they go in
 		// the Authorization header); redact secret-looking query values anyway.
 		var ue *url.Error
 		if errors.As(err, &ue) {
-			return nil, fmt.Errorf("harbor: %s %s: %w", r.method, httpclient.Redact(ue.URL), ue.Err)
+			return nil, fmt.Errorf("harbor: %s %s: %w", r.method, redact.URL(ue.URL), ue.Err)
 		}
 		return nil, fmt.Errorf("harbor: %s %s: %w", r.method, u.Path, err)
 	}

@@ -1,18 +1,25 @@
 // Package httpclient builds the one HTTP client every REST backend uses: it
 // retries 429, 5xx and connection resets with exponential backoff and jitter,
 // honours Retry-After, and never logs credentials.
+//
+// It logs through the logger of each request's context (internal/logctx):
+// every attempt at Trace (method, redacted URL, status or error, duration)
+// and every retry at Debug (attempt, reason, wait). Headers and bodies are
+// never logged.
 package httpclient
 
 import (
+	"context"
 	"crypto/tls"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
-	"regexp"
 	"strconv"
 	"time"
 
 	"github.com/hashicorp/go-retryablehttp"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/logctx"
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Options tune a client.
@@ -25,26 +32,21 @@ type Options struct {
 	Timeout time.Duration
 	// InsecureSkipVerify turns off TLS verification.
 	InsecureSkipVerify bool
-	// Logf receives one redacted line per retry; nil discards them.
-	Logf func(format string, args ...any)
 }
 
 // New returns a retrying *http.Client. Non-idempotent requests are retried
 // too: the callers make every write idempotent (deterministic names, conflict
 // treated as adoption), which is what makes the retry safe.
 func New(o Options) *http.Client {
-	c := retryablehttp.NewClient()
-	c.RetryMax = 6
+	r := &retrying{retryMax: 6, waitMin: 200 * time.Millisecond, waitMax: 20 * time.Second}
 	if o.RetryMax > 0 {
-		c.RetryMax = o.RetryMax
+		r.retryMax = o.RetryMax
 	}
-	c.RetryWaitMin = 200 * time.Millisecond
 	if o.WaitMin > 0 {
-		c.RetryWaitMin = o.WaitMin
+		r.waitMin = o.WaitMin
 	}
-	c.RetryWaitMax = 20 * time.Second
 	if o.WaitMax > 0 {
-		c.RetryWaitMax = o.WaitMax
+		r.waitMax = o.WaitMax
 	}
 	timeout := 30 * time.Second
 	if o.Timeout > 0 {
@@ -54,20 +56,75 @@ func New(o Options) *http.Client {
 	if o.InsecureSkipVerify {
 		transport.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the user
 	}
-	c.HTTPClient = &http.Client{Transport: transport, Timeout: timeout}
-	c.Logger = nil
-	c.Backoff = Backoff
-	c.CheckRetry = retryablehttp.DefaultRetryPolicy
-	c.ErrorHandler = retryablehttp.PassthroughErrorHandler
-	if o.Logf != nil {
-		logf := o.Logf
-		c.RequestLogHook = func(_ retryablehttp.Logger, req *http.Request, attempt int) {
-			if attempt > 0 {
-				logf("retrying %s %s (attempt %d)", req.Method, Redact(req.URL.String()), attempt+1)
+	r.attempts = &http.Client{Transport: LogRequests(transport), Timeout: timeout}
+	return &http.Client{Transport: r}
+}
+
+// retrying is a RoundTripper that sends each request through
+// retryablehttp with a client of its own, whose backoff knows the request's
+// context and so can log each retry to the request's logger.
+type retrying struct {
+	attempts         *http.Client // one attempt; shared by all requests
+	retryMax         int
+	waitMin, waitMax time.Duration
+}
+
+func (r *retrying) RoundTrip(req *http.Request) (*http.Response, error) {
+	log := logctx.From(req.Context())
+	var lastErr error
+	c := &retryablehttp.Client{
+		HTTPClient:   r.attempts,
+		RetryMax:     r.retryMax,
+		RetryWaitMin: r.waitMin,
+		RetryWaitMax: r.waitMax,
+		CheckRetry: func(ctx context.Context, resp *http.Response, err error) (bool, error) {
+			lastErr = err
+			return retryablehttp.DefaultRetryPolicy(ctx, resp, err)
+		},
+		Backoff: func(min, max time.Duration, attempt int, resp *http.Response) time.Duration {
+			wait := Backoff(min, max, attempt, resp)
+			kv := []any{"method", req.Method, "url", redact.URL(req.URL.String()), "attempt", attempt + 2, "max_attempts", r.retryMax + 1, "wait", wait}
+			switch {
+			case resp != nil:
+				kv = append(kv, "reason", resp.Status)
+				if ra := resp.Header.Get("Retry-After"); ra != "" {
+					kv = append(kv, "retry_after", ra)
+				}
+			case lastErr != nil:
+				kv = append(kv, "reason", redact.Text(lastErr.Error()))
 			}
-		}
+			log.Debug("Retrying HTTP request", kv...)
+			return wait
+		},
+		ErrorHandler: retryablehttp.PassthroughErrorHandler,
 	}
-	return c.StandardClient()
+	return (&retryablehttp.RoundTripper{Client: c}).RoundTrip(req)
+}
+
+// LogRequests returns a RoundTripper that sends requests through next and
+// logs each at Trace to the logger of the request's context: the method,
+// the redacted URL, the status or the redacted error, and the duration until
+// the answer's headers arrived. Headers and bodies are never logged.
+func LogRequests(next http.RoundTripper) http.RoundTripper {
+	if _, ok := next.(requestLogger); ok {
+		return next
+	}
+	return requestLogger{next: next}
+}
+
+type requestLogger struct{ next http.RoundTripper }
+
+func (l requestLogger) RoundTrip(req *http.Request) (*http.Response, error) {
+	start := time.Now()
+	resp, err := l.next.RoundTrip(req)
+	kv := []any{"method", req.Method, "url", redact.URL(req.URL.String()), "duration", time.Since(start).Round(time.Microsecond)}
+	if err != nil {
+		kv = append(kv, "error", redact.Text(err.Error()))
+	} else {
+		kv = append(kv, "status", resp.StatusCode)
+	}
+	logctx.From(req.Context()).Trace("HTTP request", kv...)
+	return resp, err
 }
 
 // Backoff honours Retry-After on 429 and 503 answers (seconds or an HTTP
@@ -103,19 +160,4 @@ func retryAfter(v string, now time.Time) (time.Duration, bool) {
 		return 0, true
 	}
 	return 0, false
-}
-
-var secretQuery = regexp.MustCompile(`(?i)((?:token|password|secret|key)=)[^&]*`)
-
-// Redact removes user information and secret-looking query values from a URL.
-func Redact(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "<unparsable URL>"
-	}
-	if u.User != nil {
-		u.User = url.User("REDACTED")
-	}
-	s := u.String()
-	return secretQuery.ReplaceAllString(s, "${1}REDACTED")
 }

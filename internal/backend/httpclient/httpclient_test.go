@@ -1,6 +1,7 @@
 package httpclient
 
 import (
+	"context"
 	"io"
 	"net"
 	"net/http"
@@ -9,6 +10,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/logctx/logctxtest"
 )
 
 func TestRetriesServerErrorsAndTooManyRequests(t *testing.T) {
@@ -105,9 +110,80 @@ func TestBackoffGrowsAndIsCapped(t *testing.T) {
 	}
 }
 
-func TestRedact(t *testing.T) {
-	got := Redact("https://admin:s3cret@harbor.example/api?token=abc&q=1")
-	if strings.Contains(got, "s3cret") || strings.Contains(got, "abc") || !strings.Contains(got, "q=1") {
-		t.Fatalf("Redact() = %q, want credentials removed and other parts kept", got)
+func TestLogsEachAttemptAtTraceAndEachRetryAtDebugRedacted(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) == 1 {
+			w.Header().Set("Retry-After", "0")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	defer srv.Close()
+	var rec logctxtest.Recorder
+	ctx := rec.Context(context.Background())
+	u := strings.Replace(srv.URL, "http://", "http://bob:s3cret@", 1) + "/api?token=abc&page=1"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer header-secret")
+	resp, err := New(Options{WaitMin: time.Millisecond, WaitMax: 5 * time.Millisecond}).Do(req)
+	if err != nil {
+		t.Fatalf("Do() error = %v", err)
+	}
+	resp.Body.Close()
+
+	logged := rec.String()
+	for _, secret := range []string{"s3cret", "abc", "header-secret"} {
+		if strings.Contains(logged, secret) {
+			t.Fatalf("the log shows %q:\n%s", secret, logged)
+		}
+	}
+	redactedURL := strings.Replace(srv.URL, "http://", "http://bob:REDACTED@", 1) + "/api?token=REDACTED&page=1"
+	traces := rec.Level("trace")
+	if len(traces) != 2 {
+		t.Fatalf("got %d trace entries, want one per attempt (2):\n%s", len(traces), logged)
+	}
+	for i, wantStatus := range []int{http.StatusServiceUnavailable, http.StatusOK} {
+		f := traces[i].Fields
+		if traces[i].Msg != "HTTP request" || f["method"] != http.MethodGet || f["url"] != redactedURL || f["status"] != wantStatus || f["duration"] == nil {
+			t.Errorf("trace entry %d = %+v, want GET %s answered %d with a duration", i, traces[i], redactedURL, wantStatus)
+		}
+	}
+	debugs := rec.Level("debug")
+	if len(debugs) != 1 {
+		t.Fatalf("got %d debug entries, want one per retry (1):\n%s", len(debugs), logged)
+	}
+	want := map[string]any{
+		"method": http.MethodGet, "url": redactedURL, "attempt": 2, "max_attempts": 7,
+		"wait": time.Duration(0), "reason": "503 Service Unavailable", "retry_after": "0",
+	}
+	if diff := cmp.Diff(want, debugs[0].Fields); diff != "" || debugs[0].Msg != "Retrying HTTP request" {
+		t.Fatalf("debug entry %q (-want +got):\n%s", debugs[0].Msg, diff)
+	}
+}
+
+func TestLogsConnectionErrorsRedacted(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	addr := srv.URL
+	srv.Close() // nothing listens any more
+	var rec logctxtest.Recorder
+	ctx := rec.Context(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, addr+"/?access_token=abc", nil)
+	_, err := New(Options{RetryMax: 1, WaitMin: time.Millisecond, WaitMax: time.Millisecond}).Do(req)
+	if err == nil {
+		t.Fatal("Do() succeeded against a closed server")
+	}
+	if strings.Contains(rec.String(), "abc") {
+		t.Fatalf("the log shows the token:\n%s", rec.String())
+	}
+	debugs := rec.Level("debug")
+	if len(debugs) != 1 || !strings.Contains(debugs[0].Fields["reason"].(string), "connection refused") {
+		t.Fatalf("want one retry whose reason is the connection error, got:\n%s", rec.String())
+	}
+	if traces := rec.Level("trace"); len(traces) != 2 || traces[0].Fields["error"] == nil {
+		t.Fatalf("want two attempts logged with their error, got:\n%s", rec.String())
 	}
 }

@@ -9,6 +9,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // ApplicationGVR is Argo CD's Application resource.
@@ -151,11 +153,13 @@ func applicationState(u *unstructured.Unstructured) ApplicationState {
 			DestinationNamespace: str("spec", "destination", "namespace"),
 			Automated:            automated,
 		},
-		SyncStatus:       str("status", "sync", "status"),
-		HealthStatus:     str("status", "health", "status"),
-		Revision:         str("status", "sync", "revision"),
-		OperationPhase:   str("status", "operationState", "phase"),
-		OperationMessage: str("status", "operationState", "message"),
+		SyncStatus:     str("status", "sync", "status"),
+		HealthStatus:   str("status", "health", "status"),
+		Revision:       str("status", "sync", "revision"),
+		OperationPhase: str("status", "operationState", "phase"),
+		// Argo CD's messages quote the repository URL: redacted, since they
+		// end up in conditions and events.
+		OperationMessage: redact.Text(str("status", "operationState", "message")),
 	}
 	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
 	for _, c := range conds {
@@ -165,6 +169,7 @@ func applicationState(u *unstructured.Unstructured) ApplicationState {
 		}
 		t, _ := m["type"].(string)
 		msg, _ := m["message"].(string)
+		msg = redact.Text(msg)
 		st.Conditions = append(st.Conditions, t+": "+msg)
 		if len(t) > 5 && t[len(t)-5:] == "Error" {
 			st.ErrorConditions = append(st.ErrorConditions, t+": "+msg)

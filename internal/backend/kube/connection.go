@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Connection tells how to reach a cluster: a kubeconfig (a path or the
@@ -28,8 +30,35 @@ type Connection struct {
 	Insecure       bool
 }
 
-// RESTConfig builds a client configuration from c.
+// RESTConfig builds a client configuration from c. Clients built from it log
+// each request to the logger of the request's context (see LogRequests).
+// Its errors never show the token or the kubeconfig's credentials.
 func (c Connection) RESTConfig() (*rest.Config, error) {
+	cfg, err := c.restConfig()
+	if err != nil {
+		return nil, redact.Error(err, c.secrets()...)
+	}
+	return LogRequests(cfg), nil
+}
+
+// secrets returns the credentials c holds: the token, and the tokens,
+// passwords and private keys of the kubeconfig when it parses.
+func (c Connection) secrets() []string {
+	out := []string{c.Token}
+	if c.Kubeconfig == "" {
+		return out
+	}
+	raw, err := clientcmd.Load([]byte(c.Kubeconfig))
+	if err != nil {
+		return out
+	}
+	for _, a := range raw.AuthInfos {
+		out = append(out, a.Token, a.Password, string(a.ClientKeyData))
+	}
+	return out
+}
+
+func (c Connection) restConfig() (*rest.Config, error) {
 	var cfg *rest.Config
 	switch {
 	case c.Kubeconfig != "":
@@ -98,16 +127,17 @@ func ParseKubeconfig(doc, context string) (*clientcmdapi.Config, error) {
 func ValidateHost(host string) error {
 	u, err := url.Parse(host)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL with a host, such as https://10.0.0.1:6443", host)
+		return fmt.Errorf("%q is not an http(s) URL with a host, such as https://10.0.0.1:6443", redact.URL(host))
 	}
 	return nil
 }
 
 // DescribeError turns a client error into a message that says what the user
-// can do about it.
+// can do about it. URLs in it are redacted.
 func DescribeError(host string, err error) string {
 	var netErr net.Error
-	msg := err.Error()
+	host = redact.URL(host)
+	msg := redact.Text(err.Error())
 	switch {
 	case strings.Contains(msg, "Unauthorized") || strings.Contains(msg, "the server has asked for the client to provide credentials"):
 		return fmt.Sprintf("the cluster at %s rejected the credentials (401 Unauthorized): check the token or kubeconfig", host)

@@ -35,6 +35,12 @@ func Discover(ctx context.Context, cfg *rest.Config) (Capabilities, error) {
 	if err != nil {
 		return Capabilities{}, fmt.Errorf("cannot build discovery client: %w", err)
 	}
+	return DiscoverWith(ctx, dc)
+}
+
+// DiscoverWith is Discover through an existing discovery client, whose
+// connections it reuses: three requests (/version, /api and /apis).
+func DiscoverWith(ctx context.Context, dc discovery.DiscoveryInterface) (Capabilities, error) {
 	var caps Capabilities
 	var v version.Info
 	body, err := dc.RESTClient().Get().AbsPath("/version").Do(ctx).Raw()

@@ -17,7 +17,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // Argo CD registration.
@@ -78,27 +78,15 @@ type siteConnection struct {
 	argoCDNamespace string
 }
 
-// connectSite looks site siteName up and connects to its management
-// cluster; the error wraps engine.ErrNotFound when the site is not
-// registered.
+// connectSite looks site siteName up in the registry and connects to its
+// management cluster. A site that is not registered is a
+// *engine.DependencyError: it never means the cluster is gone.
 func (c *Client) connectSite(ctx context.Context, siteName string) (*siteConnection, error) {
-	rec, err := c.sites.Lookup(ctx, siteName)
+	conn, err := c.sites.Connect(ctx, siteName)
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := rec.ManagementConfig(c.platform)
-	if err != nil {
-		return nil, fmt.Errorf("cannot reach the management cluster of site %q: %w", siteName, err)
-	}
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("cannot make a client of the management cluster of site %q: %w", siteName, err)
-	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("cannot make a client of the management cluster of site %q: %w", siteName, err)
-	}
-	return &siteConnection{dynamic: dc, core: cs, argoCDNamespace: rec.Spec.ArgoCD.Namespace}, nil
+	return &siteConnection{dynamic: conn.Dynamic, core: conn.Core, argoCDNamespace: conn.Record.Spec.ArgoCD.Namespace}, nil
 }
 
 // argoClusterConfig is the config key of an Argo CD cluster Secret: the
@@ -125,7 +113,7 @@ func argoCDSecretLabels(s Spec) map[string]string {
 		l = map[string]string{}
 	}
 	l[LabelArgoCDSecretType] = ArgoCDSecretTypeCluster
-	l[site.LabelSite] = s.Site
+	l[registry.LabelSite] = s.Site
 	l[LabelClusterName] = s.Name
 	l[LabelClusterNamespace] = s.Namespace
 	l[labelManagedBy] = managedBy
@@ -170,7 +158,7 @@ func ArgoCDSecret(s Spec, argoCDNamespace string, kc Kubeconfig) (*corev1.Secret
 // engine made for cluster ns/name of site siteName.
 func ownsArgoCDSecret(sec *corev1.Secret, siteName, ns, name string) bool {
 	l := sec.Labels
-	return l[site.LabelSite] == siteName && l[LabelClusterName] == name && l[LabelClusterNamespace] == ns &&
+	return l[registry.LabelSite] == siteName && l[LabelClusterName] == name && l[LabelClusterNamespace] == ns &&
 		l[LabelArgoCDSecretType] == ArgoCDSecretTypeCluster
 }
 
@@ -281,21 +269,27 @@ func readRegistration(ctx context.Context, sc *siteConnection, siteName, ns, nam
 // zero Spec), Status.ArgoCDClusterName (the name Argo CD knows the cluster
 // by, while that Secret exists and carries the cluster's name) and, when
 // the registration is not as want asks, UpToDate false with the reason in
-// Message. A cluster that is not ready yet is not out of date for lacking
-// its registration: there is no kubeconfig to register before it is.
+// Message. A registration that waits for the cluster (not ready yet, or
+// Cluster API has not written its kubeconfig) is pending, not drift:
+// Actual.ArgoCDRegistration is true as want asks, UpToDate is left alone and
+// Status.ArgoCDRegistrationPending is true.
 func observeRegistration(obs *engine.Observation[Spec, Status], want Spec, reg registration) {
-	obs.Actual.ArgoCDRegistration = reg.current != nil
+	why := registrationDrift(want.ArgoCDRegistration, obs.Ready, reg)
+	pending := want.ArgoCDRegistration && reg.current == nil && why == ""
+	obs.Actual.ArgoCDRegistration = reg.current != nil || pending
+	obs.Status.ArgoCDRegistrationPending = pending
 	if reg.current != nil && string(reg.current.Data[argoKeyName]) == obs.Actual.Name {
 		obs.Status.ArgoCDClusterName = obs.Actual.Name
 	}
-	if why := registrationDrift(want.ArgoCDRegistration, obs.Ready, reg); why != "" {
+	if why != "" {
 		obs.UpToDate = false
 		obs.Message += "; " + why
 	}
 }
 
 // registrationDrift says why the registration is not as wanted (and
-// ready, whether the cluster is) asks; empty when it is, or cannot be yet.
+// ready, whether the cluster is) asks; empty when it is, or cannot be yet
+// (pending).
 func registrationDrift(wanted, ready bool, reg registration) string {
 	where := reg.argoCDNamespace + "/" + reg.secretName
 	switch {

@@ -24,6 +24,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
@@ -65,7 +66,7 @@ func TestInMemoryClusterArgoCDRegistration(t *testing.T) {
 	}
 	ctx := context.Background()
 	suffix := fmt.Sprintf("%06x", rand.IntN(1<<24))
-	sites := site.New(cfg, p.Namespace)
+	sites := site.New(registry.New(cfg, p.Namespace))
 	siteName := "ar-" + suffix
 	if _, err := sites.Create(ctx, site.Spec{Name: siteName, ArgoCD: site.ArgoCD{Namespace: p.ArgoCDNamespace, Destination: p.ArgoCDClusterName}}); err != nil {
 		t.Fatalf("cannot register site: %v", err)
@@ -76,7 +77,7 @@ func TestInMemoryClusterArgoCDRegistration(t *testing.T) {
 		}
 	})
 
-	c := cluster.New(cfg, p.Namespace)
+	c := cluster.New(registry.New(cfg, p.Namespace))
 	want := cluster.Spec{
 		Site: siteName, Namespace: "argo-" + suffix, Name: "argo-" + suffix,
 		KubernetesVersion:  "v1.36.0",

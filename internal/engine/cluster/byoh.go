@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
 )
 
 // kubeVIPImage serves the control plane endpoint's virtual IP on the
@@ -50,11 +51,11 @@ spec:
 
 // byohNodeRegistration is the nodeRegistration of BYOH hosts: containerd,
 // and the preflight checks that fail on hosts prepared by the BYOH agent.
-func byohNodeRegistration() map[string]any {
-	return map[string]any{"nodeRegistration": map[string]any{
-		"criSocket":             "unix:///var/run/containerd/containerd.sock",
-		"ignorePreflightErrors": []any{"Swap", "DirAvailable--etc-kubernetes-manifests", "FileAvailable--etc-kubernetes-kubelet.conf"},
-	}}
+func byohNodeRegistration() bootstrapv1.NodeRegistrationOptions {
+	return bootstrapv1.NodeRegistrationOptions{
+		CRISocket:             "unix:///var/run/containerd/containerd.sock",
+		IgnorePreflightErrors: []string{"Swap", "DirAvailable--etc-kubernetes-manifests", "FileAvailable--etc-kubernetes-kubelet.conf"},
+	}
 }
 
 // kubeVIPSuperAdmin and kubeVIPAdmin switch kube-vip's kubeconfig on the
@@ -79,13 +80,6 @@ func needsSuperAdminConf(version string) bool {
 	return err == nil && parts[0] == "1" && minor >= 29
 }
 
-// newByohObject is an object of BYOH's API, which is served as v1beta1 only.
-func newByohObject(kind, name string, labels map[string]any, spec map[string]any) *unstructured.Unstructured {
-	u := newObject(kind, groupInfra, name, labels, spec)
-	u.SetAPIVersion(groupInfra + "/" + byohVersion)
-	return u
-}
-
 // byohMachineTemplate selects the hosts of a pool (or of the control plane)
 // by label. Hosts must have the Kubernetes binaries installed: no
 // installerRef is set.
@@ -98,43 +92,36 @@ func byohMachineTemplate(s Spec, name, pool string, selector map[string]string) 
 		}
 		spec["selector"] = map[string]any{"matchLabels": ml}
 	}
-	return newByohObject("ByoMachineTemplate", name, objectLabels(s, pool), map[string]any{"template": map[string]any{"spec": spec}})
+	return newInfraObject(byohGroupVersion, "ByoMachineTemplate", objectMeta(s, name, pool), map[string]any{"template": map[string]any{"spec": spec}})
 }
 
 // byohObjects is the object set of a byoh cluster, the Cluster first: the
 // ByoCluster holds the control plane endpoint, which kube-vip serves on the
 // control plane hosts when it is an IP address.
-func byohObjects(s Spec) []*unstructured.Unstructured {
+func byohObjects(s Spec) []object {
 	cp := ControlPlaneName(s.Name)
-	kcs := map[string]any{
-		"clusterConfiguration": map[string]any{"apiServer": map[string]any{"certSANs": []any{"localhost", "127.0.0.1", s.ControlPlane.EndpointHost}}},
-		"initConfiguration":    byohNodeRegistration(),
-		"joinConfiguration":    byohNodeRegistration(),
+	kcs := bootstrapv1.KubeadmConfigSpec{
+		ClusterConfiguration: bootstrapv1.ClusterConfiguration{APIServer: bootstrapv1.APIServer{CertSANs: []string{"localhost", "127.0.0.1", s.ControlPlane.EndpointHost}}},
+		InitConfiguration:    bootstrapv1.InitConfiguration{NodeRegistration: byohNodeRegistration()},
+		JoinConfiguration:    bootstrapv1.JoinConfiguration{NodeRegistration: byohNodeRegistration()},
 	}
 	if _, err := netip.ParseAddr(s.ControlPlane.EndpointHost); err == nil {
-		kcs["files"] = []any{map[string]any{
-			"path": "/etc/kubernetes/manifests/kube-vip.yaml", "owner": "root:root",
-			"content": strings.Replace(kubeVIPManifest, `"VIP"`, `"`+s.ControlPlane.EndpointHost+`"`, 1),
+		kcs.Files = []bootstrapv1.File{{
+			Path: "/etc/kubernetes/manifests/kube-vip.yaml", Owner: "root:root",
+			Content: strings.Replace(kubeVIPManifest, `"VIP"`, `"`+s.ControlPlane.EndpointHost+`"`, 1),
 		}}
 		if needsSuperAdminConf(s.KubernetesVersion) {
-			kcs["preKubeadmCommands"] = []any{kubeVIPSuperAdmin}
-			kcs["postKubeadmCommands"] = []any{kubeVIPAdmin}
+			kcs.PreKubeadmCommands = []string{kubeVIPSuperAdmin}
+			kcs.PostKubeadmCommands = []string{kubeVIPAdmin}
 		}
 	}
-	objs := []*unstructured.Unstructured{
+	objs := []object{
 		clusterObject(s),
-		newByohObject("ByoCluster", s.Name, objectLabels(s, ""), map[string]any{
+		newInfraObject(byohGroupVersion, "ByoCluster", objectMeta(s, s.Name, ""), map[string]any{
 			"controlPlaneEndpoint": map[string]any{"host": s.ControlPlane.EndpointHost, "port": s.ControlPlane.EndpointPort},
 		}),
 		byohMachineTemplate(s, cp, "", s.ControlPlane.HostSelector),
-		newObject("KubeadmControlPlane", groupControlPlane, cp, objectLabels(s, ""), map[string]any{
-			"replicas": s.ControlPlane.Replicas,
-			"version":  s.KubernetesVersion,
-			"machineTemplate": map[string]any{"spec": map[string]any{
-				"infrastructureRef": ref(groupInfra, "ByoMachineTemplate", cp),
-			}},
-			"kubeadmConfigSpec": kcs,
-		}),
+		kubeadmControlPlane(s, "ByoMachineTemplate", kcs),
 	}
 	for _, p := range s.WorkerPools {
 		objs = append(objs, byohPoolObjects(s, p)...)
@@ -145,15 +132,11 @@ func byohObjects(s Spec) []*unstructured.Unstructured {
 // byohPoolObjects is the object set of one worker pool of a byoh cluster:
 // its ByoMachineTemplate (with the pool's host selector), its
 // KubeadmConfigTemplate (with its taints) and its MachineDeployment, last.
-func byohPoolObjects(s Spec, p WorkerPool) []*unstructured.Unstructured {
+func byohPoolObjects(s Spec, p WorkerPool) []object {
 	n := MachineDeploymentName(s.Name, p.Name)
-	join := byohNodeRegistration()
-	setTaints(join, p.Taints)
-	return []*unstructured.Unstructured{
+	return []object{
 		byohMachineTemplate(s, n, p.Name, p.HostSelector),
-		newObject("KubeadmConfigTemplate", groupBootstrap, n, objectLabels(s, p.Name), map[string]any{
-			"template": map[string]any{"spec": map[string]any{"joinConfiguration": join}},
-		}),
+		kubeadmConfigTemplate(s, p, byohNodeRegistration()),
 		machineDeployment(s, p, "ByoMachineTemplate"),
 	}
 }

@@ -23,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
@@ -75,9 +76,9 @@ func byohPlatform(t *testing.T) (*sandbox.Platform, *rest.Config, dynamic.Interf
 
 // byohRegisterSite registers a site on the platform's own cluster and
 // deletes it when the test ends.
-func byohRegisterSite(t *testing.T, cfg *rest.Config, registry, name string) {
+func byohRegisterSite(t *testing.T, cfg *rest.Config, namespace, name string) {
 	t.Helper()
-	sites := site.New(cfg, registry)
+	sites := site.New(registry.New(cfg, namespace))
 	if _, err := sites.Create(context.Background(), site.Spec{Name: name, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}); err != nil {
 		t.Fatalf("cannot register site %s: %v", name, err)
 	}
@@ -213,7 +214,7 @@ func TestBYOHClusterObjects(t *testing.T) {
 		_ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{})
 	})
 
-	c := cluster.New(cfg, p.Namespace)
+	c := cluster.New(registry.New(cfg, p.Namespace))
 	t0 := time.Now()
 	id, err := c.Create(ctx, want)
 	if err != nil {

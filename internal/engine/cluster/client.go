@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"golang.org/x/sync/errgroup"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -19,25 +20,27 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
+	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // Client implements engine.Client for workload clusters.
 type Client struct {
-	platform *rest.Config
-	sites    *site.Client
+	sites *registry.Registry
 }
 
 var _ engine.Client[Spec, Status] = (*Client)(nil)
 
-// New returns a cluster client that finds sites in the registry namespace of
-// the platform plane reached through platform.
-func New(platform *rest.Config, namespace string) *Client {
-	return &Client{platform: platform, sites: site.New(platform, namespace)}
+// New returns a cluster client that finds sites, and connects to their
+// management clusters, through the registry sites.
+func New(sites *registry.Registry) *Client {
+	return &Client{sites: sites}
 }
 
 var namespaceGVR = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
@@ -63,12 +66,12 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if got := cl.GetLabels()[site.LabelSite]; got != want.Site {
-		return "", engine.InvalidInput("name", "Cluster %s/%s already exists and does not belong to site %q (its %s label is %q)", want.Namespace, want.Name, want.Site, site.LabelSite, got)
+	if got := cl.GetLabels()[registry.LabelSite]; got != want.Site {
+		return "", engine.InvalidInput("name", "Cluster %s/%s already exists and does not belong to site %q (its %s label is %q)", want.Namespace, want.Name, want.Site, registry.LabelSite, got)
 	}
 	owner := ownerRef(cl)
 	for _, u := range objs[1:] {
-		if strings.HasSuffix(u.GetKind(), "Template") {
+		if strings.HasSuffix(kindOf(u), "Template") {
 			u.SetOwnerReferences([]metav1.OwnerReference{owner})
 		}
 		if _, err := createOrAdopt(ctx, dc, want.Namespace, u); err != nil {
@@ -78,8 +81,9 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	return ID(want), nil
 }
 
-func ownerRef(cl *unstructured.Unstructured) metav1.OwnerReference {
-	return metav1.OwnerReference{APIVersion: cl.GetAPIVersion(), Kind: cl.GetKind(), Name: cl.GetName(), UID: cl.GetUID()}
+// ownerRef is the owner reference to Cluster cl.
+func ownerRef(cl metav1.Object) metav1.OwnerReference {
+	return metav1.OwnerReference{APIVersion: clusterv1.GroupVersion.String(), Kind: "Cluster", Name: cl.GetName(), UID: cl.GetUID()}
 }
 
 func ensureNamespace(ctx context.Context, dc dynamic.Interface, ns string) error {
@@ -95,14 +99,18 @@ func ensureNamespace(ctx context.Context, dc dynamic.Interface, ns string) error
 	return nil
 }
 
-// createOrAdopt creates u in ns, or returns the object of that name that
+// createOrAdopt creates o in ns, or returns the object of that name that
 // already exists.
-func createOrAdopt(ctx context.Context, dc dynamic.Interface, ns string, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
-	gvr, err := gvrOf(u)
+func createOrAdopt(ctx context.Context, dc dynamic.Interface, ns string, o object) (*unstructured.Unstructured, error) {
+	gvr, err := gvrOf(o)
 	if err != nil {
 		return nil, err
 	}
-	u.SetNamespace(ns)
+	o.SetNamespace(ns)
+	u, err := toUnstructured(o)
+	if err != nil {
+		return nil, err
+	}
 	got, err := dc.Resource(gvr).Namespace(ns).Create(ctx, u, metav1.CreateOptions{FieldValidation: metav1.FieldValidationStrict})
 	if apierrors.IsAlreadyExists(err) {
 		got, err = dc.Resource(gvr).Namespace(ns).Get(ctx, u.GetName(), metav1.GetOptions{})
@@ -122,38 +130,59 @@ func describe(err error) string {
 
 // observed is what Observe reads from the management cluster.
 type observed struct {
-	cluster *unstructured.Unstructured
-	kcp     *unstructured.Unstructured
+	cluster *clusterv1.Cluster
+	kcp     *controlplanev1.KubeadmControlPlane
 	// pools maps a pool name to its MachineDeployment.
-	pools map[string]*unstructured.Unstructured
+	pools map[string]*clusterv1.MachineDeployment
 	// taints maps a pool name to the taints of its KubeadmConfigTemplate.
 	taints map[string][]Taint
 	// hostSelectors maps a pool name to the host selector of its
 	// ByoMachineTemplate (byoh only).
 	hostSelectors map[string]map[string]string
 	// machines are the cluster's Machines.
-	machines []unstructured.Unstructured
+	machines []clusterv1.Machine
 	// machineSets are the MachineSets of the cluster's MachineDeployments.
-	machineSets []unstructured.Unstructured
+	machineSets []clusterv1.MachineSet
 	// controlPlaneHostSelector is the host selector of the control plane's
 	// ByoMachineTemplate (byoh only).
 	controlPlaneHostSelector map[string]string
 }
 
+// get reads the object ns/name of resource gvr into the typed object into.
+// API errors are returned as they are, for apierrors.IsNotFound.
+func get(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionResource, ns, name string, into any) error {
+	u, err := dc.Resource(gvr).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	if err != nil {
+		return err
+	}
+	return fromUnstructured(u.Object, into)
+}
+
+// list reads the objects of resource gvr in ns that opts selects into the
+// typed list into.
+func list(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionResource, ns string, opts metav1.ListOptions, into any) error {
+	l, err := dc.Resource(gvr).Namespace(ns).List(ctx, opts)
+	if err != nil {
+		return err
+	}
+	return fromUnstructured(l.UnstructuredContent(), into)
+}
+
 func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string) (*observed, error) {
-	cl, err := dc.Resource(ClusterGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	cl := &clusterv1.Cluster{}
+	err := get(ctx, dc, ClusterGVR, ns, name, cl)
 	if apierrors.IsNotFound(err) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("cannot read Cluster %s/%s: %s", ns, name, describe(err))
 	}
-	o := &observed{cluster: cl, pools: map[string]*unstructured.Unstructured{}, taints: map[string][]Taint{}, hostSelectors: map[string]map[string]string{}}
+	o := &observed{cluster: cl, pools: map[string]*clusterv1.MachineDeployment{}, taints: map[string][]Taint{}, hostSelectors: map[string]map[string]string{}}
 	// Clusters made outside the engine name their objects as they like:
 	// follow the references instead of assuming the engine's names.
 	kcpName := ControlPlaneName(name)
-	if kind, _, _ := unstructured.NestedString(cl.Object, "spec", "controlPlaneRef", "kind"); kind == "KubeadmControlPlane" {
-		kcpName, _, _ = unstructured.NestedString(cl.Object, "spec", "controlPlaneRef", "name")
+	if cl.Spec.ControlPlaneRef.Kind == "KubeadmControlPlane" {
+		kcpName = cl.Spec.ControlPlaneRef.Name
 	}
 	// The control plane, the pools and the machines are read side by side:
 	// Observe runs on every change while a create waits, and its latency is
@@ -161,7 +190,8 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 	selector := metav1.ListOptions{LabelSelector: LabelClusterName + "=" + name}
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		kcp, err := dc.Resource(KubeadmControlPlaneGVR).Namespace(ns).Get(gctx, kcpName, metav1.GetOptions{})
+		kcp := &controlplanev1.KubeadmControlPlane{}
+		err := get(gctx, dc, KubeadmControlPlaneGVR, ns, kcpName, kcp)
 		switch {
 		case apierrors.IsNotFound(err):
 			return nil
@@ -169,31 +199,31 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 			return fmt.Errorf("cannot read KubeadmControlPlane %s/%s: %w", ns, kcpName, err)
 		}
 		o.kcp = kcp
-		infra, _, _ := unstructured.NestedStringMap(kcp.Object, "spec", "machineTemplate", "spec", "infrastructureRef")
-		if infra["kind"] != "ByoMachineTemplate" {
+		infra := kcp.Spec.MachineTemplate.Spec.InfrastructureRef
+		if infra.Kind != "ByoMachineTemplate" {
 			return nil
 		}
-		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(gctx, infra["name"], metav1.GetOptions{})
+		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(gctx, infra.Name, metav1.GetOptions{})
 		switch {
 		case apierrors.IsNotFound(err):
 			return nil
 		case err != nil:
-			return fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, infra["name"], err)
+			return fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, infra.Name, err)
 		}
 		o.controlPlaneHostSelector = hostSelectorOf(bmt)
 		return nil
 	})
 	g.Go(func() error {
-		machines, err := dc.Resource(MachineGVR).Namespace(ns).List(gctx, selector)
-		if err != nil {
+		var machines clusterv1.MachineList
+		if err := list(gctx, dc, MachineGVR, ns, selector, &machines); err != nil {
 			return fmt.Errorf("cannot list the Machines of cluster %s/%s: %w", ns, name, err)
 		}
 		o.machines = machines.Items
 		return nil
 	})
 	g.Go(func() error {
-		sets, err := dc.Resource(MachineSetGVR).Namespace(ns).List(gctx, selector)
-		if err != nil {
+		var sets clusterv1.MachineSetList
+		if err := list(gctx, dc, MachineSetGVR, ns, selector, &sets); err != nil {
 			return fmt.Errorf("cannot list the MachineSets of cluster %s/%s: %w", ns, name, err)
 		}
 		o.machineSets = sets.Items
@@ -209,16 +239,18 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 // readPools reads the MachineDeployments of cluster ns/name and the
 // templates they refer to into o.
 func readPools(ctx context.Context, dc dynamic.Interface, ns, name string, selector metav1.ListOptions, o *observed) error {
-	mds, err := dc.Resource(MachineDeploymentGVR).Namespace(ns).List(ctx, selector)
-	if err != nil {
+	var mds clusterv1.MachineDeploymentList
+	if err := list(ctx, dc, MachineDeploymentGVR, ns, selector, &mds); err != nil {
 		return fmt.Errorf("cannot list the MachineDeployments of cluster %s/%s: %w", ns, name, err)
 	}
 	for i := range mds.Items {
 		md := &mds.Items[i]
 		pool := PoolName(name, md)
 		o.pools[pool] = md
-		if ref := templateRef(md, "bootstrap", "configRef"); ref != "" {
-			kct, err := dc.Resource(KubeadmConfigTemplateGVR).Namespace(ns).Get(ctx, ref, metav1.GetOptions{})
+		machine := md.Spec.Template.Spec
+		if ref := machine.Bootstrap.ConfigRef.Name; ref != "" {
+			kct := &bootstrapv1.KubeadmConfigTemplate{}
+			err := get(ctx, dc, KubeadmConfigTemplateGVR, ns, ref, kct)
 			if err != nil && !apierrors.IsNotFound(err) {
 				return fmt.Errorf("cannot read KubeadmConfigTemplate %s/%s: %w", ns, ref, err)
 			}
@@ -226,10 +258,10 @@ func readPools(ctx context.Context, dc dynamic.Interface, ns, name string, selec
 				o.taints[pool] = taintsOf(kct)
 			}
 		}
-		if kind, _, _ := unstructured.NestedString(md.Object, "spec", "template", "spec", "infrastructureRef", "kind"); kind != "ByoMachineTemplate" {
+		if machine.InfrastructureRef.Kind != "ByoMachineTemplate" {
 			continue
 		}
-		ref := templateRef(md, "infrastructureRef")
+		ref := machine.InfrastructureRef.Name
 		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(ctx, ref, metav1.GetOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, ref, err)
@@ -244,18 +276,11 @@ func readPools(ctx context.Context, dc dynamic.Interface, ns, name string, selec
 // PoolName is the worker pool a MachineDeployment of cluster name stands
 // for: its worker-pool label, or else its name without the "<cluster>-"
 // prefix (Cluster API's own templates name them <cluster>-md-0).
-func PoolName(name string, md *unstructured.Unstructured) string {
-	if pool := md.GetLabels()[LabelWorkerPool]; pool != "" {
+func PoolName(name string, md *clusterv1.MachineDeployment) string {
+	if pool := md.Labels[LabelWorkerPool]; pool != "" {
 		return pool
 	}
-	return strings.TrimPrefix(md.GetName(), name+"-")
-}
-
-// templateRef is the name a MachineDeployment's machine template refers to
-// at path (below spec.template.spec).
-func templateRef(md *unstructured.Unstructured, path ...string) string {
-	n, _, _ := unstructured.NestedString(md.Object, append([]string{"spec", "template", "spec"}, append(path, "name")...)...)
-	return n
+	return strings.TrimPrefix(md.Name, name+"-")
 }
 
 // Observe reads the Cluster, its KubeadmControlPlane, its
@@ -267,13 +292,9 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	if err != nil {
 		return obs, err
 	}
+	// A site that cannot be read is an error, never a cluster that is gone:
+	// the Cluster API objects may well still exist.
 	sc, err := c.connectSite(ctx, siteName)
-	if engine.IsNotFound(err) {
-		// A site cannot be deleted while clusters use it: without the site
-		// there is no cluster.
-		obs.Message = err.Error()
-		return obs, nil
-	}
 	if err != nil {
 		return obs, err
 	}
@@ -302,11 +323,17 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 
 var systemLabelParts = []string{"cluster.x-k8s.io/", "mc.mcplatform.dev/", labelManagedBy}
 
+// systemLabel reports whether label key is set by the engine or Cluster
+// API rather than by the user.
+func systemLabel(key string) bool {
+	return slices.ContainsFunc(systemLabelParts, func(p string) bool { return strings.Contains(key, p) })
+}
+
 // userLabels drops the labels the engine or Cluster API set.
 func userLabels(l map[string]string) map[string]string {
 	out := map[string]string{}
 	for k, v := range l {
-		if !slices.ContainsFunc(systemLabelParts, func(p string) bool { return strings.Contains(k, p) }) {
+		if !systemLabel(k) {
 			out[k] = v
 		}
 	}
@@ -316,25 +343,37 @@ func userLabels(l map[string]string) map[string]string {
 	return out
 }
 
+// withUserLabels is current with its user labels replaced by want.
+func withUserLabels(current, want map[string]string) map[string]string {
+	out := map[string]string{}
+	for k, v := range current {
+		if systemLabel(k) {
+			out[k] = v
+		}
+	}
+	maps.Copy(out, want)
+	return out
+}
+
 func actualSpec(siteName, ns, name string, o *observed, want Spec) Spec {
-	cl := o.cluster.Object
-	s := Spec{Site: siteName, Namespace: ns, Name: name, Labels: userLabels(o.cluster.GetLabels())}
-	s.PodCIDRs, _, _ = unstructured.NestedStringSlice(cl, "spec", "clusterNetwork", "pods", "cidrBlocks")
-	s.ServiceCIDRs, _, _ = unstructured.NestedStringSlice(cl, "spec", "clusterNetwork", "services", "cidrBlocks")
-	switch kind, _, _ := unstructured.NestedString(cl, "spec", "infrastructureRef", "kind"); kind {
+	cl := o.cluster
+	s := Spec{Site: siteName, Namespace: ns, Name: name, Labels: userLabels(cl.Labels)}
+	s.PodCIDRs = cl.Spec.ClusterNetwork.Pods.CIDRBlocks
+	s.ServiceCIDRs = cl.Spec.ClusterNetwork.Services.CIDRBlocks
+	switch kind := cl.Spec.InfrastructureRef.Kind; kind {
 	case "DevCluster":
 		s.Infrastructure = InfrastructureInMemory
 	case "ByoCluster":
 		s.Infrastructure = InfrastructureBYOH
-		s.ControlPlane.EndpointHost, _, _ = unstructured.NestedString(cl, "spec", "controlPlaneEndpoint", "host")
-		s.ControlPlane.EndpointPort, _, _ = unstructured.NestedInt64(cl, "spec", "controlPlaneEndpoint", "port")
+		s.ControlPlane.EndpointHost = cl.Spec.ControlPlaneEndpoint.Host
+		s.ControlPlane.EndpointPort = int64(cl.Spec.ControlPlaneEndpoint.Port)
 		s.ControlPlane.HostSelector = o.controlPlaneHostSelector
 	default:
 		s.Infrastructure = kind
 	}
 	if o.kcp != nil {
-		s.KubernetesVersion, _, _ = unstructured.NestedString(o.kcp.Object, "spec", "version")
-		s.ControlPlane.Replicas, _, _ = unstructured.NestedInt64(o.kcp.Object, "spec", "replicas")
+		s.KubernetesVersion = o.kcp.Spec.Version
+		s.ControlPlane.Replicas = int64(ptr.Deref(o.kcp.Spec.Replicas, 0))
 	}
 	// Pools keep the order of want; pools want does not name come last, by name.
 	names := slices.Sorted(maps.Keys(o.pools))
@@ -344,12 +383,11 @@ func actualSpec(siteName, ns, name string, o *observed, want Spec) Spec {
 	}
 	sort.SliceStable(names, func(i, j int) bool { return order[names[i]] < order[names[j]] })
 	for _, pool := range names {
-		md := o.pools[pool].Object
-		p := WorkerPool{Name: pool, Taints: o.taints[pool], HostSelector: o.hostSelectors[pool]}
-		p.Replicas, _, _ = unstructured.NestedInt64(md, "spec", "replicas")
-		l, _, _ := unstructured.NestedStringMap(md, "spec", "template", "metadata", "labels")
-		p.Labels = userLabels(l)
-		s.WorkerPools = append(s.WorkerPools, p)
+		md := o.pools[pool]
+		s.WorkerPools = append(s.WorkerPools, WorkerPool{
+			Name: pool, Replicas: int64(ptr.Deref(md.Spec.Replicas, 0)), Labels: userLabels(md.Spec.Template.Labels),
+			Taints: o.taints[pool], HostSelector: o.hostSelectors[pool],
+		})
 	}
 	return s
 }
@@ -362,16 +400,14 @@ func hostSelectorOf(bmt *unstructured.Unstructured) map[string]string {
 	return m
 }
 
-func taintsOf(kct *unstructured.Unstructured) []Taint {
-	raw, _, _ := unstructured.NestedSlice(kct.Object, "spec", "template", "spec", "joinConfiguration", "nodeRegistration", "taints")
+func taintsOf(kct *bootstrapv1.KubeadmConfigTemplate) []Taint {
+	taints := kct.Spec.Template.Spec.JoinConfiguration.NodeRegistration.Taints
+	if taints == nil {
+		return nil
+	}
 	var out []Taint
-	for _, r := range raw {
-		m, _ := r.(map[string]any)
-		t := Taint{}
-		t.Key, _ = m["key"].(string)
-		t.Value, _ = m["value"].(string)
-		t.Effect, _ = m["effect"].(string)
-		out = append(out, t)
+	for _, t := range *taints {
+		out = append(out, Taint{Key: t.Key, Value: t.Value, Effect: string(t.Effect)})
 	}
 	return out
 }
@@ -397,35 +433,22 @@ func upToDate(want, got Spec) bool {
 	return true
 }
 
-func condition(u *unstructured.Unstructured, typ string) (status, reason, message string) {
-	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		if m["type"] == typ {
-			status, _ = m["status"].(string)
-			reason, _ = m["reason"].(string)
-			message, _ = m["message"].(string)
-			return status, reason, message
-		}
+// condition is the status and message of condition typ; Unknown when it is
+// not set.
+func condition(conds []metav1.Condition, typ string) (status, message string) {
+	if c := meta.FindStatusCondition(conds, typ); c != nil {
+		return string(c.Status), c.Message
 	}
-	return "Unknown", "", ""
+	return string(metav1.ConditionUnknown), ""
 }
 
-func int64At(u *unstructured.Unstructured, fields ...string) int64 {
-	v, _, _ := unstructured.NestedInt64(u.Object, fields...)
-	return v
-}
-
-func observedCurrent(u *unstructured.Unstructured) bool {
-	return int64At(u, "status", "observedGeneration") >= u.GetGeneration()
-}
-
-// replicasSettled reports whether u (a KubeadmControlPlane or a
-// MachineDeployment) runs exactly spec.replicas ready, up-to-date machines.
-func replicasSettled(u *unstructured.Unstructured) bool {
-	want := int64At(u, "spec", "replicas")
-	return observedCurrent(u) && int64At(u, "status", "replicas") == want &&
-		int64At(u, "status", "readyReplicas") == want && int64At(u, "status", "upToDateReplicas") == want
+// replicasSettled reports whether a KubeadmControlPlane or a
+// MachineDeployment (of generation, its status at observedGeneration) runs
+// exactly want ready, up-to-date machines.
+func replicasSettled(generation, observedGeneration int64, want, replicas, ready, upToDate *int32) bool {
+	n := ptr.Deref(want, 0)
+	return observedGeneration >= generation && ptr.Deref(replicas, 0) == n &&
+		ptr.Deref(ready, 0) == n && ptr.Deref(upToDate, 0) == n
 }
 
 // rolledOut reports whether a MachineDeployment's rollout is over: a
@@ -433,18 +456,18 @@ func replicasSettled(u *unstructured.Unstructured) bool {
 // older one is down to no machines. The MachineDeployment's own counters can
 // look settled for a moment after its template changed, before its machines
 // are marked out of date.
-func rolledOut(md *unstructured.Unstructured, sets []unstructured.Unstructured) bool {
+func rolledOut(md *clusterv1.MachineDeployment, sets []clusterv1.MachineSet) bool {
 	current := false
 	for i := range sets {
 		ms := &sets[i]
-		if ms.GetLabels()[labelDeploymentName] != md.GetName() {
+		if ms.Labels[labelDeploymentName] != md.Name {
 			continue
 		}
-		if sameMachineTemplate(md, ms) {
+		if sameMachineTemplate(md.Spec.Template.Spec, ms.Spec.Template.Spec) {
 			current = true
 			continue
 		}
-		if int64At(ms, "spec", "replicas") > 0 || int64At(ms, "status", "replicas") > 0 {
+		if ptr.Deref(ms.Spec.Replicas, 0) > 0 || ptr.Deref(ms.Status.Replicas, 0) > 0 {
 			return false
 		}
 	}
@@ -452,78 +475,68 @@ func rolledOut(md *unstructured.Unstructured, sets []unstructured.Unstructured) 
 }
 
 // sameMachineTemplate compares what rolls machines when it changes: the
-// version and the templates referred to (spec.template.spec of a
-// MachineDeployment and of a MachineSet).
-func sameMachineTemplate(a, b *unstructured.Unstructured) bool {
-	va, _, _ := unstructured.NestedString(a.Object, "spec", "template", "spec", "version")
-	vb, _, _ := unstructured.NestedString(b.Object, "spec", "template", "spec", "version")
-	return va == vb && templateRef(a, "bootstrap", "configRef") == templateRef(b, "bootstrap", "configRef") &&
-		templateRef(a, "infrastructureRef") == templateRef(b, "infrastructureRef")
+// version and the templates referred to.
+func sameMachineTemplate(a, b clusterv1.MachineSpec) bool {
+	return a.Version == b.Version && a.Bootstrap.ConfigRef.Name == b.Bootstrap.ConfigRef.Name &&
+		a.InfrastructureRef.Name == b.InfrastructureRef.Name
 }
 
 func status(o *observed) (Status, bool, string) {
 	cl := o.cluster
-	var st Status
-	st.Phase, _, _ = unstructured.NestedString(cl.Object, "status", "phase")
-	if host, _, _ := unstructured.NestedString(cl.Object, "spec", "controlPlaneEndpoint", "host"); host != "" {
-		st.Endpoint = fmt.Sprintf("https://%s:%d", host, int64At(cl, "spec", "controlPlaneEndpoint", "port"))
+	st := Status{Phase: cl.Status.Phase}
+	if ep := cl.Spec.ControlPlaneEndpoint; ep.Host != "" {
+		st.Endpoint = fmt.Sprintf("https://%s:%d", ep.Host, ep.Port)
 	}
-	conds, _, _ := unstructured.NestedSlice(cl.Object, "status", "conditions")
-	for _, c := range conds {
-		m, _ := c.(map[string]any)
-		cond := Condition{}
-		cond.Type, _ = m["type"].(string)
-		cond.Status, _ = m["status"].(string)
-		cond.Reason, _ = m["reason"].(string)
-		cond.Message, _ = m["message"].(string)
-		st.Conditions = append(st.Conditions, cond)
+	for _, c := range cl.Status.Conditions {
+		st.Conditions = append(st.Conditions, Condition{Type: c.Type, Status: string(c.Status), Reason: c.Reason, Message: c.Message})
 	}
-	if cl.GetDeletionTimestamp() != nil {
+	if cl.DeletionTimestamp != nil {
 		return st, false, "the Cluster is being deleted"
 	}
 	var notes []string
-	if o.kcp == nil {
-		notes = append(notes, "no KubeadmControlPlane "+ControlPlaneName(cl.GetName()))
+	if kcp := o.kcp; kcp == nil {
+		notes = append(notes, "no KubeadmControlPlane "+ControlPlaneName(cl.Name))
 	} else {
-		st.ObservedKubernetesVersion, _, _ = unstructured.NestedString(o.kcp.Object, "status", "version")
-		specVersion, _, _ := unstructured.NestedString(o.kcp.Object, "spec", "version")
-		st.ControlPlaneReady = replicasSettled(o.kcp) && st.ObservedKubernetesVersion == specVersion
+		st.ObservedKubernetesVersion = kcp.Status.Version
+		st.ControlPlaneReady = replicasSettled(kcp.Generation, kcp.Status.ObservedGeneration, kcp.Spec.Replicas, kcp.Status.Replicas, kcp.Status.ReadyReplicas, kcp.Status.UpToDateReplicas) &&
+			st.ObservedKubernetesVersion == kcp.Spec.Version
 		if !st.ControlPlaneReady {
-			notes = append(notes, fmt.Sprintf("control plane %d/%d ready, %s of %s", int64At(o.kcp, "status", "readyReplicas"), int64At(o.kcp, "spec", "replicas"), orUnknown(st.ObservedKubernetesVersion), specVersion))
+			notes = append(notes, fmt.Sprintf("control plane %d/%d ready, %s of %s", ptr.Deref(kcp.Status.ReadyReplicas, 0), ptr.Deref(kcp.Spec.Replicas, 0), orUnknown(st.ObservedKubernetesVersion), kcp.Spec.Version))
 		}
 	}
 	poolsReady := true
 	var wantWorkers int64
 	for _, pool := range slices.Sorted(maps.Keys(o.pools)) {
 		md := o.pools[pool]
-		st.ReadyWorkers += int64At(md, "status", "readyReplicas")
-		wantWorkers += int64At(md, "spec", "replicas")
-		if md.GetDeletionTimestamp() != nil {
+		ready, want := ptr.Deref(md.Status.ReadyReplicas, 0), ptr.Deref(md.Spec.Replicas, 0)
+		st.ReadyWorkers += int64(ready)
+		wantWorkers += int64(want)
+		if md.DeletionTimestamp != nil {
 			poolsReady = false
 			notes = append(notes, fmt.Sprintf("pool %s is being deleted", pool))
 			continue
 		}
-		if !replicasSettled(md) || !rolledOut(md, o.machineSets) {
+		if !replicasSettled(md.Generation, md.Status.ObservedGeneration, md.Spec.Replicas, md.Status.Replicas, md.Status.ReadyReplicas, md.Status.UpToDateReplicas) || !rolledOut(md, o.machineSets) {
 			poolsReady = false
-			notes = append(notes, fmt.Sprintf("pool %s %d/%d ready", pool, int64At(md, "status", "readyReplicas"), int64At(md, "spec", "replicas")))
+			notes = append(notes, fmt.Sprintf("pool %s %d/%d ready", pool, ready, want))
 		}
 	}
-	if infra, _, msg := condition(cl, "InfrastructureReady"); infra == "False" {
+	if infra, msg := condition(cl.Status.Conditions, clusterv1.ClusterInfrastructureReadyCondition); infra == string(metav1.ConditionFalse) {
 		n := "infrastructure not ready: " + firstLine(msg)
-		if kind, _, _ := unstructured.NestedString(cl.Object, "spec", "infrastructureRef", "kind"); kind == "ByoCluster" {
+		if cl.Spec.InfrastructureRef.Kind == "ByoCluster" {
 			n += " (is the BYOH provider running, with ByoHosts matching the host selectors?)"
 		}
 		notes = append(notes, n)
 	}
-	available, _, msg := condition(cl, "Available")
-	if available != "True" {
+	available, msg := condition(cl.Status.Conditions, clusterv1.ClusterAvailableCondition)
+	if available != string(metav1.ConditionTrue) {
 		n := "Cluster not Available"
 		if msg != "" {
 			n += ": " + firstLine(msg)
 		}
 		notes = append(notes, n)
 	}
-	ready := st.ControlPlaneReady && poolsReady && available == "True"
+	ready := st.ControlPlaneReady && poolsReady && available == string(metav1.ConditionTrue)
 	if ready {
 		return st, true, fmt.Sprintf("%s: control plane ready, %d/%d workers ready", orUnknown(st.Phase), st.ReadyWorkers, wantWorkers)
 	}
@@ -543,33 +556,37 @@ func orUnknown(s string) string {
 }
 
 // failure returns the terminal failure Cluster API reports on the Cluster,
-// its control plane, its MachineDeployments or its Machines (the v1beta1
-// failureReason and failureMessage, kept under status.deprecated in
-// v1beta2: a problem that needs a person, such as an infrastructure machine
-// that vanished after provisioning), if any. Machines being deleted are
-// not counted: their replacement is under way; nor is anything of a Cluster
-// being deleted, since the failure goes with it.
+// its control plane or its Machines (the v1beta1 failureReason and
+// failureMessage, kept under status.deprecated in v1beta2: a problem that
+// needs a person, such as an infrastructure machine that vanished after
+// provisioning), if any; v1beta2 MachineDeployments carry none. Machines
+// being deleted are not counted: their replacement is under way; nor is
+// anything of a Cluster being deleted, since the failure goes with it.
 func failure(o *observed) error {
-	if o.cluster.GetDeletionTimestamp() != nil {
+	if o.cluster.DeletionTimestamp != nil {
 		return nil // whatever failed goes with the cluster
 	}
-	objs := []*unstructured.Unstructured{o.cluster}
-	if o.kcp != nil {
-		objs = append(objs, o.kcp)
+	type failed struct {
+		kind, name, reason string
+		message            *string
 	}
-	for _, pool := range slices.Sorted(maps.Keys(o.pools)) {
-		objs = append(objs, o.pools[pool])
+	var found []failed
+	if d := o.cluster.Status.Deprecated; d != nil && d.V1Beta1 != nil {
+		found = append(found, failed{"Cluster", o.cluster.Name, string(ptr.Deref(d.V1Beta1.FailureReason, "")), d.V1Beta1.FailureMessage})
+	}
+	if o.kcp != nil && o.kcp.Status.Deprecated != nil && o.kcp.Status.Deprecated.V1Beta1 != nil {
+		d := o.kcp.Status.Deprecated.V1Beta1
+		found = append(found, failed{"KubeadmControlPlane", o.kcp.Name, string(d.FailureReason), d.FailureMessage})
 	}
 	for i := range o.machines {
-		if o.machines[i].GetDeletionTimestamp() == nil {
-			objs = append(objs, &o.machines[i])
+		m := &o.machines[i]
+		if d := m.Status.Deprecated; m.DeletionTimestamp == nil && d != nil && d.V1Beta1 != nil {
+			found = append(found, failed{"Machine", m.Name, string(ptr.Deref(d.V1Beta1.FailureReason, "")), d.V1Beta1.FailureMessage})
 		}
 	}
-	for _, u := range objs {
-		reason, _, _ := unstructured.NestedString(u.Object, "status", "deprecated", "v1beta1", "failureReason")
-		msg, _, _ := unstructured.NestedString(u.Object, "status", "deprecated", "v1beta1", "failureMessage")
-		if reason != "" || msg != "" {
-			return engine.Terminal("%s %s failed (%s): %s", u.GetKind(), u.GetName(), orUnknown(reason), msg)
+	for _, f := range found {
+		if msg := ptr.Deref(f.message, ""); f.reason != "" || msg != "" {
+			return engine.Terminal("%s %s failed (%s): %s", f.kind, f.name, orUnknown(f.reason), msg)
 		}
 	}
 	return nil
@@ -590,8 +607,8 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err != nil {
 		return err
 	}
-	if want.Site != siteName || want.Namespace != ns || want.Name != name {
-		return engine.InvalidInput("", "cannot move cluster %s to %s: site, namespace and name cannot change", id, ID(want))
+	if err := refuseMove(id, want); err != nil {
+		return err
 	}
 	sc, err := c.connectSite(ctx, siteName)
 	if err != nil {
@@ -606,11 +623,13 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		return fmt.Errorf("cluster %s: %w", id, engine.ErrNotFound)
 	}
 	actual := actualSpec(siteName, ns, name, o, want)
-	if infrastructureOf(want) != actual.Infrastructure {
-		return engine.InvalidInput("infrastructure", "cannot change from %q to %q in place: replace the cluster", actual.Infrastructure, infrastructureOf(want))
+	if err := refuseImmutableChanges(actual, want); err != nil {
+		return err
 	}
 	if !maps.Equal(want.Labels, actual.Labels) {
-		if err := mergePatch(ctx, dc, ClusterGVR, ns, name, map[string]any{"metadata": map[string]any{"labels": labelPatch(actual.Labels, want.Labels)}}); err != nil {
+		cl := o.cluster.DeepCopy()
+		cl.Labels = withUserLabels(cl.Labels, want.Labels)
+		if err := patch(ctx, dc, ClusterGVR, o.cluster, cl); err != nil {
 			return err
 		}
 	}
@@ -618,9 +637,9 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		if o.kcp == nil {
 			return fmt.Errorf("cluster %s has no KubeadmControlPlane to scale or upgrade", id)
 		}
-		if err := mergePatch(ctx, dc, KubeadmControlPlaneGVR, ns, o.kcp.GetName(), map[string]any{"spec": map[string]any{
-			"replicas": want.ControlPlane.Replicas, "version": want.KubernetesVersion,
-		}}); err != nil {
+		kcp := o.kcp.DeepCopy()
+		kcp.Spec.Replicas, kcp.Spec.Version = ptr.To(int32(want.ControlPlane.Replicas)), want.KubernetesVersion
+		if err := patch(ctx, dc, KubeadmControlPlaneGVR, o.kcp, kcp); err != nil {
 			return err
 		}
 	}
@@ -634,7 +653,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		delete(have, p.Name)
 		if !ok {
 			for _, u := range poolObjects(want, p) {
-				if strings.HasSuffix(u.GetKind(), "Template") {
+				if strings.HasSuffix(kindOf(u), "Template") {
 					u.SetOwnerReferences([]metav1.OwnerReference{owner})
 				}
 				if _, err := createOrAdopt(ctx, dc, ns, u); err != nil {
@@ -643,15 +662,14 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 			}
 			continue
 		}
-		version, _, _ := unstructured.NestedString(o.pools[p.Name].Object, "spec", "template", "spec", "version")
-		if cur.Replicas == p.Replicas && version == want.KubernetesVersion && maps.Equal(cur.Labels, p.Labels) && sameJoinSettings(p, cur) {
+		current := o.pools[p.Name]
+		if cur.Replicas == p.Replicas && current.Spec.Template.Spec.Version == want.KubernetesVersion && maps.Equal(cur.Labels, p.Labels) && sameJoinSettings(p, cur) {
 			continue
 		}
-		templateSpec := map[string]any{"version": want.KubernetesVersion}
-		spec := map[string]any{"replicas": p.Replicas, "template": map[string]any{"spec": templateSpec}}
-		if !maps.Equal(cur.Labels, p.Labels) {
-			spec["template"].(map[string]any)["metadata"] = map[string]any{"labels": labelPatch(cur.Labels, p.Labels)}
-		}
+		md := current.DeepCopy()
+		md.Spec.Replicas = ptr.To(int32(p.Replicas))
+		md.Spec.Template.Spec.Version = want.KubernetesVersion
+		md.Spec.Template.Labels = withUserLabels(md.Spec.Template.Labels, p.Labels)
 		if !sameJoinSettings(p, cur) {
 			// Templates are immutable: new ones, and the MachineDeployment
 			// rolls its machines over to them.
@@ -659,10 +677,10 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 			if err != nil {
 				return err
 			}
-			templateSpec["bootstrap"] = map[string]any{"configRef": map[string]any{"name": bootstrap}}
-			templateSpec["infrastructureRef"] = map[string]any{"name": infra}
+			md.Spec.Template.Spec.Bootstrap.ConfigRef.Name = bootstrap
+			md.Spec.Template.Spec.InfrastructureRef.Name = infra
 		}
-		if err := mergePatch(ctx, dc, MachineDeploymentGVR, ns, o.pools[p.Name].GetName(), map[string]any{"spec": spec}); err != nil {
+		if err := patch(ctx, dc, MachineDeploymentGVR, current, md); err != nil {
 			return err
 		}
 	}
@@ -695,7 +713,7 @@ func newPoolTemplates(ctx context.Context, dc dynamic.Interface, ns string, want
 	}
 	suffix := hex.EncodeToString(sum.Sum(nil))[:8]
 	for _, u := range poolObjects(want, p) {
-		if !strings.HasSuffix(u.GetKind(), "Template") {
+		if !strings.HasSuffix(kindOf(u), "Template") {
 			continue
 		}
 		u.SetName(u.GetName() + "-" + suffix)
@@ -703,7 +721,7 @@ func newPoolTemplates(ctx context.Context, dc dynamic.Interface, ns string, want
 		if _, err := createOrAdopt(ctx, dc, ns, u); err != nil {
 			return "", "", err
 		}
-		if u.GetKind() == "KubeadmConfigTemplate" {
+		if kindOf(u) == "KubeadmConfigTemplate" {
 			bootstrap = u.GetName()
 		} else {
 			infra = u.GetName()
@@ -712,43 +730,45 @@ func newPoolTemplates(ctx context.Context, dc dynamic.Interface, ns string, want
 	return bootstrap, infra, nil
 }
 
-// labelPatch is the merge patch that turns labels from into to.
-func labelPatch(from, to map[string]string) map[string]any {
-	p := map[string]any{}
-	for k := range from {
-		p[k] = nil
-	}
-	for k, v := range to {
-		p[k] = v
-	}
-	return p
-}
-
-func mergePatch(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionResource, ns, name string, patch map[string]any) error {
-	raw, err := json.Marshal(patch)
+// patch sends the merge patch that turns original, an object read from
+// resource gvr, into modified; nothing when they are alike.
+func patch(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionResource, original, modified object) error {
+	from, err := json.Marshal(original)
 	if err != nil {
 		return err
 	}
-	if _, err := dc.Resource(gvr).Namespace(ns).Patch(ctx, name, types.MergePatchType, raw, metav1.PatchOptions{FieldValidation: metav1.FieldValidationStrict}); err != nil {
-		return fmt.Errorf("cannot update %s %s/%s: %w", gvr.Resource, ns, name, err)
+	to, err := json.Marshal(modified)
+	if err != nil {
+		return err
+	}
+	raw, err := jsonpatch.CreateMergePatch(from, to)
+	if err != nil {
+		return fmt.Errorf("cannot compute the patch of %s %s/%s: %w", gvr.Resource, original.GetNamespace(), original.GetName(), err)
+	}
+	if string(raw) == "{}" {
+		return nil
+	}
+	if _, err := dc.Resource(gvr).Namespace(original.GetNamespace()).Patch(ctx, original.GetName(), types.MergePatchType, raw, metav1.PatchOptions{FieldValidation: metav1.FieldValidationStrict}); err != nil {
+		return fmt.Errorf("cannot update %s %s/%s: %w", gvr.Resource, original.GetNamespace(), original.GetName(), err)
 	}
 	return nil
 }
 
 // deletePool deletes a pool's MachineDeployment and the templates it refers
 // to; the machines already hold their own copies of the templates.
-func deletePool(ctx context.Context, dc dynamic.Interface, ns, pool string, md *unstructured.Unstructured) error {
+func deletePool(ctx context.Context, dc dynamic.Interface, ns, pool string, md *clusterv1.MachineDeployment) error {
 	type object struct {
 		gvr  schema.GroupVersionResource
 		name string
 	}
-	objs := []object{{MachineDeploymentGVR, md.GetName()}}
-	if n := templateRef(md, "bootstrap", "configRef"); n != "" {
+	objs := []object{{MachineDeploymentGVR, md.Name}}
+	machine := md.Spec.Template.Spec
+	if n := machine.Bootstrap.ConfigRef.Name; n != "" {
 		objs = append(objs, object{KubeadmConfigTemplateGVR, n})
 	}
-	kind, _, _ := unstructured.NestedString(md.Object, "spec", "template", "spec", "infrastructureRef", "kind")
+	kind := machine.InfrastructureRef.Kind
 	if gvr, ok := resources[kind]; ok && strings.HasSuffix(kind, "MachineTemplate") {
-		objs = append(objs, object{gvr, templateRef(md, "infrastructureRef")})
+		objs = append(objs, object{gvr, machine.InfrastructureRef.Name})
 	}
 	for _, o := range objs {
 		if err := dc.Resource(o.gvr).Namespace(ns).Delete(ctx, o.name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
@@ -768,9 +788,6 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 		return err
 	}
 	sc, err := c.connectSite(ctx, siteName)
-	if engine.IsNotFound(err) {
-		return nil
-	}
 	if err != nil {
 		return err
 	}

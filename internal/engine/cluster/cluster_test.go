@@ -17,6 +17,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
@@ -71,7 +72,7 @@ func TestInMemoryClusterLifecycle(t *testing.T) {
 	}
 	ctx := context.Background()
 	suffix := fmt.Sprintf("%06x", rand.IntN(1<<24))
-	sites := site.New(cfg, p.Namespace)
+	sites := site.New(registry.New(cfg, p.Namespace))
 	siteName := "cl-" + suffix
 	if _, err := sites.Create(ctx, site.Spec{Name: siteName, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}); err != nil {
 		t.Fatalf("cannot register site: %v", err)
@@ -82,7 +83,7 @@ func TestInMemoryClusterLifecycle(t *testing.T) {
 		}
 	})
 
-	c := cluster.New(cfg, p.Namespace)
+	c := cluster.New(registry.New(cfg, p.Namespace))
 	want := cluster.Spec{
 		Site: siteName, Namespace: "clusters-" + suffix, Name: "wl",
 		KubernetesVersion: "v1.36.0",

@@ -94,9 +94,10 @@ func ParseKubeconfig(doc string) (Kubeconfig, error) {
 
 // Kubeconfig returns the admin kubeconfig document of the workload cluster
 // id, as Cluster API keeps it on the site's management cluster. The error
-// wraps engine.ErrNotFound when the site, the cluster or its kubeconfig does
-// not exist (yet: Cluster API writes it while provisioning the control
-// plane). The document is a credential: never log or store it.
+// wraps engine.ErrNotFound when the cluster or its kubeconfig does not exist
+// (yet: Cluster API writes it while provisioning the control plane), and is
+// a *engine.DependencyError when the site cannot be read. The document is a
+// credential: never log or store it.
 func (c *Client) Kubeconfig(ctx context.Context, id string) (string, error) {
 	siteName, ns, name, err := ParseID(id)
 	if err != nil {

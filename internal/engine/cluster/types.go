@@ -1,9 +1,10 @@
 // Package cluster implements the engine client for workload clusters: a
 // Cluster API cluster (Cluster, KubeadmControlPlane, one MachineDeployment
 // per worker pool and their infrastructure and bootstrap templates) on a
-// site's management cluster. Objects are handled as unstructured v1beta2
-// Cluster API objects, so the engine does not depend on the Cluster API
-// module.
+// site's management cluster. Cluster API's own objects are the typed v1beta2
+// objects of its API module (sigs.k8s.io/cluster-api/api), sent and read
+// through the dynamic client; the infrastructure objects (BYOH, CAPD), whose
+// Go modules cannot be imported cleanly, stay unstructured.
 package cluster
 
 // Infrastructure providers a cluster can run on.
@@ -100,6 +101,12 @@ type Status struct {
 	// by (the cluster's Name, for destination.name of Applications); empty
 	// while the engine's cluster Secret does not exist.
 	ArgoCDClusterName string
+	// ArgoCDRegistrationPending reports a wanted Argo CD registration that
+	// waits for the cluster: it is not ready yet, or Cluster API has not
+	// written its kubeconfig. Observe then reports the registration as
+	// wanted (Spec.ArgoCDRegistration true) and the cluster up to date as far
+	// as the registration goes; Update registers it once it can.
+	ArgoCDRegistrationPending bool
 }
 
 // Condition is one Cluster API condition of the Cluster.
@@ -110,8 +117,34 @@ type Condition struct {
 	Message string
 }
 
+// Defaults of a cluster's arguments, for both front-ends: Terraform's schema
+// defaults and the values a Cluster kind's unset fields take are these.
+const (
+	// DefaultNamespace is the management cluster namespace of a cluster
+	// whose namespace is not set (Terraform; the Cluster kind requires it).
+	DefaultNamespace = "default"
+	// DefaultInfrastructure is the infrastructure of a cluster that names
+	// none.
+	DefaultInfrastructure = InfrastructureBYOH
+	// DefaultControlPlaneReplicas is the number of control plane machines.
+	DefaultControlPlaneReplicas = 1
+	// DefaultWorkerReplicas is the number of machines of a worker pool.
+	DefaultWorkerReplicas = 1
+	// DefaultArgoCDRegistration says whether a ready cluster is registered
+	// in its site's Argo CD.
+	DefaultArgoCDRegistration = true
+)
+
 // Defaults of the cluster network.
 const (
 	DefaultPodCIDR     = "192.168.0.0/16"
 	DefaultServiceCIDR = "10.128.0.0/12"
 )
+
+// ReplaceFields are the arguments of a cluster that Cluster API cannot
+// change in place: a change needs a new cluster.
+var ReplaceFields = []string{
+	"site", "namespace", "name", "infrastructure",
+	"control_plane.endpoint", "control_plane.host_selector",
+	"pod_cidrs", "service_cidrs",
+}

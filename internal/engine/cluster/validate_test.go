@@ -1,11 +1,21 @@
 package cluster
 
 import (
+	"context"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	dynamicfake "k8s.io/client-go/dynamic/fake"
+	clienttesting "k8s.io/client-go/testing"
+	"k8s.io/utils/ptr"
+	bootstrapv1 "sigs.k8s.io/cluster-api/api/bootstrap/kubeadm/v1beta2"
+	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
+	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/yaml"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
@@ -116,9 +126,9 @@ func TestInMemoryObjects(t *testing.T) {
 	var got []string
 	for _, u := range inMemoryObjects(s) {
 		if u.GetLabels()["mc.mcplatform.dev/site"] != "site-b" || u.GetLabels()[LabelClusterName] != "edge-1" {
-			t.Errorf("%s %s labels = %v", u.GetKind(), u.GetName(), u.GetLabels())
+			t.Errorf("%s %s labels = %v", kindOf(u), u.GetName(), u.GetLabels())
 		}
-		got = append(got, u.GetKind()+"/"+u.GetName())
+		got = append(got, kindOf(u)+"/"+u.GetName())
 	}
 	want := []string{
 		"Cluster/edge-1", "DevCluster/edge-1", "DevMachineTemplate/edge-1-control-plane", "KubeadmControlPlane/edge-1-control-plane",
@@ -133,8 +143,7 @@ func TestInMemoryObjects(t *testing.T) {
 		t.Error("DevCluster has no annotation: CAPD 1.14.2's in-memory reconciler panics without one")
 	}
 	// Observing the objects as created gives back the spec.
-	o := &observed{cluster: objs[0], kcp: objs[3], pools: map[string]*unstructured.Unstructured{"general": objs[6], "gpu": objs[9]},
-		taints: map[string][]Taint{"general": taintsOf(objs[5]), "gpu": taintsOf(objs[8])}}
+	o := observedOf(t, "edge-1", objs)
 	wantSpec := s
 	wantSpec.PodCIDRs, wantSpec.ServiceCIDRs = []string{DefaultPodCIDR}, []string{DefaultServiceCIDR}
 	gotSpec := actualSpec("site-b", "clusters", "edge-1", o, s)
@@ -150,12 +159,94 @@ func TestInMemoryObjects(t *testing.T) {
 	}
 }
 
+// plainManifests is a cluster made without the engine, named as Cluster
+// API's own templates name things: no worker-pool labels, a pool named
+// <cluster>-md-0.
+const plainManifests = `apiVersion: cluster.x-k8s.io/v1beta2
+kind: Cluster
+metadata:
+  name: legacy
+  labels: {team: payments}
+spec:
+  clusterNetwork:
+    pods: {cidrBlocks: ["10.244.0.0/16"]}
+    services: {cidrBlocks: ["10.96.0.0/12"]}
+    serviceDomain: cluster.local
+  controlPlaneRef: {apiGroup: controlplane.cluster.x-k8s.io, kind: KubeadmControlPlane, name: legacy-cp}
+  infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevCluster, name: legacy}
+---
+apiVersion: controlplane.cluster.x-k8s.io/v1beta2
+kind: KubeadmControlPlane
+metadata:
+  name: legacy-cp
+spec:
+  replicas: 1
+  version: v1.36.0
+  machineTemplate:
+    spec:
+      infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevMachineTemplate, name: legacy-cp}
+---
+apiVersion: bootstrap.cluster.x-k8s.io/v1beta2
+kind: KubeadmConfigTemplate
+metadata:
+  name: legacy-md-0
+spec:
+  template:
+    spec:
+      joinConfiguration:
+        nodeRegistration:
+          taints: [{key: dedicated, value: payments, effect: NoSchedule}]
+---
+apiVersion: cluster.x-k8s.io/v1beta2
+kind: MachineDeployment
+metadata:
+  name: legacy-md-0
+  labels: {cluster.x-k8s.io/cluster-name: legacy}
+spec:
+  clusterName: legacy
+  replicas: 2
+  selector: {matchLabels: {}}
+  template:
+    metadata:
+      labels: {workload: payments}
+    spec:
+      clusterName: legacy
+      version: v1.36.0
+      bootstrap:
+        configRef: {apiGroup: bootstrap.cluster.x-k8s.io, kind: KubeadmConfigTemplate, name: legacy-md-0}
+      infrastructureRef: {apiGroup: infrastructure.cluster.x-k8s.io, kind: DevMachineTemplate, name: legacy-md-0}
+`
+
+// TestObservePlainManifests reads a cluster made from plain manifests (as
+// for an import) back as a spec.
+func TestObservePlainManifests(t *testing.T) {
+	var objs []object
+	for _, doc := range strings.Split(plainManifests, "\n---\n") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, u)
+	}
+	o := observedOf(t, "legacy", objs)
+	want := Spec{
+		Site: "site-b", Namespace: "team", Name: "legacy", Labels: map[string]string{"team": "payments"},
+		KubernetesVersion: "v1.36.0", ControlPlane: ControlPlane{Replicas: 1}, Infrastructure: InfrastructureInMemory,
+		PodCIDRs: []string{"10.244.0.0/16"}, ServiceCIDRs: []string{"10.96.0.0/12"},
+		WorkerPools: []WorkerPool{{Name: "md-0", Replicas: 2, Labels: map[string]string{"workload": "payments"},
+			Taints: []Taint{{Key: "dedicated", Value: "payments", Effect: "NoSchedule"}}}},
+	}
+	if diff := cmp.Diff(want, actualSpec("site-b", "team", "legacy", o, Spec{})); diff != "" {
+		t.Errorf("actualSpec (-want +got):\n%s", diff)
+	}
+}
+
 func TestBYOHObjects(t *testing.T) {
 	s := validSpec()
 	objs := objects(s)
 	var got []string
 	for _, u := range objs {
-		got = append(got, u.GetAPIVersion()+" "+u.GetKind()+"/"+u.GetName())
+		got = append(got, u.GetObjectKind().GroupVersionKind().GroupVersion().String()+" "+kindOf(u)+"/"+u.GetName())
 	}
 	want := []string{
 		"cluster.x-k8s.io/v1beta2 Cluster/edge-1",
@@ -177,28 +268,113 @@ func TestBYOHObjects(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if ep, _, _ := unstructured.NestedMap(objs[1].Object, "spec", "controlPlaneEndpoint"); ep["host"] != "10.0.0.10" || ep["port"] != int64(6443) {
+	if ep, _, _ := unstructured.NestedMap(objs[1].(*unstructured.Unstructured).Object, "spec", "controlPlaneEndpoint"); ep["host"] != "10.0.0.10" || ep["port"] != int64(6443) {
 		t.Errorf("ByoCluster endpoint = %v", ep)
 	}
-	if k, _, _ := unstructured.NestedString(objs[0].Object, "spec", "infrastructureRef", "kind"); k != "ByoCluster" {
+	if k := objs[0].(*clusterv1.Cluster).Spec.InfrastructureRef.Kind; k != "ByoCluster" {
 		t.Errorf("Cluster infrastructureRef.kind = %q", k)
 	}
-	files, _, _ := unstructured.NestedSlice(objs[3].Object, "spec", "kubeadmConfigSpec", "files")
-	if len(files) != 1 || !strings.Contains(files[0].(map[string]any)["content"].(string), `value: "10.0.0.10"`) {
+	files := objs[3].(*controlplanev1.KubeadmControlPlane).Spec.KubeadmConfigSpec.Files
+	if len(files) != 1 || !strings.Contains(files[0].Content, `value: "10.0.0.10"`) {
 		t.Errorf("KubeadmControlPlane files = %v, want kube-vip serving 10.0.0.10", files)
 	}
-	if sel, _, _ := unstructured.NestedStringMap(objs[4].Object, "spec", "template", "spec", "selector", "matchLabels"); !cmp.Equal(sel, map[string]string{"rack": "a"}) {
+	if sel := hostSelectorOf(objs[4].(*unstructured.Unstructured)); !cmp.Equal(sel, map[string]string{"rack": "a"}) {
 		t.Errorf("pool general host selector = %v", sel)
 	}
-	if k, _, _ := unstructured.NestedString(objs[6].Object, "spec", "template", "spec", "infrastructureRef", "kind"); k != "ByoMachineTemplate" {
+	if k := objs[6].(*clusterv1.MachineDeployment).Spec.Template.Spec.InfrastructureRef.Kind; k != "ByoMachineTemplate" {
 		t.Errorf("MachineDeployment infrastructureRef.kind = %q", k)
 	}
-	o := &observed{cluster: objs[0], kcp: objs[3], pools: map[string]*unstructured.Unstructured{"general": objs[6], "gpu": objs[9]},
-		taints:        map[string][]Taint{"general": taintsOf(objs[5]), "gpu": taintsOf(objs[8])},
-		hostSelectors: map[string]map[string]string{"general": hostSelectorOf(objs[4]), "gpu": hostSelectorOf(objs[7])}}
+	o := observedOf(t, "edge-1", objs)
 	wantSpec := s
 	wantSpec.Infrastructure = InfrastructureBYOH
 	if diff := cmp.Diff(wantSpec, actualSpec("site-b", "clusters", "edge-1", o, s)); diff != "" {
 		t.Fatalf("actualSpec (-want +got):\n%s", diff)
+	}
+}
+
+// observedOf is what Observe reads back of objs, the objects of cluster
+// name: each goes through the unstructured form the dynamic client sends and
+// reads, and the templates are found by reference, as read finds them.
+func observedOf(t *testing.T, name string, objs []object) *observed {
+	t.Helper()
+	o := &observed{pools: map[string]*clusterv1.MachineDeployment{}, taints: map[string][]Taint{}, hostSelectors: map[string]map[string]string{}}
+	kcts := map[string]*bootstrapv1.KubeadmConfigTemplate{}
+	bmts := map[string]*unstructured.Unstructured{}
+	for _, obj := range objs {
+		u, err := toUnstructured(obj)
+		if err != nil {
+			t.Fatal(err)
+		}
+		typed := func(into any) {
+			if err := fromUnstructured(u.Object, into); err != nil {
+				t.Fatalf("%s %s: %v", kindOf(obj), obj.GetName(), err)
+			}
+		}
+		switch kindOf(obj) {
+		case "Cluster":
+			o.cluster = &clusterv1.Cluster{}
+			typed(o.cluster)
+		case "KubeadmControlPlane":
+			o.kcp = &controlplanev1.KubeadmControlPlane{}
+			typed(o.kcp)
+		case "MachineDeployment":
+			md := &clusterv1.MachineDeployment{}
+			typed(md)
+			o.pools[PoolName(name, md)] = md
+		case "KubeadmConfigTemplate":
+			kct := &bootstrapv1.KubeadmConfigTemplate{}
+			typed(kct)
+			kcts[kct.Name] = kct
+		case "ByoMachineTemplate":
+			bmts[u.GetName()] = u
+		}
+	}
+	if o.kcp.Name != o.cluster.Spec.ControlPlaneRef.Name {
+		t.Fatalf("Cluster refers to KubeadmControlPlane %q, not %q", o.cluster.Spec.ControlPlaneRef.Name, o.kcp.Name)
+	}
+	if bmt, ok := bmts[o.kcp.Spec.MachineTemplate.Spec.InfrastructureRef.Name]; ok {
+		o.controlPlaneHostSelector = hostSelectorOf(bmt)
+	}
+	for pool, md := range o.pools {
+		if kct, ok := kcts[md.Spec.Template.Spec.Bootstrap.ConfigRef.Name]; ok {
+			o.taints[pool] = taintsOf(kct)
+		}
+		if bmt, ok := bmts[md.Spec.Template.Spec.InfrastructureRef.Name]; ok {
+			o.hostSelectors[pool] = hostSelectorOf(bmt)
+		}
+	}
+	return o
+}
+
+// TestPatch checks the merge patch Update sends for a pool: only what
+// changed, and null for a removed label.
+func TestPatch(t *testing.T) {
+	s := inMemorySpec()
+	md := observedOf(t, "edge-1", inMemoryObjects(s)).pools["gpu"]
+	md.Namespace = "clusters"
+	u, err := toUnstructured(md)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), map[schema.GroupVersionResource]string{MachineDeploymentGVR: "MachineDeploymentList"}, u)
+	changed := md.DeepCopy()
+	changed.Spec.Replicas = ptr.To(int32(3))
+	changed.Spec.Template.Spec.Version = "v1.37.0"
+	changed.Spec.Template.Labels = withUserLabels(changed.Spec.Template.Labels, map[string]string{"tier": "gold"})
+	if err := patch(context.Background(), dc, MachineDeploymentGVR, md, changed); err != nil {
+		t.Fatal(err)
+	}
+	if err := patch(context.Background(), dc, MachineDeploymentGVR, changed, changed.DeepCopy()); err != nil {
+		t.Fatal(err)
+	}
+	var patches []string
+	for _, a := range dc.Actions() {
+		if p, ok := a.(clienttesting.PatchAction); ok {
+			patches = append(patches, string(p.GetPatch()))
+		}
+	}
+	want := []string{`{"spec":{"replicas":3,"template":{"metadata":{"labels":{"node-role.kubernetes.io/gpu":null,"tier":"gold"}},"spec":{"version":"v1.37.0"}}}}`}
+	if diff := cmp.Diff(want, patches); diff != "" {
+		t.Errorf("patches (-want +got):\n%s", diff)
 	}
 }

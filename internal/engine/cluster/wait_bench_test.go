@@ -23,6 +23,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
@@ -88,7 +89,8 @@ func BenchmarkClusterCreateReturn(b *testing.B) {
 	}
 	ctx := context.Background()
 	suffix := fmt.Sprintf("%06x", rand.IntN(1<<24))
-	sites := site.New(cfg, p.Namespace)
+	reg := registry.New(cfg, p.Namespace)
+	sites := site.New(reg)
 	siteName := "clb-" + suffix
 	if _, err := sites.Create(ctx, site.Spec{Name: siteName, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}); err != nil {
 		b.Fatalf("cannot register site: %v", err)
@@ -98,19 +100,12 @@ func BenchmarkClusterCreateReturn(b *testing.B) {
 			b.Errorf("cannot delete site %s: %v", siteName, err)
 		}
 	})
-	rec, err := sites.Lookup(ctx, siteName)
+	conn, err := reg.Connect(ctx, siteName)
 	if err != nil {
 		b.Fatal(err)
 	}
-	mcfg, err := rec.ManagementConfig(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	dc, err := dynamic.NewForConfig(mcfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	c := cluster.New(cfg, p.Namespace)
+	dc := conn.Dynamic
+	c := cluster.New(reg)
 
 	wants := make([]cluster.Spec, runs)
 	for i := range wants {

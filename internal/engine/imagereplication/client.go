@@ -7,11 +7,9 @@ import (
 	"slices"
 	"strings"
 
-	"k8s.io/client-go/rest"
-
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 // registryPrefix starts the name of every registry endpoint this client
@@ -20,42 +18,30 @@ const registryPrefix = "site-"
 
 // Client implements engine.Client for image replications.
 type Client struct {
-	sites *site.Client
+	sites *registry.Registry
 }
 
 var _ engine.Client[Spec, Status] = (*Client)(nil)
 
-// New returns a client that finds sites in namespace of the platform plane
-// reached through platform.
-func New(platform *rest.Config, namespace string) *Client {
-	return &Client{sites: site.New(platform, namespace)}
+// New returns a client that finds sites, and connects to their Harbors,
+// through the registry sites.
+func New(sites *registry.Registry) *Client {
+	return &Client{sites: sites}
 }
 
-// siteHarbor returns the Harbor client and record of site name; path names
-// the argument that chose the site, for errors.
-func (c *Client) siteHarbor(ctx context.Context, name, path string) (*harbor.Client, *site.Record, error) {
-	rec, err := c.sites.Lookup(ctx, name)
-	if engine.IsNotFound(err) {
-		return nil, nil, engine.InvalidInput(path, "site %q does not exist", name)
-	}
+// siteHarbor returns the Harbor client and record of site name. A site
+// that is not registered or has no Harbor is a *engine.DependencyError:
+// it never means that a replication is gone.
+func (c *Client) siteHarbor(ctx context.Context, name string) (*harbor.Client, *registry.Record, error) {
+	rec, err := c.sites.Require(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
-	if rec.Spec.Harbor == nil {
-		return nil, nil, engine.InvalidInput(path, "site %q has no Harbor: set its harbor block", name)
-	}
-	hc, err := rec.HarborClient()
+	hc, err := c.sites.Harbor(rec)
 	if err != nil {
-		return nil, nil, engine.InvalidInput(path, "cannot use the Harbor of site %q: %v", name, err)
+		return nil, nil, err
 	}
 	return hc, rec, nil
-}
-
-func sitePath(s Spec, name string) string {
-	if name == s.SourceSite {
-		return "source_site"
-	}
-	return "destination_site"
 }
 
 // Observe finds the policy by name in the Harbor of the site that runs it.
@@ -65,17 +51,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	if err != nil {
 		return obs, engine.InvalidInput("id", "%v", err)
 	}
-	rec, err := c.sites.Lookup(ctx, runsOn)
-	if engine.IsNotFound(err) {
-		return obs, nil // the site is gone, and its policies with it
-	}
-	if err != nil {
-		return obs, err
-	}
-	if rec.Spec.Harbor == nil {
-		return obs, nil
-	}
-	hc, err := rec.HarborClient()
+	hc, _, err := c.siteHarbor(ctx, runsOn)
 	if err != nil {
 		return obs, err
 	}
@@ -219,10 +195,14 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	return want.ID(), nil
 }
 
-// Update brings the policy to want; the site that runs it cannot change.
+// Update brings the policy to want; its name, its sites and its direction
+// cannot change (see refuseImmutableChanges).
 func (c *Client) Update(ctx context.Context, id string, want Spec) error {
-	if id != want.ID() {
-		return engine.InvalidInput("direction", "replication %q would move to %q: that needs a new replication", id, want.ID())
+	if err := Validate(want); err != nil {
+		return err
+	}
+	if err := c.refuseImmutableChanges(ctx, id, want); err != nil {
+		return err
 	}
 	return c.apply(ctx, want)
 }
@@ -231,11 +211,11 @@ func (c *Client) apply(ctx context.Context, want Spec) error {
 	if err := Validate(want); err != nil {
 		return err
 	}
-	hc, _, err := c.siteHarbor(ctx, want.RunsOn(), sitePath(want, want.RunsOn()))
+	hc, _, err := c.siteHarbor(ctx, want.RunsOn())
 	if err != nil {
 		return err
 	}
-	_, remote, err := c.siteHarbor(ctx, want.RemoteSite(), sitePath(want, want.RemoteSite()))
+	_, remote, err := c.siteHarbor(ctx, want.RemoteSite())
 	if err != nil {
 		return err
 	}
@@ -316,7 +296,7 @@ func policy(s Spec, regID int64) harbor.ReplicationPolicy {
 // ensureRegistry returns the endpoint pointing at the remote Harbor: one
 // that already has its URL and user is reused, else "site-<remote>" is made
 // or brought up to date.
-func ensureRegistry(ctx context.Context, hc *harbor.Client, remoteSite string, remote site.Harbor) (int64, error) {
+func ensureRegistry(ctx context.Context, hc *harbor.Client, remoteSite string, remote registry.Harbor) (int64, error) {
 	regs, err := hc.ListRegistries(ctx, "")
 	if err != nil {
 		return 0, fmt.Errorf("cannot list registry endpoints: %w", err)
@@ -363,17 +343,7 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	rec, err := c.sites.Lookup(ctx, runsOn)
-	if engine.IsNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if rec.Spec.Harbor == nil {
-		return nil
-	}
-	hc, err := rec.HarborClient()
+	hc, _, err := c.siteHarbor(ctx, runsOn)
 	if err != nil {
 		return err
 	}
@@ -426,7 +396,7 @@ func (c *Client) Run(ctx context.Context, id string) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	hc, _, err := c.siteHarbor(ctx, runsOn, "id")
+	hc, _, err := c.siteHarbor(ctx, runsOn)
 	if err != nil {
 		return 0, err
 	}
@@ -459,7 +429,7 @@ func (c *Client) Execution(ctx context.Context, id string, execID int64) (Execut
 	if err != nil {
 		return Execution{}, err
 	}
-	hc, _, err := c.siteHarbor(ctx, runsOn, "id")
+	hc, _, err := c.siteHarbor(ctx, runsOn)
 	if err != nil {
 		return Execution{}, err
 	}

@@ -4,6 +4,13 @@
 // replication policy; optionally one execution run and waited for.
 package imagereplication
 
+import (
+	"fmt"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+)
+
 // Directions of a replication.
 const (
 	// DirectionPull runs the policy in the destination Harbor, pulling from the source.
@@ -80,6 +87,33 @@ type Execution struct {
 	Message string
 }
 
+var _ engine.Run = Execution{}
+
+// Done reports whether the execution has finished: succeeded, failed or
+// stopped.
+func (e Execution) Done() bool {
+	switch e.Status {
+	case harbor.StatusSucceed, harbor.StatusFailed, harbor.StatusStopped:
+		return true
+	}
+	return false
+}
+
+// Err is the execution's failure, with Harbor's message, once it failed or
+// was stopped; nil otherwise.
+func (e Execution) Err() error {
+	if e.Status == harbor.StatusFailed || e.Status == harbor.StatusStopped {
+		return engine.Terminal("replication execution %d %s: %d of %d tasks failed: %s", e.ID, e.Status, e.Failed, e.Total, e.Message)
+	}
+	return nil
+}
+
+// Progress words the execution's state, such as "execution 7 is
+// InProgress (1 of 3 tasks done)".
+func (e Execution) Progress() string {
+	return fmt.Sprintf("execution %d is %s (%d of %d tasks done)", e.ID, e.Status, e.Succeeded+e.Failed, e.Total)
+}
+
 // RunsOn returns the site whose Harbor runs the policy of s.
 func (s Spec) RunsOn() string {
 	if s.Direction == DirectionPush {
@@ -98,3 +132,8 @@ func (s Spec) RemoteSite() string {
 
 // ID returns the replication's id, "<site that runs it>/<policy name>".
 func (s Spec) ID() string { return s.RunsOn() + "/" + s.Name }
+
+// ReplaceFields are the arguments of a replication whose change needs a
+// new one: the name is the policy's key, and the sites and the direction
+// choose the Harbor that runs the policy.
+var ReplaceFields = []string{"name", "source_site", "destination_site", "direction"}

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
 var (
@@ -30,10 +30,10 @@ func Validate(s Spec) error {
 	if len(s.Name) > 255 || !namePattern.MatchString(s.Name) {
 		return engine.InvalidInput("name", "%q is not a valid replication name: use lower-case letters and digits, separated by single '.', '_' or '-'", s.Name)
 	}
-	if err := site.ValidateName(s.SourceSite); err != nil {
+	if err := registry.ValidateName(s.SourceSite); err != nil {
 		return engine.InvalidInput("source_site", "%v", err)
 	}
-	if err := site.ValidateName(s.DestinationSite); err != nil {
+	if err := registry.ValidateName(s.DestinationSite); err != nil {
 		return engine.InvalidInput("destination_site", "%v", err)
 	}
 	if s.SourceSite == s.DestinationSite {

@@ -8,21 +8,20 @@ import (
 	"net/http"
 	"sort"
 	"strings"
-	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Condition types reported in Status.Conditions.
@@ -39,59 +38,35 @@ const (
 
 // Client implements engine.Client for sites.
 type Client struct {
-	platform  *rest.Config
-	namespace string
+	reg *registry.Registry
 	// HTTP is used for git repository checks.
 	HTTP *http.Client
-
-	once    sync.Once
-	cs      kubernetes.Interface
-	initErr error
 }
 
 var _ engine.Client[Spec, Status] = (*Client)(nil)
 
-// New returns a site client that keeps site records in namespace of the
-// platform plane reached through platform.
-func New(platform *rest.Config, namespace string) *Client {
-	return &Client{platform: platform, namespace: namespace, HTTP: httpclient.New(httpclient.Options{RetryMax: 3})}
+// New returns a site client that keeps site records in the registry reg.
+func New(reg *registry.Registry) *Client {
+	return &Client{reg: reg, HTTP: httpclient.New(httpclient.Options{RetryMax: 3})}
 }
 
 // Namespace is the registry namespace the client keeps site records in.
-func (c *Client) Namespace() string { return c.namespace }
-
-func (c *Client) clientset() (kubernetes.Interface, error) {
-	c.once.Do(func() {
-		if c.platform == nil {
-			c.initErr = errors.New("no platform plane connection configured")
-			return
-		}
-		c.cs, c.initErr = kubernetes.NewForConfig(c.platform)
-	})
-	return c.cs, c.initErr
-}
+func (c *Client) Namespace() string { return c.reg.Namespace() }
 
 // RootApplicationName is the name of site name's root application.
 func RootApplicationName(name string) string { return name + "-root" }
 
 func repoSecretName(name string) string { return "mc-site-" + name + "-gitops" }
 
-// Lookup finds a site's record through the client's platform connection.
-func (c *Client) Lookup(ctx context.Context, name string) (*Record, error) {
-	cs, err := c.clientset()
-	if err != nil {
-		return nil, err
-	}
-	return Lookup(ctx, cs, c.namespace, name)
+// Lookup finds a site's record; the error wraps engine.ErrNotFound when
+// there is none.
+func (c *Client) Lookup(ctx context.Context, name string) (*registry.Record, error) {
+	return c.reg.Lookup(ctx, name)
 }
 
 // List returns the names of every registered site.
 func (c *Client) List(ctx context.Context) ([]string, error) {
-	cs, err := c.clientset()
-	if err != nil {
-		return nil, err
-	}
-	return List(ctx, cs, c.namespace)
+	return c.reg.List(ctx)
 }
 
 // Observe reads the site record, checks the management cluster and reads the
@@ -109,11 +84,14 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.Actual = withoutSecrets(rec.Spec)
 	upToDate := equalSpecs(want, obs.Actual)
 
-	cfg, err := rec.ManagementConfig(c.platform)
+	// The management cluster's capabilities are discovered once and then
+	// kept by the registry: in steady state a read costs the record's GET.
+	mc := rec.Spec.ManagementCluster
+	m, err := c.reg.ManagementOf(mc)
 	reachable := err == nil
 	var caps kube.Capabilities
 	if err == nil {
-		caps, err = kube.Discover(ctx, cfg)
+		caps, err = c.reg.Capabilities(ctx, mc)
 		reachable = err == nil
 	}
 	if reachable {
@@ -122,7 +100,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		obs.Status.ArgoCDVersion = caps.ArgoCDVersion
 		obs.Status.Conditions = append(obs.Status.Conditions, Condition{Type: ConditionManagementClusterReachable, Status: "True", Reason: "Available"})
 	} else {
-		msg := kube.DescribeError(hostOf(rec.Spec.ManagementCluster, c.platform), err)
+		msg := kube.DescribeError(hostOf(mc, m), err)
 		obs.Status.Conditions = append(obs.Status.Conditions, Condition{Type: ConditionManagementClusterReachable, Status: "False", Reason: "Unreachable", Message: msg})
 		obs.Message = msg
 	}
@@ -132,8 +110,10 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		obs.Status.RootApplication = RootApplicationName(id)
 		rootReady = false
 		if reachable {
-			app, err := c.rootApplication(ctx, cfg, rec.Spec)
+			app, err := kube.GetApplication(ctx, m.Dynamic, rec.Spec.ArgoCD.Namespace, RootApplicationName(id))
 			if err != nil {
+				// The cluster may have changed under the kept capabilities.
+				c.reg.Forget(mc)
 				return obs, err
 			}
 			obs.Status.SyncStatus, obs.Status.HealthStatus = app.SyncStatus, app.HealthStatus
@@ -168,7 +148,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	}
 	harborReady := true
 	if h := rec.Spec.Harbor; h != nil {
-		version, err := harborVersion(ctx, *h)
+		version, err := c.reg.HarborVersion(ctx, *h)
 		cond := Condition{Type: ConditionHarborReachable, Status: "True", Reason: "Available"}
 		if err != nil {
 			harborReady = false
@@ -212,10 +192,14 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 }
 
 // Update brings an existing site to want. Secret values left empty in want
-// keep the values the record holds.
+// keep the values the record holds. The name cannot change: a site of
+// another name is another site.
 func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err := Validate(want); err != nil {
 		return err
+	}
+	if want.Name != id {
+		return engine.InvalidInput("name", "cannot rename site %q to %q in place: that needs a new site", id, want.Name)
 	}
 	cur, err := c.Lookup(ctx, id)
 	if err != nil {
@@ -225,19 +209,15 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 }
 
 func (c *Client) apply(ctx context.Context, want Spec, cur *Spec) error {
-	cs, err := c.clientset()
-	if err != nil {
-		return err
-	}
 	if cur != nil {
 		keepSecrets(&want, *cur)
 	}
-	cfg, err := c.checkManagementCluster(ctx, want)
+	m, err := c.checkManagementCluster(ctx, want)
 	if err != nil {
 		return err
 	}
 	if want.Harbor != nil {
-		if err := checkHarbor(ctx, *want.Harbor); err != nil {
+		if err := checkHarbor(ctx, c.reg, *want.Harbor); err != nil {
 			return err
 		}
 	}
@@ -245,41 +225,23 @@ func (c *Client) apply(ctx context.Context, want Spec, cur *Spec) error {
 		if err := c.checkGitOps(ctx, want.GitOps); err != nil {
 			return err
 		}
-		if err := c.applyRoot(ctx, cfg, want); err != nil {
+		if err := applyRoot(ctx, m, want); err != nil {
 			return err
 		}
 	} else if cur != nil && cur.GitOps != nil {
-		if err := c.deleteRoot(ctx, cfg, *cur); err != nil {
+		if _, err := deleteRootStep(ctx, m, *cur); err != nil {
 			return err
 		}
 	}
-	rec, err := encodeRecord(c.namespace, want)
-	if err != nil {
-		return err
-	}
-	secrets := cs.CoreV1().Secrets(c.namespace)
-	existing, err := secrets.Get(ctx, rec.Name, metav1.GetOptions{})
-	switch {
-	case apierrors.IsNotFound(err):
-		if _, err := secrets.Create(ctx, rec, metav1.CreateOptions{}); err != nil {
-			return fmt.Errorf("cannot create the record of site %q: %w", want.Name, err)
-		}
-	case err != nil:
-		return fmt.Errorf("cannot get the record of site %q: %w", want.Name, err)
-	default:
-		existing.Labels, existing.Data = rec.Labels, rec.Data
-		if _, err := secrets.Update(ctx, existing, metav1.UpdateOptions{}); err != nil {
-			return fmt.Errorf("cannot update the record of site %q: %w", want.Name, err)
-		}
-	}
-	return nil
+	return c.reg.Register(ctx, want)
 }
 
-// checkManagementCluster builds the management cluster's client
-// configuration and proves it works, naming the argument at fault.
-func (c *Client) checkManagementCluster(ctx context.Context, want Spec) (*rest.Config, error) {
+// checkManagementCluster connects to the management cluster and proves the
+// connection works (a fresh discovery, whatever the registry keeps), naming
+// the argument at fault.
+func (c *Client) checkManagementCluster(ctx context.Context, want Spec) (*registry.Management, error) {
 	mc := want.ManagementCluster
-	cfg, err := managementConfig(mc, c.platform)
+	m, err := c.reg.ManagementOf(mc)
 	if err != nil {
 		path := "management_cluster.host"
 		if mc != nil && mc.Kubeconfig != "" {
@@ -287,9 +249,9 @@ func (c *Client) checkManagementCluster(ctx context.Context, want Spec) (*rest.C
 		}
 		return nil, engine.InvalidInput(path, "%v", err)
 	}
-	caps, err := kube.Discover(ctx, cfg)
+	caps, err := c.reg.Discover(ctx, mc)
 	if err != nil {
-		msg := kube.DescribeError(hostOf(mc, c.platform), err)
+		msg := m.Describe(err)
 		path := "management_cluster"
 		switch {
 		case mc == nil:
@@ -306,7 +268,7 @@ func (c *Client) checkManagementCluster(ctx context.Context, want Spec) (*rest.C
 	if want.GitOps != nil && caps.ArgoCDVersion == "" {
 		return nil, engine.InvalidInput("gitops", "the management cluster has no Argo CD: the argoproj.io API group is not served")
 	}
-	return cfg, nil
+	return m, nil
 }
 
 func (c *Client) checkGitOps(ctx context.Context, g *GitOps) error {
@@ -325,15 +287,15 @@ func (c *Client) checkGitOps(ctx context.Context, g *GitOps) error {
 }
 
 // checkHarbor proves the Harbor answers and accepts the credentials.
-func checkHarbor(ctx context.Context, h Harbor) error {
-	hc, err := harborClient(h)
+func checkHarbor(ctx context.Context, reg *registry.Registry, h Harbor) error {
+	hc, err := reg.HarborOf(h)
 	if err != nil {
 		return engine.InvalidInput("harbor.url", "%v", err)
 	}
 	if _, err := hc.CurrentUser(ctx); err != nil {
 		switch {
 		case harbor.IsUnauthorized(err):
-			return engine.InvalidInput("harbor.password", "Harbor at %s rejected the credentials of %q (401 Unauthorized)", h.URL, h.Username)
+			return engine.InvalidInput("harbor.password", "Harbor at %s rejected the credentials of %q (401 Unauthorized)", redact.URL(h.URL), h.Username)
 		case harbor.IsPreconditionFailed(err):
 			// A robot account: Harbor has no user behind it; the credentials
 			// are checked by the system info call below.
@@ -346,24 +308,11 @@ func checkHarbor(ctx context.Context, h Harbor) error {
 	return nil
 }
 
-// harborVersion reads the version the Harbor reports.
-func harborVersion(ctx context.Context, h Harbor) (string, error) {
-	hc, err := harborClient(h)
-	if err != nil {
-		return "", err
-	}
-	info, err := hc.SystemInfo(ctx)
-	if err != nil {
-		return "", err
-	}
-	return info.HarborVersion, nil
-}
-
 func rootApplication(s Spec) kube.Application {
 	return kube.Application{
 		Name:                 RootApplicationName(s.Name),
 		Namespace:            s.ArgoCD.Namespace,
-		Labels:               map[string]string{LabelSite: s.Name, labelManagedBy: managedBy},
+		Labels:               map[string]string{registry.LabelSite: s.Name, registry.LabelManagedBy: registry.ManagedBy},
 		Project:              "default",
 		RepoURL:              s.GitOps.RepoURL,
 		TargetRevision:       s.GitOps.Branch,
@@ -375,27 +324,11 @@ func rootApplication(s Spec) kube.Application {
 	}
 }
 
-func (c *Client) rootApplication(ctx context.Context, cfg *rest.Config, s Spec) (kube.ApplicationState, error) {
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return kube.ApplicationState{}, err
-	}
-	return kube.GetApplication(ctx, dc, s.ArgoCD.Namespace, RootApplicationName(s.Name))
-}
-
-func (c *Client) applyRoot(ctx context.Context, cfg *rest.Config, s Spec) error {
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
+func applyRoot(ctx context.Context, m *registry.Management, s Spec) error {
+	if err := applyRepoSecret(ctx, m.Core, s); err != nil {
 		return err
 	}
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return err
-	}
-	if err := applyRepoSecret(ctx, cs, s); err != nil {
-		return err
-	}
-	return kube.ApplyApplication(ctx, dc, rootApplication(s))
+	return kube.ApplyApplication(ctx, m.Dynamic, rootApplication(s))
 }
 
 // applyRepoSecret gives Argo CD the repository credentials, or removes them
@@ -412,7 +345,7 @@ func applyRepoSecret(ctx context.Context, cs kubernetes.Interface, s Spec) error
 	}
 	want := &corev1.Secret{
 		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ArgoCD.Namespace, Labels: map[string]string{
-			"argocd.argoproj.io/secret-type": "repository", LabelSite: s.Name, labelManagedBy: managedBy,
+			"argocd.argoproj.io/secret-type": "repository", registry.LabelSite: s.Name, registry.LabelManagedBy: registry.ManagedBy,
 		}},
 		StringData: map[string]string{"type": "git", "url": g.RepoURL, "username": g.Username, "password": g.Password},
 	}
@@ -430,17 +363,10 @@ func applyRepoSecret(ctx context.Context, cs kubernetes.Interface, s Spec) error
 	return nil
 }
 
-// deleteRoot asks for the root application's deletion and reports whether it is gone.
-func (c *Client) deleteRoot(ctx context.Context, cfg *rest.Config, s Spec) error {
-	_, err := c.deleteRootStep(ctx, cfg, s)
-	return err
-}
-
-func (c *Client) deleteRootStep(ctx context.Context, cfg *rest.Config, s Spec) (gone bool, err error) {
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return false, err
-	}
+// deleteRootStep asks for the root application's deletion and, once it is
+// gone, removes the repository credentials; it reports whether both are gone.
+func deleteRootStep(ctx context.Context, m *registry.Management, s Spec) (gone bool, err error) {
+	dc := m.Dynamic
 	app, err := kube.GetApplication(ctx, dc, s.ArgoCD.Namespace, RootApplicationName(s.Name))
 	if err != nil {
 		return false, err
@@ -453,11 +379,7 @@ func (c *Client) deleteRootStep(ctx context.Context, cfg *rest.Config, s Spec) (
 		}
 		return false, nil
 	}
-	cs, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return false, err
-	}
-	if err := cs.CoreV1().Secrets(s.ArgoCD.Namespace).Delete(ctx, repoSecretName(s.Name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+	if err := m.Core.CoreV1().Secrets(s.ArgoCD.Namespace).Delete(ctx, repoSecretName(s.Name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return false, fmt.Errorf("cannot delete repository credentials: %w", err)
 	}
 	return true, nil
@@ -468,22 +390,18 @@ func (c *Client) deleteRootStep(ctx context.Context, cfg *rest.Config, s Spec) (
 // that is gone, removes the record. Call it again until Observe reports that
 // the site no longer exists.
 func (c *Client) Delete(ctx context.Context, id string) error {
-	cs, err := c.clientset()
-	if err != nil {
-		return err
-	}
-	rec, err := Lookup(ctx, cs, c.namespace, id)
+	rec, err := c.reg.Lookup(ctx, id)
 	if engine.IsNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	cfg, err := rec.ManagementConfig(c.platform)
+	m, err := c.reg.Management(rec)
 	if err != nil {
-		return fmt.Errorf("cannot reach the management cluster of site %q: %w", id, err)
+		return err
 	}
-	users, err := clustersUsing(ctx, cfg, id)
+	users, err := c.clustersUsing(ctx, rec.Spec.ManagementCluster, m, id)
 	if err != nil {
 		return err
 	}
@@ -491,33 +409,26 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 		return engine.InvalidInput("", "site %q is still used by clusters %s: delete them first", id, strings.Join(users, ", "))
 	}
 	if rec.Spec.GitOps != nil {
-		gone, err := c.deleteRootStep(ctx, cfg, rec.Spec)
+		gone, err := deleteRootStep(ctx, m, rec.Spec)
 		if err != nil || !gone {
 			return err
 		}
 	}
-	if err := cs.CoreV1().Secrets(c.namespace).Delete(ctx, RecordName(id), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
-		return fmt.Errorf("cannot delete the record of site %q: %w", id, err)
-	}
-	return nil
+	return c.reg.Unregister(ctx, id)
 }
 
 // clustersUsing lists the Cluster API clusters labelled with the site on
 // its management cluster.
-func clustersUsing(ctx context.Context, cfg *rest.Config, site string) ([]string, error) {
-	caps, err := kube.Discover(ctx, cfg)
+func (c *Client) clustersUsing(ctx context.Context, mc *ManagementCluster, m *registry.Management, site string) ([]string, error) {
+	caps, err := c.reg.Capabilities(ctx, mc)
 	if err != nil {
-		return nil, fmt.Errorf("cannot check the clusters of site %q: %s", site, kube.DescribeError(cfg.Host, err))
+		return nil, fmt.Errorf("cannot check the clusters of site %q: %s", site, m.Describe(err))
 	}
 	if caps.ClusterAPIVersion == "" {
 		return nil, nil
 	}
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
 	gvr := schema.GroupVersionResource{Group: kube.ClusterAPIGroup, Version: caps.ClusterAPIVersion, Resource: "clusters"}
-	l, err := dc.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: LabelSite + "=" + site})
+	l, err := m.Dynamic.Resource(gvr).List(ctx, metav1.ListOptions{LabelSelector: registry.LabelSite + "=" + site})
 	if err != nil {
 		return nil, fmt.Errorf("cannot list the clusters of site %q: %w", site, err)
 	}
@@ -536,18 +447,19 @@ func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
 	if err != nil || rec.Spec.GitOps == nil {
 		return nil
 	}
-	cfg, err := rec.ManagementConfig(c.platform)
+	m, err := c.reg.Management(rec)
 	if err != nil {
 		return nil
 	}
-	dc, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil
-	}
-	return kube.Trigger(ctx, dc, kube.Watched{GVR: kube.ApplicationGVR, Namespace: rec.Spec.ArgoCD.Namespace, Name: RootApplicationName(id)})
+	return kube.Trigger(ctx, m.Dynamic, kube.Watched{GVR: kube.ApplicationGVR, Namespace: rec.Spec.ArgoCD.Namespace, Name: RootApplicationName(id)})
 }
 
-func hostOf(mc *ManagementCluster, platform *rest.Config) string {
+// hostOf names the management cluster for messages: m's host when the
+// connection could be built, else what mc says.
+func hostOf(mc *ManagementCluster, m *registry.Management) string {
+	if m != nil {
+		return m.Host
+	}
 	if mc != nil && mc.Host != "" {
 		return mc.Host
 	}
@@ -559,9 +471,6 @@ func hostOf(mc *ManagementCluster, platform *rest.Config) string {
 			}
 			return raw.Clusters[raw.Contexts[ctxName].Cluster].Server
 		}
-	}
-	if platform != nil {
-		return platform.Host
 	}
 	return "the platform plane"
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	harborsim "github.com/mcplatform/terraform-provider-mc/internal/sandbox/harbor"
 )
 
@@ -26,14 +27,15 @@ func TestCheckHarborAgainstSimulator(t *testing.T) {
 		{"wrong password", Harbor{URL: srv.URL, Username: "admin", Password: "wrong"}, "harbor.password", "rejected the credentials"},
 		{"unreachable", Harbor{URL: closed.URL, Username: "admin", Password: "right"}, "harbor.url", "cannot reach Harbor"},
 	}
+	reg := registry.New(nil, "")
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := checkHarbor(context.Background(), tc.h)
+			err := checkHarbor(context.Background(), reg, tc.h)
 			if tc.wantMsg == "" {
 				if err != nil {
 					t.Fatalf("checkHarbor() = %v, want nil", err)
 				}
-				v, err := harborVersion(context.Background(), tc.h)
+				v, err := reg.HarborVersion(context.Background(), tc.h)
 				if err != nil || v != "v2.13.0-sim" {
 					t.Fatalf("harborVersion() = %q, %v, want v2.13.0-sim", v, err)
 				}

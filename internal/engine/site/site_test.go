@@ -4,8 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
 
@@ -64,6 +62,15 @@ current-context: ctx
 		{"gitops credentials in url", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "https://u:p@git.example/g.git", Branch: "main", Path: "sites"}
 		}, "gitops.repo_url", "not in the URL"},
+		{"gitops ftp url with credentials", func(s *Spec) {
+			s.GitOps = &GitOps{RepoURL: "ftp://u:url-secret@git.example/g.git?token=url-secret", Branch: "main", Path: "sites"}
+		}, "gitops.repo_url", `"ftp://u:REDACTED@git.example/g.git?token=REDACTED" is not an http(s) repository URL`},
+		{"harbor ftp url with credentials", func(s *Spec) {
+			s.Harbor = &Harbor{URL: "ftp://u:url-secret@harbor.example", Username: "admin"}
+		}, "harbor.url", `"ftp://u:REDACTED@harbor.example" is not an http(s) URL`},
+		{"host with credentials", func(s *Spec) {
+			s.ManagementCluster = &ManagementCluster{Host: "ftp://u:url-secret@10.0.0.1:6443", Token: "t"}
+		}, "management_cluster.host", `"ftp://u:REDACTED@10.0.0.1:6443" is not an http(s) URL`},
 		{"gitops bad branch", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "a..b", Path: "sites"}
 		}, "gitops.branch", "not a valid branch"},
@@ -93,31 +100,6 @@ current-context: ctx
 				t.Fatalf("Validate() = %q at %q, want %q at %q", in.Message, in.Path, tc.wantMsg, tc.wantPath)
 			}
 		})
-	}
-}
-
-func TestRecordRoundTripKeepsSecretsOutOfSettings(t *testing.T) {
-	want := validSpec()
-	want.Description = "remote"
-	want.ManagementCluster = &ManagementCluster{Host: "https://10.0.0.1:6443", Token: "s3cret-token", TokenVersion: 3}
-	want.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "main", Path: "sites/b", Username: "bot", Password: "s3cret-pass", PasswordVersion: 2}
-	want.Harbor = &Harbor{URL: "https://harbor.example", Username: "admin", Password: "s3cret-harbor", PasswordVersion: 1}
-	sec, err := encodeRecord("mc-system", want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(sec.Data[keySettings]), "s3cret") {
-		t.Fatalf("settings hold a secret: %s", sec.Data[keySettings])
-	}
-	if sec.Name != "site-site-b" || sec.Labels[LabelSite] != "site-b" || sec.Labels[LabelRecord] != "site" {
-		t.Fatalf("record name/labels = %s %v", sec.Name, sec.Labels)
-	}
-	got, err := decodeRecord(sec)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if diff := cmp.Diff(want, got.Spec); diff != "" {
-		t.Fatalf("round trip (-want +got):\n%s", diff)
 	}
 }
 

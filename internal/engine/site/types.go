@@ -3,76 +3,25 @@
 // management cluster and the site's Argo CD root application.
 package site
 
-// Spec is the desired state of a site, shared by both front-ends. Secret
-// values (token, kubeconfig, git password) are resolved by the front-end
-// before calling the engine and are never reported back by Observe.
-type Spec struct {
-	// Name is the site's name, a DNS-1123 label; it is also the id.
-	Name        string
-	Description string
-	Labels      map[string]string
-	// ManagementCluster is the site's Cluster API management cluster; nil
-	// means the platform plane's own cluster.
-	ManagementCluster *ManagementCluster
-	// ArgoCD tells where the site's Argo CD runs on the management cluster.
-	ArgoCD ArgoCD
-	// GitOps is the repository path the site's root application follows;
-	// nil means no root application.
-	GitOps *GitOps
-	// Harbor is the site's Harbor; nil means the site has none.
-	Harbor *Harbor
-}
+import "github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 
-// ManagementCluster is how to reach a site's management cluster: either Host
-// with Token (and CACertificate), or Kubeconfig (with an optional Context).
-type ManagementCluster struct {
-	Host          string
-	CACertificate string
-	// Insecure skips TLS verification of Host.
-	Insecure bool
-	Context  string
-	// Token is a bearer token (secret).
-	Token string
-	// TokenVersion changes when Token changes; it is stored, Token is not reported.
-	TokenVersion int64
-	// Kubeconfig is a kubeconfig document (secret).
-	Kubeconfig string
-	// KubeconfigVersion changes when Kubeconfig changes.
-	KubeconfigVersion int64
-}
+// Spec is the desired state of a site, shared by both front-ends: what its
+// record in the registry holds (see registry.Site). Secret values (token,
+// kubeconfig, git password) are resolved by the front-end before calling
+// the engine and are never reported back by Observe.
+type Spec = registry.Site
+
+// ManagementCluster is how to reach a site's management cluster.
+type ManagementCluster = registry.ManagementCluster
 
 // ArgoCD locates the site's Argo CD.
-type ArgoCD struct {
-	// Namespace is where Argo CD runs on the management cluster.
-	Namespace string
-	// Destination is the Argo CD cluster name the root application deploys
-	// to (the management cluster as Argo CD knows it).
-	Destination string
-}
+type ArgoCD = registry.ArgoCD
 
 // GitOps is the site's GitOps repository path.
-type GitOps struct {
-	RepoURL  string
-	Branch   string
-	Path     string
-	Username string
-	// Password is the repository password or token (secret).
-	Password string
-	// PasswordVersion changes when Password changes.
-	PasswordVersion int64
-}
+type GitOps = registry.GitOps
 
 // Harbor is how to reach a site's Harbor.
-type Harbor struct {
-	URL      string
-	Username string
-	// Password is the password or robot secret (secret).
-	Password string
-	// PasswordVersion changes when Password changes.
-	PasswordVersion int64
-	// Insecure skips TLS verification.
-	Insecure bool
-}
+type Harbor = registry.Harbor
 
 // Status is what the engine computes for a site.
 type Status struct {
@@ -101,3 +50,7 @@ type Condition struct {
 	Reason  string
 	Message string
 }
+
+// ReplaceFields are the arguments of a site whose change needs a new site:
+// the name is the record's key.
+var ReplaceFields = []string{"name"}

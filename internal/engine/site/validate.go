@@ -1,7 +1,6 @@
 package site
 
 import (
-	"fmt"
 	"net/url"
 	"path"
 	"strings"
@@ -10,6 +9,8 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Validate checks a spec without talking to any backend. Every error is an
@@ -55,7 +56,7 @@ func Validate(s Spec) error {
 func ValidateHarbor(h Harbor) error {
 	u, err := url.Parse(h.URL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return engine.InvalidInput("harbor.url", "%q is not an http(s) URL such as https://harbor.site-b.example", h.URL)
+		return engine.InvalidInput("harbor.url", "%q is not an http(s) URL such as https://harbor.site-b.example", redact.URL(h.URL))
 	}
 	if u.User != nil {
 		return engine.InvalidInput("harbor.url", "put credentials in username and password_wo, not in the URL")
@@ -66,13 +67,8 @@ func ValidateHarbor(h Harbor) error {
 	return nil
 }
 
-// ValidateName checks that name is a DNS-1123 label.
-func ValidateName(name string) error {
-	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
-		return fmt.Errorf("%q is not a valid site name: %s", name, strings.Join(errs, "; "))
-	}
-	return nil
-}
+// ValidateName checks that name is a DNS-1123 label, as every site name is.
+func ValidateName(name string) error { return registry.ValidateName(name) }
 
 // ValidateManagementCluster checks the connection settings: a host with a
 // token, or a kubeconfig that parses, not both. Empty secrets are allowed
@@ -109,7 +105,7 @@ func ValidateManagementCluster(mc ManagementCluster) error {
 func ValidateGitOps(g GitOps) error {
 	u, err := url.Parse(g.RepoURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return engine.InvalidInput("gitops.repo_url", "%q is not an http(s) repository URL", g.RepoURL)
+		return engine.InvalidInput("gitops.repo_url", "%q is not an http(s) repository URL", redact.URL(g.RepoURL))
 	}
 	if u.User != nil {
 		return engine.InvalidInput("gitops.repo_url", "put credentials in username and password_wo, not in the URL")

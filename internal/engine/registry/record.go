@@ -1,22 +1,13 @@
-package site
+package registry
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
-	"sort"
-	"time"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-
-	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
-	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
-	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"k8s.io/apimachinery/pkg/util/validation"
 )
 
 // Labels and keys of the site record, the Secret in the registry namespace
@@ -25,9 +16,11 @@ const (
 	// LabelSite carries the site's name on the record and on objects made for the site.
 	LabelSite = "mc.mcplatform.dev/site"
 	// LabelRecord marks the Secret as a record; its value is the record kind.
-	LabelRecord    = "mc.mcplatform.dev/record"
-	labelManagedBy = "app.kubernetes.io/managed-by"
-	managedBy      = "terraform-provider-mc"
+	LabelRecord = "mc.mcplatform.dev/record"
+	// LabelManagedBy is the standard label naming the tool that manages an object.
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	// ManagedBy is the value of LabelManagedBy on the objects this project makes.
+	ManagedBy = "terraform-provider-mc"
 
 	keySettings   = "site.json"
 	keyToken      = "token"
@@ -36,8 +29,93 @@ const (
 	keyHarborPass = "harbor-password"
 )
 
+// Site is what a site record holds: the site as registered, secrets
+// included. The site kind writes it (it is that kind's spec); every other
+// kind reads it to reach the site's management cluster, Argo CD and Harbor.
+type Site struct {
+	// Name is the site's name, a DNS-1123 label; it is also the id.
+	Name        string
+	Description string
+	Labels      map[string]string
+	// ManagementCluster is the site's Cluster API management cluster; nil
+	// means the platform plane's own cluster.
+	ManagementCluster *ManagementCluster
+	// ArgoCD tells where the site's Argo CD runs on the management cluster.
+	ArgoCD ArgoCD
+	// GitOps is the repository path the site's root application follows;
+	// nil means no root application.
+	GitOps *GitOps
+	// Harbor is the site's Harbor; nil means the site has none.
+	Harbor *Harbor
+}
+
+// ManagementCluster is how to reach a site's management cluster: either Host
+// with Token (and CACertificate), or Kubeconfig (with an optional Context).
+type ManagementCluster struct {
+	Host          string
+	CACertificate string
+	// Insecure skips TLS verification of Host.
+	Insecure bool
+	Context  string
+	// Token is a bearer token (secret).
+	Token string
+	// TokenVersion changes when Token changes; it is stored, Token is not reported.
+	TokenVersion int64
+	// Kubeconfig is a kubeconfig document (secret).
+	Kubeconfig string
+	// KubeconfigVersion changes when Kubeconfig changes.
+	KubeconfigVersion int64
+}
+
+// ArgoCD locates the site's Argo CD.
+type ArgoCD struct {
+	// Namespace is where Argo CD runs on the management cluster.
+	Namespace string
+	// Destination is the Argo CD cluster name the root application deploys
+	// to (the management cluster as Argo CD knows it).
+	Destination string
+}
+
+// GitOps is the site's GitOps repository path.
+type GitOps struct {
+	RepoURL  string
+	Branch   string
+	Path     string
+	Username string
+	// Password is the repository password or token (secret).
+	Password string
+	// PasswordVersion changes when Password changes.
+	PasswordVersion int64
+}
+
+// Harbor is how to reach a site's Harbor.
+type Harbor struct {
+	URL      string
+	Username string
+	// Password is the password or robot secret (secret).
+	Password string
+	// PasswordVersion changes when Password changes.
+	PasswordVersion int64
+	// Insecure skips TLS verification.
+	Insecure bool
+}
+
+// Record is a site record as read from the registry namespace.
+type Record struct {
+	// Spec is the site as registered, secrets included: never log it.
+	Spec Site
+}
+
 // RecordName is the name of the Secret holding site name's record.
 func RecordName(name string) string { return "site-" + name }
+
+// ValidateName checks that name is a DNS-1123 label, as every site name is.
+func ValidateName(name string) error {
+	if errs := validation.IsDNS1123Label(name); len(errs) > 0 {
+		return fmt.Errorf("%q is not a valid site name: %s", name, strings.Join(errs, "; "))
+	}
+	return nil
+}
 
 // settings is the non-secret part of the record, as stored.
 type settings struct {
@@ -73,43 +151,9 @@ type gitOpsSettings struct {
 	PasswordVersion int64  `json:"passwordVersion,omitempty"`
 }
 
-// Record is a site as stored in the platform plane, secrets included. Other
-// kinds use it to reach the site's management cluster.
-type Record struct {
-	Spec Spec
-}
-
-// ManagementConfig returns the client configuration of the site's
-// management cluster; platform is used when the site runs on the platform
-// plane's own cluster.
-func (r *Record) ManagementConfig(platform *rest.Config) (*rest.Config, error) {
-	return managementConfig(r.Spec.ManagementCluster, platform)
-}
-
-// HarborClient returns a client of the site's Harbor, or an error wrapping
-// engine.ErrNotFound when the site has none.
-func (r *Record) HarborClient() (*harbor.Client, error) {
-	if r.Spec.Harbor == nil {
-		return nil, fmt.Errorf("site %q has no Harbor: %w", r.Spec.Name, engine.ErrNotFound)
-	}
-	return harborClient(*r.Spec.Harbor)
-}
-
-func harborClient(h Harbor) (*harbor.Client, error) {
-	return harbor.New(harbor.Config{
-		URL: h.URL, Username: h.Username, Password: h.Password,
-		HTTPOptions: httpclient.Options{InsecureSkipVerify: h.Insecure, WaitMax: 5 * time.Second},
-	})
-}
-
-func managementConfig(mc *ManagementCluster, platform *rest.Config) (*rest.Config, error) {
-	if mc == nil {
-		return rest.CopyConfig(platform), nil
-	}
-	return kube.Connection{Kubeconfig: mc.Kubeconfig, Context: mc.Context, Host: mc.Host, Token: mc.Token, CACertificate: mc.CACertificate, Insecure: mc.Insecure}.RESTConfig()
-}
-
-func encodeRecord(namespace string, s Spec) (*corev1.Secret, error) {
+// encodeRecord is the Secret in namespace that records s: the settings as
+// JSON, each secret value under its own key.
+func encodeRecord(namespace string, s Site) (*corev1.Secret, error) {
 	st := settings{Description: s.Description, Labels: s.Labels, ArgoCD: s.ArgoCD}
 	data := map[string][]byte{}
 	if mc := s.ManagementCluster; mc != nil {
@@ -142,7 +186,7 @@ func encodeRecord(namespace string, s Spec) (*corev1.Secret, error) {
 		ObjectMeta: metav1.ObjectMeta{
 			Name:      RecordName(s.Name),
 			Namespace: namespace,
-			Labels:    map[string]string{LabelSite: s.Name, LabelRecord: "site", labelManagedBy: managedBy},
+			Labels:    map[string]string{LabelSite: s.Name, LabelRecord: "site", LabelManagedBy: ManagedBy},
 		},
 		Type: corev1.SecretTypeOpaque,
 		Data: data,
@@ -158,7 +202,7 @@ func decodeRecord(sec *corev1.Secret) (*Record, error) {
 	if err := json.Unmarshal(sec.Data[keySettings], &st); err != nil {
 		return nil, fmt.Errorf("site record %s/%s is corrupt: %w", sec.Namespace, sec.Name, err)
 	}
-	s := Spec{Name: name, Description: st.Description, Labels: st.Labels, ArgoCD: st.ArgoCD}
+	s := Site{Name: name, Description: st.Description, Labels: st.Labels, ArgoCD: st.ArgoCD}
 	if c := st.ManagementCluster; c != nil {
 		s.ManagementCluster = &ManagementCluster{
 			Host: c.Host, CACertificate: c.CACertificate, Insecure: c.Insecure, Context: c.Context,
@@ -173,31 +217,4 @@ func decodeRecord(sec *corev1.Secret) (*Record, error) {
 		s.Harbor = &Harbor{URL: h.URL, Username: h.Username, PasswordVersion: h.PasswordVersion, Insecure: h.Insecure, Password: string(sec.Data[keyHarborPass])}
 	}
 	return &Record{Spec: s}, nil
-}
-
-// Lookup finds site name's record in the registry namespace; it wraps
-// engine.ErrNotFound when there is none.
-func Lookup(ctx context.Context, cs kubernetes.Interface, namespace, name string) (*Record, error) {
-	sec, err := cs.CoreV1().Secrets(namespace).Get(ctx, RecordName(name), metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return nil, fmt.Errorf("site %q: %w in namespace %q", name, engine.ErrNotFound, namespace)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot get site %q: %w", name, err)
-	}
-	return decodeRecord(sec)
-}
-
-// List returns the names of every site in the registry namespace, sorted.
-func List(ctx context.Context, cs kubernetes.Interface, namespace string) ([]string, error) {
-	l, err := cs.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord + "=site"})
-	if err != nil {
-		return nil, fmt.Errorf("cannot list sites: %w", err)
-	}
-	names := make([]string, 0, len(l.Items))
-	for _, s := range l.Items {
-		names = append(names, s.Labels[LabelSite])
-	}
-	sort.Strings(names)
-	return names, nil
 }
