@@ -7,8 +7,12 @@
 # the platform died or was restarted during the tests.
 #
 # Environment: GO (default go), TEST_TIMEOUT (default 80m), TEST_PARALLEL
-# (how many test packages run at once, go test -p; default 1), TEST_FLAGS
-# (more go test flags, e.g. -run or -v), TEST_PACKAGES (default ./...).
+# (how many test packages run at once, go test -p; default 4),
+# TEST_PARALLEL_TESTS (how many tests marked t.Parallel run at once in a
+# package, go test -parallel; default 4), TEST_FLAGS (more go test flags,
+# e.g. -run or -v), TEST_PACKAGES (default ./...). Tests wait for Cluster
+# API much more than they compute, so they share the two cores well; names
+# of the objects tests create are unique across packages.
 # MC_SANDBOX_KEEP=1 leaves the platform running for inspection.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -57,7 +61,7 @@ say "platform up in $(($(date +%s) - t0))s"
 t1=$(date +%s)
 # shellcheck disable=SC2086 # TEST_FLAGS and TEST_PACKAGES are lists
 MC_SANDBOX_REUSE=1 MC_SANDBOX_DIR=$state \
-	"$GO" test -tags platform -p "${TEST_PARALLEL:-1}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" ${TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
+	"$GO" test -tags platform -p "${TEST_PARALLEL:-4}" -parallel "${TEST_PARALLEL_TESTS:-4}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" ${TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
 say "tests took $(($(date +%s) - t1))s"
 
 # Every part must still run, with the process it was started with: a part

@@ -28,6 +28,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
@@ -201,16 +202,18 @@ func (e clusterEnv) capiCluster(t *testing.T, name string) *unstructured.Unstruc
 	return u
 }
 
-// capiSnapshot is what tells whether anyone changed a Cluster API object:
-// its resourceVersion (any write; Cluster API stops writing status once
-// the in-memory cluster is ready), generation (any spec change), spec,
-// labels and annotations.
+// capiSnapshot is what tells whether the controller changed a Cluster API
+// object: its generation (any spec change), spec, labels, annotations,
+// finalizers and owners. Not its resourceVersion: Cluster API itself may
+// still write the status after the engine reports the cluster ready (it
+// did, on a loaded machine), and the controller never writes that status.
 type capiSnapshot struct {
-	ResourceVersion string
 	Generation      int64
 	Spec            any
 	Labels          map[string]string
 	Annotations     map[string]string
+	Finalizers      []string
+	OwnerReferences []metav1.OwnerReference
 }
 
 // snapshotCAPI reads the Cluster, KubeadmControlPlane and the
@@ -231,14 +234,13 @@ func (e clusterEnv) snapshotCAPI(t *testing.T, name, pool string) map[string]cap
 			t.Fatalf("cannot read %s %s/%s: %v", kind, e.namespace, obj.name, err)
 		}
 		out[kind] = capiSnapshot{
-			ResourceVersion: u.GetResourceVersion(), Generation: u.GetGeneration(),
-			Spec: u.Object["spec"], Labels: u.GetLabels(), Annotations: u.GetAnnotations(),
+			Generation: u.GetGeneration(), Spec: u.Object["spec"], Labels: u.GetLabels(), Annotations: u.GetAnnotations(),
+			Finalizers: u.GetFinalizers(), OwnerReferences: u.GetOwnerReferences(),
 		}
 	}
 	return out
 }
 
-// requireUnchanged fails when a Cluster API object differs from before.
 // reconcilesDone returns how many reconciles the controller named
 // controller has finished in this process, as controller-runtime counts them
 // (controller_runtime_reconcile_total, any result).
@@ -276,12 +278,12 @@ func waitReconciles(t *testing.T, controller string, n int) {
 	})
 }
 
+// requireUnchanged fails when a Cluster API object differs from before.
 func requireUnchanged(t *testing.T, what string, before, after map[string]capiSnapshot) {
 	t.Helper()
 	for kind, b := range before {
 		if a := after[kind]; !reflect.DeepEqual(a, b) {
-			t.Errorf("%s changed the %s: resourceVersion %s -> %s, generation %d -> %d, spec %v -> %v, labels %v -> %v, annotations %v -> %v",
-				what, kind, b.ResourceVersion, a.ResourceVersion, b.Generation, a.Generation, b.Spec, a.Spec, b.Labels, a.Labels, b.Annotations, a.Annotations)
+			t.Errorf("%s changed the %s (-before +after):\n%s", what, kind, cmp.Diff(b, a))
 		}
 	}
 }

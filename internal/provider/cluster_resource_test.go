@@ -168,6 +168,7 @@ func checkObjectCounts(dc dynamic.Interface, namespace, name string, pools int) 
 }
 
 func TestAccCluster_inMemoryLifecycle(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	const siteName, ns, name = "acc-cl-life", "acc-cl-life", "web"
@@ -358,6 +359,7 @@ resource "mc_cluster" "test" {
 }
 
 func TestAccCluster_timeoutThenResume(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	const siteName, ns, name = "acc-cl-resume", "acc-cl-resume", "slow"
@@ -399,6 +401,7 @@ func TestAccCluster_timeoutThenResume(t *testing.T) {
 // it creates a cluster, then applies the same configuration again: the second
 // apply adopts the objects the first one made, and nothing is duplicated.
 func TestAccCluster_killAndRerun(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	tfPath, err := exec.LookPath("terraform")
@@ -721,6 +724,7 @@ func waitAvailable(t *testing.T, dc dynamic.Interface, namespace, name string) {
 // TestAccCluster_importPlainManifests imports a cluster made with plain
 // Cluster API manifests: a configuration written to match plans no changes.
 func TestAccCluster_importPlainManifests(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	const siteName, ns, name = "acc-cl-import", "acc-cl-import", "legacy"
@@ -843,6 +847,7 @@ func breakWorker(t *testing.T, dc dynamic.Interface, namespace, mdName string) s
 // apply stops at once with Cluster API's own message instead of waiting for
 // its timeout.
 func TestAccCluster_failFast(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	const siteName, ns, name = "acc-cl-fail", "acc-cl-fail", "fragile"
@@ -879,6 +884,7 @@ func TestAccCluster_failFast(t *testing.T) {
 // hosts exist here the create ends at its timeout, keeping the cluster in
 // state with a warning, and is destroyed cleanly.
 func TestAccCluster_byoh(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	const siteName, ns, name = "acc-cl-byoh", "acc-cl-byoh", "metal"

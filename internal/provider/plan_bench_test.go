@@ -45,9 +45,6 @@ import (
 //
 // It asserts nothing about the figures; it fails when a plan is not empty.
 func BenchmarkPlan(b *testing.B) {
-	if testing.Short() {
-		b.Skip("runs terraform against the sandbox platform")
-	}
 	sizes, err := planBenchSizes(os.Getenv("BENCH_PLAN_N"))
 	if err != nil {
 		b.Fatal(err)

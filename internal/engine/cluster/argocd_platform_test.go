@@ -49,6 +49,7 @@ func argoEventually(timeout time.Duration, check func(ctx context.Context) error
 // cluster in the sandbox's Argo CD, reads its kubeconfig, lets Argo CD sync
 // an Application into it and deletes it again.
 func TestInMemoryClusterArgoCDRegistration(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	cfg, err := p.RESTConfig()

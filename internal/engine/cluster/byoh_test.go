@@ -195,6 +195,7 @@ func byohSpec(siteName, ns string) cluster.Spec {
 // report exactly the spec and a cluster that is not ready, and deletion must
 // take the objects away.
 func TestBYOHClusterObjects(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p, cfg, dyn := byohPlatform(t)
 	ctx := context.Background()
 	suffix := fmt.Sprintf("%06x", rand.IntN(1<<24))

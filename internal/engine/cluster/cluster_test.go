@@ -63,6 +63,7 @@ func machineNames(t *testing.T, cfg *rest.Config, namespace, md string) []string
 }
 
 func TestInMemoryClusterLifecycle(t *testing.T) {
+	t.Parallel() // its own site, namespace and cluster: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	cfg, err := p.RESTConfig()

@@ -31,6 +31,7 @@ import (
 // clusters, each in a namespace of its own at one platform-plane site. No
 // property of the suite needs a ready cluster, so it never waits for one.
 func TestConformance(t *testing.T) {
+	t.Parallel() // its own site, namespace and clusters: it mostly waits, so it runs beside the others
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
 	cfg, err := p.RESTConfig()
