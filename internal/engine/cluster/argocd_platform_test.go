@@ -109,25 +109,27 @@ func TestInMemoryClusterArgoCDRegistration(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Create() = %v", err)
 	}
-	// Not ready yet: missing registration does not make it out of date.
-	if obs, err := c.Observe(ctx, id, want); err != nil || !obs.Exists || obs.Ready || !obs.UpToDate || obs.Actual.ArgoCDRegistration {
-		t.Errorf("Observe() right after Create(): Exists=%v Ready=%v UpToDate=%v registered=%v err=%v; want true false true false nil",
-			obs.Exists, obs.Ready, obs.UpToDate, obs.Actual.ArgoCDRegistration, err)
+	// Not ready yet: the registration is pending, reported as wanted, and
+	// does not make the cluster out of date.
+	if obs, err := c.Observe(ctx, id, want); err != nil || !obs.Exists || obs.Ready || !obs.UpToDate || !obs.Actual.ArgoCDRegistration || !obs.Status.ArgoCDRegistrationPending {
+		t.Errorf("Observe() right after Create(): Exists=%v Ready=%v UpToDate=%v registered=%v pending=%v err=%v; want true false true true true nil",
+			obs.Exists, obs.Ready, obs.UpToDate, obs.Actual.ArgoCDRegistration, obs.Status.ArgoCDRegistrationPending, err)
 	}
 	if _, err := c.Kubeconfig(ctx, siteName+"/"+want.Namespace+"/no-such-cluster"); !engine.IsNotFound(err) {
 		t.Errorf("Kubeconfig() of a missing cluster = %v, want a not-found error", err)
 	}
 	obs := waitFor(t, c, id, want, "cluster ready", nil)
 	t.Logf("create to ready: %s", time.Since(tStart).Round(time.Millisecond))
-	if obs.UpToDate {
-		t.Errorf("ready but unregistered cluster observed UpToDate (message %q)", obs.Message)
+	if obs.UpToDate || obs.Actual.ArgoCDRegistration || obs.Status.ArgoCDRegistrationPending {
+		t.Errorf("ready but unregistered cluster observed UpToDate=%v registered=%v pending=%v, want false false false (message %q)",
+			obs.UpToDate, obs.Actual.ArgoCDRegistration, obs.Status.ArgoCDRegistrationPending, obs.Message)
 	}
 	tRegister := time.Now()
 	if err := c.Update(ctx, id, want); err != nil {
 		t.Fatalf("Update() registering = %v", err)
 	}
 	obs, err = c.Observe(ctx, id, want)
-	if err != nil || !obs.UpToDate || !obs.Actual.ArgoCDRegistration || obs.Status.ArgoCDClusterName != want.Name {
+	if err != nil || !obs.UpToDate || !obs.Actual.ArgoCDRegistration || obs.Status.ArgoCDRegistrationPending || obs.Status.ArgoCDClusterName != want.Name {
 		t.Fatalf("Observe() after registering: UpToDate=%v registered=%v ArgoCDClusterName=%q err=%v (message %q)",
 			obs.UpToDate, obs.Actual.ArgoCDRegistration, obs.Status.ArgoCDClusterName, err, obs.Message)
 	}
