@@ -87,6 +87,9 @@ type kind[M any, S, O any] struct {
 	// beforeDelete may refuse a delete, such as while deletion protection
 	// is on; optional.
 	beforeDelete func(ctx context.Context, state M, diags *diag.Diagnostics)
+	// secrets returns the write-only values of config (passwords, tokens),
+	// which the logs of the operation mask wherever they appear; optional.
+	secrets func(config *M) []string
 	// afterCreate runs after a successful create and its wait, such as a
 	// first replication run; optional. An error keeps the resource in
 	// state, tainted.
@@ -195,11 +198,15 @@ func (r *engineResource[M, S, O]) apply(ctx context.Context, creating bool, plan
 }, state interface {
 	Set(context.Context, any) diag.Diagnostics
 }, diags *diag.Diagnostics) {
-	ctx = withLogging(ctx)
 	k := r.kind
 	var plan, config M
 	diags.Append(planIn.Get(ctx, &plan)...)
 	diags.Append(configIn.Get(ctx, &config)...)
+	if k.secrets != nil {
+		ctx = withLogging(ctx, k.secrets(&config)...)
+	} else {
+		ctx = withLogging(ctx)
+	}
 	c := r.client(diags)
 	if diags.HasError() || c == nil {
 		return

@@ -53,6 +53,27 @@ var siteKind = &kind[siteModel, site.Spec, site.Status]{
 	},
 	validate:    validateSite,
 	importState: importSite,
+	secrets:     siteSecrets,
+}
+
+// siteSecrets returns the write-only values of a site's configuration.
+func siteSecrets(config *siteModel) []string {
+	var out []string
+	ctx := context.Background()
+	var mc managementClusterModel
+	if !config.ManagementCluster.IsNull() && !config.ManagementCluster.IsUnknown() &&
+		!config.ManagementCluster.As(ctx, &mc, basetypes.ObjectAsOptions{}).HasError() {
+		out = append(out, mc.TokenWO.ValueString(), mc.KubeconfigWO.ValueString())
+	}
+	var h harborModel
+	if !config.Harbor.IsNull() && !config.Harbor.IsUnknown() && !config.Harbor.As(ctx, &h, basetypes.ObjectAsOptions{}).HasError() {
+		out = append(out, h.PasswordWO.ValueString())
+	}
+	var g gitOpsModel
+	if !config.GitOps.IsNull() && !config.GitOps.IsUnknown() && !config.GitOps.As(ctx, &g, basetypes.ObjectAsOptions{}).HasError() {
+		out = append(out, g.PasswordWO.ValueString())
+	}
+	return out
 }
 
 // NewSiteResource returns the mc_site resource.
