@@ -14,6 +14,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/path"
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
+	"github.com/hashicorp/terraform-plugin-framework/tfsdk"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
@@ -130,6 +131,14 @@ func (r *engineResource[M, S, O]) Configure(_ context.Context, req resource.Conf
 
 func (r *engineResource[M, S, O]) client(diags *diag.Diagnostics) engine.Client[S, O] {
 	return engineClient(r.data, diags, r.kind.client)
+}
+
+// stateAndClient reads the prior state and returns it with the kind's
+// engine client; ok is false when diags say why they cannot be had.
+func (r *engineResource[M, S, O]) stateAndClient(ctx context.Context, state tfsdk.State, diags *diag.Diagnostics) (m M, c engine.Client[S, O], ok bool) {
+	diags.Append(state.Get(ctx, &m)...)
+	c = r.client(diags)
+	return m, c, !diags.HasError() && c != nil
 }
 
 // ValidateConfig reports bad input at validate and plan time.
@@ -268,10 +277,8 @@ func (r *engineResource[M, S, O]) apply(ctx context.Context, creating bool, plan
 func (r *engineResource[M, S, O]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	ctx = withLogging(ctx)
 	k := r.kind
-	var m M
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
+	m, c, ok := r.stateAndClient(ctx, req.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	var want S
@@ -311,10 +318,8 @@ func addReadError(diags *diag.Diagnostics, noun, id string, err error, paths map
 func (r *engineResource[M, S, O]) Delete(ctx context.Context, req resource.DeleteRequest, resp *resource.DeleteResponse) {
 	ctx = withLogging(ctx)
 	k := r.kind
-	var m M
-	resp.Diagnostics.Append(req.State.Get(ctx, &m)...)
-	c := r.client(&resp.Diagnostics)
-	if resp.Diagnostics.HasError() || c == nil {
+	m, c, ok := r.stateAndClient(ctx, req.State, &resp.Diagnostics)
+	if !ok {
 		return
 	}
 	if k.beforeDelete != nil {
