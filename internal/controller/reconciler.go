@@ -475,11 +475,29 @@ func (r *Reconciler[S, O]) explain(err error) error {
 	if !ok {
 		return err
 	}
-	invalid, ok := engine.AsInvalidInput(err)
-	if !ok || invalid.Error() != err.Error() || invalid.Path == "" {
+	// Only an error that is invalid input and nothing more (one, or several
+	// joined by a Validation) is rewritten: wrapped with more context, it
+	// is returned as it is.
+	invalid := engine.InvalidInputs(err)
+	joined := make([]error, 0, len(invalid))
+	for _, in := range invalid {
+		joined = append(joined, in)
+	}
+	if len(invalid) == 0 || errors.Join(joined...).Error() != err.Error() {
 		return err
 	}
-	return &engine.InvalidInputError{Path: translator.FieldPath(invalid.Path), Message: invalid.Message}
+	translated := make([]error, 0, len(invalid))
+	for _, in := range invalid {
+		path := in.Path
+		if path != "" {
+			path = translator.FieldPath(path)
+		}
+		translated = append(translated, &engine.InvalidInputError{Path: path, Message: in.Message})
+	}
+	if len(translated) == 1 {
+		return translated[0]
+	}
+	return errors.Join(translated...)
 }
 
 // fail records err, from the step action, as a Warning event with reason

@@ -24,7 +24,7 @@ func expandImageReplication(ctx context.Context, m imageReplicationModel) (image
 		diags.Append(m.Filters.As(ctx, &f, basetypes.ObjectAsOptions{})...)
 		s.Filters = imagereplication.Filters{Name: f.Name.ValueString(), Tag: f.Tag.ValueString(), ResourceType: f.ResourceType.ValueString()}
 		if !f.Labels.IsNull() && !f.Labels.IsUnknown() {
-			diags.Append(f.Labels.ElementsAs(ctx, &s.Filters.Labels, false)...)
+			diags.Append(f.Labels.ElementsAs(ctx, &s.Filters.Labels, true)...) // unknown elements expand to ""
 		}
 	}
 	if !m.Trigger.IsNull() && !m.Trigger.IsUnknown() {

@@ -46,9 +46,9 @@ var imageReplicationKind = &kind[imageReplicationModel, imagereplication.Spec, i
 	id:            func(m *imageReplicationModel) *types.String { return &m.ID },
 	timeouts:      func(m *imageReplicationModel) timeouts.Value { return m.Timeouts },
 	createTimeout: replicationCreateTimeout, updateTimeout: replicationUpdateTimeout, deleteTimeout: replicationDeleteTimeout,
-	validate:    validateImageReplication,
-	importState: importImageReplication,
-	afterCreate: runOnCreate,
+	validateSpec: validateImageReplication,
+	importState:  importImageReplication,
+	afterCreate:  runOnCreate,
 }
 
 // NewImageReplicationResource returns the mc_image_replication resource.
@@ -234,25 +234,11 @@ func imageReplicationSchema(ctx context.Context) schema.Schema {
 	}
 }
 
-// validateImageReplication reports bad input at validate and plan time.
-func validateImageReplication(ctx context.Context, m imageReplicationModel, diags *diag.Diagnostics) {
-	if anyUnknown(m.Name, m.SourceSite, m.DestinationSite, m.Direction, m.Filters, m.Trigger, m.DestinationNamespace) {
-		return
-	}
-	spec, d := expandImageReplication(ctx, m)
-	if d.HasError() {
-		return
-	}
-	// Fill what the schema defaults, as the plan will.
-	if m.Direction.IsNull() {
-		spec.Direction = imagereplication.DirectionPull
-	}
-	if spec.Trigger.Type == "" {
-		spec.Trigger.Type = imagereplication.TriggerManual
-	}
-	if err := imagereplication.Validate(spec); err != nil {
-		addEngineError(diags, "Invalid image replication", err, nil)
-	}
+// validateImageReplication is the engine's validation of a replication
+// whose arguments may not all be known yet, after the defaults the schema
+// fills in.
+func validateImageReplication(s imagereplication.Spec, unknown engine.Unknown) error {
+	return imagereplication.ValidatePartial(imagereplication.WithDefaults(s), unknown)
 }
 
 // flattenImageReplicationObservation writes what Harbor reports into m.

@@ -25,59 +25,78 @@ func ParseID(id string) (site, name string, err error) {
 }
 
 // Validate checks a spec without talking to any backend; every error names
-// the argument at fault.
-func Validate(s Spec) error {
+// the argument at fault, and all of them are returned, joined.
+func Validate(s Spec) error { return ValidatePartial(s, nil) }
+
+// ValidatePartial is Validate for a spec some of whose arguments are not
+// known yet (at plan time): checks that need an unknown argument are
+// skipped.
+func ValidatePartial(s Spec, unknown engine.Unknown) error {
+	v := engine.NewValidation(unknown)
 	if len(s.Name) > 255 || !namePattern.MatchString(s.Name) {
-		return engine.InvalidInput("name", "%q is not a valid replication name: use lower-case letters and digits, separated by single '.', '_' or '-'", s.Name)
+		v.Add("name", "%q is not a valid replication name: use lower-case letters and digits, separated by single '.', '_' or '-'", s.Name)
 	}
 	if err := registry.ValidateName(s.SourceSite); err != nil {
-		return engine.InvalidInput("source_site", "%v", err)
+		v.Add("source_site", "%v", err)
 	}
 	if err := registry.ValidateName(s.DestinationSite); err != nil {
-		return engine.InvalidInput("destination_site", "%v", err)
+		v.Add("destination_site", "%v", err)
 	}
-	if s.SourceSite == s.DestinationSite {
-		return engine.InvalidInput("destination_site", "source and destination are both site %q: replicate between two sites", s.SourceSite)
+	if v.Known("source_site") && s.SourceSite == s.DestinationSite {
+		v.Add("destination_site", "source and destination are both site %q: replicate between two sites", s.SourceSite)
 	}
 	if s.Direction != DirectionPull && s.Direction != DirectionPush {
-		return engine.InvalidInput("direction", "%q is not pull or push", s.Direction)
+		v.Add("direction", "%q is not pull or push", s.Direction)
 	}
 	if err := validatePattern(s.Filters.Name); err != nil {
-		return engine.InvalidInput("filters.name", "%v", err)
+		v.Add("filters.name", "%v", err)
 	}
 	if err := validatePattern(s.Filters.Tag); err != nil {
-		return engine.InvalidInput("filters.tag", "%v", err)
+		v.Add("filters.tag", "%v", err)
 	}
 	switch s.Filters.ResourceType {
 	case "", "image", "artifact":
 	default:
-		return engine.InvalidInput("filters.resource_type", "%q is not image or artifact", s.Filters.ResourceType)
+		v.Add("filters.resource_type", "%q is not image or artifact", s.Filters.ResourceType)
 	}
 	for _, l := range s.Filters.Labels {
 		if strings.TrimSpace(l) == "" {
-			return engine.InvalidInput("filters.labels", "labels must not be empty")
+			v.Add("filters.labels", "labels must not be empty")
+			break
 		}
 	}
-	switch s.Trigger.Type {
-	case TriggerManual, TriggerEventBased:
-		if s.Trigger.Cron != "" {
-			return engine.InvalidInput("trigger.cron", "a cron only applies to a scheduled trigger")
+	if v.Known("trigger.type") {
+		switch s.Trigger.Type {
+		case TriggerManual, TriggerEventBased:
+			if s.Trigger.Cron != "" {
+				v.Add("trigger.cron", "a cron only applies to a scheduled trigger")
+			}
+		case TriggerScheduled:
+			if err := ValidateCron(s.Trigger.Cron); err != nil {
+				v.Add("trigger.cron", "%v", err)
+			}
+		default:
+			v.Add("trigger.type", "%q is not manual, scheduled or event_based", s.Trigger.Type)
 		}
-	case TriggerScheduled:
-		if err := ValidateCron(s.Trigger.Cron); err != nil {
-			return engine.InvalidInput("trigger.cron", "%v", err)
-		}
-	default:
-		return engine.InvalidInput("trigger.type", "%q is not manual, scheduled or event_based", s.Trigger.Type)
 	}
 	if s.DestinationNamespace != "" && !namePattern.MatchString(s.DestinationNamespace) {
-		return engine.InvalidInput("destination_namespace", "%q is not a Harbor project name", s.DestinationNamespace)
+		v.Add("destination_namespace", "%q is not a Harbor project name", s.DestinationNamespace)
 	}
-	return nil
+	return v.Err()
 }
 
-// validatePattern checks a doublestar pattern as Harbor's filters take it:
-// balanced braces and brackets, no spaces.
+// WithDefaults returns s with its unset arguments at their defaults: pull,
+// and a manual trigger. Both front-ends default to these.
+func WithDefaults(s Spec) Spec {
+	if s.Direction == "" {
+		s.Direction = DirectionPull
+	}
+	if s.Trigger.Type == "" {
+		s.Trigger.Type = TriggerManual
+	}
+	return s
+}
+
 func validatePattern(p string) error {
 	if strings.ContainsAny(p, " \t") {
 		return fmt.Errorf("pattern %q contains white space", p)
