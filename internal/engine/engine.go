@@ -1,7 +1,11 @@
 // Package engine holds the front-end-neutral contract that every kind of
 // resource implements once and that both the Terraform provider and the
 // Kubernetes controller drive: Observe, Create, Update and Delete against the
-// real backends, plus the waiting rules for long-running operations.
+// real backends, plus what both front-ends need around it: Converge and
+// DeleteUntilGone (Terraform's create, update and delete), Wait and WaitRun
+// for long-running operations, Validation of specs whose arguments may be
+// unknown, and the typed errors that tell invalid input, a dependency that
+// cannot be read, a terminal backend failure and a timeout apart.
 //
 // The engine imports neither terraform-plugin-framework nor controller-runtime's
 // reconcile package.
@@ -35,8 +39,8 @@ type Observation[S, O any] struct {
 }
 
 // Client is implemented once per kind. Create is idempotent and never blocks
-// on readiness: waiting is the caller's business (engine.Wait for Terraform,
-// a requeue for the controller).
+// on readiness: waiting is the caller's business (Converge for Terraform, a
+// requeue woken by the client's Triggerer for the controller).
 type Client[S, O any] interface {
 	// Observe reports the external resource identified by id. want is the
 	// desired spec, used to decide UpToDate; it may be the zero value when

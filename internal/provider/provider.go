@@ -1,6 +1,7 @@
 // Package provider is the Terraform front-end of terraform-provider-mc: the
-// provider configuration and one file per resource, holding only schema and
-// the expand/flatten conversions to the engine's specs.
+// provider configuration, one generic resource over the engine contract
+// (resource.go), and one file per kind holding only its schema, the
+// expand/flatten conversions to the engine's specs and a few hooks.
 package provider
 
 import (
