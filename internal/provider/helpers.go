@@ -37,6 +37,14 @@ func addEngineError(diags *diag.Diagnostics, summary string, err error, paths ma
 		diags.AddError(summary, capitalize(engineErrorDetail(err)))
 		return
 	}
+	if invalid := engine.InvalidInputs(err); len(invalid) > 1 {
+		// Several pieces of invalid input, joined by an engine.Validation:
+		// each on its own attribute.
+		for _, in := range invalid {
+			addEngineError(diags, summary, in, paths)
+		}
+		return
+	}
 	in, ok := engine.AsInvalidInput(err)
 	if !ok || in.Path == "" {
 		if ok {

@@ -1,6 +1,7 @@
 package site
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -123,5 +124,22 @@ func TestKeepSecretsAndEqualSpecs(t *testing.T) {
 	a.Labels, b.Labels = nil, map[string]string{}
 	if !equalSpecs(a, b) {
 		t.Fatal("equalSpecs() = false for nil and empty labels")
+	}
+}
+
+// TestValidateReportsEveryError checks that every invalid argument is
+// reported at once, each with its path.
+func TestValidateReportsEveryError(t *testing.T) {
+	s := validSpec()
+	s.Name = "Site B"
+	s.ArgoCD.Namespace = "Argo CD"
+	s.GitOps = &GitOps{RepoURL: "https://git.example/gitops.git", Branch: "a..b", Path: "/abs"}
+	var got []string
+	for _, in := range engine.InvalidInputs(Validate(s)) {
+		got = append(got, in.Path)
+	}
+	want := []string{"name", "argocd.namespace", "gitops.branch", "gitops.path"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Validate() reported %q, want %q", got, want)
 	}
 }

@@ -1,8 +1,10 @@
 package site
 
 import (
+	"maps"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/util/validation"
@@ -15,56 +17,53 @@ import (
 
 // Validate checks a spec without talking to any backend. Every error is an
 // *engine.InvalidInputError naming the argument, so front-ends can report it
-// at plan time.
+// at plan time; all of them are returned, joined.
 func Validate(s Spec) error {
+	v := engine.NewValidation(nil)
 	if err := ValidateName(s.Name); err != nil {
-		return engine.InvalidInput("name", "%v", err)
+		v.Add("name", "%v", err)
 	}
-	for k, v := range s.Labels {
+	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
-			return engine.InvalidInput("labels", "label key %q is invalid: %s", k, strings.Join(errs, "; "))
+			v.Add("labels", "label key %q is invalid: %s", k, strings.Join(errs, "; "))
 		}
-		if errs := validation.IsValidLabelValue(v); len(errs) > 0 {
-			return engine.InvalidInput("labels", "label value %q of %q is invalid: %s", v, k, strings.Join(errs, "; "))
+		if errs := validation.IsValidLabelValue(s.Labels[k]); len(errs) > 0 {
+			v.Add("labels", "label value %q of %q is invalid: %s", s.Labels[k], k, strings.Join(errs, "; "))
 		}
 	}
 	if errs := validation.IsDNS1123Label(s.ArgoCD.Namespace); len(errs) > 0 {
-		return engine.InvalidInput("argocd.namespace", "%q is not a namespace name: %s", s.ArgoCD.Namespace, strings.Join(errs, "; "))
+		v.Add("argocd.namespace", "%q is not a namespace name: %s", s.ArgoCD.Namespace, strings.Join(errs, "; "))
 	}
 	if s.ArgoCD.Destination == "" {
-		return engine.InvalidInput("argocd.destination", "must not be empty")
+		v.Add("argocd.destination", "must not be empty")
 	}
 	if mc := s.ManagementCluster; mc != nil {
-		if err := ValidateManagementCluster(*mc); err != nil {
-			return err
-		}
+		v.AddError(ValidateManagementCluster(*mc))
 	}
 	if g := s.GitOps; g != nil {
-		if err := ValidateGitOps(*g); err != nil {
-			return err
-		}
+		v.AddError(ValidateGitOps(*g))
 	}
 	if h := s.Harbor; h != nil {
-		if err := ValidateHarbor(*h); err != nil {
-			return err
-		}
+		v.AddError(ValidateHarbor(*h))
 	}
-	return nil
+	return v.Err()
 }
 
-// ValidateHarbor checks the Harbor settings.
+// ValidateHarbor checks the Harbor settings; all errors are returned,
+// joined.
 func ValidateHarbor(h Harbor) error {
+	v := engine.NewValidation(nil)
 	u, err := url.Parse(h.URL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return engine.InvalidInput("harbor.url", "%q is not an http(s) URL such as https://harbor.site-b.example", redact.URL(h.URL))
-	}
-	if u.User != nil {
-		return engine.InvalidInput("harbor.url", "put credentials in username and password_wo, not in the URL")
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		v.Add("harbor.url", "%q is not an http(s) URL such as https://harbor.site-b.example", redact.URL(h.URL))
+	case u.User != nil:
+		v.Add("harbor.url", "put credentials in username and password_wo, not in the URL")
 	}
 	if h.Username == "" {
-		return engine.InvalidInput("harbor.username", "must not be empty")
+		v.Add("harbor.username", "must not be empty")
 	}
-	return nil
+	return v.Err()
 }
 
 // ValidateName checks that name is a DNS-1123 label, as every site name is.
@@ -101,20 +100,22 @@ func ValidateManagementCluster(mc ManagementCluster) error {
 	return nil
 }
 
-// ValidateGitOps checks the repository settings.
+// ValidateGitOps checks the repository settings; all errors are returned,
+// joined.
 func ValidateGitOps(g GitOps) error {
+	v := engine.NewValidation(nil)
 	u, err := url.Parse(g.RepoURL)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return engine.InvalidInput("gitops.repo_url", "%q is not an http(s) repository URL", redact.URL(g.RepoURL))
-	}
-	if u.User != nil {
-		return engine.InvalidInput("gitops.repo_url", "put credentials in username and password_wo, not in the URL")
+	switch {
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		v.Add("gitops.repo_url", "%q is not an http(s) repository URL", redact.URL(g.RepoURL))
+	case u.User != nil:
+		v.Add("gitops.repo_url", "put credentials in username and password_wo, not in the URL")
 	}
 	if g.Branch == "" || strings.ContainsAny(g.Branch, " ~^:?*[\\") || strings.Contains(g.Branch, "..") {
-		return engine.InvalidInput("gitops.branch", "%q is not a valid branch name", g.Branch)
+		v.Add("gitops.branch", "%q is not a valid branch name", g.Branch)
 	}
 	if g.Path == "" || path.IsAbs(g.Path) || path.Clean(g.Path) != g.Path || strings.HasPrefix(g.Path, "..") {
-		return engine.InvalidInput("gitops.path", "%q must be a clean relative path inside the repository, such as sites/site-b", g.Path)
+		v.Add("gitops.path", "%q must be a clean relative path inside the repository, such as sites/site-b", g.Path)
 	}
-	return nil
+	return v.Err()
 }
