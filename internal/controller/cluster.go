@@ -2,7 +2,6 @@ package controller
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -185,32 +184,14 @@ func (a *ClusterAdapter) DesiredSpec(_ context.Context, mg Managed) (cluster.Spe
 	}
 	want, err := expandCluster(c)
 	if err != nil {
-		return cluster.Spec{}, a.translate(err)
+		return cluster.Spec{}, inFieldPaths(err, a.FieldPath)
 	}
 	if !observeOnly(c) {
 		if err := cluster.Validate(want); err != nil {
-			return cluster.Spec{}, a.translate(err)
+			return cluster.Spec{}, inFieldPaths(err, a.FieldPath)
 		}
 	}
 	return want, nil
-}
-
-// translate rewrites the engine's invalid-input errors with the Cluster's
-// field paths; other errors are returned unchanged.
-func (a *ClusterAdapter) translate(err error) error {
-	invalid := engine.InvalidInputs(err)
-	if len(invalid) == 0 {
-		return err
-	}
-	translated := make([]error, 0, len(invalid))
-	for _, in := range invalid {
-		path := in.Path
-		if path != "" {
-			path = a.FieldPath(path)
-		}
-		translated = append(translated, &engine.InvalidInputError{Path: path, Message: in.Message})
-	}
-	return errors.Join(translated...)
 }
 
 // expandCluster builds the engine spec of c. The cluster's site, namespace

@@ -467,17 +467,21 @@ func (r *Reconciler[S, O]) setObserved(mg Managed, observation engine.Observatio
 	setConditions(mg, readyCondition(previous, observation.Ready, failed, observation.Message))
 }
 
-// explain rewrites an engine's invalid-input error with the managed kind's
-// field path when the adapter can translate it. Other errors, and invalid
-// input wrapped with more context, are returned unchanged.
+// explain rewrites an engine's invalid-input errors with the managed kind's
+// field paths when the adapter can translate them (see inFieldPaths).
 func (r *Reconciler[S, O]) explain(err error) error {
 	translator, ok := r.adapter.(FieldPathTranslator)
 	if !ok {
 		return err
 	}
-	// Only an error that is invalid input and nothing more (one, or several
-	// joined by a Validation) is rewritten: wrapped with more context, it
-	// is returned as it is.
+	return inFieldPaths(err, translator.FieldPath)
+}
+
+// inFieldPaths rewrites err, when it is invalid input and nothing more (one
+// error, or several joined by an engine.Validation), with the field paths
+// fieldPath gives the engine's argument paths. Other errors, and invalid
+// input wrapped with more context, are returned unchanged.
+func inFieldPaths(err error, fieldPath func(enginePath string) string) error {
 	invalid := engine.InvalidInputs(err)
 	joined := make([]error, 0, len(invalid))
 	for _, in := range invalid {
@@ -490,7 +494,7 @@ func (r *Reconciler[S, O]) explain(err error) error {
 	for _, in := range invalid {
 		path := in.Path
 		if path != "" {
-			path = translator.FieldPath(path)
+			path = fieldPath(path)
 		}
 		translated = append(translated, &engine.InvalidInputError{Path: path, Message: in.Message})
 	}
