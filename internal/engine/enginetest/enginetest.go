@@ -155,7 +155,7 @@ func (s *suite[S, O]) cleanup(t *testing.T, spec S) {
 			// have moved to): the engine cannot have made anything there.
 			return
 		}
-		if err := s.deleteUntilGone(ctx, id, spec); err != nil {
+		if err := s.deleteUntilGone(ctx, id); err != nil {
 			t.Errorf("cleanup: cannot delete %s: %v", id, err)
 		}
 	})
@@ -178,20 +178,12 @@ func (s *suite[S, O]) wait(ctx context.Context, id string, want S, until func(ex
 	}, opts)
 }
 
-// deleteUntilGone deletes id, and again on every observation that still
-// finds it (Delete may take an object down one step at a time), until
-// Observe reports it gone.
-func (s *suite[S, O]) deleteUntilGone(ctx context.Context, id string, want S) error {
-	if err := s.k.Client.Delete(ctx, id); err != nil {
-		return err
-	}
-	_, err := s.wait(ctx, id, want, func(exists, _ bool) bool { return !exists }, func(ctx context.Context, obs engine.Observation[S, O]) error {
-		if !obs.Exists {
-			return nil
-		}
-		return s.k.Client.Delete(ctx, id)
+// deleteUntilGone deletes id until Observe reports it gone, within the
+// suite's bounds.
+func (s *suite[S, O]) deleteUntilGone(ctx context.Context, id string) error {
+	return engine.DeleteUntilGone(ctx, s.k.Client, id, engine.ConvergeOptions{
+		Timeout: s.k.WaitTimeout, MinInterval: s.k.PollInterval, MaxInterval: 5 * s.k.PollInterval,
 	})
-	return err
 }
 
 func (s *suite[S, O]) count(t *testing.T, spec S, want int, when string) {
@@ -306,7 +298,7 @@ func (s *suite[S, O]) deleteIsIdempotent(t *testing.T) {
 		if err := s.k.Client.Delete(t.Context(), id); err != nil {
 			t.Fatalf("second Delete() at once = %v", err)
 		}
-		if err := s.deleteUntilGone(t.Context(), id, spec); err != nil {
+		if err := s.deleteUntilGone(t.Context(), id); err != nil {
 			t.Fatalf("waiting until %s is gone: %v", id, err)
 		}
 		if err := s.k.Client.Delete(t.Context(), id); err != nil {
