@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"sync"
 	"time"
 
 	"k8s.io/client-go/dynamic"
@@ -49,17 +48,6 @@ type Management struct {
 // message that says what the user can do about it.
 func (m *Management) Describe(err error) string { return kube.DescribeError(m.Host, err) }
 
-type managementEntry struct {
-	m        *Management
-	lastUsed time.Time
-
-	// mu serialises discovery: concurrent reads of sites on one cluster
-	// discover once.
-	mu     sync.Mutex
-	caps   kube.Capabilities
-	capsAt time.Time
-}
-
 // Connection is a registered site with a connection to its management
 // cluster, where its Argo CD runs too (in Record.Spec.ArgoCD.Namespace).
 type Connection struct {
@@ -98,10 +86,10 @@ func (r *Registry) ManagementOf(mc *ManagementCluster) (*Management, error) {
 	if err != nil {
 		return nil, err
 	}
-	return e.m, nil
+	return e.client, nil
 }
 
-func (r *Registry) managementEntry(mc *ManagementCluster) (*managementEntry, error) {
+func (r *Registry) managementEntry(mc *ManagementCluster) (*cacheEntry[*Management, kube.Capabilities], error) {
 	key := platformKey
 	if mc != nil {
 		key = hashOf(struct {
@@ -109,26 +97,7 @@ func (r *Registry) managementEntry(mc *ManagementCluster) (*managementEntry, err
 			Insecure                                        bool
 		}{mc.Host, mc.CACertificate, mc.Context, mc.Token, mc.Kubeconfig, mc.Insecure})
 	}
-	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if e, ok := r.managements[key]; ok {
-		e.lastUsed = now
-		return e, nil
-	}
-	m, err := r.newManagement(mc)
-	if err != nil {
-		return nil, err
-	}
-	for k, old := range r.managements {
-		if now.Sub(old.lastUsed) > idleTTL {
-			old.m.http.CloseIdleConnections()
-			delete(r.managements, k)
-		}
-	}
-	e := &managementEntry{m: m, lastUsed: now}
-	r.managements[key] = e
-	return e, nil
+	return r.managements.get(key, func() (*Management, error) { return r.newManagement(mc) })
 }
 
 func (r *Registry) newManagement(mc *ManagementCluster) (*Management, error) {
@@ -181,39 +150,17 @@ func (r *Registry) capabilities(ctx context.Context, mc *ManagementCluster, fres
 	if err != nil {
 		return kube.Capabilities{}, err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !fresh && !e.capsAt.IsZero() && r.now().Sub(e.capsAt) < capabilitiesTTL {
-		return e.caps, nil
-	}
-	caps, err := kube.DiscoverWith(ctx, e.m.Core.Discovery())
-	if err != nil {
-		e.capsAt = time.Time{}
-		return caps, err
-	}
-	e.caps, e.capsAt = caps, r.now()
-	return caps, nil
+	return r.managements.value(e, fresh, func(m *Management) (kube.Capabilities, error) {
+		return kube.DiscoverWith(ctx, m.Core.Discovery())
+	})
 }
 
 // Forget drops what is known of the capabilities of the management cluster
 // mc describes, after a call showed they may have changed.
 func (r *Registry) Forget(mc *ManagementCluster) {
-	e, err := r.managementEntry(mc)
-	if err != nil {
-		return
+	if e, err := r.managementEntry(mc); err == nil {
+		e.forget()
 	}
-	e.mu.Lock()
-	e.capsAt = time.Time{}
-	e.mu.Unlock()
-}
-
-type harborEntry struct {
-	client   *harbor.Client
-	lastUsed time.Time
-
-	mu        sync.Mutex
-	version   string
-	versionAt time.Time
 }
 
 // Harbor returns a client of the Harbor of the site rec records. A site
@@ -239,33 +186,17 @@ func (r *Registry) HarborOf(h Harbor) (*harbor.Client, error) {
 	return e.client, nil
 }
 
-func (r *Registry) harborEntry(h Harbor) (*harborEntry, error) {
+func (r *Registry) harborEntry(h Harbor) (*cacheEntry[*harbor.Client, string], error) {
 	key := hashOf(struct {
 		URL, Username, Password string
 		Insecure                bool
 	}{h.URL, h.Username, h.Password, h.Insecure})
-	now := r.now()
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	if e, ok := r.harbors[key]; ok {
-		e.lastUsed = now
-		return e, nil
-	}
-	hc, err := harbor.New(harbor.Config{
-		URL: h.URL, Username: h.Username, Password: h.Password,
-		HTTPOptions: httpclient.Options{InsecureSkipVerify: h.Insecure, WaitMax: 5 * time.Second},
+	return r.harbors.get(key, func() (*harbor.Client, error) {
+		return harbor.New(harbor.Config{
+			URL: h.URL, Username: h.Username, Password: h.Password,
+			HTTPOptions: httpclient.Options{InsecureSkipVerify: h.Insecure, WaitMax: 5 * time.Second},
+		})
 	})
-	if err != nil {
-		return nil, err
-	}
-	for k, old := range r.harbors {
-		if now.Sub(old.lastUsed) > idleTTL {
-			delete(r.harbors, k)
-		}
-	}
-	e := &harborEntry{client: hc, lastUsed: now}
-	r.harbors[key] = e
-	return e, nil
 }
 
 // HarborVersion reports the version the Harbor h describes runs, asked on
@@ -275,17 +206,13 @@ func (r *Registry) HarborVersion(ctx context.Context, h Harbor) (string, error) 
 	if err != nil {
 		return "", err
 	}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if !e.versionAt.IsZero() && r.now().Sub(e.versionAt) < capabilitiesTTL {
-		return e.version, nil
-	}
-	info, err := e.client.SystemInfo(ctx)
-	if err != nil {
-		return "", err
-	}
-	e.version, e.versionAt = info.HarborVersion, r.now()
-	return e.version, nil
+	return r.harbors.value(e, false, func(c *harbor.Client) (string, error) {
+		info, err := c.SystemInfo(ctx)
+		if err != nil {
+			return "", err
+		}
+		return info.HarborVersion, nil
+	})
 }
 
 // hashOf is a cache key of v, which holds secrets: only their hash is kept

@@ -24,6 +24,8 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
 
@@ -41,15 +43,13 @@ var (
 type Registry struct {
 	platform  *rest.Config
 	namespace string
-	now       func() time.Time
 
 	platformOnce sync.Once
 	platformCS   kubernetes.Interface
 	platformErr  error
 
-	mu          sync.Mutex
-	managements map[string]*managementEntry
-	harbors     map[string]*harborEntry
+	managements *clientCache[*Management, kube.Capabilities]
+	harbors     *clientCache[*harbor.Client, string]
 }
 
 // New returns the registry of site records in namespace of the platform
@@ -57,8 +57,11 @@ type Registry struct {
 // and hand it to every kind: the clients and capabilities it caches are
 // then shared.
 func New(platform *rest.Config, namespace string) *Registry {
-	r := &Registry{namespace: namespace, now: time.Now,
-		managements: map[string]*managementEntry{}, harbors: map[string]*harborEntry{}}
+	r := &Registry{
+		namespace:   namespace,
+		managements: newClientCache[*Management, kube.Capabilities](time.Now, func(m *Management) { m.http.CloseIdleConnections() }),
+		harbors:     newClientCache[*harbor.Client, string](time.Now, nil),
+	}
 	if platform != nil {
 		r.platform = withClientDefaults(rest.CopyConfig(platform))
 	}
