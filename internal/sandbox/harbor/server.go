@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/simfault"
 	"net"
 	"net/http"
 	"net/http/httputil"
@@ -65,7 +66,7 @@ type Options struct {
 type Server struct {
 	opts   Options
 	mux    *http.ServeMux
-	faults *faultInjector
+	faults *simfault.Injector
 	proxy  *httputil.ReverseProxy // to Options.Registry, below /v2/
 
 	mu         sync.Mutex
@@ -182,16 +183,7 @@ func (s *Server) now() time.Time { return s.opts.Now().UTC() }
 // ServeHTTP implements http.Handler: faults first, then authentication, then
 // the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	answered, lose := s.faults.apply(w, r)
-	if answered {
-		return
-	}
-	if lose {
-		s.serve(&discardWriter{h: http.Header{}}, r)
-		writeError(w, http.StatusInternalServerError, codeUnknown, "injected fault: the answer was lost")
-		return
-	}
-	s.serve(w, r)
+	s.faults.Wrap(http.HandlerFunc(s.serve)).ServeHTTP(w, r)
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
