@@ -345,4 +345,3 @@ func (c *cloud) ListGroupMembers(ctx context.Context, groupName string) ([]User,
 	}
 	return us, nil
 }
-
