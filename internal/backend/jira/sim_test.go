@@ -605,8 +605,8 @@ func TestSimSandboxEndpoints(t *testing.T) {
 	}
 	for body, want := range map[string]int{
 		`{"name":"bad","members":["557058:ghost"]}`: 400,
-		`{"members":[]}`:                            400,
-		`{"name":"x","extra":1}`:                    400,
+		`{"members":[]}`:         400,
+		`{"name":"x","extra":1}`: 400,
 	} {
 		if got := post("/_sandbox/groups", body); got != want {
 			t.Errorf("POST /_sandbox/groups %s = %d, want %d", body, got, want)

@@ -7,12 +7,14 @@
 // It answers as Jira Cloud does: the same paths, status codes and error body
 // ({"errorMessages":[...],"errors":{"field":"message"}}), basic
 // authentication with the admin's email and API token (anything else is
-// 401), offset pagination (startAt, maxResults capped per endpoint, total,
-// isLast, values, self and nextPage), and Jira's validation.
+// 401; only /serverInfo takes anonymous callers), offset pagination
+// (startAt, maxResults capped per endpoint, total, isLast, values, self and
+// nextPage), and Jira's validation.
 //
 // Endpoints below /rest/api/3 and their answers (401 without the admin's
 // credentials applies to all):
 //
+//	GET    /serverInfo                       200, also anonymous (wrong credentials 401)
 //	GET    /myself                           200
 //	POST   /project                          201 {self,id,key}; 400 with errors.projectKey (rule: an uppercase
 //	                                         letter then uppercase letters or digits, 2-10 in all; reserved words;

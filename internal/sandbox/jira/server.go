@@ -318,6 +318,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, []string{"null for uri: " + s.base() + r.URL.RequestURI()}, nil)
 		return
 	}
+	if r.URL.Path == apiPrefix+"/serverInfo" && !hasCredentials(r) {
+		// The one operation anonymous callers may use.
+		s.mux.ServeHTTP(w, r)
+		return
+	}
 	if !s.authenticated(r) {
 		w.Header().Set("WWW-Authenticate", `Basic realm="protected-area"`)
 		writeError(w, http.StatusUnauthorized, []string{"Client must be authenticated to access this resource."}, nil)
@@ -345,6 +350,11 @@ func (s *Server) authenticated(r *http.Request) bool {
 	return ok && eq(user, s.opts.AdminEmail) && eq(pass, s.opts.APIToken)
 }
 
+func hasCredentials(r *http.Request) bool {
+	_, _, ok := r.BasicAuth()
+	return ok
+}
+
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
 
 // base is the site URL for self links.
@@ -357,6 +367,7 @@ func (s *Server) base() string {
 
 func (s *Server) routes() {
 	m := s.mux
+	m.HandleFunc("GET "+apiPrefix+"/serverInfo", s.serverInfo)
 	m.HandleFunc("GET "+apiPrefix+"/myself", s.getMyself)
 	m.HandleFunc("GET "+apiPrefix+"/project", s.listProjects)
 	m.HandleFunc("POST "+apiPrefix+"/project", s.createProject)
@@ -376,6 +387,20 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+apiPrefix+"/group/member", s.groupMembers)
 	m.HandleFunc("POST /_sandbox/users", s.sandboxAddUser)
 	m.HandleFunc("POST /_sandbox/groups", s.sandboxAddGroup)
+}
+
+// serverInfo answers GET /serverInfo, also to anonymous callers (wrong
+// credentials are 401).
+func (s *Server) serverInfo(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"baseUrl":        s.base(),
+		"version":        "1001.0.0-SNAPSHOT",
+		"versionNumbers": []int{1001, 0, 0},
+		"deploymentType": "Cloud",
+		"buildNumber":    100280,
+		"serverTime":     s.now().Format(jiraTime),
+		"serverTitle":    "Jira (mc sandbox)",
+	})
 }
 
 // ---- answers
@@ -525,4 +550,10 @@ func SandboxUsers() []User {
 // SandboxGroups returns the seeded groups: platform-devs (alice and bob).
 func SandboxGroups() []Group {
 	return []Group{{Name: PlatformDevs, Members: []string{AliceAccountID, BobAccountID}}}
+}
+
+// SandboxOptions returns the options of the sandbox's site: the seeded
+// users and groups, the default roles and the given admin credentials.
+func SandboxOptions(adminEmail, apiToken string) Options {
+	return Options{AdminEmail: adminEmail, APIToken: apiToken, Users: SandboxUsers(), Groups: SandboxGroups()}
 }

@@ -200,3 +200,22 @@ func itoa(n int64) string {
 	b, _ := json.Marshal(n)
 	return string(b)
 }
+
+// TestServerInfoIsAnonymous: the one operation without credentials; wrong
+// ones are still 401.
+func TestServerInfoIsAnonymous(t *testing.T) {
+	s := newSim(t)
+	if a := call(t, s, "GET", "/rest/api/3/serverInfo", "", true); a.status != 200 || a.body["deploymentType"] != "Cloud" {
+		t.Fatalf("anonymous serverInfo = %d %s", a.status, a.raw)
+	}
+	req := httptest.NewRequest("GET", "/rest/api/3/serverInfo", nil)
+	req.SetBasicAuth(email, "wrong")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != 401 {
+		t.Fatalf("serverInfo with a wrong token = %d, want 401", rec.Code)
+	}
+	if a := call(t, s, "GET", "/rest/api/3/myself", "", true); a.status != 401 {
+		t.Fatalf("anonymous myself = %d, want 401", a.status)
+	}
+}
