@@ -124,6 +124,8 @@ func RunChildIfRequested() {
 	case childServeGit:
 	case childServeHarbor:
 		runHarborChild()
+	case childServeJira:
+		runJiraChild()
 	default:
 		return
 	}

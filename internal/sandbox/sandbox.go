@@ -90,6 +90,9 @@ type Platform struct {
 	// Harbors are the Harbor sites by name (HarborSiteA, the hub, and
 	// HarborSiteB), each a Harbor simulator in front of a real registry.
 	Harbors map[string]HarborSite `json:"harbors"`
+	// Jira is the Jira Cloud simulator, seeded with the sandbox's
+	// Atlassian identities.
+	Jira JiraSite `json:"jira"`
 	// ClusterAPIInMemoryPorts is the range ("lo-hi") of loopback ports on which
 	// CAPD's in-memory backend serves the workload clusters' apiservers.
 	ClusterAPIInMemoryPorts string `json:"clusterAPIInMemoryPorts"`
@@ -199,6 +202,9 @@ func (p *Platform) Healthy(ctx context.Context) bool {
 		}
 	}
 	if !p.harborsHealthy(ctx) {
+		return false
+	}
+	if !p.jiraHealthy(ctx) {
 		return false
 	}
 	cfg, err := p.RESTConfig()

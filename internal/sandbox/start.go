@@ -159,6 +159,7 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		func() error { return s.step("git server", func() error { return s.startGit(ctx) }) },
 		func() error { return s.step("redis", func() error { return s.startRedis(ctx) }) },
 		func() error { return s.step("harbor sites", func() error { return s.startHarbors(ctx) }) },
+		func() error { return s.step("jira", func() error { return s.startJira(ctx) }) },
 	); err != nil {
 		return nil, err
 	}
@@ -220,6 +221,9 @@ func (s *starter) writeEnv() error {
 		{"MC_SANDBOX_HARBOR_B_REGISTRY", s.p.Harbors[HarborSiteB].RegistryURL},
 		{"MC_SANDBOX_HARBOR_USERNAME", HarborAdmin},
 		{"MC_SANDBOX_HARBOR_PASSWORD", s.p.Harbors[HarborSiteA].Password},
+		{"MC_SANDBOX_JIRA_URL", s.p.Jira.URL},
+		{"MC_SANDBOX_JIRA_EMAIL", s.p.Jira.Email},
+		{"MC_SANDBOX_JIRA_API_TOKEN", s.p.Jira.APIToken},
 	} {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
