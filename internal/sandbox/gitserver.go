@@ -91,6 +91,8 @@ func RunChildIfRequested() {
 	case childServeGit:
 	case childServeHarbor:
 		runHarborChild()
+	case childServeBitbucket:
+		runBitbucketChild()
 	default:
 		return
 	}

@@ -248,3 +248,23 @@ func (s *Server) getMember(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, s.membershipJSON(r, ws, u))
 }
+
+// getSandboxFaults answers what the fault injector did so far.
+func (s *Server) getSandboxFaults(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, s.FaultStats())
+}
+
+// postSandboxFaults replaces the fault configuration (a Faults in JSON,
+// Go field names; {} turns injection off), for tests in other processes.
+func (s *Server) postSandboxFaults(w http.ResponseWriter, r *http.Request) {
+	var f Faults
+	if !decode(w, r, &f) {
+		return
+	}
+	if f.ErrorRate < 0 || f.ErrorRate > 1 || f.LostResponseRate < 0 || f.LostResponseRate > 1 || f.DelayRate < 0 || f.DelayRate > 1 {
+		writeError(w, http.StatusBadRequest, "rates must be between 0 and 1")
+		return
+	}
+	s.SetFaults(f)
+	w.WriteHeader(http.StatusNoContent)
+}

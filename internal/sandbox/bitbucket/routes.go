@@ -13,6 +13,8 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST /_sandbox/users", s.postSandboxUser)
 	m.HandleFunc("POST /_sandbox/groups", s.postSandboxGroup)
+	m.HandleFunc("GET /_sandbox/faults", s.getSandboxFaults)
+	m.HandleFunc("POST /_sandbox/faults", s.postSandboxFaults)
 
 	m.HandleFunc("GET "+apiPrefix+"/user", s.getCurrentUser)
 	m.HandleFunc("GET "+apiPrefix+"/users/{selected_user}", s.getUser)
