@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"sort"
@@ -239,8 +240,18 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
-	_, pattern := s.mux.Handler(r)
+	h, pattern := s.mux.Handler(r)
 	if pattern == "" {
+		// The mux's own answer tells an unknown path (404) from a known
+		// one asked with another method (405 with Allow); word it as
+		// Bitbucket does.
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		if rec.Code == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", rec.Header().Get("Allow"))
+			writeError(w, http.StatusMethodNotAllowed, "Method %s not allowed", r.Method)
+			return
+		}
 		writeError(w, http.StatusNotFound, "Resource not found")
 		return
 	}
