@@ -14,9 +14,11 @@
 // trailing slash), status codes, the error body
 // {"type":"error","error":{"message","detail","fields"}}, pagination
 // (pagelen 1-100, default 10; page; size; next and previous links that keep
-// the query), basic authentication with the owner's username or email and
-// app password or API token (anything else: 401 with WWW-Authenticate:
-// Basic realm="Bitbucket.org HTTP"), and Bitbucket's validation.
+// the query), authentication (basic with the owner's username or email and
+// app password or API token; a workspace access token as a bearer token, or
+// for git with the username x-token-auth; anything else: 401 with
+// WWW-Authenticate: Basic realm="Bitbucket.org HTTP"), and Bitbucket's
+// validation.
 //
 // Endpoints below /2.0 and their answers (401 without valid credentials
 // applies to all; 404 for an unknown workspace, project, repository,

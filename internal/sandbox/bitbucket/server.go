@@ -52,6 +52,9 @@ type Options struct {
 	// Email is the owner's Atlassian account email; with an API token
 	// Bitbucket takes it as the username too. Default "mc-admin@mcplatform.example".
 	Email string
+	// AccessToken, when set, is a workspace access token: accepted as a
+	// bearer token by the API, and with the username x-token-auth by git.
+	AccessToken string
 	// Workspace is the slug of the workspace; default DefaultWorkspace.
 	Workspace string
 	// GitRoot is the directory of the repositories' bare git repositories;
@@ -258,12 +261,20 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }
 
-// authenticated checks basic credentials: the owner's username or email
-// with the password (app password or API token).
+// authenticated checks the credentials: basic auth with the owner's
+// username or email and the password (app password or API token), or the
+// access token (Options.AccessToken) as a bearer token or, for git, with
+// the username x-token-auth.
 func (s *Server) authenticated(r *http.Request) bool {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return s.opts.AccessToken != "" && eq(tok, s.opts.AccessToken)
+	}
 	u, p, ok := r.BasicAuth()
 	if !ok {
 		return false
+	}
+	if u == "x-token-auth" {
+		return s.opts.AccessToken != "" && eq(p, s.opts.AccessToken)
 	}
 	userOK := eq(u, s.opts.Username) || strings.EqualFold(u, s.opts.Email)
 	return userOK && eq(p, s.opts.Password)
