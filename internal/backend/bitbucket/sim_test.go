@@ -25,7 +25,7 @@ const (
 	simToken = "ATBB-test-app-password"
 	// simAccessToken is the workspace access token.
 	simAccessToken = "ATCTT-test-access-token"
-	ws       = bitbucketsim.DefaultWorkspace
+	ws             = bitbucketsim.DefaultWorkspace
 )
 
 var (
