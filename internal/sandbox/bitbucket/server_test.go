@@ -341,7 +341,8 @@ func TestWebhooks(t *testing.T) {
 
 func TestSandboxEndpoints(t *testing.T) {
 	s := newSim(t)
-	s.must(400, "POST", "/_sandbox/users", `{"account_id":"alice"}`)
+	s.must(400, "POST", "/_sandbox/users", `{"account_id":"a/b"}`)
+	s.must(400, "POST", "/_sandbox/users", `{"display_name":"nobody"}`)
 	s.must(201, "POST", "/_sandbox/users", `{"account_id":"557058:0000000d-0000-4000-8000-00000000da7e","display_name":"Dave","email":"dave@example.com"}`)
 	if a := s.must(200, "GET", "/2.0/users/557058:0000000d-0000-4000-8000-00000000da7e", ""); a.body["display_name"] != "Dave" {
 		t.Fatalf("the seeded user = %v", a.body)
