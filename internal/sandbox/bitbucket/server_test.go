@@ -136,6 +136,9 @@ func TestAuthenticationAndErrorBodies(t *testing.T) {
 			if tt.wantMessage != "" && a.message() != tt.wantMessage {
 				t.Errorf("message = %q, want %q", a.message(), tt.wantMessage)
 			}
+			if tt.wantStatus == 405 && a.header.Get("Allow") != "GET, POST" {
+				t.Errorf("Allow = %q, want GET, POST", a.header.Get("Allow"))
+			}
 			if tt.wantStatus == 401 && a.header.Get("WWW-Authenticate") != `Basic realm="Bitbucket.org HTTP"` {
 				t.Errorf("WWW-Authenticate = %q", a.header.Get("WWW-Authenticate"))
 			}
