@@ -386,3 +386,13 @@ func ArgoCDClusterNameClaimants(ctx context.Context, core kubernetes.Interface, 
 	slices.Sort(claimants)
 	return claimants, nil
 }
+
+// ArgoCDClusterToken returns the bearer token an Argo CD cluster Secret
+// holds; empty when it holds none. It is a credential: never log it.
+func ArgoCDClusterToken(sec *corev1.Secret) string {
+	var cfg argoClusterConfig
+	if json.Unmarshal(sec.Data[ArgoCDClusterKeyConfig], &cfg) != nil {
+		return ""
+	}
+	return cfg.BearerToken
+}
