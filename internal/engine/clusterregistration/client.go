@@ -2,6 +2,7 @@ package clusterregistration
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"maps"
@@ -297,14 +298,16 @@ func serverVersion(ctx context.Context, c kube.ArgoCDCluster) (string, error) {
 	if err == nil {
 		return v, nil
 	}
-	msg := kube.DescribeError(c.Server, redact.Error(err, c.BearerToken))
+	err = redact.Error(err, c.BearerToken)
+	msg := kube.DescribeError(c.Server, err)
+	var unknownAuthority x509.UnknownAuthorityError
+	var hostname x509.HostnameError
+	var invalid x509.CertificateInvalidError
 	switch {
-	case apierrors.IsUnauthorized(err):
+	case apierrors.IsUnauthorized(err), apierrors.IsForbidden(err):
 		return "", engine.InvalidInput("token", "%s", msg)
-	case apierrors.IsForbidden(err):
-		return "", engine.InvalidInput("token", "%s", msg)
-	case strings.Contains(err.Error(), "x509") || strings.Contains(err.Error(), "certificate"):
-		return "", engine.InvalidInput("ca_certificate", "%s", msg)
+	case errors.As(err, &unknownAuthority), errors.As(err, &hostname), errors.As(err, &invalid):
+		return "", engine.InvalidInput("ca_certificate", "cannot verify the TLS certificate of %s: %s", redact.URL(c.Server), redact.Text(err.Error()))
 	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
 		return "", err
 	}
