@@ -149,7 +149,9 @@ func (a *ClusterRegistrationAdapter) SetObservation(mg Managed, observed cluster
 
 // LateInitialize fills nothing: every field the registration has is the
 // user's (an empty caCertificate, namespaces or labels mean something).
-func (a *ClusterRegistrationAdapter) LateInitialize(Managed, clusterregistration.Spec) bool { return false }
+func (a *ClusterRegistrationAdapter) LateInitialize(Managed, clusterregistration.Spec) bool {
+	return false
+}
 
 // clusterRegistrationFieldPaths maps the engine's argument paths to
 // ClusterRegistration field paths where the names differ beyond snake_case

@@ -51,7 +51,9 @@ var clusterRegistrationKind = &kind[clusterRegistrationModel, clusterregistratio
 }
 
 // NewClusterRegistrationResource returns the mc_cluster_registration resource.
-func NewClusterRegistrationResource() resource.Resource { return newResource(clusterRegistrationKind)() }
+func NewClusterRegistrationResource() resource.Resource {
+	return newResource(clusterRegistrationKind)()
+}
 
 // clusterRegistrationAttributePaths maps the engine's argument names onto
 // this schema's.
