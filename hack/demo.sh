@@ -87,6 +87,10 @@ step "The workload cluster at site B"
 terraform output -json cluster
 terraform output -json cluster | grep -q '"ready":true' || { echo "demo: the cluster is not ready" >&2; exit 1; }
 
+step "The existing cluster registered in site B's Argo CD"
+terraform output -json brownfield
+terraform output -json brownfield | grep -q '"kubernetes_version":"v' || { echo "demo: the registered cluster does not answer" >&2; exit 1; }
+
 cat <<DONE
 
 The local platform is running.
