@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strconv"
 	"testing"
 	"time"
 
@@ -147,8 +148,11 @@ func deployThroughArgoCD(t *testing.T, p *sandbox.Platform, clusterName string) 
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	appName := "acc-creg-app"
-	ns := "acc-creg-web"
+	// Unique per run, so that a rerun against a reused platform does not
+	// meet a namespace still terminating.
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+	appName := "acc-creg-app-" + suffix
+	ns := "acc-creg-web-" + suffix
 	repo, err := p.CreateGitRepo(ctx, appName, map[string]string{
 		"web/deployment.yaml": `apiVersion: apps/v1
 kind: Deployment
