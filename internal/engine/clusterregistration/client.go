@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -20,6 +21,10 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
+
+// observeProbeTimeout bounds how long Observe waits for the registered
+// cluster's version.
+const observeProbeTimeout = 10 * time.Second
 
 // Client implements engine.Client for cluster registrations.
 type Client struct {
@@ -125,7 +130,11 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.Status = Status{ArgoCDNamespace: a.namespace, SecretName: sec.Name}
 	cluster := kube.ArgoCDClusterOf(sec)
 	cluster.BearerToken = kube.ArgoCDClusterToken(sec)
-	version, err := serverVersion(ctx, cluster)
+	// A cluster that does not answer makes the registration not ready; it
+	// must not hold up a refresh for long.
+	probeCtx, cancel := context.WithTimeout(ctx, observeProbeTimeout)
+	version, err := serverVersion(probeCtx, cluster)
+	cancel()
 	if err != nil {
 		obs.Status.Message = err.Error()
 		obs.Message = err.Error()
