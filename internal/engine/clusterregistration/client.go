@@ -134,6 +134,9 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	// must not hold up a refresh for long.
 	probeCtx, cancel := context.WithTimeout(ctx, observeProbeTimeout)
 	version, err := serverVersion(probeCtx, cluster)
+	if err != nil && ctx.Err() == nil && probeCtx.Err() != nil {
+		err = fmt.Errorf("the cluster at %s did not answer within %s", redact.URL(cluster.Server), observeProbeTimeout)
+	}
 	cancel()
 	if err != nil {
 		obs.Status.Message = err.Error()
