@@ -52,6 +52,9 @@ export TF_VAR_harbor_a_url="$MC_SANDBOX_HARBOR_A_URL"
 export TF_VAR_harbor_b_url="$MC_SANDBOX_HARBOR_B_URL"
 export TF_VAR_harbor_username="$MC_SANDBOX_HARBOR_USERNAME"
 export TF_VAR_harbor_password="$MC_SANDBOX_HARBOR_PASSWORD"
+export TF_VAR_workload_server="$MC_SANDBOX_WORKLOAD_SERVER"
+export TF_VAR_workload_ca_file="$MC_SANDBOX_WORKLOAD_CA_FILE"
+export TF_VAR_workload_token="$MC_SANDBOX_WORKLOAD_TOKEN"
 
 cd "$quickstart"
 step "terraform init"
@@ -83,6 +86,10 @@ done
 step "The workload cluster at site B"
 terraform output -json cluster
 terraform output -json cluster | grep -q '"ready":true' || { echo "demo: the cluster is not ready" >&2; exit 1; }
+
+step "The existing cluster registered in site B's Argo CD"
+terraform output -json brownfield
+terraform output -json brownfield | grep -q '"kubernetes_version":"v' || { echo "demo: the registered cluster does not answer" >&2; exit 1; }
 
 cat <<DONE
 

@@ -111,6 +111,9 @@ func run(args []string) error {
 			fmt.Printf("  cluster-api: %s, %s, %s, %s (in-memory workload clusters on 127.0.0.1:%s)\n", sandbox.CAPIManagerName,
 				sandbox.CAPIBootstrapName, sandbox.CAPIControlPlaneName, sandbox.CAPIInfrastructureName, p.ClusterAPIInMemoryPorts)
 		}
+		if p.WorkloadServerURL != "" {
+			fmt.Printf("  workload cluster: %s (kubeconfig %s; token in MC_SANDBOX_WORKLOAD_TOKEN)\n", p.WorkloadServerURL, p.WorkloadKubeconfigPath)
+		}
 		for _, name := range sandbox.HarborSites {
 			h := p.Harbors[name]
 			fmt.Printf("  harbor %s: %s (registry %s, user %s)\n", name, h.URL, h.RegistryURL, h.Username)

@@ -1,6 +1,8 @@
 # Quickstart: register the hub (site A) and a remote site (site B) whose Argo
 # CD follows a GitOps repository path, replicate site B's images to the hub's
-# Harbor, and create a workload cluster at site B registered in its Argo CD. `make demo` runs this against the local platform; the
+# Harbor, create a workload cluster at site B registered in its Argo CD, and
+# register an existing cluster (not made by Cluster API) in the same Argo CD.
+# `make demo` runs this against the local platform; the
 # provider reads its connection from MC_KUBECONFIG and MC_NAMESPACE.
 
 terraform {
@@ -48,6 +50,23 @@ variable "harbor_username" {
 
 variable "harbor_password" {
   description = "Harbor password of both sites; never stored in state."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "workload_server" {
+  description = "API server URL of an existing cluster to register in site B's Argo CD."
+  type        = string
+}
+
+variable "workload_ca_file" {
+  description = "Path of the PEM CA certificate of workload_server."
+  type        = string
+}
+
+variable "workload_token" {
+  description = "Bearer token Argo CD deploys to the existing cluster with; never stored in state."
   type        = string
   sensitive   = true
   ephemeral   = true
@@ -134,6 +153,21 @@ resource "mc_cluster" "dev" {
   }
 }
 
+# An existing cluster (the local platform's workload cluster), registered in
+# site B's Argo CD so that applications can deploy to it as "brownfield-1".
+resource "mc_cluster_registration" "brownfield" {
+  site             = mc_site.site_b.name
+  name             = "brownfield-1"
+  server           = var.workload_server
+  ca_certificate   = file(var.workload_ca_file)
+  token_wo         = var.workload_token
+  token_wo_version = 1
+
+  labels = {
+    env = "dev"
+  }
+}
+
 output "site_b" {
   value = {
     ready              = mc_site.site_b.ready
@@ -159,5 +193,12 @@ output "cluster" {
     ready_workers       = mc_cluster.dev.ready_workers
     kubernetes_version  = mc_cluster.dev.observed_kubernetes_version
     argocd_cluster_name = mc_cluster.dev.argocd_cluster_name
+  }
+}
+
+output "brownfield" {
+  value = {
+    argocd_secret      = mc_cluster_registration.brownfield.argocd_secret
+    kubernetes_version = mc_cluster_registration.brownfield.kubernetes_version
   }
 }

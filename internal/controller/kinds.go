@@ -19,9 +19,10 @@ type kindController struct {
 
 // controllersByKind is the controller of each kind of kinds.All.
 var controllersByKind = map[string]kindController{
-	"site":             {setup: SetupSite, fieldPaths: &SiteAdapter{}},
-	"imagereplication": {setup: SetupImageReplication, fieldPaths: &ImageReplicationAdapter{}},
-	"cluster":          {setup: SetupCluster, fieldPaths: &ClusterAdapter{}},
+	"site":                {setup: SetupSite, fieldPaths: &SiteAdapter{}},
+	"imagereplication":    {setup: SetupImageReplication, fieldPaths: &ImageReplicationAdapter{}},
+	"cluster":             {setup: SetupCluster, fieldPaths: &ClusterAdapter{}},
+	"clusterregistration": {setup: SetupClusterRegistration, fieldPaths: &ClusterRegistrationAdapter{}},
 }
 
 // SetupAll registers the controller of every kind of kinds.All with mgr.

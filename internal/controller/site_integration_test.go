@@ -106,6 +106,9 @@ func startControllerWith(t *testing.T, opts Options) integrationEnv {
 	if err := SetupImageReplication(mgr, opts); err != nil {
 		t.Fatalf("SetupImageReplication() error = %v", err)
 	}
+	if err := SetupClusterRegistration(mgr, opts); err != nil {
+		t.Fatalf("SetupClusterRegistration() error = %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()

@@ -8,9 +8,10 @@ import (
 
 // resourcesByKind is the Terraform resource of each kind of kinds.All.
 var resourcesByKind = map[string]func() resource.Resource{
-	"site":             NewSiteResource,
-	"imagereplication": NewImageReplicationResource,
-	"cluster":          NewClusterResource,
+	"site":                NewSiteResource,
+	"imagereplication":    NewImageReplicationResource,
+	"cluster":             NewClusterResource,
+	"clusterregistration": NewClusterRegistrationResource,
 }
 
 // kindResources returns the resources of kinds.All, in its order. A kind

@@ -7,8 +7,11 @@
 // workload clusters' apiservers) with its conversion and admission webhooks,
 // two Harbor sites (site-a, the hub, and site-b: the Harbor simulator of
 // internal/sandbox/harbor in front of a real distribution registry each),
-// a Bitbucket Cloud simulator (internal/sandbox/bitbucket),
-// and the mc-system namespace with an admin ServiceAccount. Everything listens on loopback on free ports
+// a Bitbucket Cloud simulator (internal/sandbox/bitbucket), a Jira Cloud
+// simulator (internal/sandbox/jira), the mc-system namespace with an admin
+// ServiceAccount, and a workload cluster (a second kube-apiserver with its own
+// controller manager, scheduler and kwok node, see workload.go) that Argo CD
+// deploys into. Everything listens on loopback on free ports
 // and keeps running after Up returns, until Down.
 //
 // The binaries come from hack/build-testplane.sh, cached under
@@ -101,6 +104,20 @@ type Platform struct {
 	ClusterAPIInMemoryPorts string `json:"clusterAPIInMemoryPorts"`
 	// Nodes names the fake kwok nodes.
 	Nodes []string `json:"nodes"`
+	// WorkloadServerURL is the URL of the workload cluster's kube-apiserver
+	// (https://127.0.0.1:<port>): a second cluster, not made by Cluster
+	// API, that Argo CD can deploy into. Its CA is CACertPEM.
+	WorkloadServerURL string `json:"workloadServerURL"`
+	// WorkloadCAFile is the path of the CA certificate of WorkloadServerURL.
+	WorkloadCAFile string `json:"workloadCAFile"`
+	// WorkloadKubeconfigPath is an admin kubeconfig of the workload cluster.
+	WorkloadKubeconfigPath string `json:"workloadKubeconfigPath"`
+	// WorkloadToken is a long-lived (10 years) bearer token of the
+	// ServiceAccount mc-system/mc-workload-admin of the workload cluster,
+	// bound to cluster-admin there.
+	WorkloadToken string `json:"workloadToken"`
+	// WorkloadNodes names the workload cluster's fake kwok nodes.
+	WorkloadNodes []string `json:"workloadNodes"`
 	// Timings records how long each step of the Up that started the platform took.
 	Timings []Timing `json:"timings"`
 	// Components records the started processes; use Status to inspect them.
@@ -204,7 +221,7 @@ func (p *Platform) Healthy(ctx context.Context) bool {
 			return false
 		}
 	}
-	if !p.harborsHealthy(ctx) {
+	if !p.harborsHealthy(ctx) || !p.workloadHealthy(ctx) {
 		return false
 	}
 	if !p.jiraHealthy(ctx) || !p.bitbucketHealthy(ctx) {

@@ -164,6 +164,20 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 	); err != nil {
 		return nil, err
 	}
+	// The workload cluster needs only etcd: it starts beside the rest and
+	// is waited for at the end.
+	workloadCtx, stopWorkload := context.WithCancel(ctx)
+	workload := make(chan error, 1)
+	go func() {
+		workload <- s.step("workload cluster", func() error { return s.startWorkload(workloadCtx) })
+	}()
+	workloadJoined := false
+	defer func() {
+		if !workloadJoined {
+			stopWorkload()
+			<-workload
+		}
+	}()
 	if err := s.step("kube-apiserver", func() error { return s.startAPIServer(ctx) }); err != nil {
 		return nil, err
 	}
@@ -191,6 +205,12 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		func() error { return s.step("default service account", func() error { return s.waitDefaultSA(ctx) }) },
 		func() error { return s.startCAPI(ctx) },
 	); err != nil {
+		return nil, err
+	}
+	workloadJoined = true
+	err := <-workload
+	stopWorkload()
+	if err != nil {
 		return nil, err
 	}
 	total := time.Since(s.started).Round(time.Millisecond)
@@ -229,6 +249,10 @@ func (s *starter) writeEnv() error {
 		{"MC_SANDBOX_BITBUCKET_USERNAME", s.p.Bitbucket.Username},
 		{"MC_SANDBOX_BITBUCKET_PASSWORD", s.p.Bitbucket.Password},
 		{"MC_SANDBOX_BITBUCKET_WORKSPACE", s.p.Bitbucket.Workspace},
+		{"MC_SANDBOX_WORKLOAD_SERVER", s.p.WorkloadServerURL},
+		{"MC_SANDBOX_WORKLOAD_CA_FILE", s.p.WorkloadCAFile},
+		{"MC_SANDBOX_WORKLOAD_TOKEN", s.p.WorkloadToken},
+		{"MC_SANDBOX_WORKLOAD_KUBECONFIG", s.p.WorkloadKubeconfigPath},
 	} {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}
@@ -422,9 +446,23 @@ func (s *starter) startScheduler(ctx context.Context) error {
 const kwokNodeAnnotation = "kwok.x-k8s.io/node"
 
 func (s *starter) startKwok(ctx context.Context) error {
+	names := make([]string, s.o.Nodes)
+	for i := range names {
+		names[i] = fmt.Sprintf("kwok-node-%d", i)
+	}
+	if err := s.runKwok(ctx, "kwok", s.p.KubeconfigPath, s.cs, names); err != nil {
+		return err
+	}
+	s.p.Nodes = append(s.p.Nodes, names...)
+	return nil
+}
+
+// runKwok starts kwok as component name against the cluster of kubeconfig
+// (cs) and creates the fake nodes nodeNames there.
+func (s *starter) runKwok(ctx context.Context, name, kubeconfig string, cs kubernetes.Interface, nodeNames []string) error {
 	stages, err := filepath.Glob(filepath.Join(s.bins.kwokStages, "*.yaml"))
 	if err != nil || len(stages) == 0 {
-		return fmt.Errorf("cannot start kwok: no stage files in %s", s.bins.kwokStages)
+		return fmt.Errorf("cannot start %s: no stage files in %s", name, s.bins.kwokStages)
 	}
 	var cfg strings.Builder
 	for _, f := range stages {
@@ -439,7 +477,7 @@ func (s *starter) startKwok(ctx context.Context) error {
 		cfg.Write(b)
 		cfg.WriteString("\n")
 	}
-	cfgPath := s.state("kwok.yaml")
+	cfgPath := s.state(name + ".yaml")
 	if err := os.WriteFile(cfgPath, []byte(cfg.String()), 0o644); err != nil {
 		return err
 	}
@@ -449,7 +487,7 @@ func (s *starter) startKwok(ctx context.Context) error {
 	}
 	url := fmt.Sprintf("http://127.0.0.1:%d", port)
 	args := []string{
-		"--kubeconfig=" + s.p.KubeconfigPath,
+		"--kubeconfig=" + kubeconfig,
 		"--config=" + cfgPath,
 		"--manage-all-nodes=false",
 		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
@@ -458,17 +496,16 @@ func (s *starter) startKwok(ctx context.Context) error {
 		"--node-ip=10.0.0.1",
 		"--server-address=127.0.0.1:" + strconv.Itoa(port),
 	}
-	if _, err := s.start("kwok", s.bins.kwok, url, args, nil); err != nil {
-		return fmt.Errorf("cannot start kwok: %w", err)
+	if _, err := s.start(name, s.bins.kwok, url, args, nil); err != nil {
+		return fmt.Errorf("cannot start %s: %w", name, err)
 	}
-	for i := range s.o.Nodes {
-		name := fmt.Sprintf("kwok-node-%d", i)
+	for _, n := range nodeNames {
 		node := &corev1.Node{
 			ObjectMeta: metav1.ObjectMeta{
-				Name:        name,
+				Name:        n,
 				Annotations: map[string]string{kwokNodeAnnotation: "fake", "node.alpha.kubernetes.io/ttl": "0"},
 				Labels: map[string]string{
-					"type": "kwok", "kubernetes.io/hostname": name, "kubernetes.io/os": "linux",
+					"type": "kwok", "kubernetes.io/hostname": n, "kubernetes.io/os": "linux",
 					"kubernetes.io/arch": "amd64", "kubernetes.io/role": "agent", "node-role.kubernetes.io/agent": "",
 				},
 			},
@@ -477,10 +514,9 @@ func (s *starter) startKwok(ctx context.Context) error {
 				Allocatable: nodeResources(),
 			},
 		}
-		if _, err := s.cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); ignoreExists(err) != nil {
-			return fmt.Errorf("cannot create node %s: %w", name, err)
+		if _, err := cs.CoreV1().Nodes().Create(ctx, node, metav1.CreateOptions{}); ignoreExists(err) != nil {
+			return fmt.Errorf("cannot create node %s: %w", n, err)
 		}
-		s.p.Nodes = append(s.p.Nodes, name)
 	}
 	return nil
 }
@@ -493,10 +529,13 @@ func nodeResources() corev1.ResourceList {
 	}
 }
 
-func (s *starter) waitNodes(ctx context.Context) error {
-	for _, n := range s.p.Nodes {
+func (s *starter) waitNodes(ctx context.Context) error { return waitNodesReady(ctx, s.cs, s.p.Nodes) }
+
+// waitNodesReady waits until every node of names in the cluster of cs is Ready.
+func waitNodesReady(ctx context.Context, cs kubernetes.Interface, names []string) error {
+	for _, n := range names {
 		err := waitFor(ctx, "node "+n+" to be Ready", 90*time.Second, func(ctx context.Context) error {
-			node, err := s.cs.CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{})
+			node, err := cs.CoreV1().Nodes().Get(ctx, n, metav1.GetOptions{})
 			if err != nil {
 				return err
 			}
@@ -514,9 +553,12 @@ func (s *starter) waitNodes(ctx context.Context) error {
 	return nil
 }
 
-func (s *starter) waitDefaultSA(ctx context.Context) error {
+func (s *starter) waitDefaultSA(ctx context.Context) error { return waitDefaultSAIn(ctx, s.cs) }
+
+// waitDefaultSAIn waits until the cluster of cs has the default ServiceAccount.
+func waitDefaultSAIn(ctx context.Context, cs kubernetes.Interface) error {
 	return waitFor(ctx, "the default ServiceAccount", 90*time.Second, func(ctx context.Context) error {
-		_, err := s.cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
+		_, err := cs.CoreV1().ServiceAccounts("default").Get(ctx, "default", metav1.GetOptions{})
 		return err
 	})
 }
@@ -529,10 +571,15 @@ func (s *starter) installCRDs(ctx context.Context, dir string, labels map[string
 	return applyCRDs(ctx, s.dyn, crds, labels)
 }
 
-// adminToken creates namespace/name bound to cluster-admin and returns a
-// long-lived token for it.
+// adminToken creates namespace/name bound to cluster-admin in the platform's
+// cluster and returns a long-lived token for it.
 func (s *starter) adminToken(ctx context.Context, namespace, name string) (string, error) {
-	cs := s.cs
+	return adminTokenIn(ctx, s.cs, namespace, name)
+}
+
+// adminTokenIn creates namespace/name bound to cluster-admin in the cluster
+// cs talks to and returns a long-lived (10 years) token for it.
+func adminTokenIn(ctx context.Context, cs kubernetes.Interface, namespace, name string) (string, error) {
 	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: namespace}}, metav1.CreateOptions{}); ignoreExists(err) != nil {
 		return "", err
 	}

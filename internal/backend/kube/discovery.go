@@ -65,3 +65,21 @@ func DiscoverWith(ctx context.Context, dc discovery.DiscoveryInterface) (Capabil
 	}
 	return caps, nil
 }
+
+// ServerVersion asks the cluster behind cfg for its Kubernetes version (one
+// request, /version). A token the cluster rejects fails with 401.
+func ServerVersion(ctx context.Context, cfg *rest.Config) (string, error) {
+	dc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return "", fmt.Errorf("cannot build discovery client: %w", err)
+	}
+	body, err := dc.RESTClient().Get().AbsPath("/version").Do(ctx).Raw()
+	if err != nil {
+		return "", err
+	}
+	var v version.Info
+	if err := json.Unmarshal(body, &v); err != nil {
+		return "", fmt.Errorf("cannot decode the server version: %w", err)
+	}
+	return v.GitVersion, nil
+}

@@ -1,13 +1,9 @@
 package cluster
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"maps"
-	"reflect"
-	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -16,6 +12,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
@@ -52,16 +49,15 @@ import (
 const (
 	// LabelArgoCDSecretType is the label by which Argo CD finds its
 	// declarative Secrets; cluster Secrets carry ArgoCDSecretTypeCluster.
-	LabelArgoCDSecretType = "argocd.argoproj.io/secret-type"
+	LabelArgoCDSecretType = kube.LabelArgoCDSecretType
 	// ArgoCDSecretTypeCluster marks an Argo CD cluster Secret.
-	ArgoCDSecretTypeCluster = "cluster"
+	ArgoCDSecretTypeCluster = kube.ArgoCDSecretTypeCluster
 	// LabelClusterNamespace carries the namespace of the Cluster on the
 	// management cluster (Cluster API's cluster-name label carries its name).
 	LabelClusterNamespace = "mc.mcplatform.dev/cluster-namespace"
 
-	argoKeyName   = "name"
-	argoKeyServer = "server"
-	argoKeyConfig = "config"
+	argoKeyName   = kube.ArgoCDClusterKeyName
+	argoKeyServer = kube.ArgoCDClusterKeyServer
 )
 
 // ArgoCDSecretName is the name of the Argo CD cluster Secret of the cluster
@@ -89,22 +85,6 @@ func (c *Client) connectSite(ctx context.Context, siteName string) (*siteConnect
 	return &siteConnection{dynamic: conn.Dynamic, core: conn.Core, argoCDNamespace: conn.Record.Spec.ArgoCD.Namespace}, nil
 }
 
-// argoClusterConfig is the config key of an Argo CD cluster Secret: the
-// fields of Argo CD's ClusterConfig this engine writes. Byte fields are PEM
-// and encode as base64, as Argo CD expects.
-type argoClusterConfig struct {
-	BearerToken     string              `json:"bearerToken,omitempty"`
-	TLSClientConfig argoTLSClientConfig `json:"tlsClientConfig"`
-}
-
-type argoTLSClientConfig struct {
-	Insecure   bool   `json:"insecure,omitempty"`
-	ServerName string `json:"serverName,omitempty"`
-	CAData     []byte `json:"caData,omitempty"`
-	CertData   []byte `json:"certData,omitempty"`
-	KeyData    []byte `json:"keyData,omitempty"`
-}
-
 // argoCDSecretLabels are the labels of the Argo CD cluster Secret of s: its
 // user labels, then the engine's, which win.
 func argoCDSecretLabels(s Spec) map[string]string {
@@ -112,7 +92,6 @@ func argoCDSecretLabels(s Spec) map[string]string {
 	if l == nil {
 		l = map[string]string{}
 	}
-	l[LabelArgoCDSecretType] = ArgoCDSecretTypeCluster
 	l[registry.LabelSite] = s.Site
 	l[LabelClusterName] = s.Name
 	l[LabelClusterNamespace] = s.Namespace
@@ -125,33 +104,14 @@ func argoCDSecretLabels(s Spec) map[string]string {
 // argoCDNamespace, with the connection of kc. The Secret holds
 // credentials: never log it.
 func ArgoCDSecret(s Spec, argoCDNamespace string, kc Kubeconfig) (*corev1.Secret, error) {
-	cfg := argoClusterConfig{
-		BearerToken: kc.Token,
-		TLSClientConfig: argoTLSClientConfig{
-			Insecure:   kc.Insecure,
-			ServerName: kc.TLSServerName,
-			CAData:     kc.CACertificate,
-			CertData:   kc.ClientCertificate,
-			KeyData:    kc.ClientKey,
-		},
-	}
-	raw, err := json.Marshal(cfg)
+	sec, err := kube.ArgoCDClusterSecret(ArgoCDSecretName(s.Namespace, s.Name), argoCDNamespace, argoCDSecretLabels(s), kube.ArgoCDCluster{
+		Name: s.Name, Server: kc.Host, BearerToken: kc.Token,
+		Insecure: kc.Insecure, ServerName: kc.TLSServerName, CAData: kc.CACertificate, CertData: kc.ClientCertificate, KeyData: kc.ClientKey,
+	})
 	if err != nil {
-		return nil, fmt.Errorf("cannot encode the Argo CD cluster config of cluster %s/%s: %w", s.Namespace, s.Name, err)
+		return nil, fmt.Errorf("cannot make the Argo CD cluster Secret of cluster %s/%s: %w", s.Namespace, s.Name, err)
 	}
-	return &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{
-			Name:      ArgoCDSecretName(s.Namespace, s.Name),
-			Namespace: argoCDNamespace,
-			Labels:    argoCDSecretLabels(s),
-		},
-		Type: corev1.SecretTypeOpaque,
-		Data: map[string][]byte{
-			argoKeyName:   []byte(s.Name),
-			argoKeyServer: []byte(kc.Host),
-			argoKeyConfig: raw,
-		},
-	}, nil
+	return sec, nil
 }
 
 // ownsArgoCDSecret reports whether sec is the Argo CD cluster Secret the
@@ -162,53 +122,11 @@ func ownsArgoCDSecret(sec *corev1.Secret, siteName, ns, name string) bool {
 		l[LabelArgoCDSecretType] == ArgoCDSecretTypeCluster
 }
 
-// foreignLabel reports whether label key belongs to Argo CD rather than to
-// the engine or the user: such labels are neither compared nor removed.
-func foreignLabel(key string) bool {
-	return key != LabelArgoCDSecretType && strings.Contains(key, "argoproj.io/")
-}
-
 // ArgoCDSecretDrift names what of current, the Argo CD cluster Secret as it
-// stands, differs from desired: "name", "server", "credentials" (the config)
-// and "labels", in that order; nil when current is up to date. It never
-// reports values, which hold credentials.
+// stands, differs from desired (see kube.ArgoCDClusterSecretDrift); nil when
+// current is up to date. It never reports values, which hold credentials.
 func ArgoCDSecretDrift(current, desired *corev1.Secret) []string {
-	var drift []string
-	for _, key := range []string{argoKeyName, argoKeyServer} {
-		if !bytes.Equal(current.Data[key], desired.Data[key]) {
-			drift = append(drift, key)
-		}
-	}
-	cur, errCur := decodeArgoClusterConfig(current.Data[argoKeyConfig])
-	want, errWant := decodeArgoClusterConfig(desired.Data[argoKeyConfig])
-	if errCur != nil || errWant != nil || !reflect.DeepEqual(cur, want) {
-		drift = append(drift, "credentials")
-	}
-	labelsDrift := false
-	for k, v := range desired.Labels {
-		if got, ok := current.Labels[k]; !ok || got != v {
-			labelsDrift = true
-		}
-	}
-	for k := range current.Labels {
-		if _, ok := desired.Labels[k]; !ok && !foreignLabel(k) {
-			labelsDrift = true
-		}
-	}
-	if labelsDrift {
-		drift = append(drift, "labels")
-	}
-	return drift
-}
-
-// decodeArgoClusterConfig decodes a config key strictly: fields this engine
-// does not write (another way to authenticate) make it differ.
-func decodeArgoClusterConfig(raw []byte) (argoClusterConfig, error) {
-	var cfg argoClusterConfig
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
-	err := dec.Decode(&cfg)
-	return cfg, err
+	return kube.ArgoCDClusterSecretDrift(current, desired)
 }
 
 // registration is what the engine finds of a cluster's Argo CD registration.
@@ -370,15 +288,7 @@ func applyRegistration(ctx context.Context, sc *siteConnection, siteName, ns, na
 	if len(ArgoCDSecretDrift(cur, reg.desired)) == 0 {
 		return nil
 	}
-	cur = cur.DeepCopy()
-	labels := maps.Clone(reg.desired.Labels)
-	for k, v := range cur.Labels {
-		if foreignLabel(k) {
-			labels[k] = v
-		}
-	}
-	cur.Labels, cur.Data, cur.StringData = labels, reg.desired.Data, nil
-	if _, err := secrets.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+	if _, err := secrets.Update(ctx, kube.UpdatedArgoCDClusterSecret(cur, reg.desired), metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("cannot update the Argo CD cluster Secret %s: %w", where, err)
 	}
 	return nil
@@ -389,21 +299,11 @@ func applyRegistration(ctx context.Context, sc *siteConnection, siteName, ns, na
 // name of desired: Argo CD cluster names must be unique, and the engine
 // does not take a name over.
 func checkArgoCDNameFree(ctx context.Context, sc *siteConnection, desired *corev1.Secret) error {
-	list, err := sc.core.CoreV1().Secrets(sc.argoCDNamespace).List(ctx, metav1.ListOptions{LabelSelector: LabelArgoCDSecretType + "=" + ArgoCDSecretTypeCluster})
-	if err != nil {
-		return fmt.Errorf("cannot list the Argo CD cluster Secrets in namespace %q: %w", sc.argoCDNamespace, err)
-	}
 	argoName := string(desired.Data[argoKeyName])
-	var claimants []string
-	for _, s := range list.Items {
-		if s.Name != desired.Name && string(s.Data[argoKeyName]) == argoName {
-			claimants = append(claimants, s.Name)
-		}
+	claimants, err := kube.ArgoCDClusterNameClaimants(ctx, sc.core, sc.argoCDNamespace, desired.Name, argoName)
+	if err != nil || len(claimants) == 0 {
+		return err
 	}
-	if len(claimants) == 0 {
-		return nil
-	}
-	slices.Sort(claimants)
 	return engine.InvalidInput("name", "cannot register the cluster in Argo CD as %q: Argo CD in namespace %q already has a cluster of that name (Secret %s); Argo CD cluster names are unique, so rename the cluster or turn argocd_registration off",
 		argoName, sc.argoCDNamespace, strings.Join(claimants, ", "))
 }

@@ -165,6 +165,9 @@ var (
 	ClusterAPI = []string{sandbox.CAPIManagerName, sandbox.CAPIBootstrapName, sandbox.CAPIControlPlaneName, sandbox.CAPIInfrastructureName}
 	// ArgoCD are Argo CD's repo-server, application controller and server.
 	ArgoCD = []string{"argocd-repo-server", "argocd-application-controller", "argocd-server"}
+	// Workload is the workload cluster (Platform.WorkloadServerURL): its
+	// kube-apiserver, controller manager, scheduler and kwok.
+	Workload = sandbox.WorkloadComponents
 )
 
 // Require fails tb at once unless every named component of p runs. A test
