@@ -100,6 +100,7 @@ type Server struct {
 	tasks      map[int64]*task
 	artifacts  map[int64]*artifact
 	robots     map[int64]*robot
+	stuck      map[int64]bool // StickExecutions: policy id (0 all) -> stuck
 	wg         sync.WaitGroup
 	closing    chan struct{}
 	closeOnce  sync.Once
@@ -137,6 +138,7 @@ func New(o Options) *Server {
 		tasks:      map[int64]*task{},
 		artifacts:  map[int64]*artifact{},
 		robots:     map[int64]*robot{},
+		stuck:      map[int64]bool{},
 		closing:    make(chan struct{}),
 	}
 	s.nextID["user"] = 1
