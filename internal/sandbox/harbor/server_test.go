@@ -214,7 +214,7 @@ func TestReplaceNamespace(t *testing.T) {
 	}
 }
 
-func TestGlob(t *testing.T) {
+func TestMatch(t *testing.T) {
 	for _, tt := range []struct {
 		pattern, s string
 		match      bool
@@ -226,15 +226,21 @@ func TestGlob(t *testing.T) {
 		{"{v1,v2}", "v2", true},
 		{"{v1,v2}", "v3", false},
 		{"v?", "v10", false},
+		{"v[0-9]", "v7", true},
+		{"v[0-9]", "vx", false},
+		{"v[0-9].*", "v1.2", true},
+		{"**", "", true},
+		{"*", "", true},
+		{"v*", "", false},
 		{"", "anything", true},
 	} {
-		re, err := globRegexp(tt.pattern)
-		if err != nil || re.MatchString(tt.s) != tt.match {
-			t.Errorf("glob %q on %q = %v (%v), want %v", tt.pattern, tt.s, !tt.match, err, tt.match)
+		got, err := match(tt.pattern, tt.s)
+		if err != nil || got != tt.match {
+			t.Errorf("match(%q, %q) = %v, %v; want %v", tt.pattern, tt.s, got, err, tt.match)
 		}
 	}
-	if _, err := globRegexp("{a,b"); err == nil {
-		t.Errorf("glob {a,b compiled, want a syntax error")
+	if _, err := match("{a,b", "a"); err == nil {
+		t.Errorf("match({a,b) gave no error, want a bad pattern")
 	}
 }
 

@@ -2,6 +2,8 @@ package harborsim
 
 import (
 	"fmt"
+
+	"github.com/bmatcuk/doublestar/v4"
 	"regexp"
 	"strconv"
 	"strings"
@@ -102,32 +104,32 @@ type filterJSON struct {
 	Decoration string `json:"decoration,omitempty"`
 }
 
-// validateFilter follows Harbor's Filter.Validate: name, tag and resource
-// take a string (resource "image" or "artifact"), label takes an array of
-// strings, the decoration is "matches" or "excludes".
+// validateFilter is Harbor's Filter.Validate (src/pkg/reg/model/policy.go):
+// name, tag and resource take a string (resource "image" or "artifact"),
+// label an array of strings; only tag and label take a decoration,
+// "matches" or "excludes". Patterns are not checked: a bad one fails the
+// execution.
 func validateFilter(f filterJSON) error {
 	switch f.Type {
 	case filterName, filterTag, filterResource:
 		v, ok := f.Value.(string)
 		if !ok {
-			return fmt.Errorf("%s filter must be string type", f.Type)
+			return fmt.Errorf("the type of filter value isn't string")
 		}
 		if f.Type == filterResource && v != "image" && v != "artifact" {
 			return fmt.Errorf("invalid resource filter: %s", v)
 		}
-		if f.Type != filterResource {
-			if _, err := globRegexp(v); err != nil {
-				return fmt.Errorf("invalid %s filter %q: %v", f.Type, v, err)
-			}
+		if (f.Type == filterName || f.Type == filterResource) && f.Decoration != "" {
+			return fmt.Errorf("only tag and label filter support decoration")
 		}
 	case filterLabel:
 		vs, ok := f.Value.([]any)
 		if !ok {
-			return fmt.Errorf("label filter must be array type")
+			return fmt.Errorf("the type of label filter value isn't string slice")
 		}
 		for _, v := range vs {
 			if _, ok := v.(string); !ok {
-				return fmt.Errorf("label filter must be array of strings")
+				return fmt.Errorf("the type of label filter value isn't string slice")
 			}
 		}
 	default:
@@ -139,46 +141,15 @@ func validateFilter(f filterJSON) error {
 	return nil
 }
 
-// globRegexp compiles a doublestar pattern as Harbor's filters use them:
-// "**" any path, "*" within one path component, "?" one character, "{a,b}"
-// alternatives; empty matches everything.
-func globRegexp(pattern string) (*regexp.Regexp, error) {
+// match is Harbor's util.Match (src/pkg/reg/util/pattern.go): an empty
+// pattern matches everything, else doublestar's Match ("*" within a path
+// component, "**" across them, "?", "[0-9]", "{a,b}"). Harbor uses
+// doublestar v1.3.4; v4 matches the same way.
+func match(pattern, s string) (bool, error) {
 	if pattern == "" {
-		return regexp.MustCompile(`.*`), nil
+		return true, nil
 	}
-	var b strings.Builder
-	b.WriteString("^")
-	depth := 0
-	for i := 0; i < len(pattern); i++ {
-		c := pattern[i]
-		switch {
-		case c == '*' && i+1 < len(pattern) && pattern[i+1] == '*':
-			b.WriteString(".*")
-			i++
-		case c == '*':
-			b.WriteString("[^/]*")
-		case c == '?':
-			b.WriteString("[^/]")
-		case c == '{':
-			depth++
-			b.WriteString("(?:")
-		case c == '}' && depth > 0:
-			depth--
-			b.WriteString(")")
-		case c == ',' && depth > 0:
-			b.WriteString("|")
-		case c == '\\' && i+1 < len(pattern):
-			i++
-			b.WriteString(regexp.QuoteMeta(string(pattern[i])))
-		default:
-			b.WriteString(regexp.QuoteMeta(string(c)))
-		}
-	}
-	if depth != 0 {
-		return nil, fmt.Errorf("syntax error in pattern")
-	}
-	b.WriteString("$")
-	return regexp.Compile(b.String())
+	return doublestar.Match(pattern, s)
 }
 
 // replaceNamespace maps a source repository onto the destination namespace
