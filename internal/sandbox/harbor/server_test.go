@@ -63,11 +63,11 @@ func TestErrorsAndAuth(t *testing.T) {
 		{"page size beyond 100", "GET", "/api/v2.0/projects?page_size=101", "", false, 422, codeUnprocessable},
 		{"non-numeric id", "GET", "/api/v2.0/registries/abc", "", false, 422, codeUnprocessable},
 		{"head without name", "HEAD", "/api/v2.0/projects", "", false, 400, ""},
-		{"missing project by name", "GET", "/api/v2.0/projects/nope", "", false, 403, codeForbidden},
+		{"missing project by name", "GET", "/api/v2.0/projects/nope", "", false, 404, codeNotFound},
 		{"missing project by id", "GET", "/api/v2.0/projects/42", "", false, 404, codeNotFound},
 		{"library exists", "HEAD", "/api/v2.0/projects?project_name=library", "", false, 200, ""},
-		{"member of missing project", "GET", "/api/v2.0/projects/nope/members", "", false, 403, codeForbidden},
-		{"artifact of missing project", "GET", "/api/v2.0/projects/nope/repositories/x/artifacts/v1", "", false, 403, codeForbidden},
+		{"member of missing project", "GET", "/api/v2.0/projects/nope/members", "", false, 404, codeNotFound},
+		{"artifact of missing project", "GET", "/api/v2.0/projects/nope/repositories/x/artifacts/v1", "", false, 404, codeNotFound},
 		{"missing artifact", "GET", "/api/v2.0/projects/pub/repositories/x/artifacts/v1", "", false, 404, codeNotFound},
 	}
 	for _, tt := range tests {
