@@ -42,7 +42,8 @@ type policy struct {
 	enabled        bool
 	speed          int32 // kbps per task, 0 unlimited
 	copyByChunk    bool
-	singleActive   bool // v2.14+
+	singleActive   bool      // v2.14+
+	nextRun        time.Time // scheduled trigger: the next run, zero for none
 	created        time.Time
 	updated        time.Time
 }
@@ -228,6 +229,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	p.id = s.newID("policy")
 	p.created, p.updated = s.now(), s.now()
+	s.scheduleLocked(p)
 	s.policies[p.id] = p
 	writeCreated(w, r, strconv.FormatInt(p.id, 10))
 }
@@ -296,6 +298,7 @@ func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.id, p.created, p.updated = old.id, old.created, s.now()
+	s.scheduleLocked(p)
 	s.policies[p.id] = p
 	writeOK(w)
 }
