@@ -42,6 +42,8 @@
 //	POST   /registries                       201 Location; 400 name empty or over 64, url scheme, the
 //	                                         registry is unhealthy; 500 unknown type, unreachable; 409
 //	GET    /registries/{id}                  200 (secret masked); 404
+//	GET    /registries/{id}/info             200 (supported_triggers: manual, scheduled; id 0, this Harbor,
+//	                                         event_based too); 404
 //	PUT    /registries/{id}                  200; 400, 500 as POST; 404; 409
 //	DELETE /registries/{id}                  200; 404; 412 used by policies or proxy-cache projects
 //	POST   /registries/ping                  200; 400 type or url empty, unhealthy; 404 unknown id; 500 as POST

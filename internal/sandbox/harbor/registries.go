@@ -492,3 +492,59 @@ func HealthCheck(ctx context.Context, ep Endpoint) error {
 	}
 	return fmt.Errorf("GET /v2/ answered %d", code)
 }
+
+type filterStyleJSON struct {
+	Type   string   `json:"type"`
+	Style  string   `json:"style"`
+	Values []string `json:"values,omitempty"`
+}
+
+type registryInfoJSON struct {
+	Type                     string            `json:"type"`
+	Description              string            `json:"description"`
+	SupportedResourceFilters []filterStyleJSON `json:"supported_resource_filters"`
+	SupportedTriggers        []string          `json:"supported_triggers"`
+	SupportedCopyByChunk     *bool             `json:"supported_copy_by_chunk,omitempty"`
+}
+
+// registryInfo answers GET /registries/{id}/info as the registry controller's
+// GetInfo and the adapters' Info do (src/controller/registry/controller.go,
+// src/pkg/reg/adapter/harbor/base/adapter.go and v2/adapter.go,
+// src/pkg/reg/adapter/native/adapter.go): every remote adapter supports the
+// manual and scheduled triggers only; the event-based trigger is this
+// Harbor's alone (id 0). Harbor would ask the remote Harbor for its version
+// and labels; the simulator answers from the type alone.
+func (s *Server) registryInfo(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "registry", "read") {
+		return
+	}
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	typ := "harbor"
+	if id != 0 {
+		s.mu.Lock()
+		g := s.registries[id]
+		s.mu.Unlock()
+		if g == nil {
+			writeError(w, http.StatusNotFound, codeNotFound, "registry %d not found", id)
+			return
+		}
+		typ = g.typ
+	}
+	info := registryInfoJSON{Type: typ, SupportedTriggers: []string{"manual", "scheduled"},
+		SupportedResourceFilters: []filterStyleJSON{{Type: "name", Style: "input"}, {Type: "tag", Style: "input"}}}
+	resources := []string{"image"}
+	if typ == "harbor" {
+		info.SupportedResourceFilters = append(info.SupportedResourceFilters, filterStyleJSON{Type: "label", Style: "list"})
+		resources = append(resources, "artifact")
+		chunk := true
+		info.SupportedCopyByChunk = &chunk
+	}
+	info.SupportedResourceFilters = append(info.SupportedResourceFilters, filterStyleJSON{Type: "resource", Style: "radio", Values: resources})
+	if id == 0 {
+		info.SupportedTriggers = append(info.SupportedTriggers, "event_based")
+	}
+	writeJSON(w, http.StatusOK, info)
+}

@@ -129,3 +129,23 @@ func TestAPIVersion(t *testing.T) {
 		t.Fatalf("GET /api/version = %d %s", status, body)
 	}
 }
+
+func TestRegistryInfoTriggers(t *testing.T) {
+	s := New(Options{Pinger: healthy})
+	defer s.Close()
+	call(t, s, "POST", "/api/v2.0/registries", `{"name":"hub","url":"https://hub.example","type":"harbor"}`, false)
+	call(t, s, "POST", "/api/v2.0/registries", `{"name":"dist","url":"https://dist.example","type":"docker-registry"}`, false)
+	for target, want := range map[string]string{
+		"/api/v2.0/registries/0/info": `"supported_triggers":["manual","scheduled","event_based"]`,
+		"/api/v2.0/registries/1/info": `"supported_triggers":["manual","scheduled"]`,
+		"/api/v2.0/registries/2/info": `"supported_triggers":["manual","scheduled"]`,
+	} {
+		status, _, body := call(t, s, "GET", target, "", false)
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d %s, want %s", target, status, body, want)
+		}
+	}
+	if status, _, _ := call(t, s, "GET", "/api/v2.0/registries/9/info", "", false); status != 404 {
+		t.Errorf("GET unknown registry info = %d, want 404", status)
+	}
+}
