@@ -86,7 +86,7 @@ type policyJSON struct {
 	DestRegistry              registryJSON `json:"dest_registry"`
 	DestNamespace             string       `json:"dest_namespace"`
 	DestNamespaceReplaceCount int          `json:"dest_namespace_replace_count"`
-	Trigger                   *triggerJSON `json:"trigger"`
+	Trigger                   *triggerJSON `json:"trigger,omitempty"`
 	Filters                   []filterJSON `json:"filters"`
 	ReplicateDeletion         bool         `json:"replicate_deletion"`
 	Deletion                  bool         `json:"deletion"`
