@@ -19,8 +19,6 @@ import (
 var registryTypes = []string{"harbor", "docker-registry", "docker-hub", "aws-ecr", "azure-acr", "google-gcr",
 	"gitlab", "quay", "jfrog-artifactory", "huawei-SWR", "tencent-tcr", "ali-acr", "github-ghcr", "volcengine-cr", "dtr"}
 
-var credentialTypes = []string{"basic", "oauth", "secret"}
-
 // Endpoint is one side of a replication as the Replicator sees it: the OCI
 // registry behind this Harbor (Local) or a registry endpoint.
 type Endpoint struct {
@@ -59,9 +57,9 @@ func (g *registry) endpoint() Endpoint {
 }
 
 type credentialJSON struct {
-	Type         string `json:"type"`
-	AccessKey    string `json:"access_key"`
-	AccessSecret string `json:"access_secret"`
+	Type         string `json:"type,omitempty"`
+	AccessKey    string `json:"access_key,omitempty"`
+	AccessSecret string `json:"access_secret,omitempty"`
 }
 
 type registryJSON struct {
@@ -77,15 +75,28 @@ type registryJSON struct {
 	UpdateTime   time.Time       `json:"update_time"`
 }
 
-// registryOut renders a registry with its secret masked, as Harbor does.
+// storeCredential keeps the credential as Harbor's registry manager stores
+// it (src/pkg/reg/manager.go, toDaoModel): only with an access key, the
+// type "basic" when none is given (Harbor checks no type).
+func (g *registry) storeCredential() {
+	if g.accessKey == "" {
+		g.credType, g.secret = "", ""
+		return
+	}
+	if g.credType == "" {
+		g.credType = "basic"
+	}
+}
+
+// registryOut renders a registry with its secret masked, as Harbor's
+// convertRegistry does; the credential is always there, empty when the
+// registry has none.
 func registryOut(g *registry) registryJSON {
 	out := registryJSON{ID: g.id, Name: g.name, Description: g.description, URL: g.url, Type: g.typ,
-		Insecure: g.insecure, Status: g.status, CreationTime: g.created, UpdateTime: g.updated}
-	if g.credType != "" || g.accessKey != "" {
-		out.Credential = &credentialJSON{Type: g.credType, AccessKey: g.accessKey}
-		if g.secret != "" {
-			out.Credential.AccessSecret = "*****"
-		}
+		Insecure: g.insecure, Status: g.status, CreationTime: g.created, UpdateTime: g.updated,
+		Credential: &credentialJSON{Type: g.credType, AccessKey: g.accessKey}}
+	if g.secret != "" {
+		out.Credential.AccessSecret = "*****"
 	}
 	return out
 }
@@ -208,18 +219,12 @@ func (s *Server) createRegistry(w http.ResponseWriter, r *http.Request) {
 	}
 	g := &registry{name: req.Name, description: req.Description, url: req.URL, typ: req.Type, insecure: req.Insecure, status: "healthy"}
 	if c := req.Credential; c != nil {
-		if c.Type != "" && !slices.Contains(credentialTypes, c.Type) {
-			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid credential type %q", c.Type)
-			return
-		}
 		g.credType, g.accessKey, g.secret = c.Type, c.AccessKey, c.AccessSecret
-		if g.credType == "" && (g.accessKey != "" || g.secret != "") {
-			g.credType = "basic"
-		}
 	}
 	if !s.validateRegistry(w, r, g) {
 		return
 	}
+	g.storeCredential()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.registryByName(g.name) != nil {
@@ -316,10 +321,6 @@ func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 		next.insecure = *req.Insecure
 	}
 	if req.CredentialType != nil {
-		if !slices.Contains(credentialTypes, *req.CredentialType) {
-			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid credential type %q", *req.CredentialType)
-			return
-		}
 		next.credType = *req.CredentialType
 	}
 	if req.AccessKey != nil {
@@ -341,6 +342,7 @@ func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, codeConflict, "registry %s already exists", next.name)
 		return
 	}
+	next.storeCredential()
 	next.updated = s.now()
 	*g = next
 	writeOK(w)

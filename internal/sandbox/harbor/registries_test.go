@@ -149,3 +149,25 @@ func TestRegistryInfoTriggers(t *testing.T) {
 		t.Errorf("GET unknown registry info = %d, want 404", status)
 	}
 }
+
+func TestRegistryCredentialStored(t *testing.T) {
+	s := New(Options{Pinger: healthy})
+	defer s.Close()
+	for _, tt := range []struct{ body, want string }{
+		{`{"name":"a","url":"https://a.example","type":"harbor","credential":{"access_key":"robot$a","access_secret":"pw"}}`,
+			`"credential":{"type":"basic","access_key":"robot$a","access_secret":"*****"}`},
+		{`{"name":"b","url":"https://b.example","type":"harbor","credential":{"type":"oauth","access_key":"k","access_secret":"pw"}}`,
+			`"credential":{"type":"oauth","access_key":"k","access_secret":"*****"}`},
+		// No access key: Harbor stores no credential.
+		{`{"name":"c","url":"https://c.example","type":"harbor","credential":{"type":"basic","access_secret":"pw"}}`,
+			`"credential":{}`},
+	} {
+		status, h, body := call(t, s, "POST", "/api/v2.0/registries", tt.body, false)
+		if status != 201 {
+			t.Fatalf("POST = %d %s", status, body)
+		}
+		if _, _, body = call(t, s, "GET", h.Get("Location"), "", false); !strings.Contains(body, tt.want) {
+			t.Errorf("registry = %s, want %s", body, tt.want)
+		}
+	}
+}
