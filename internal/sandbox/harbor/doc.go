@@ -58,7 +58,7 @@
 //	GET    /replication/executions           200 paged, newest first (policy_id, status, trigger)
 //	GET    /replication/executions/{id}      200; 404
 //	PUT    /replication/executions/{id}      200 (stop; a stuck execution ends Stopped); 404
-//	GET    /replication/executions/{id}/tasks            200 paged
+//	GET    /replication/executions/{id}/tasks            200 paged; 404 unknown execution (v2.8+)
 //	GET    /replication/executions/{id}/tasks/{tid}/log  200 text/plain; 404
 //	GET    /robots                           200 paged
 //	POST   /robots                           201 Location, the secret once; 400 name, duration, level,
