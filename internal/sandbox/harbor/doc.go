@@ -40,7 +40,8 @@
 //	GET    /projects/{p}/repositories/{r}/artifacts[/{reference}]  200 (paged); 404; r encoded twice
 //	GET    /registries                       200 paged
 //	POST   /registries                       201 Location; 400 name empty or over 64, url scheme, the
-//	                                         registry is unhealthy; 500 unknown type, unreachable; 409
+//	                                         registry is unhealthy, ca_certificate (v2.15+); 500 unknown
+//	                                         type, unreachable; 409
 //	GET    /registries/{id}                  200 (secret masked); 404
 //	GET    /registries/{id}/info             200 (supported_triggers: manual, scheduled; id 0, this Harbor,
 //	                                         event_based too); 404
@@ -84,7 +85,11 @@
 //     adapter's creation, a 500; then GET <url>/v2/ must answer 2xx with the
 //     credentials (src/pkg/reg/adapter/native/adapter.go HealthCheck, 401
 //     and 403 are fine without credentials): otherwise 400 "the registry is
-//     unhealthy". An unknown type has no adapter factory: 500.
+//     unhealthy". An unknown type has no adapter factory: 500. From v2.15 a
+//     registry may carry ca_certificate (PEM, 400 when it holds no
+//     certificate), trusted besides the system's CAs, and then insecure is
+//     not used (src/common/http/transport.go GetHTTPTransport); older
+//     versions ignore the field.
 //   - Replication policies (src/server/v2.0/handler/replication.go
 //     Create/UpdateReplicationPolicy, convertReplicationPolicy): a PUT
 //     builds the whole policy from the body, so dest_namespace_replace_count

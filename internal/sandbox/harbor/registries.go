@@ -3,6 +3,8 @@ package harborsim
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -30,6 +32,10 @@ type Endpoint struct {
 	URL string
 	// Insecure turns off TLS verification.
 	Insecure bool
+	// CACertificate is PEM: CA certificates trusted besides the system's
+	// (Harbor v2.15+); when set, Insecure is not used, as in Harbor's
+	// GetHTTPTransport.
+	CACertificate string
 	// Username and Password are the credentials (access key and secret);
 	// never log them.
 	Username, Password string
@@ -44,6 +50,7 @@ type registry struct {
 	url         string
 	typ         string
 	insecure    bool
+	caCert      string // v2.15+
 	credType    string
 	accessKey   string
 	secret      string
@@ -53,7 +60,8 @@ type registry struct {
 }
 
 func (g *registry) endpoint() Endpoint {
-	return Endpoint{Name: g.name, Type: g.typ, URL: g.url, Insecure: g.insecure, Username: g.accessKey, Password: g.secret}
+	return Endpoint{Name: g.name, Type: g.typ, URL: g.url, Insecure: g.insecure, CACertificate: g.caCert,
+		Username: g.accessKey, Password: g.secret}
 }
 
 type credentialJSON struct {
@@ -69,6 +77,7 @@ type registryJSON struct {
 	URL          string          `json:"url"`
 	Type         string          `json:"type"`
 	Insecure     bool            `json:"insecure"`
+	CACert       string          `json:"ca_certificate,omitempty"`
 	Credential   *credentialJSON `json:"credential,omitempty"`
 	Status       string          `json:"status"`
 	CreationTime time.Time       `json:"creation_time"`
@@ -93,7 +102,7 @@ func (g *registry) storeCredential() {
 // registry has none.
 func registryOut(g *registry) registryJSON {
 	out := registryJSON{ID: g.id, Name: g.name, Description: g.description, URL: g.url, Type: g.typ,
-		Insecure: g.insecure, Status: g.status, CreationTime: g.created, UpdateTime: g.updated,
+		Insecure: g.insecure, CACert: g.caCert, Status: g.status, CreationTime: g.created, UpdateTime: g.updated,
 		Credential: &credentialJSON{Type: g.credType, AccessKey: g.accessKey}}
 	if g.secret != "" {
 		out.Credential.AccessSecret = "*****"
@@ -188,11 +197,12 @@ func (s *Server) checkHealth(w http.ResponseWriter, r *http.Request, ep Endpoint
 }
 
 type registryReq struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	URL         string `json:"url"`
-	Type        string `json:"type"`
-	Insecure    bool   `json:"insecure"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	URL         string  `json:"url"`
+	Type        string  `json:"type"`
+	Insecure    bool    `json:"insecure"`
+	CACert      *string `json:"ca_certificate"`
 	Credential  *struct {
 		Type         string `json:"type"`
 		AccessKey    string `json:"access_key"`
@@ -218,6 +228,9 @@ func (s *Server) createRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := &registry{name: req.Name, description: req.Description, url: req.URL, typ: req.Type, insecure: req.Insecure, status: "healthy"}
+	if !s.takeCACert(w, req.CACert, &g.caCert) {
+		return
+	}
 	if c := req.Credential; c != nil {
 		g.credType, g.accessKey, g.secret = c.Type, c.AccessKey, c.AccessSecret
 	}
@@ -287,6 +300,7 @@ type registryUpdate struct {
 	AccessKey      *string `json:"access_key"`
 	AccessSecret   *string `json:"access_secret"`
 	Insecure       *bool   `json:"insecure"`
+	CACert         *string `json:"ca_certificate"`
 }
 
 // updateRegistry applies the fields sent onto the stored registry, then
@@ -319,6 +333,9 @@ func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Insecure != nil {
 		next.insecure = *req.Insecure
+	}
+	if !s.takeCACert(w, req.CACert, &next.caCert) {
+		return
 	}
 	if req.CredentialType != nil {
 		next.credType = *req.CredentialType
@@ -386,6 +403,7 @@ type registryPing struct {
 	AccessKey      *string `json:"access_key"`
 	AccessSecret   *string `json:"access_secret"`
 	Insecure       *bool   `json:"insecure"`
+	CACert         *string `json:"ca_certificate"`
 }
 
 // pingRegistry is the handler's PingRegistry: the stored registry (by id)
@@ -429,6 +447,9 @@ func (s *Server) pingRegistry(w http.ResponseWriter, r *http.Request) {
 	if req.AccessSecret != nil {
 		ep.Password = *req.AccessSecret
 	}
+	if !s.takeCACert(w, req.CACert, &ep.CACertificate) {
+		return
+	}
 	if ep.Type == "" || ep.URL == "" {
 		writeError(w, http.StatusBadRequest, codeBadRequest, "type or url cannot be empty")
 		return
@@ -453,10 +474,7 @@ func (s *Server) pingRegistry(w http.ResponseWriter, r *http.Request) {
 func HealthCheck(ctx context.Context, ep Endpoint) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if ep.Insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the endpoint's insecure flag
-	}
+	tr := endpointTransport(ep)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	get := func(path string) (int, error) {
@@ -549,4 +567,74 @@ func (s *Server) registryInfo(w http.ResponseWriter, r *http.Request) {
 		info.SupportedTriggers = append(info.SupportedTriggers, "event_based")
 	}
 	writeJSON(w, http.StatusOK, info)
+}
+
+// endpointTransport is Harbor's GetHTTPTransport for an endpoint
+// (src/common/http/transport.go): its CA certificates added to the
+// system's when it has any (v2.15+), else no verification when insecure,
+// else the system's CAs.
+func endpointTransport(ep Endpoint) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	switch {
+	case ep.CACertificate != "":
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if certs, err := parseCertificates(ep.CACertificate); err == nil {
+			for _, c := range certs {
+				pool.AddCert(c)
+			}
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	case ep.Insecure:
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the endpoint's insecure flag
+	}
+	return tr
+}
+
+// parseCertificates parses the CERTIFICATE blocks of PEM data, as Harbor's
+// parseCertificatesFromPEM does.
+func parseCertificates(data string) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	rest := []byte(strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(data, "\r\n", "\n"), "\r", "\n")))
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse certificate: %v", err)
+		}
+		certs = append(certs, c)
+	}
+	return certs, nil
+}
+
+// takeCACert sets *dst from a ca_certificate sent, validated as Harbor's
+// ValidateCACertificate does (400 when it holds no certificate). Harbor
+// before v2.15 has no such field and ignores it. It answers itself and
+// reports false when the certificate is refused.
+func (s *Server) takeCACert(w http.ResponseWriter, v *string, dst *string) bool {
+	if v == nil || !s.atLeast(2, 15) {
+		return true
+	}
+	if strings.TrimSpace(*v) != "" {
+		certs, err := parseCertificates(*v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid CA certificate: %v", err)
+			return false
+		}
+		if len(certs) == 0 {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid CA certificate: no valid certificates found in PEM data")
+			return false
+		}
+	}
+	*dst = *v
+	return true
 }

@@ -1,6 +1,8 @@
 package harborsim
 
 import (
+	"encoding/json"
+	"encoding/pem"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -169,5 +171,41 @@ func TestRegistryCredentialStored(t *testing.T) {
 		if _, _, body = call(t, s, "GET", h.Get("Location"), "", false); !strings.Contains(body, tt.want) {
 			t.Errorf("registry = %s, want %s", body, tt.want)
 		}
+	}
+}
+
+func TestRegistryCACertificate(t *testing.T) {
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer reg.Close()
+	remote := New(Options{AdminPassword: "Remote-pw1", Registry: Endpoint{URL: reg.URL}})
+	defer remote.Close()
+	srv := httptest.NewTLSServer(remote)
+	defer srv.Close()
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	caJSON, _ := json.Marshal(ca)
+	body := func(name, ca string) string {
+		return `{"name":"` + name + `","url":"` + srv.URL + `","type":"harbor","ca_certificate":` + ca +
+			`,"credential":{"access_key":"admin","access_secret":"Remote-pw1"}}`
+	}
+	for _, tt := range []struct {
+		version, name, ca string
+		status            int
+	}{
+		{"v2.15.2", "trusted", string(caJSON), 201},
+		{"v2.15.2", "garbage", `"not a certificate"`, 400},
+		// Before v2.15 the field is ignored: the certificate is not trusted.
+		{"v2.14.3", "ignored", string(caJSON), 500},
+	} {
+		s := New(Options{Version: tt.version})
+		status, h, b := call(t, s, "POST", "/api/v2.0/registries", body(tt.name, tt.ca), false)
+		if status != tt.status {
+			t.Errorf("%s %s: POST = %d %s, want %d", tt.version, tt.name, status, b, tt.status)
+		}
+		if status == 201 {
+			if _, _, b = call(t, s, "GET", h.Get("Location"), "", false); !strings.Contains(b, `"ca_certificate":"-----BEGIN CERTIFICATE-----`) {
+				t.Errorf("registry = %s, want its ca_certificate", b)
+			}
+		}
+		s.Close()
 	}
 }
