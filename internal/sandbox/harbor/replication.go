@@ -40,7 +40,10 @@ type policy struct {
 	deletion       bool
 	override       bool
 	enabled        bool
-	speed          int32
+	speed          int32 // kbps per task, 0 unlimited
+	copyByChunk    bool
+	singleActive   bool      // v2.14+
+	nextRun        time.Time // scheduled trigger: the next run, zero for none
 	created        time.Time
 	updated        time.Time
 }
@@ -62,14 +65,17 @@ type policyReq struct {
 	SrcRegistry               *registryRef `json:"src_registry"`
 	DestRegistry              *registryRef `json:"dest_registry"`
 	DestNamespace             string       `json:"dest_namespace"`
-	DestNamespaceReplaceCount *int         `json:"dest_namespace_replace_count"`
+	DestNamespaceReplaceCount *int8        `json:"dest_namespace_replace_count"`
 	Trigger                   *triggerJSON `json:"trigger"`
 	Filters                   []filterJSON `json:"filters"`
-	ReplicateDeletion         bool         `json:"replicate_deletion"`
-	Deletion                  bool         `json:"deletion"`
-	Override                  bool         `json:"override"`
-	Enabled                   bool         `json:"enabled"`
-	Speed                     *int32       `json:"speed"`
+	// Deletion is the field Harbor's handler reads; replicate_deletion,
+	// which the spec documents as its successor, is ignored on input.
+	Deletion                bool   `json:"deletion"`
+	Override                bool   `json:"override"`
+	Enabled                 bool   `json:"enabled"`
+	Speed                   *int32 `json:"speed"`
+	CopyByChunk             *bool  `json:"copy_by_chunk"`
+	SingleActiveReplication *bool  `json:"single_active_replication"`
 }
 
 type policyJSON struct {
@@ -80,7 +86,7 @@ type policyJSON struct {
 	DestRegistry              registryJSON `json:"dest_registry"`
 	DestNamespace             string       `json:"dest_namespace"`
 	DestNamespaceReplaceCount int          `json:"dest_namespace_replace_count"`
-	Trigger                   *triggerJSON `json:"trigger"`
+	Trigger                   *triggerJSON `json:"trigger,omitempty"`
 	Filters                   []filterJSON `json:"filters"`
 	ReplicateDeletion         bool         `json:"replicate_deletion"`
 	Deletion                  bool         `json:"deletion"`
@@ -88,6 +94,7 @@ type policyJSON struct {
 	Enabled                   bool         `json:"enabled"`
 	Speed                     int32        `json:"speed"`
 	CopyByChunk               bool         `json:"copy_by_chunk"`
+	SingleActiveReplication   *bool        `json:"single_active_replication,omitempty"`
 	CreationTime              time.Time    `json:"creation_time"`
 	UpdateTime                time.Time    `json:"update_time"`
 }
@@ -104,16 +111,30 @@ func (s *Server) policyOut(p *policy) policyJSON {
 		}
 		return registryJSON{ID: id}
 	}
-	return policyJSON{ID: p.id, Name: p.name, Description: p.description, SrcRegistry: side(p.srcRegistryID),
+	out := policyJSON{ID: p.id, Name: p.name, Description: p.description, SrcRegistry: side(p.srcRegistryID),
 		DestRegistry: side(p.destRegistryID), DestNamespace: p.destNamespace, DestNamespaceReplaceCount: p.replaceCount,
 		Trigger: p.trigger, Filters: slices.Clone(p.filters), ReplicateDeletion: p.deletion, Deletion: p.deletion,
-		Override: p.override, Enabled: p.enabled, Speed: p.speed, CreationTime: p.created, UpdateTime: p.updated}
+		Override: p.override, Enabled: p.enabled, Speed: p.speed, CopyByChunk: p.copyByChunk,
+		CreationTime: p.created, UpdateTime: p.updated}
+	if s.atLeast(2, 14) {
+		out.SingleActiveReplication = &p.singleActive
+	}
+	return out
 }
 
-// policyFromReq validates req as Harbor's Policy.Validate and the
-// controller's registry lookup do, answering 400 or 404 itself. Callers
-// hold s.mu.
+// policyFromReq builds the whole policy from req, as the handler's
+// Create/UpdateReplicationPolicy do (a PUT replaces the policy: what is not
+// sent takes its default, dest_namespace_replace_count -1, speed 0,
+// copy_by_chunk and single_active_replication false), and validates it as
+// Harbor's Policy.Validate and the controller's registry lookup do,
+// answering 400, 404 or 500 itself. Callers hold s.mu.
 func (s *Server) policyFromReq(w http.ResponseWriter, req policyReq) *policy {
+	if req.SingleActiveReplication != nil && *req.SingleActiveReplication && s.atLeast(2, 14) &&
+		req.Trigger != nil && req.Trigger.Type == "event_based" {
+		// The handler answers a plain error, which Harbor hides behind a 500.
+		writeError(w, http.StatusInternalServerError, codeUnknown, "internal server error")
+		return nil
+	}
 	bad := func(format string, args ...any) *policy {
 		writeError(w, http.StatusBadRequest, codeBadRequest, format, args...)
 		return nil
@@ -161,12 +182,20 @@ func (s *Server) policyFromReq(w http.ResponseWriter, req policyReq) *policy {
 	}
 	p := &policy{name: req.Name, description: req.Description, srcRegistryID: src, destRegistryID: dst,
 		destNamespace: req.DestNamespace, replaceCount: -1, trigger: req.Trigger, filters: req.Filters,
-		deletion: req.ReplicateDeletion || req.Deletion, override: req.Override, enabled: req.Enabled}
+		deletion: req.Deletion, override: req.Override, enabled: req.Enabled}
 	if req.DestNamespaceReplaceCount != nil {
-		p.replaceCount = *req.DestNamespaceReplaceCount
+		p.replaceCount = int(*req.DestNamespaceReplaceCount)
 	}
+	// A negative speed is stored as 0: no limit.
 	if req.Speed != nil && *req.Speed > 0 {
 		p.speed = *req.Speed
+	}
+	if req.CopyByChunk != nil {
+		p.copyByChunk = *req.CopyByChunk
+	}
+	// Harbor before v2.14 has no such field and ignores it.
+	if req.SingleActiveReplication != nil && s.atLeast(2, 14) {
+		p.singleActive = *req.SingleActiveReplication
 	}
 	return p
 }
@@ -200,6 +229,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	p.id = s.newID("policy")
 	p.created, p.updated = s.now(), s.now()
+	s.scheduleLocked(p)
 	s.policies[p.id] = p
 	writeCreated(w, r, strconv.FormatInt(p.id, 10))
 }
@@ -268,6 +298,7 @@ func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.id, p.created, p.updated = old.id, old.created, s.now()
+	s.scheduleLocked(p)
 	s.policies[p.id] = p
 	writeOK(w)
 }
@@ -284,7 +315,8 @@ func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, e := range s.executions {
 		if e.policyID == p.id && e.status == statusInProgress {
-			writeError(w, http.StatusPreconditionFailed, codePrecondition, "the policy %d has running executions, can not be deleted", p.id)
+			// The execution manager's DeleteByVendor (src/pkg/task/execution.go).
+			writeError(w, http.StatusPreconditionFailed, codePrecondition, "contains executions that aren't in final status, stop the execution first")
 			return
 		}
 	}
@@ -319,6 +351,26 @@ type execution struct {
 	start, end time.Time
 	tasks      []*task
 	cancel     context.CancelFunc
+	stuck      bool // InProgress until stopped (StickExecutions)
+}
+
+// StickExecutions makes the executions of policy policyID (0: of every
+// policy) that start from now on stay InProgress with no task, as in
+// Harbor's known failure where the replication flow dies before its tasks
+// report (an execution not in a final status, which blocks the policy's
+// deletion with 412), until they are stopped: PUT
+// /replication/executions/{id} then marks them Stopped, as Harbor's
+// execution manager does for an execution without tasks
+// (src/pkg/task/execution.go, Stop). stuck false turns it off for
+// executions that start later. WaitIdle waits for stuck executions too.
+func (s *Server) StickExecutions(policyID int64, stuck bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if stuck {
+		s.stuck[policyID] = true
+	} else {
+		delete(s.stuck, policyID)
+	}
 }
 
 type task struct {
@@ -422,7 +474,28 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 // startLocked starts an execution of p in the background. only, when not
 // nil, replaces the listing of the local source (an event-based execution
 // copies just the pushed artifact). Callers hold s.mu.
+//
+// With single_active_replication (v2.14+) an execution started while
+// another of the policy runs is recorded as failed at once, as the
+// replication controller's Start marks it
+// (src/controller/replication/execution.go).
 func (s *Server) startLocked(p *policy, trigger string, only []Artifact) *execution {
+	if p.singleActive {
+		for _, other := range s.executions {
+			if other.policyID == p.id && other.status == statusInProgress {
+				e := &execution{id: s.newID("execution"), policyID: p.id, status: statusFailed, trigger: trigger,
+					start: s.now(), end: s.now(), statusText: "Execution skipped: active replication still in progress.", cancel: func() {}}
+				s.executions[e.id] = e
+				return e
+			}
+		}
+	}
+	if s.stuck[0] || s.stuck[p.id] {
+		e := &execution{id: s.newID("execution"), policyID: p.id, status: statusInProgress, trigger: trigger, start: s.now(),
+			stuck: true, cancel: func() {}}
+		s.executions[e.id] = e
+		return e
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &execution{id: s.newID("execution"), policyID: p.id, status: statusInProgress, trigger: trigger, start: s.now(), cancel: cancel}
 	s.executions[e.id] = e
@@ -449,8 +522,47 @@ type item struct {
 	dstRepo string
 }
 
-// run carries out an execution: list the source, filter, one task per
-// artifact, copy through the Replicator, then the final status.
+// resource is what Harbor makes one task of: a repository with the
+// artifacts to copy from it.
+type resource struct {
+	srcRepo, dstRepo string
+	items            []item
+}
+
+// references counts a resource's items as Harbor's getResourceName does:
+// every tag, or the digest of an untagged artifact.
+func (res resource) references() int {
+	n := 0
+	for _, it := range res.items {
+		n += max(len(it.a.Tags), 1)
+	}
+	return n
+}
+
+// groupByRepository makes one resource per source repository, in the order
+// the repositories first appear.
+func groupByRepository(items []item) []resource {
+	var out []resource
+	index := map[string]int{}
+	for _, it := range items {
+		i, ok := index[it.a.Repository]
+		if !ok {
+			i = len(out)
+			index[it.a.Repository] = i
+			out = append(out, resource{srcRepo: it.a.Repository, dstRepo: it.dstRepo})
+		}
+		out[i].items = append(out[i].items, it)
+	}
+	return out
+}
+
+// run carries out an execution as Harbor's copy flow does
+// (src/controller/replication/flow/copy.go): list the source, filter, one
+// task per repository (resource type "artifact" from a Harbor, "image"
+// from other registries; src_resource "repo [N item(s) in total]"), copy
+// through the Replicator, then the final status. Nothing to copy ends
+// Succeed with "no resources need to be replicated"; failed tasks make the
+// execution Failed with no status text (Harbor derives it from the tasks).
 func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifact) {
 	if p.srcRegistryID == 0 && only == nil {
 		s.maybeSync(ctx)
@@ -459,6 +571,7 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifa
 	srcEp, dstEp := s.opts.Registry, s.opts.Registry
 	srcEp.Local, dstEp.Local = true, true
 	srcEp.Name, dstEp.Name = "Local", "Local"
+	srcEp.Type, dstEp.Type = "harbor", "harbor"
 	if g := s.registries[p.srcRegistryID]; p.srcRegistryID != 0 && g != nil {
 		srcEp = g.endpoint()
 	}
@@ -485,7 +598,7 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifa
 		}
 		var err error
 		if candidates, err = rep.List(ctx, srcEp); err != nil {
-			finish(statusFailed, fmt.Sprintf("failed to list the artifacts of %s: %v", srcEp.Name, err))
+			finish(statusFailed, fmt.Sprintf("failed to fetch artifacts: %v", err))
 			return
 		}
 	}
@@ -494,20 +607,27 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifa
 		finish(statusFailed, err.Error())
 		return
 	}
+	resources := groupByRepository(items)
+	if len(resources) == 0 {
+		finish(statusSucceed, "no resources need to be replicated")
+		return
+	}
+	resType := "image"
+	if srcEp.Local || srcEp.Type == "harbor" {
+		resType = "artifact"
+	}
 	s.mu.Lock()
-	for _, it := range items {
-		t := &task{id: s.newID("task"), executionID: e.id, status: statusPending, jobID: requestID(),
-			operation: "copy", resType: "image", src: it.a.Repository + ":" + tagList(it.a), dst: it.dstRepo + ":" + tagList(it.a)}
-		if it.a.Type != "" && it.a.Type != "IMAGE" {
-			t.resType = "artifact"
-		}
+	for _, res := range resources {
+		n := res.references()
+		t := &task{id: s.newID("task"), executionID: e.id, status: statusPending, jobID: requestID(), operation: "copy",
+			resType: resType, src: fmt.Sprintf("%s [%d item(s) in total]", res.srcRepo, n),
+			dst: fmt.Sprintf("%s [%d item(s) in total]", res.dstRepo, n)}
 		s.tasks[t.id] = t
 		e.tasks = append(e.tasks, t)
 	}
 	tasks := slices.Clone(e.tasks)
 	s.mu.Unlock()
 
-	failed := 0
 	for i, t := range tasks {
 		if ctx.Err() != nil {
 			s.mu.Lock()
@@ -521,95 +641,123 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifa
 		s.mu.Lock()
 		t.status, t.start = statusInProgress, s.now()
 		s.mu.Unlock()
-		var err error
-		if rep == nil {
-			err = errors.New("no replicator configured")
-		} else {
-			err = rep.Copy(ctx, srcEp, items[i].a, dstEp, items[i].dstRepo, p.override)
+		var errs []string
+		for _, it := range resources[i].items {
+			var err error
+			if rep == nil {
+				err = errors.New("no replicator configured")
+			} else {
+				err = rep.Copy(ctx, srcEp, it.a, dstEp, it.dstRepo, p.override)
+			}
+			if err == nil && dstEp.Local {
+				a := it.a
+				a.Repository = it.dstRepo
+				s.mu.Lock()
+				err = s.addArtifact(a, true)
+				s.mu.Unlock()
+			}
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("failed to copy %s@%s: %v", it.a.Repository, it.a.Digest, err))
+			}
+			if ctx.Err() != nil {
+				break
+			}
 		}
 		s.mu.Lock()
 		t.end = s.now()
+		t.log = append(t.log, errs...)
 		switch {
-		case err != nil && ctx.Err() != nil:
+		case ctx.Err() != nil:
 			t.status = statusStopped
-		case err != nil:
+		case len(errs) > 0:
 			t.status = statusFailed
-			t.log = append(t.log, err.Error())
-			failed++
 		default:
 			t.status = statusSucceed
-			if dstEp.Local {
-				a := items[i].a
-				a.Repository = items[i].dstRepo
-				if aerr := s.addArtifact(a, true); aerr != nil {
-					t.status = statusFailed
-					t.log = append(t.log, aerr.Error())
-					failed++
-				}
-			}
 		}
 		s.mu.Unlock()
 	}
+	failed := 0
+	s.mu.Lock()
+	for _, t := range tasks {
+		if t.status == statusFailed {
+			failed++
+		}
+	}
+	s.mu.Unlock()
 	switch {
 	case ctx.Err() != nil:
 		finish(statusStopped, "")
 	case failed > 0:
-		finish(statusFailed, fmt.Sprintf("%d of %d tasks failed", failed, len(tasks)))
+		finish(statusFailed, "")
 	default:
 		finish(statusSucceed, "")
 	}
 }
 
-func tagList(a Artifact) string {
-	if len(a.Tags) == 0 {
-		return a.Digest
-	}
-	return "[" + strings.Join(a.Tags, ",") + "]"
-}
-
-// selectItems applies the policy's filters (all must pass) and maps the
-// repositories onto the destination namespace.
+// selectItems applies the policy's filters as Harbor's repository and
+// artifact filters do (src/pkg/reg/filter): the name filter on the
+// repository, the label filter on the artifact's labels, each tag filter on
+// the tags left (only the matching tags are copied; an untagged artifact
+// matches as the empty tag), with doublestar patterns. The resource filter
+// takes no part in the selection. The repositories are mapped onto the
+// destination namespace.
 func selectItems(candidates []Artifact, p *policy) ([]item, error) {
 	var out []item
 	for _, a := range candidates {
 		keep := true
 		tags := slices.Clone(a.Tags)
-		tagFiltered := false
 		for _, f := range p.filters {
+			if !keep {
+				break
+			}
 			excludes := f.Decoration == decoExcludes
 			switch f.Type {
 			case filterName:
-				re, err := globRegexp(f.Value.(string))
+				ok, err := match(f.Value.(string), a.Repository)
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("failed to fetch artifacts: %v", err)
 				}
-				if re.MatchString(a.Repository) == excludes {
-					keep = false
-				}
-			case filterResource:
-				if f.Value == "image" && a.Type != "" && a.Type != "IMAGE" {
-					keep = false
-				}
+				keep = ok
 			case filterLabel:
+				values := f.Value.([]any)
+				if len(values) == 0 {
+					continue
+				}
 				has := true
-				for _, l := range f.Value.([]any) {
+				for _, l := range values {
 					if !slices.Contains(a.Labels, l.(string)) {
 						has = false
 					}
 				}
-				if has == excludes {
-					keep = false
-				}
+				keep = has != excludes
 			case filterTag:
-				re, err := globRegexp(f.Value.(string))
-				if err != nil {
-					return nil, err
+				pattern := f.Value.(string)
+				if pattern == "" {
+					continue
 				}
-				tagFiltered = true
-				tags = slices.DeleteFunc(tags, func(t string) bool { return re.MatchString(t) == excludes })
+				if len(tags) == 0 {
+					ok, err := match(pattern, "")
+					if err != nil {
+						return nil, fmt.Errorf("failed to fetch artifacts: %v", err)
+					}
+					keep = ok != excludes
+					continue
+				}
+				var kept []string
+				for _, t := range tags {
+					ok, err := match(pattern, t)
+					if err != nil {
+						return nil, fmt.Errorf("failed to fetch artifacts: %v", err)
+					}
+					if ok != excludes {
+						kept = append(kept, t)
+					}
+				}
+				tags = kept
+				keep = len(tags) > 0
 			}
 		}
-		if !keep || (tagFiltered && len(tags) == 0) {
+		if !keep {
 			continue
 		}
 		dst, err := replaceNamespace(a.Repository, p.destNamespace, p.replaceCount)
@@ -655,7 +803,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) lookupExecution(w http.ResponseWriter, r *http.Request) *execution {
-	return lookupPathID(w, r, s.executions, "execution")
+	return lookupPathID(w, r, s.executions, "replication execution")
 }
 
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
@@ -676,7 +824,10 @@ func (s *Server) stopExecution(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.lookupExecution(w, r); e != nil {
-		if e.status == statusInProgress {
+		switch {
+		case e.status == statusInProgress && e.stuck:
+			e.status, e.end = statusStopped, s.now()
+		case e.status == statusInProgress:
 			e.cancel()
 		}
 		writeOK(w)
@@ -694,7 +845,14 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 	status := r.URL.Query().Get("status")
 	s.mu.Lock()
 	var out []taskJSON
-	if e := s.executions[id]; e != nil {
+	e := s.executions[id]
+	if e == nil && s.atLeast(2, 8) {
+		// ListReplicationTasks checks the execution from v2.8.
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, codeNotFound, "replication execution %d not found", id)
+		return
+	}
+	if e != nil {
 		for _, t := range e.tasks {
 			if status == "" || t.status == status {
 				out = append(out, taskOut(t))

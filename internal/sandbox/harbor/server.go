@@ -6,12 +6,16 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/simfault"
+	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -32,6 +36,10 @@ const (
 	codeUnknown       = "UNKNOWN"
 )
 
+// DefaultVersion is the Harbor version simulated when Options.Version is
+// empty.
+const DefaultVersion = "v2.14.3-sim"
+
 // Options configure a simulated Harbor.
 type Options struct {
 	// AdminUsername and AdminPassword are the system administrator's
@@ -40,7 +48,16 @@ type Options struct {
 	// Users are further user names known to the database (for project
 	// members); the admin is always known.
 	Users []string
-	// Version is reported as harbor_version; default "v2.13.0-sim".
+	// Passwords are the further users' passwords (db_auth) or CLI secrets
+	// (oidc_auth), by user name; a user without one cannot log in.
+	Passwords map[string]string
+	// AuthMode is AuthModeDB (default) or AuthModeOIDC, which changes where
+	// the users' credentials are accepted (see authenticate).
+	AuthMode string
+	// Version is the Harbor version simulated, reported as harbor_version
+	// in /systeminfo ("v2.14.3-sim" by default; Harbor reports
+	// v<major>.<minor>.<patch>-<commit>). Behaviours that changed between
+	// Harbor releases follow it (see the package documentation).
 	Version string
 	// ExternalURL is this Harbor's URL as clients see it; Start fills it.
 	ExternalURL string
@@ -55,10 +72,14 @@ type Options struct {
 	// artifact requests and before replicating from this Harbor, so that
 	// images pushed straight into the registry are known (see SyncRegistry).
 	SyncRegistry bool
-	// Pinger checks a registry endpoint for POST /registries/ping; nil uses
-	// an HTTP GET of <url>/v2/ (200 or 401 is healthy).
+	// Pinger health-checks a registry endpoint on POST /registries,
+	// PUT /registries/{id} and POST /registries/ping, as Harbor core does;
+	// nil uses HealthCheck (the real check over the network). An error
+	// wrapping ErrUnreachable is answered 500, any other 400 "the registry
+	// is unhealthy".
 	Pinger func(ctx context.Context, ep Endpoint) error
-	// Now returns the time; nil uses time.Now.
+	// Now returns the time; nil uses time.Now. Scheduled policies fire by
+	// it (see RunSchedules).
 	Now func() time.Time
 }
 
@@ -72,6 +93,7 @@ type Server struct {
 	mu         sync.Mutex
 	nextID     map[string]int64
 	users      map[string]int64 // username -> user id
+	passwords  map[string]string
 	projects   map[int64]*project
 	registries map[int64]*registry
 	policies   map[int64]*policy
@@ -79,6 +101,7 @@ type Server struct {
 	tasks      map[int64]*task
 	artifacts  map[int64]*artifact
 	robots     map[int64]*robot
+	stuck      map[int64]bool // StickExecutions: policy id (0 all) -> stuck
 	wg         sync.WaitGroup
 	closing    chan struct{}
 	closeOnce  sync.Once
@@ -94,10 +117,13 @@ func New(o Options) *Server {
 		o.AdminPassword = "Harbor12345"
 	}
 	if o.Version == "" {
-		o.Version = "v2.13.0-sim"
+		o.Version = DefaultVersion
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.AuthMode == "" {
+		o.AuthMode = AuthModeDB
 	}
 	s := &Server{
 		opts:       o,
@@ -105,6 +131,7 @@ func New(o Options) *Server {
 		faults:     newFaultInjector(),
 		nextID:     map[string]int64{},
 		users:      map[string]int64{o.AdminUsername: 1},
+		passwords:  map[string]string{o.AdminUsername: o.AdminPassword},
 		projects:   map[int64]*project{},
 		registries: map[int64]*registry{},
 		policies:   map[int64]*policy{},
@@ -112,6 +139,7 @@ func New(o Options) *Server {
 		tasks:      map[int64]*task{},
 		artifacts:  map[int64]*artifact{},
 		robots:     map[int64]*robot{},
+		stuck:      map[int64]bool{},
 		closing:    make(chan struct{}),
 	}
 	s.nextID["user"] = 1
@@ -125,10 +153,20 @@ func New(o Options) *Server {
 			s.users[u] = s.newID("user")
 		}
 	}
+	for _, u := range slices.Sorted(maps.Keys(o.Passwords)) {
+		if _, ok := s.users[u]; !ok {
+			s.users[u] = s.newID("user")
+		}
+		if u != o.AdminUsername {
+			s.passwords[u] = o.Passwords[u]
+		}
+	}
 	if o.Registry.URL != "" {
 		s.proxy = s.newRegistryProxy()
 	}
 	s.routes()
+	s.wg.Add(1)
+	go s.runScheduler()
 	return s
 }
 
@@ -191,6 +229,11 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		s.serveRegistry(w, r)
 		return
 	}
+	if r.URL.Path == "/api/version" && r.Method == http.MethodGet {
+		// src/server/route.go GetAPIVersion: the API version, for anyone.
+		writeJSON(w, http.StatusOK, map[string]string{"version": "v2.0"})
+		return
+	}
 	_, pattern := s.mux.Handler(r)
 	if pattern == "" {
 		writeError(w, http.StatusNotFound, codeNotFound, "the requested resource %s was not found", r.URL.Path)
@@ -205,11 +248,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 type principalKey struct{}
 
-// principal is who makes a request: the admin, a robot or anonymous (nil).
+// principal is who makes a request: the admin, a user, a robot or
+// anonymous (nil).
 type principal struct {
-	admin bool
-	name  string
-	robot *robot
+	admin  bool
+	name   string
+	userID int64 // users only
+	robot  *robot
+	roles  map[string]int // users: project name -> role id
 }
 
 func principalOf(r *http.Request) *principal {
@@ -217,26 +263,84 @@ func principalOf(r *http.Request) *principal {
 	return p
 }
 
+// Authentication modes (Options.AuthMode), as /systeminfo names them.
+const (
+	AuthModeDB   = "db_auth"
+	AuthModeOIDC = "oidc_auth"
+)
+
 // authenticate checks basic credentials as Harbor's security middleware
 // does: when no generator accepts them (none given, or wrong ones) the
 // request goes on as anonymous (nil), so it fails with 401 wherever
 // authentication is required and sees only public projects elsewhere.
+//
+// The admin (user id 1) logs in with the password in every mode. Robots
+// ("robot$...") log in with their secret. Further users log in with their
+// password in db_auth mode; in oidc_auth mode with their CLI secret, which
+// Harbor's OIDC CLI generator (src/server/middleware/security/oidc_cli.go)
+// accepts only on the registry (/v2/, /service/token) and the few API
+// requests replication needs (oidcCLIPath): anywhere else, such as the
+// registry and replication APIs, the request is anonymous (401).
 func (s *Server) authenticate(r *http.Request) *principal {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
 		return nil
 	}
-	if eq(user, s.opts.AdminUsername) && eq(pass, s.opts.AdminPassword) {
-		return &principal{admin: true, name: user}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, rb := range s.robots {
-		if rb.fullName == user && eq(pass, rb.secret) && !rb.disable && !rb.expired(s.now()) {
-			return &principal{name: user, robot: rb}
+	if strings.HasPrefix(user, "robot$") {
+		for _, rb := range s.robots {
+			if rb.fullName == user && eq(pass, rb.secret) && !rb.disable && !rb.expired(s.now()) {
+				return &principal{name: user, robot: rb}
+			}
+		}
+		return nil
+	}
+	id, known := s.users[user]
+	if !known || s.passwords[user] == "" || !eq(pass, s.passwords[user]) {
+		return nil
+	}
+	if id == 1 {
+		return &principal{admin: true, name: user, userID: id}
+	}
+	if s.opts.AuthMode == AuthModeOIDC && !oidcCLIPath(r) {
+		return nil
+	}
+	p := &principal{name: user, userID: id, roles: map[string]int{}}
+	for _, proj := range s.projects {
+		for _, m := range proj.members {
+			if m.entityType == "u" && m.entityID == id {
+				p.roles[proj.name] = m.roleID
+			}
 		}
 	}
-	return nil
+	return p
+}
+
+// oidcCLIPath is the OIDC CLI generator's valid: the requests on which a
+// CLI secret is accepted.
+func oidcCLIPath(r *http.Request) bool {
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	if path == "/service/token" || strings.HasPrefix(path, "/v2") {
+		return true
+	}
+	projects := apiPrefix + "/projects"
+	if r.Method == http.MethodPost && path == projects {
+		return true
+	}
+	if r.Method == http.MethodGet {
+		switch path {
+		case projects, apiPrefix + "/systeminfo", "/api/version", apiPrefix + "/labels":
+			return true
+		}
+		if strings.HasPrefix(path, projects+"/") && (strings.HasSuffix(path, "/repositories") || strings.HasSuffix(path, "/artifacts")) {
+			return true
+		}
+	}
+	if r.Method == http.MethodDelete && strings.HasPrefix(path, projects+"/") && strings.Contains(path, "/artifacts/") && strings.Contains(path, "/tags/") {
+		return true
+	}
+	return false
 }
 
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
@@ -252,7 +356,13 @@ func (p *principal) can(kind, namespace, resource, action string) bool {
 		return true
 	}
 	if p.robot == nil {
-		return false
+		// A user: projects by role; everyone may create and list projects
+		// (project_creation_restriction "everyone").
+		if kind == "system" {
+			return resource == "project" && (action == "create" || action == "list")
+		}
+		role, member := p.roles[namespace]
+		return member && roleAllows(role, resource, action)
 	}
 	for _, perm := range p.robot.permissions {
 		if perm.Kind != kind || (perm.Namespace != namespace && perm.Namespace != "*") {
@@ -330,26 +440,34 @@ func requestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// decode reads a JSON body; malformed JSON is a 400 as go-openapi answers it.
+// decode reads a JSON body as go-swagger's generated binders do: a missing
+// body or one that does not parse (a wrong type, an int8 out of range) is a
+// binding error, which go-openapi reports as a CompositeValidationError and
+// Harbor's error handler answers with its code, 422 (src/lib/http/error.go,
+// apiError).
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if r.Body == nil {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "request body is required")
+	if r.Body == nil || r.Body == http.NoBody {
+		writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "validation failure list:\nbody in body is required")
 		return false
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "parsing body body from \"\" failed, because %v", err)
+		if errors.Is(err, io.EOF) {
+			writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "validation failure list:\nbody in body is required")
+			return false
+		}
+		writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "validation failure list:\nparsing body body from \"\" failed, because %v", err)
 		return false
 	}
 	return true
 }
 
-// pathID parses a numeric path value; a non-number is a 400 as go-openapi
-// answers it (Harbor's spec types these ids as int64).
+// pathID parses a numeric path value; a non-number is a binding error, 422
+// (see decode).
 func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "%s in path must be of type int64: %q", name, r.PathValue(name))
+		writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "validation failure list:\n%s in path must be of type int64: %q", name, r.PathValue(name))
 		return 0, false
 	}
 	return id, true
@@ -487,4 +605,29 @@ func (q query) match(key, value string) bool {
 		return strings.Contains(value, c.value)
 	}
 	return value == c.value
+}
+
+// parseVersion reads "v2.14.3-sim" (or "2.14") as major 2, minor 14.
+func parseVersion(v string) (major, minor int, ok bool) {
+	v = strings.TrimPrefix(v, "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	maj, err1 := strconv.Atoi(parts[0])
+	mnr, err2 := strconv.Atoi(strings.SplitN(parts[1], "-", 2)[0])
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return maj, mnr, true
+}
+
+// atLeast reports whether the simulated Harbor is version major.minor or
+// newer; a version that does not parse counts as the newest.
+func (s *Server) atLeast(major, minor int) bool {
+	maj, mnr, ok := parseVersion(s.opts.Version)
+	if !ok {
+		return true
+	}
+	return maj > major || (maj == major && mnr >= minor)
 }
