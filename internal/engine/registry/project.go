@@ -42,8 +42,9 @@ var ErrProjectNotRegistered = errors.New("project not registered")
 type Project struct {
 	// Key is the project's key (Jira's rule: an upper-case letter, then
 	// upper-case letters or digits); it is also the id.
-	Key  string `json:"key"`
-	Name string `json:"name"`
+	Key         string `json:"key"`
+	Name        string `json:"name"`
+	Description string `json:"description,omitempty"`
 	// Bitbucket is the project's Bitbucket part; nil means none.
 	Bitbucket *ProjectBitbucket `json:"bitbucket,omitempty"`
 	// Jira is the project's Jira part; nil means none.
@@ -68,6 +69,9 @@ type ProjectBitbucket struct {
 type ProjectJira struct {
 	// ID is the Jira project's id once made; empty before.
 	ID string `json:"id,omitempty"`
+	// Template is the project template the Jira project was made from,
+	// which Jira does not report.
+	Template string `json:"template,omitempty"`
 	// DeletePermanently deletes the Jira project instead of moving it to
 	// Jira's trash.
 	DeletePermanently bool `json:"deletePermanently,omitempty"`
