@@ -40,7 +40,7 @@ func New(sites *registry.Registry) *Client {
 			if err != nil {
 				return nil, err
 			}
-			return projectOf(rec), nil
+			return ProjectOf(rec), nil
 		},
 		parts: func(_ context.Context, p *Project, s Spec) ([]part, error) {
 			return partsOf(sites, bb, jc, p, s), nil
@@ -48,8 +48,8 @@ func New(sites *registry.Registry) *Client {
 	}
 }
 
-// projectOf is what a member needs of a project record.
-func projectOf(rec *registry.Project) *Project {
+// ProjectOf is what a member needs of a project record.
+func ProjectOf(rec *registry.Project) *Project {
 	p := &Project{Key: rec.Key, Jira: rec.Jira != nil}
 	if rec.Bitbucket != nil {
 		p.Bitbucket = &BitbucketProject{Workspace: rec.Bitbucket.Workspace}
