@@ -23,13 +23,13 @@ type bitbucketPart struct {
 func (p *bitbucketPart) key() string { return SystemBitbucket }
 
 // GroupSlug is the slug Bitbucket gives a group named name, which the
-// permission paths take: lower case, with every run of other characters
-// than letters, digits, '_' and '-' made one '-'.
+// permission paths take: lower case, with every run of characters other
+// than letters, digits and '_' made one '-', and no '-' at either end.
 func GroupSlug(name string) string {
 	var b strings.Builder
 	dash := false
-	for _, r := range strings.ToLower(strings.TrimSpace(name)) {
-		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '_' || r == '-' {
+	for _, r := range strings.ToLower(name) {
+		if (r >= 'a' && r <= 'z') || (r >= '0' && r <= '9') || r == '_' {
 			b.WriteRune(r)
 			dash = false
 			continue

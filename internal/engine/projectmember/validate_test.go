@@ -146,7 +146,7 @@ func TestParseID(t *testing.T) {
 }
 
 func TestGroupSlug(t *testing.T) {
-	for name, want := range map[string]string{"platform-devs": "platform-devs", "Platform Devs": "platform-devs", " QA & Ops ": "qa-ops"} {
+	for name, want := range map[string]string{"platform-devs": "platform-devs", "Platform Devs": "platform-devs", " QA & Ops ": "qa-ops", "a--b": "a-b", "Ops_Team": "ops_team"} {
 		if got := GroupSlug(name); got != want {
 			t.Errorf("GroupSlug(%q) = %q, want %q", name, got, want)
 		}
