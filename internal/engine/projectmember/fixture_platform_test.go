@@ -53,6 +53,8 @@ type fixture struct {
 	appProject string
 	client     *Client
 	users      atomic.Int64
+	// seed makes the fixture's account ids unique.
+	seed uint32
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -68,7 +70,8 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	// Keys and names unique to this run: the platform may be shared.
-	f.key = fmt.Sprintf("PM%06X", rand.IntN(1<<24))
+	f.seed = rand.Uint32()
+	f.key = fmt.Sprintf("PM%06X", f.seed&0xffffff)
 	lower := strings.ToLower(f.key)
 	f.site, f.appProject = "pm-"+lower, lower
 
@@ -188,10 +191,10 @@ func (f *fixture) sims() []sandbox.AtlassianSim {
 func (f *fixture) newUser(t *testing.T) (accountID, harborUser string) {
 	t.Helper()
 	n := f.users.Add(1)
-	if n > harborUsers {
+	if n >= harborUsers { // the last one is never a member
 		t.Fatalf("the fixture has only %d Harbor users", harborUsers)
 	}
-	accountID = fmt.Sprintf("557058:%s-%04d", strings.ToLower(f.key), n)
+	accountID = fmt.Sprintf("557058:%08x-0000-4000-8000-%012x", f.seed, n)
 	if err := sandbox.AddAtlassianUser(context.Background(), f.sims(), sandbox.AtlassianUser{
 		AccountID: accountID, DisplayName: fmt.Sprintf("Test user %d of %s", n, f.key), Email: fmt.Sprintf("u%d.%s@example.com", n, strings.ToLower(f.key)),
 	}); err != nil {
