@@ -3,6 +3,7 @@ package registry
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"sync"
 	"time"
 
@@ -72,13 +73,20 @@ func (r *Registry) services() *services {
 // services: Retry-After of a 429 is honoured up to WaitMax.
 var serviceHTTPOptions = httpclient.Options{WaitMax: 5 * time.Second}
 
-// UseServices configures how the registry reaches the platform's services,
-// replacing the clients built for a previous configuration.
+// UseServices configures how the registry reaches the platform's services.
+// A configuration different from the current one replaces the clients
+// built for it; the same one keeps them.
 func (r *Registry) UseServices(access Services) {
 	s := r.services()
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.access, s.bitbucket, s.jira = access, nil, nil
+	if !reflect.DeepEqual(s.access.Bitbucket, access.Bitbucket) {
+		s.bitbucket = nil
+	}
+	if !reflect.DeepEqual(s.access.Jira, access.Jira) {
+		s.jira = nil
+	}
+	s.access = access
 }
 
 // Bitbucket returns the client of the platform's Bitbucket. When none is
