@@ -7,6 +7,8 @@
 //	mc-sandbox env [--state-dir D]
 //	mc-sandbox git-repo --name N --from DIR [--state-dir D]
 //	mc-sandbox push-image [--site site-b] [--image library/demo:v1] [--state-dir D]
+//	mc-sandbox atlassian-user --account-id ID [--display-name N] [--email E] [--state-dir D]
+//	mc-sandbox atlassian-user --group G [--members ID,ID] [--state-dir D]
 package main
 
 import (
@@ -45,6 +47,9 @@ commands:
   push-image  push a small deterministic image into a Harbor site's registry through its
             Harbor (--site site-a|site-b, default site-b; --image project/repo:tag, default
             library/demo:v1; a missing project is created) and print the reference and digest
+  atlassian-user  add an Atlassian account (--account-id ID --display-name N --email E) or a
+            group (--group G --members ID,ID; its members are replaced) to every Atlassian
+            simulator the env file names (Bitbucket, Jira): the same identity in each
 
 flags:
   --state-dir D   state directory (default $MC_SANDBOX_DIR or ~/.cache/mc-sandbox/state)
@@ -71,6 +76,11 @@ func run(args []string) error {
 	repoFrom := fs.String("from", "", "directory whose files seed the repository (git-repo)")
 	site := fs.String("site", sandbox.HarborSiteB, "Harbor site (push-image)")
 	image := fs.String("image", "library/demo:v1", "image project/repository:tag (push-image)")
+	accountID := fs.String("account-id", "", "Atlassian account id (atlassian-user)")
+	displayName := fs.String("display-name", "", "display name (atlassian-user)")
+	email := fs.String("email", "", "email address (atlassian-user)")
+	group := fs.String("group", "", "group name (atlassian-user)")
+	members := fs.String("members", "", "comma-separated account ids of the group (atlassian-user --group)")
 	fs.Usage = usage
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
@@ -105,6 +115,7 @@ func run(args []string) error {
 			h := p.Harbors[name]
 			fmt.Printf("  harbor %s: %s (registry %s, user %s)\n", name, h.URL, h.RegistryURL, h.Username)
 		}
+		fmt.Printf("  bitbucket:  %s (workspace %s, user %s)\n", p.Bitbucket.URL, p.Bitbucket.Workspace, p.Bitbucket.Username)
 		fmt.Printf("stop it with: mc-sandbox down%s\n", stateDirFlag(*stateDir))
 		return nil
 	case "down":
@@ -166,6 +177,8 @@ func run(args []string) error {
 		}
 		fmt.Printf("%s@%s\n", ref, digest)
 		return nil
+	case "atlassian-user":
+		return addAtlassianIdentity(*stateDir, *accountID, *displayName, *email, *group, *members)
 	case "serve-git":
 		pw, err := os.ReadFile(*gitPasswordFile)
 		if err != nil {
@@ -223,5 +236,48 @@ func createGitRepo(stateDir, name, dir string) error {
 		return err
 	}
 	fmt.Println(url)
+	return nil
+}
+
+// addAtlassianIdentity adds an account, or a group when group is set, to
+// every Atlassian simulator that the running sandbox's env file names.
+func addAtlassianIdentity(stateDir, accountID, displayName, email, group, members string) error {
+	env, err := sandbox.ReadEnvFile(stateDirFile(stateDir, "env"))
+	if err != nil {
+		return fmt.Errorf("cannot read the env file (is the sandbox up?): %w", err)
+	}
+	sims := sandbox.AtlassianSims(env)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var names []string
+	for _, s := range sims {
+		names = append(names, s.Name)
+	}
+	if group != "" {
+		if accountID != "" {
+			return fmt.Errorf("atlassian-user takes --account-id or --group, not both")
+		}
+		g := sandbox.AtlassianGroup{Name: group, Members: []string{}}
+		for _, m := range strings.Split(members, ",") {
+			if m = strings.TrimSpace(m); m != "" {
+				g.Members = append(g.Members, m)
+			}
+		}
+		if err := sandbox.AddAtlassianGroup(ctx, sims, g); err != nil {
+			return err
+		}
+		fmt.Printf("group %s (%d members) added to %s\n", group, len(g.Members), strings.Join(names, ", "))
+		return nil
+	}
+	if accountID == "" {
+		return fmt.Errorf("atlassian-user needs --account-id (or --group)")
+	}
+	if displayName == "" {
+		displayName = accountID
+	}
+	if err := sandbox.AddAtlassianUser(ctx, sims, sandbox.AtlassianUser{AccountID: accountID, DisplayName: displayName, Email: email}); err != nil {
+		return err
+	}
+	fmt.Printf("account %s added to %s\n", accountID, strings.Join(names, ", "))
 	return nil
 }

@@ -7,17 +7,17 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"net/http/cgi"
 	"os"
 	"os/exec"
-	"path"
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/githttp"
 )
 
 // GitHTTPBackend is the CGI program that serves the git smart HTTP protocol.
-const GitHTTPBackend = "/usr/lib/git-core/git-http-backend"
+const GitHTTPBackend = githttp.Backend
 
 // GitServerConfig configures the git smart HTTP server.
 type GitServerConfig struct {
@@ -32,49 +32,16 @@ type GitServerConfig struct {
 // the configured basic auth user. Wrong credentials get 401, a path that is
 // no repository 404.
 func GitHandler(cfg GitServerConfig) http.Handler {
-	backend := &cgi.Handler{
-		Path: GitHTTPBackend,
-		Dir:  cfg.Root,
-		Env: []string{
-			"GIT_PROJECT_ROOT=" + cfg.Root,
-			"GIT_HTTP_EXPORT_ALL=1",
-			"GIT_CONFIG_COUNT=1",
-			"GIT_CONFIG_KEY_0=http.receivepack",
-			"GIT_CONFIG_VALUE_0=true",
-			"REMOTE_USER=" + cfg.Username,
+	return githttp.Handler(githttp.Config{
+		Root:       cfg.Root,
+		Realm:      "mc-sandbox git",
+		RemoteUser: cfg.Username,
+		Authenticate: func(r *http.Request) bool {
+			u, p, ok := r.BasicAuth()
+			return ok && subtle.ConstantTimeCompare([]byte(u), []byte(cfg.Username)) == 1 &&
+				subtle.ConstantTimeCompare([]byte(p), []byte(cfg.Password)) == 1
 		},
-	}
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		u, p, ok := r.BasicAuth()
-		if !ok || subtle.ConstantTimeCompare([]byte(u), []byte(cfg.Username)) != 1 ||
-			subtle.ConstantTimeCompare([]byte(p), []byte(cfg.Password)) != 1 {
-			w.Header().Set("WWW-Authenticate", `Basic realm="mc-sandbox git"`)
-			http.Error(w, "unauthorized", http.StatusUnauthorized)
-			return
-		}
-		if !repoExists(cfg.Root, r.URL.Path) {
-			http.NotFound(w, r)
-			return
-		}
-		backend.ServeHTTP(w, r)
 	})
-}
-
-// repoExists reports whether some prefix of urlPath names a bare repository
-// under root.
-func repoExists(root, urlPath string) bool {
-	clean := path.Clean("/" + urlPath)
-	parts := strings.Split(strings.TrimPrefix(clean, "/"), "/")
-	for i := 1; i <= len(parts); i++ {
-		rel := filepath.Join(parts[:i]...)
-		if strings.HasPrefix(rel, "..") {
-			return false
-		}
-		if st, err := os.Stat(filepath.Join(root, rel, "HEAD")); err == nil && st.Mode().IsRegular() {
-			return true
-		}
-	}
-	return false
 }
 
 // ServeGit runs the git server until ctx ends.
@@ -124,6 +91,8 @@ func RunChildIfRequested() {
 	case childServeGit:
 	case childServeHarbor:
 		runHarborChild()
+	case childServeBitbucket:
+		runBitbucketChild()
 	default:
 		return
 	}

@@ -7,6 +7,7 @@
 // workload clusters' apiservers) with its conversion and admission webhooks,
 // two Harbor sites (site-a, the hub, and site-b: the Harbor simulator of
 // internal/sandbox/harbor in front of a real distribution registry each),
+// a Bitbucket Cloud simulator (internal/sandbox/bitbucket),
 // and the mc-system namespace with an admin ServiceAccount. Everything listens on loopback on free ports
 // and keeps running after Up returns, until Down.
 //
@@ -90,6 +91,8 @@ type Platform struct {
 	// Harbors are the Harbor sites by name (HarborSiteA, the hub, and
 	// HarborSiteB), each a Harbor simulator in front of a real registry.
 	Harbors map[string]HarborSite `json:"harbors"`
+	// Bitbucket is the Bitbucket Cloud simulator (internal/sandbox/bitbucket).
+	Bitbucket BitbucketSim `json:"bitbucket"`
 	// ClusterAPIInMemoryPorts is the range ("lo-hi") of loopback ports on which
 	// CAPD's in-memory backend serves the workload clusters' apiservers.
 	ClusterAPIInMemoryPorts string `json:"clusterAPIInMemoryPorts"`
@@ -199,6 +202,9 @@ func (p *Platform) Healthy(ctx context.Context) bool {
 		}
 	}
 	if !p.harborsHealthy(ctx) {
+		return false
+	}
+	if !p.bitbucketHealthy(ctx) {
 		return false
 	}
 	cfg, err := p.RESTConfig()

@@ -159,6 +159,7 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		func() error { return s.step("git server", func() error { return s.startGit(ctx) }) },
 		func() error { return s.step("redis", func() error { return s.startRedis(ctx) }) },
 		func() error { return s.step("harbor sites", func() error { return s.startHarbors(ctx) }) },
+		func() error { return s.step("bitbucket", func() error { return s.startBitbucket(ctx) }) },
 	); err != nil {
 		return nil, err
 	}
@@ -220,6 +221,10 @@ func (s *starter) writeEnv() error {
 		{"MC_SANDBOX_HARBOR_B_REGISTRY", s.p.Harbors[HarborSiteB].RegistryURL},
 		{"MC_SANDBOX_HARBOR_USERNAME", HarborAdmin},
 		{"MC_SANDBOX_HARBOR_PASSWORD", s.p.Harbors[HarborSiteA].Password},
+		{"MC_SANDBOX_BITBUCKET_URL", s.p.Bitbucket.URL},
+		{"MC_SANDBOX_BITBUCKET_USERNAME", s.p.Bitbucket.Username},
+		{"MC_SANDBOX_BITBUCKET_PASSWORD", s.p.Bitbucket.Password},
+		{"MC_SANDBOX_BITBUCKET_WORKSPACE", s.p.Bitbucket.Workspace},
 	} {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}

@@ -208,3 +208,40 @@ func (c *cloud) DeleteRepository(ctx context.Context, workspace, slug string) er
 	}
 	return nil
 }
+
+// ---- creates that survive lost answers
+
+// CreateOrGetProject creates the project in.Key, or returns the existing one
+// with adopted set when the key is taken: when an earlier attempt went
+// through and only its answer was lost, the retry finds the key taken. The
+// caller decides whether an adopted project is its own (a project it
+// recorded as being created, or one whose name it expects).
+func CreateOrGetProject(ctx context.Context, c Client, workspace string, in ProjectInput) (p *Project, adopted bool, err error) {
+	p, err = c.CreateProject(ctx, workspace, in)
+	if err == nil || !IsAlreadyExists(err) {
+		return p, false, err
+	}
+	p, gerr := c.GetProject(ctx, workspace, in.Key)
+	if gerr != nil {
+		return nil, false, fmt.Errorf("%w (and then: %w)", err, gerr)
+	}
+	return p, true, nil
+}
+
+// CreateOrGetRepository creates the repository slug, or returns the existing
+// one with adopted set when the slug is taken, as CreateOrGetProject does. A
+// repository that exists in another project is an error, not an adoption.
+func CreateOrGetRepository(ctx context.Context, c Client, workspace, slug string, in RepositoryInput) (r *Repository, adopted bool, err error) {
+	r, err = c.CreateRepository(ctx, workspace, slug, in)
+	if err == nil || !IsAlreadyExists(err) {
+		return r, false, err
+	}
+	r, gerr := c.GetRepository(ctx, workspace, slug)
+	if gerr != nil {
+		return nil, false, fmt.Errorf("%w (and then: %w)", err, gerr)
+	}
+	if !strings.EqualFold(r.Project.Key, in.ProjectKey) {
+		return nil, false, fmt.Errorf("cannot create repository %q in project %q: it exists in project %q", slug, in.ProjectKey, r.Project.Key)
+	}
+	return r, true, nil
+}

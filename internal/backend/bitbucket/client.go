@@ -19,8 +19,8 @@
 // gone). A repeated create answers 400 "... already exists"
 // (IsAlreadyExists): Bitbucket keeps project keys and repository slugs
 // unique, so a create can never make a second project or repository, and
-// callers that choose the key themselves adopt the existing one (GetProject,
-// GetRepository) when they know they asked for it.
+// callers that choose the key themselves adopt the existing one:
+// CreateOrGetProject and CreateOrGetRepository do that and say so.
 package bitbucket
 
 import (
