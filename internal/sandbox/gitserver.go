@@ -93,6 +93,8 @@ func RunChildIfRequested() {
 		runHarborChild()
 	case childServeBitbucket:
 		runBitbucketChild()
+	case childServeJira:
+		runJiraChild()
 	default:
 		return
 	}

@@ -93,6 +93,9 @@ type Platform struct {
 	Harbors map[string]HarborSite `json:"harbors"`
 	// Bitbucket is the Bitbucket Cloud simulator (internal/sandbox/bitbucket).
 	Bitbucket BitbucketSim `json:"bitbucket"`
+	// Jira is the Jira Cloud simulator, seeded with the sandbox's
+	// Atlassian identities.
+	Jira JiraSite `json:"jira"`
 	// ClusterAPIInMemoryPorts is the range ("lo-hi") of loopback ports on which
 	// CAPD's in-memory backend serves the workload clusters' apiservers.
 	ClusterAPIInMemoryPorts string `json:"clusterAPIInMemoryPorts"`
@@ -205,6 +208,9 @@ func (p *Platform) Healthy(ctx context.Context) bool {
 		return false
 	}
 	if !p.bitbucketHealthy(ctx) {
+		return false
+	}
+	if !p.jiraHealthy(ctx) {
 		return false
 	}
 	cfg, err := p.RESTConfig()

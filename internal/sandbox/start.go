@@ -160,6 +160,7 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		func() error { return s.step("redis", func() error { return s.startRedis(ctx) }) },
 		func() error { return s.step("harbor sites", func() error { return s.startHarbors(ctx) }) },
 		func() error { return s.step("bitbucket", func() error { return s.startBitbucket(ctx) }) },
+		func() error { return s.step("jira", func() error { return s.startJira(ctx) }) },
 	); err != nil {
 		return nil, err
 	}
@@ -225,6 +226,9 @@ func (s *starter) writeEnv() error {
 		{"MC_SANDBOX_BITBUCKET_USERNAME", s.p.Bitbucket.Username},
 		{"MC_SANDBOX_BITBUCKET_PASSWORD", s.p.Bitbucket.Password},
 		{"MC_SANDBOX_BITBUCKET_WORKSPACE", s.p.Bitbucket.Workspace},
+		{"MC_SANDBOX_JIRA_URL", s.p.Jira.URL},
+		{"MC_SANDBOX_JIRA_EMAIL", s.p.Jira.Email},
+		{"MC_SANDBOX_JIRA_API_TOKEN", s.p.Jira.APIToken},
 	} {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}

@@ -124,12 +124,20 @@ func (c *cloud) DeleteProject(ctx context.Context, keyOrID string, enableUndo bo
 }
 
 // RestoreProject implements Client: POST /project/{projectIdOrKey}/restore.
+// Jira refuses to restore a live project (400); when a retry meets that
+// because its first attempt went through, the live project is returned.
 func (c *cloud) RestoreProject(ctx context.Context, keyOrID string) (*Project, error) {
 	var out Project
-	if err := c.do(ctx, request{method: http.MethodPost, path: projectPath(keyOrID) + "/restore", out: &out}); err != nil {
-		return nil, fmt.Errorf("cannot restore Jira project %q: %w", keyOrID, err)
+	err := c.do(ctx, request{method: http.MethodPost, path: projectPath(keyOrID) + "/restore", out: &out})
+	if err == nil {
+		return &out, nil
 	}
-	return &out, nil
+	if IsBadRequest(err) {
+		if p, gerr := c.GetProject(ctx, keyOrID); gerr == nil {
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("cannot restore Jira project %q: %w", keyOrID, err)
 }
 
 // ---- roles

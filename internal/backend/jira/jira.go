@@ -54,7 +54,8 @@ type Client interface {
 	// earlier delete went through with its answer lost) is a 404 error
 	// (IsNotFound), which callers deleting treat as done.
 	DeleteProject(ctx context.Context, keyOrID string, enableUndo bool) error
-	// RestoreProject brings a project back from the trash (or the archive).
+	// RestoreProject brings a project back from the trash (or the archive);
+	// restoring a live project returns it.
 	RestoreProject(ctx context.Context, keyOrID string) (*Project, error)
 
 	// ListProjectRoles returns the project's roles, name to id. Role ids
