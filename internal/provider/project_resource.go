@@ -306,7 +306,9 @@ func flattenProject(ctx context.Context, m *projectModel, obs engine.Observation
 	if !applied {
 		m.Key = types.StringValue(s.Key)
 		m.Name = types.StringValue(s.Name)
-		m.Description = optionalString(s.Description)
+		if m.Description.ValueString() != s.Description { // "" and null both mean none: keep the configured one
+			m.Description = optionalString(s.Description)
+		}
 		m.OnDestroy = types.StringValue(s.OnDestroy)
 		m.Bitbucket = types.ObjectNull(projectBitbucketTypes)
 		if b := s.Bitbucket; b != nil {
