@@ -328,7 +328,7 @@ func TestAccProject_halfFailure(t *testing.T) {
 					ji.Server.SetFaults(jirasim.Faults{ErrorRate: 1, Statuses: []int{http.StatusServiceUnavailable}})
 				},
 				Config:      config,
-				ExpectError: regexp.MustCompile(`Jira project ` + key),
+				ExpectError: regexp.MustCompile(`Jira project "` + key + `"`),
 			},
 			{
 				PreConfig: func() {

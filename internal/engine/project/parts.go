@@ -106,7 +106,7 @@ func (c *Client) observeJira(ctx context.Context, key string) (*jira.Project, er
 		return nil, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("cannot get Jira project %s: %w", key, err)
+		return nil, err
 	}
 	return p, nil
 }
@@ -152,14 +152,14 @@ func (c *Client) applyJira(ctx context.Context, want Spec) (string, error) {
 			return "", engine.InvalidInput("key", "cannot create Jira project %s: the key is taken by another Jira project, "+
 				"or by a project in Jira's trash (a trashed project's key stays reserved until it is deleted permanently): %v", want.Key, err)
 		case err != nil:
-			return "", fmt.Errorf("cannot create Jira project %s: %w", want.Key, err)
+			return "", err
 		}
 		return fmt.Sprint(ids.ID), nil
 	}
 	if len(jiraDrift(want, p)) > 0 {
 		u := jira.UpdateProject{Name: &want.Name, Description: &want.Description, LeadAccountID: &j.LeadAccountID}
 		if _, err := jc.UpdateProject(ctx, want.Key, u); err != nil {
-			return "", fmt.Errorf("cannot update Jira project %s: %w", want.Key, err)
+			return "", err
 		}
 	}
 	return p.ID, nil
@@ -172,7 +172,7 @@ func (c *Client) deleteJira(ctx context.Context, key string, permanently bool) e
 		return err
 	}
 	if err := jc.DeleteProject(ctx, key, !permanently); err != nil && !jira.IsNotFound(err) {
-		return fmt.Errorf("cannot delete Jira project %s: %w", key, err)
+		return err
 	}
 	return nil
 }
