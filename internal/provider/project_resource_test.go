@@ -377,6 +377,7 @@ func TestAccProject_faults(t *testing.T) {
 	bb.Server.SetFaults(faults)
 	ji.Server.SetFaults(faults)
 	config := a.providerBlock(p) + projectConfig(key, "Faults "+key, "under faults", "")
+	renamed := a.providerBlock(p) + projectConfig(key, "Faults "+key+" renamed", "still under faults", "")
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy: func(s *terraform.State) error {
@@ -409,6 +410,13 @@ func TestAccProject_faults(t *testing.T) {
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
+			},
+			{
+				Config: renamed,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_project.test", plancheck.ResourceActionUpdate)},
+				},
+				Check: resource.TestCheckResourceAttr("mc_project.test", "ready", "true"),
 			},
 		},
 	})
