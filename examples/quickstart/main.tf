@@ -1,7 +1,10 @@
 # Quickstart: register the hub (site A) and a remote site (site B) whose Argo
 # CD follows a GitOps repository path, replicate site B's images to the hub's
-# Harbor, and create a workload cluster at site B registered in its Argo CD. `make demo` runs this against the local platform; the
-# provider reads its connection from MC_KUBECONFIG and MC_NAMESPACE.
+# Harbor, create a workload cluster at site B registered in its Argo CD, and
+# a team's project in Bitbucket, Jira, the hub's Harbor and site B's Argo CD.
+# `make demo` runs this against the local platform; the provider reads its
+# connection from MC_KUBECONFIG and MC_NAMESPACE, and Bitbucket's and Jira's
+# from MC_BITBUCKET_* and MC_JIRA_*.
 
 terraform {
   required_version = ">= 1.11"
@@ -134,6 +137,46 @@ resource "mc_cluster" "dev" {
   }
 }
 
+variable "bitbucket_workspace" {
+  description = "Bitbucket workspace of the team projects."
+  type        = string
+  default     = "mcplatform"
+}
+
+variable "project_lead_account_id" {
+  description = "Atlassian account ID of the web project's lead (the local platform's alice)."
+  type        = string
+  default     = "557058:0000000a-0000-4000-8000-00000000a11c"
+}
+
+# A team's project: a Bitbucket project, a Jira project, a Harbor project at
+# the hub, and an Argo CD AppProject at site B limited to the project's
+# repositories and site B's clusters.
+resource "mc_project" "web" {
+  key         = "WEB"
+  name        = "Web shop"
+  description = "The shop's front end and its APIs"
+
+  bitbucket = {
+    workspace = var.bitbucket_workspace
+  }
+
+  jira = {
+    lead_account_id = var.project_lead_account_id
+  }
+
+  harbor = {
+    site = mc_site.site_a.name
+  }
+
+  argocd = {
+    sites = [mc_site.site_b.name]
+  }
+
+  # The AppProject lists site B's clusters: make it after the cluster.
+  depends_on = [mc_cluster.dev]
+}
+
 output "site_b" {
   value = {
     ready              = mc_site.site_b.ready
@@ -159,5 +202,15 @@ output "cluster" {
     ready_workers       = mc_cluster.dev.ready_workers
     kubernetes_version  = mc_cluster.dev.observed_kubernetes_version
     argocd_cluster_name = mc_cluster.dev.argocd_cluster_name
+  }
+}
+
+output "project" {
+  value = {
+    ready             = mc_project.web.ready
+    bitbucket_uuid    = mc_project.web.bitbucket_uuid
+    jira_id           = mc_project.web.jira_id
+    harbor_project_id = mc_project.web.harbor_project_id
+    app_projects      = mc_project.web.app_projects
   }
 }

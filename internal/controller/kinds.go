@@ -22,6 +22,7 @@ var controllersByKind = map[string]kindController{
 	"site":             {setup: SetupSite, fieldPaths: &SiteAdapter{}},
 	"imagereplication": {setup: SetupImageReplication, fieldPaths: &ImageReplicationAdapter{}},
 	"cluster":          {setup: SetupCluster, fieldPaths: &ClusterAdapter{}},
+	"project":          {setup: SetupProject, fieldPaths: &ProjectAdapter{}},
 	"projectmember":    {setup: SetupProjectMember, fieldPaths: &ProjectMemberAdapter{}},
 }
 

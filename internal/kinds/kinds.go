@@ -8,6 +8,7 @@ package kinds
 import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/project"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/projectmember"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
@@ -33,5 +34,6 @@ var All = []Kind{
 	{Name: "site", TerraformType: "mc_site", CRDKind: "Site", ReplaceFields: site.ReplaceFields},
 	{Name: "imagereplication", TerraformType: "mc_image_replication", CRDKind: "ImageReplication", ReplaceFields: imagereplication.ReplaceFields},
 	{Name: "cluster", TerraformType: "mc_cluster", CRDKind: "Cluster", ReplaceFields: cluster.ReplaceFields},
+	{Name: "project", TerraformType: "mc_project", CRDKind: "Project", ReplaceFields: project.ReplaceFields},
 	{Name: "projectmember", TerraformType: "mc_project_member", CRDKind: "ProjectMember", ReplaceFields: projectmember.ReplaceFields},
 }

@@ -11,6 +11,7 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"site":             NewSiteResource,
 	"imagereplication": NewImageReplicationResource,
 	"cluster":          NewClusterResource,
+	"project":          NewProjectResource,
 	"projectmember":    NewProjectMemberResource,
 }
 

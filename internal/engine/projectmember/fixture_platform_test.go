@@ -154,7 +154,13 @@ func newFixture(t *testing.T) *fixture {
 			t.Errorf("cannot unregister the project: %v", err)
 		}
 	})
-	f.client = f.newClient(f.bitbucket, f.jira)
+	// The engine as the front-ends make it: over the registry, which holds
+	// the platform's Bitbucket and Jira.
+	f.reg.UseServices(registry.Services{
+		Bitbucket: &registry.BitbucketAccess{URL: p.Bitbucket.URL, Username: p.Bitbucket.Username, Token: p.Bitbucket.Password},
+		Jira:      &registry.JiraAccess{URL: p.Jira.URL, Email: p.Jira.Email, APIToken: p.Jira.APIToken},
+	})
+	f.client = New(f.reg)
 	return f
 }
 

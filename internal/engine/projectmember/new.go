@@ -2,38 +2,17 @@ package projectmember
 
 import (
 	"context"
-	"errors"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/bitbucket"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/jira"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
-// services is how the registry hands out the platform's Bitbucket and Jira.
-type services interface {
-	Bitbucket() (bitbucket.Client, error)
-	Jira() (jira.Client, error)
-}
-
 // New returns a client that finds projects (their records), sites and the
 // platform's Bitbucket and Jira through the registry sites.
 func New(sites *registry.Registry) *Client {
-	var svc services
-	if s, ok := any(sites).(services); ok {
-		svc = s
-	}
-	bb := func(context.Context) (bitbucket.Client, error) {
-		if svc == nil {
-			return nil, errors.New("the registry has no Bitbucket")
-		}
-		return svc.Bitbucket()
-	}
-	jc := func(context.Context) (jira.Client, error) {
-		if svc == nil {
-			return nil, errors.New("the registry has no Jira")
-		}
-		return svc.Jira()
-	}
+	bb := func(context.Context) (bitbucket.Client, error) { return sites.Bitbucket() }
+	jc := func(context.Context) (jira.Client, error) { return sites.Jira() }
 	return &Client{
 		project: func(ctx context.Context, key string) (*Project, error) {
 			rec, err := sites.Project(ctx, key)
