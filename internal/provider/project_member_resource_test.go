@@ -289,19 +289,19 @@ func TestAccProjectMember_badInput(t *testing.T) {
 			{
 				Config:      base + member("m", fmt.Sprintf("account_id = %q\n  group = \"platform-devs\"", alice), "admin", ""),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`set either account_id or group, not both`),
+				ExpectError: regexp.MustCompile(`Set either account_id or group, not both`),
 			},
 			{
 				// The project is made in the same apply: its record does not
 				// exist at plan, so harbor_user is refused at apply.
 				Config:      base + member("m", fmt.Sprintf("account_id = %q", alice), "admin", `harbor_user = "alice"`),
-				ExpectError: regexp.MustCompile(`project "` + e.key + `" has no harbor block`),
+				ExpectError: regexp.MustCompile(`Project "` + e.key + `" has no harbor block`),
 			},
 			{
 				// Now the project exists: refused at plan.
 				Config:      base + member("m", fmt.Sprintf("account_id = %q", alice), "admin", `harbor_user = "alice"`),
 				PlanOnly:    true,
-				ExpectError: regexp.MustCompile(`project "` + e.key + `" has no harbor block`),
+				ExpectError: regexp.MustCompile(`Project "` + e.key + `" has no harbor block`),
 			},
 			{
 				Config:      base + member("m", fmt.Sprintf("account_id = %q", nobody), "developer", ""),
