@@ -177,6 +177,28 @@ resource "mc_project" "web" {
   depends_on = [mc_cluster.dev]
 }
 
+# The project's members, each with one role in every system of the project
+# (the local platform's seeded Atlassian identities): Bob develops, Carol
+# reads, and the platform-devs group administers, which also binds it to
+# the admin role of the AppProject at site B.
+resource "mc_project_member" "bob" {
+  project    = mc_project.web.key
+  account_id = "557058:0000000b-0000-4000-8000-000000000b0b"
+  role       = "developer"
+}
+
+resource "mc_project_member" "carol" {
+  project    = mc_project.web.key
+  account_id = "557058:0000000c-0000-4000-8000-00000000ca01"
+  role       = "viewer"
+}
+
+resource "mc_project_member" "platform_devs" {
+  project = mc_project.web.key
+  group   = "platform-devs"
+  role    = "admin"
+}
+
 output "site_b" {
   value = {
     ready              = mc_site.site_b.ready
@@ -212,5 +234,13 @@ output "project" {
     jira_id           = mc_project.web.jira_id
     harbor_project_id = mc_project.web.harbor_project_id
     app_projects      = mc_project.web.app_projects
+  }
+}
+
+output "project_members" {
+  value = {
+    bob           = mc_project_member.bob.grants
+    carol         = mc_project_member.carol.grants
+    platform_devs = mc_project_member.platform_devs.grants
   }
 }
