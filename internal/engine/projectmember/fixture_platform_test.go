@@ -55,9 +55,54 @@ type fixture struct {
 	users      atomic.Int64
 	// seed makes the fixture's account ids unique.
 	seed uint32
+	// access is the fixture's Bitbucket and Jira.
+	access atlassianAccess
+	// harborServer is the fixture's Harbor simulator.
+	harborServer *harborsim.Server
+}
+
+// atlassianAccess is a Bitbucket and a Jira: the shared platform's
+// simulators or a test's own.
+type atlassianAccess struct {
+	services registry.Services
+	// sims are the simulators' sandbox endpoints, for seeding.
+	sims      []sandbox.AtlassianSim
+	workspace string
+}
+
+func (a atlassianAccess) clients(t *testing.T) (bitbucket.Client, jira.Client) {
+	t.Helper()
+	bb := a.services.Bitbucket
+	jc, err := jira.NewCloud(a.services.Jira.URL, jira.Auth{Email: a.services.Jira.Email, APIToken: a.services.Jira.APIToken})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bitbucket.NewCloud(bb.URL, bitbucket.Auth{Username: bb.Username, Token: bb.Token}), jc
+}
+
+// platformAccess is the shared platform's Bitbucket and Jira.
+func platformAccess(p *sandbox.Platform) atlassianAccess {
+	return atlassianAccess{
+		services: registry.Services{
+			Bitbucket: &registry.BitbucketAccess{URL: p.Bitbucket.URL, Username: p.Bitbucket.Username, Token: p.Bitbucket.Password},
+			Jira:      &registry.JiraAccess{URL: p.Jira.URL, Email: p.Jira.Email, APIToken: p.Jira.APIToken},
+		},
+		sims: sandbox.AtlassianSims(map[string]string{
+			"MC_SANDBOX_BITBUCKET_URL": p.Bitbucket.URL, "MC_SANDBOX_BITBUCKET_USERNAME": p.Bitbucket.Username,
+			"MC_SANDBOX_BITBUCKET_PASSWORD": p.Bitbucket.Password,
+			"MC_SANDBOX_JIRA_URL":           p.Jira.URL, "MC_SANDBOX_JIRA_EMAIL": p.Jira.Email, "MC_SANDBOX_JIRA_API_TOKEN": p.Jira.APIToken,
+		}),
+		workspace: p.Bitbucket.Workspace,
+	}
 }
 
 func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	return newFixtureOn(t, platformAccess(sandboxtest.Platform(t)))
+}
+
+// newFixtureOn makes the fixture's project in the Bitbucket and Jira of a.
+func newFixtureOn(t *testing.T, a atlassianAccess) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	p := sandboxtest.Platform(t)
@@ -65,10 +110,8 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &fixture{p: p, reg: registry.New(cfg, p.Namespace), workspace: p.Bitbucket.Workspace, bitbucket: p.BitbucketClient()}
-	if f.jira, err = p.JiraClient(); err != nil {
-		t.Fatal(err)
-	}
+	f := &fixture{p: p, reg: registry.New(cfg, p.Namespace), workspace: a.workspace, access: a}
+	f.bitbucket, f.jira = a.clients(t)
 	// Keys and names unique to this run: the platform may be shared.
 	f.seed = rand.Uint32()
 	f.key = fmt.Sprintf("PM%06X", f.seed&0xffffff)
@@ -79,7 +122,8 @@ func newFixture(t *testing.T) *fixture {
 	for i := 1; i <= harborUsers; i++ {
 		users = append(users, fmt.Sprintf("h%d", i))
 	}
-	hsrv := httptest.NewServer(harborsim.New(harborsim.Options{AdminPassword: harborPassword, Users: users}))
+	f.harborServer = harborsim.New(harborsim.Options{AdminPassword: harborPassword, Users: users})
+	hsrv := httptest.NewServer(f.harborServer)
 	t.Cleanup(hsrv.Close)
 	f.proxy = newSwitchableProxy(t, hsrv.URL)
 	if f.harbor, err = harbor.New(harbor.Config{URL: hsrv.URL, Username: "admin", Password: harborPassword}); err != nil {
@@ -156,10 +200,7 @@ func newFixture(t *testing.T) *fixture {
 	})
 	// The engine as the front-ends make it: over the registry, which holds
 	// the platform's Bitbucket and Jira.
-	f.reg.UseServices(registry.Services{
-		Bitbucket: &registry.BitbucketAccess{URL: p.Bitbucket.URL, Username: p.Bitbucket.Username, Token: p.Bitbucket.Password},
-		Jira:      &registry.JiraAccess{URL: p.Jira.URL, Email: p.Jira.Email, APIToken: p.Jira.APIToken},
-	})
+	f.reg.UseServices(a.services)
 	f.client = New(f.reg)
 	return f
 }
@@ -183,14 +224,8 @@ func (f *fixture) newClient(bb bitbucket.Client, jc jira.Client) *Client {
 	}
 }
 
-// sims are the sandbox's Atlassian simulators.
-func (f *fixture) sims() []sandbox.AtlassianSim {
-	return sandbox.AtlassianSims(map[string]string{
-		"MC_SANDBOX_BITBUCKET_URL": f.p.Bitbucket.URL, "MC_SANDBOX_BITBUCKET_USERNAME": f.p.Bitbucket.Username,
-		"MC_SANDBOX_BITBUCKET_PASSWORD": f.p.Bitbucket.Password,
-		"MC_SANDBOX_JIRA_URL":           f.p.Jira.URL, "MC_SANDBOX_JIRA_EMAIL": f.p.Jira.Email, "MC_SANDBOX_JIRA_API_TOKEN": f.p.Jira.APIToken,
-	})
-}
+// sims are the fixture's Atlassian simulators.
+func (f *fixture) sims() []sandbox.AtlassianSim { return f.access.sims }
 
 // newUser adds a new account to Bitbucket and Jira and returns its account
 // id and a Harbor user of the fixture's Harbor for it.
