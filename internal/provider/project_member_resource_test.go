@@ -177,10 +177,11 @@ resource "mc_project_member" %q {
 // TestAccProjectMember_lifecycle grants three members (two users, one
 // group) on a project with all four parts: create, import, a role changed
 // in place, a member removed, a grant removed outside and given back, an
-// empty plan, and destroy, each checked in every system.
+// empty plan, and destroy, each checked in every system; a member added by
+// hand in Jira is left alone.
 func TestAccProjectMember_lifecycle(t *testing.T) {
 	e := newMemberEnv(t, "PM")
-	alice, bob, group := jirasim.AliceAccountID, jirasim.BobAccountID, jirasim.PlatformDevs
+	alice, bob, carol, group := jirasim.AliceAccountID, jirasim.BobAccountID, jirasim.CarolAccountID, jirasim.PlatformDevs
 	aliceHCL := member("alice", fmt.Sprintf("account_id = %q", alice), "developer", `harbor_user = "alice"`)
 	bobHCL := func(role string) string { return member("bob", fmt.Sprintf("account_id = %q", bob), role, "") }
 	devsHCL := member("devs", fmt.Sprintf("group = %q", group), "admin", "")
@@ -217,7 +218,18 @@ func TestAccProjectMember_lifecycle(t *testing.T) {
 			{ResourceName: "mc_project_member.bob", ImportState: true, ImportStateId: e.key + "/" + bob, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
 			{ResourceName: "mc_project_member.devs", ImportState: true, ImportStateId: e.key + "/group:" + group, ImportStateVerify: true, ImportStateVerifyIgnore: []string{"timeouts"}},
 			{
-				// Bob's role changes in place.
+				// Bob's role changes in place. Carol is added to Developers by
+				// hand: no member of Terraform's, she is left alone throughout.
+				PreConfig: func() {
+					jc := e.a.jiraClient(t)
+					roles, err := jc.ListProjectRoles(context.Background(), e.key)
+					if err == nil {
+						_, err = jc.AddRoleActors(context.Background(), e.key, roles["Developers"], jira.RoleActors{AccountIDs: []string{carol}})
+					}
+					if err != nil {
+						t.Fatalf("cannot add Carol to Developers by hand: %v", err)
+					}
+				},
 				Config: e.config(aliceHCL + bobHCL("developer") + devsHCL),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_project_member.bob", plancheck.ResourceActionUpdate)},
@@ -263,6 +275,7 @@ func TestAccProjectMember_lifecycle(t *testing.T) {
 				Check: resource.ComposeAggregateTestCheckFunc(
 					e.checkGrants(bob, "", noGrants),
 					e.checkGrants("group:"+group, "", noGrants),
+					e.checkGrants(carol, "", map[string]string{"jira": "Developers"}),
 				),
 			},
 		},
