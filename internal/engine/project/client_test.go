@@ -90,7 +90,7 @@ func TestCreateResumesAfterHalfFailure(t *testing.T) {
 	if err != nil || len(all) != 1 {
 		t.Errorf("Bitbucket holds %d projects (%v), want 1", len(all), err)
 	}
-	t.Logf("the resuming Create and an Observe sent %d requests to Bitbucket, none a create", bb.Server.FaultStats().Requests-before)
+	t.Logf("the resuming Create and an Observe sent %d requests to Bitbucket", bb.Server.FaultStats().Requests-before)
 }
 
 // TestDeleteRules: Jira's trash by default, a permanent delete on request,
