@@ -215,6 +215,7 @@ resource "mc_site" "hub" {
 `)
 	}
 	all := projectParts{bitbucket: 1, jira: 1, harbor: 1, appProjects: 1}
+	repo := lower + "-api"
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		CheckDestroy: func(s *terraform.State) error {
@@ -256,6 +257,14 @@ resource "mc_site" "hub" {
 				ImportStateVerifyIgnore: []string{"timeouts"},
 			},
 			{
+				// A repository made in the Bitbucket project meanwhile: the
+				// update lets the AppProject deploy from it.
+				PreConfig: func() {
+					if _, err := a.bitbucketClient().CreateRepository(context.Background(), a.workspace, repo,
+						bitbucket.RepositoryInput{ProjectKey: key, Name: repo, IsPrivate: true}); err != nil {
+						t.Fatalf("cannot create repository %s: %v", repo, err)
+					}
+				},
 				Config: config("Acc "+key+" renamed", "second"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_project.test", plancheck.ResourceActionUpdate)},
@@ -264,9 +273,16 @@ resource "mc_site" "hub" {
 					resource.TestCheckResourceAttr("mc_project.test", "name", "Acc "+key+" renamed"),
 					checkRenamed(t, a, key, "Acc "+key+" renamed", "second"),
 					checkParts(t, a, hc, p, key, all),
+					checkAppProjectRepos(t, a, p, lower, repo),
 				),
 			},
 			{
+				// Bitbucket refuses to delete a project that holds repositories.
+				PreConfig: func() {
+					if err := a.bitbucketClient().DeleteRepository(context.Background(), a.workspace, repo); err != nil {
+						t.Fatalf("cannot delete repository %s: %v", repo, err)
+					}
+				},
 				Config: config("Acc "+key+" renamed", "second"),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
@@ -287,6 +303,23 @@ func checkAppProjectRoles(t *testing.T, p *sandbox.Platform, name string) resour
 			if !ok || len(r.Policies) == 0 {
 				return fmt.Errorf("AppProject %s has no role %s with policies: %+v", name, role, ap.Roles)
 			}
+		}
+		return nil
+	}
+}
+
+func checkAppProjectRepos(t *testing.T, a atlassian, p *sandbox.Platform, name, repo string) resource.TestCheckFunc {
+	return func(*terraform.State) error {
+		r, err := a.bitbucketClient().GetRepository(context.Background(), a.workspace, repo)
+		if err != nil {
+			return err
+		}
+		ap, _, err := kube.GetAppProject(context.Background(), dynamicClient(t, p), "argocd", name)
+		if err != nil {
+			return err
+		}
+		if want := r.CloneURL("https"); want == "" || len(ap.SourceRepos) != 1 || ap.SourceRepos[0] != want {
+			return fmt.Errorf("AppProject %s source repositories = %v, want [%s]", name, ap.SourceRepos, want)
 		}
 		return nil
 	}
@@ -373,9 +406,13 @@ func TestAccProject_faults(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	a, bb, ji := ownAtlassian(t)
 	key := randomKey("FT")
-	faults := bitbucketsim.Faults{ErrorRate: 0.2, Statuses: []int{500, 502, 503, 429}, LostResponseRate: 0.2}
+	// Seeded, so that the faults (and the figures logged below) are the same
+	// on every run: one resource applies its calls one after the other.
+	faults := bitbucketsim.Faults{ErrorRate: 0.2, Statuses: []int{500, 502, 503, 429}, LostResponseRate: 0.2, Seed: 10}
+	jiraFaults := faults
+	jiraFaults.Seed = 11
 	bb.Server.SetFaults(faults)
-	ji.Server.SetFaults(faults)
+	ji.Server.SetFaults(jiraFaults)
 	config := a.providerBlock(p) + projectConfig(key, "Faults "+key, "under faults", "")
 	renamed := a.providerBlock(p) + projectConfig(key, "Faults "+key+" renamed", "still under faults", "")
 	resource.Test(t, resource.TestCase{
@@ -394,7 +431,7 @@ func TestAccProject_faults(t *testing.T) {
 						bb.Server.SetFaults(bitbucketsim.Faults{})
 						ji.Server.SetFaults(jirasim.Faults{})
 						defer bb.Server.SetFaults(faults)
-						defer ji.Server.SetFaults(faults)
+						defer ji.Server.SetFaults(jiraFaults)
 						if err := checkParts(t, a, nil, nil, key, projectParts{bitbucket: 1, jira: 1})(s); err != nil {
 							return err
 						}

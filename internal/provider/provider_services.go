@@ -40,12 +40,12 @@ func bitbucketProviderAttribute() schema.SingleNestedAttribute {
 			},
 			"username": schema.StringAttribute{
 				Optional:            true,
-				MarkdownDescription: "Username (with an app password) or Atlassian account email (with an API token). Environment: `MC_BITBUCKET_USERNAME`.",
+				MarkdownDescription: "Atlassian account email (with an API token) or Bitbucket username (with an app password); leave it out for a workspace, project or repository access token, sent as a bearer token. Environment: `MC_BITBUCKET_USERNAME`.",
 			},
 			"token": schema.StringAttribute{
 				Optional:            true,
 				Sensitive:           true,
-				MarkdownDescription: "App password or API token. Environment: `MC_BITBUCKET_TOKEN`.",
+				MarkdownDescription: "API token, app password or access token. Environment: `MC_BITBUCKET_TOKEN`.",
 			},
 		},
 	}
@@ -95,8 +95,8 @@ func configureServices(ctx context.Context, m providerModel, str func(types.Stri
 	if out.Jira != nil && (out.Jira.Email == "" || out.Jira.APIToken == "") {
 		diags.AddAttributeError(path.Root("jira"), "Incomplete Jira configuration", "Jira Cloud needs an email and an API token beside its URL (email and api_token, or MC_JIRA_EMAIL and MC_JIRA_API_TOKEN)")
 	}
-	if out.Bitbucket != nil && (out.Bitbucket.Username == "" || out.Bitbucket.Token == "") {
-		diags.AddAttributeError(path.Root("bitbucket"), "Incomplete Bitbucket configuration", "Bitbucket Cloud needs a username and a token beside its URL (username and token, or MC_BITBUCKET_USERNAME and MC_BITBUCKET_TOKEN)")
+	if out.Bitbucket != nil && out.Bitbucket.Token == "" {
+		diags.AddAttributeError(path.Root("bitbucket"), "Incomplete Bitbucket configuration", "Bitbucket Cloud needs a token beside its URL (token, or MC_BITBUCKET_TOKEN)")
 	}
 	return out
 }

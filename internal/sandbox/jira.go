@@ -1,8 +1,11 @@
 package sandbox
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/signal"
@@ -122,4 +125,53 @@ func StartJira() (*jirasim.Instance, JiraSite, error) {
 		return nil, JiraSite{}, err
 	}
 	return inst, JiraSite{URL: inst.URL, Email: JiraAdminEmail, APIToken: tok}, nil
+}
+
+// SetJiraFaults sets the fault injection of the sandbox's Jira simulator
+// (POST /_sandbox/faults); the zero Faults turns it off. The simulator is
+// shared by every test of the platform: a test that injects faults and runs
+// beside others should use StartJira instead.
+func (p *Platform) SetJiraFaults(ctx context.Context, f jirasim.Faults) error {
+	return p.jiraSandboxCall(ctx, http.MethodPost, "/_sandbox/faults", f, nil)
+}
+
+// JiraFaultStats returns what the fault injector of the sandbox's Jira did
+// since it started (GET /_sandbox/faults).
+func (p *Platform) JiraFaultStats(ctx context.Context) (jirasim.FaultStats, error) {
+	var st jirasim.FaultStats
+	err := p.jiraSandboxCall(ctx, http.MethodGet, "/_sandbox/faults", nil, &st)
+	return st, err
+}
+
+// jiraSandboxCall sends a request to a sandbox endpoint of the platform's
+// Jira and decodes the answer into out when given.
+func (p *Platform) jiraSandboxCall(ctx context.Context, method, path string, body, out any) error {
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, strings.TrimSuffix(p.Jira.URL, "/")+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("Jira simulator: %s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if resp.StatusCode/100 != 2 {
+		return fmt.Errorf("Jira simulator: %s %s: %s: %s", method, path, resp.Status, strings.TrimSpace(string(data)))
+	}
+	if out != nil {
+		if err := json.Unmarshal(data, out); err != nil {
+			return fmt.Errorf("Jira simulator: %s %s: cannot decode the answer: %w", method, path, err)
+		}
+	}
+	return nil
 }

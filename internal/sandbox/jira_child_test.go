@@ -4,6 +4,7 @@ package sandbox
 
 import (
 	"context"
+	"net/http"
 	"os"
 	"strings"
 	"testing"
@@ -65,6 +66,22 @@ func TestStartJira(t *testing.T) {
 	}
 	if _, err := bad.Myself(ctx); !jira.IsUnauthorized(err) {
 		t.Errorf("Myself(wrong token) error = %v, want 401", err)
+	}
+	if err := p.SetJiraFaults(ctx, jirasim.Faults{ErrorRate: 1, Statuses: []int{http.StatusServiceUnavailable}}); err != nil {
+		t.Fatal(err)
+	}
+	noRetry, err := jira.NewCloud(p.Jira.URL, jira.Auth{Email: p.Jira.Email, APIToken: p.Jira.APIToken}, jira.WithHTTPClient(http.DefaultClient))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := noRetry.Myself(ctx); jira.StatusCode(err) != http.StatusServiceUnavailable {
+		t.Errorf("Myself() with faults error = %v, want 503", err)
+	}
+	if err := p.SetJiraFaults(ctx, jirasim.Faults{}); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := p.JiraFaultStats(ctx); err != nil || st.Errors != 1 {
+		t.Errorf("JiraFaultStats() = %+v, %v; want one error", st, err)
 	}
 	if err := s.writeEnv(); err != nil {
 		t.Fatal(err)

@@ -111,8 +111,11 @@ type Client interface {
 	DeleteRepository(ctx context.Context, workspace, slug string) error
 }
 
-// Auth holds basic-auth credentials: a Bitbucket username with an app
-// password, or an Atlassian account email with an API token.
+// Auth holds the credentials. With a Username they go as basic auth: an
+// Atlassian account email with an API token (app passwords, with the
+// Bitbucket username, are retired by Atlassian but still work where they
+// exist). Without a Username the Token goes as a bearer token: a workspace,
+// project or repository access token.
 type Auth struct {
 	Username string
 	Token    string
@@ -318,8 +321,11 @@ func (c *cloud) doURL(ctx context.Context, r request, u *url.URL) (err error) {
 	if r.body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if c.auth.Username != "" || c.auth.Token != "" {
+	switch {
+	case c.auth.Username != "":
 		req.SetBasicAuth(c.auth.Username, c.auth.Token)
+	case c.auth.Token != "":
+		req.Header.Set("Authorization", "Bearer "+c.auth.Token)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {

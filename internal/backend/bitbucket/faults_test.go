@@ -2,6 +2,7 @@ package bitbucket_test
 
 import (
 	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/bitbucket"
@@ -80,5 +81,58 @@ func TestSimFaultsMakeNoDuplicates(t *testing.T) {
 		if err != nil || len(gs) != 1 || gs[0].Permission != bitbucket.PermissionWrite {
 			t.Fatalf("project %s group permissions = %+v, %v; want platform-devs write only", key, gs, err)
 		}
+	}
+}
+
+// TestSimConcurrentCreatesMakeOneProject races eight creates of the same
+// project and repository under faults: one of each exists afterwards, and
+// every caller got it.
+func TestSimConcurrentCreatesMakeOneProject(t *testing.T) {
+	e := newSim(t)
+	c := ctx(t)
+	e.sim.SetFaults(bitbucketsim.Faults{ErrorRate: 0.2, LostResponseRate: 0.2, Seed: 3})
+	const n = 8
+	uuids := make(chan string, 2*n)
+	errs := make(chan error, 2*n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, _, err := bitbucket.CreateOrGetProject(c, e.client, ws, bitbucket.ProjectInput{Key: "RACE", Name: "race", IsPrivate: true})
+			if err != nil {
+				errs <- err
+				return
+			}
+			r, _, err := bitbucket.CreateOrGetRepository(c, e.client, ws, "race", bitbucket.RepositoryInput{ProjectKey: "RACE", IsPrivate: true})
+			if err != nil {
+				errs <- err
+				return
+			}
+			uuids <- p.UUID
+			uuids <- r.UUID
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	close(uuids)
+	for err := range errs {
+		t.Fatalf("a create failed: %v", err)
+	}
+	seen := map[string]int{}
+	for u := range uuids {
+		seen[u]++
+	}
+	e.sim.SetFaults(bitbucketsim.Faults{})
+	ps, err := e.client.ListProjects(c, ws)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rs, err := e.client.ListRepositories(c, ws, "RACE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ps) != 1 || len(rs) != 1 || len(seen) != 2 || seen[ps[0].UUID] != n || seen[rs[0].UUID] != n {
+		t.Fatalf("%d projects, %d repositories; callers saw %v; want one of each, seen by all %d", len(ps), len(rs), seen, n)
 	}
 }

@@ -23,7 +23,9 @@ import (
 const (
 	simUser  = "mc-admin"
 	simToken = "ATBB-test-app-password"
-	ws       = bitbucketsim.DefaultWorkspace
+	// simAccessToken is the workspace access token.
+	simAccessToken = "ATCTT-test-access-token"
+	ws             = bitbucketsim.DefaultWorkspace
 )
 
 var (
@@ -49,7 +51,7 @@ func (e *simEnv) count(method, path string) int64 {
 
 func newSim(t *testing.T) *simEnv {
 	t.Helper()
-	e := &simEnv{sim: bitbucketsim.New(bitbucketsim.Options{Username: simUser, Password: simToken, GitRoot: t.TempDir()})}
+	e := &simEnv{sim: bitbucketsim.New(bitbucketsim.Options{Username: simUser, Password: simToken, AccessToken: simAccessToken, GitRoot: t.TempDir()})}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, _ := e.requests.LoadOrStore(r.Method+" "+r.URL.Path, new(atomic.Int64))
 		v.(*atomic.Int64).Add(1)
@@ -88,6 +90,13 @@ func TestSimAccountsAndWorkspace(t *testing.T) {
 	email := bitbucket.NewCloud(e.srv.URL, bitbucket.Auth{Username: "mc-admin@mcplatform.example", Token: simToken}, fastRetries)
 	if _, err := email.CurrentUser(c); err != nil {
 		t.Fatalf("email + API token: error = %v", err)
+	}
+	bearer := bitbucket.NewCloud(e.srv.URL, bitbucket.Auth{Token: simAccessToken}, fastRetries)
+	if _, err := bearer.GetWorkspace(c, ws); err != nil {
+		t.Fatalf("access token as bearer: error = %v", err)
+	}
+	if _, err := bitbucket.NewCloud(e.srv.URL, bitbucket.Auth{Token: simToken}, fastRetries).GetWorkspace(c, ws); !bitbucket.IsUnauthorized(err) {
+		t.Fatalf("the app password as bearer: error = %v, want 401", err)
 	}
 }
 
@@ -360,6 +369,11 @@ func TestSimGitCloneAndPush(t *testing.T) {
 	git(tmp, "clone", u.String(), "two")
 	if b, err := os.ReadFile(filepath.Join(tmp, "two", "app.yaml")); err != nil || string(b) != "replicas: 2\n" {
 		t.Fatalf("the second clone has app.yaml = %q, %v", b, err)
+	}
+	tokenURL := *u
+	tokenURL.User = url.UserPassword("x-token-auth", simAccessToken)
+	if out := git(tmp, "ls-remote", tokenURL.String()); !strings.Contains(out, "refs/heads/main") {
+		t.Fatalf("git ls-remote with the access token = %q, want refs/heads/main", out)
 	}
 	wrong := *u
 	wrong.User = url.UserPassword(u.User.Username(), "wrong")

@@ -625,3 +625,55 @@ func TestSimSandboxEndpoints(t *testing.T) {
 		t.Fatalf("ListGroupMembers() = %+v, %v; want carol and dave", ms, err)
 	}
 }
+
+// TestSimConcurrentGrantsWithFaults: members granted at once to one role
+// (as Terraform applies them in parallel), with faults on, each end up in
+// the role exactly once.
+func TestSimConcurrentGrantsWithFaults(t *testing.T) {
+	e := newSimEnv(t)
+	c := ctx(t)
+	if _, err := e.client.CreateProject(c, software("PAR", "Parallel")); err != nil {
+		t.Fatal(err)
+	}
+	roles, err := e.client.ListProjectRoles(c, "PAR")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for i := range 8 {
+		id := fmt.Sprintf("557058:parallel-%d", i)
+		e.sim.AddUser(jirasim.User{AccountID: id, DisplayName: fmt.Sprintf("Parallel %d", i)})
+		ids = append(ids, id)
+	}
+	e.sim.SetFaults(jirasim.Faults{ErrorRate: 0.2, LostResponseRate: 0.2, Seed: 5})
+	errs := make([]error, len(ids))
+	var wg sync.WaitGroup
+	for i, id := range ids {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, errs[i] = e.client.AddRoleActors(c, "PAR", roles["Viewers"], jira.RoleActors{AccountIDs: []string{id}})
+		}()
+	}
+	wg.Wait()
+	e.sim.SetFaults(jirasim.Faults{})
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("AddRoleActors(%s) error = %v", ids[i], err)
+		}
+	}
+	r, err := e.client.GetProjectRole(c, "PAR", roles["Viewers"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range r.Actors {
+		got = append(got, a.ActorUser.AccountID)
+	}
+	if diff := cmp.Diff(ids, got); diff != "" {
+		t.Errorf("Viewers (-want +got):\n%s", diff)
+	}
+	if st := e.sim.FaultStats(); st.Errors+st.LostResponses == 0 {
+		t.Fatalf("fault stats = %+v: no fault was injected", st)
+	}
+}

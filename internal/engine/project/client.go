@@ -431,7 +431,13 @@ func (c *Client) removeUndeclared(ctx context.Context, rec *registry.Project, wa
 		var sites []string
 		for _, s := range rec.ArgoCD.Sites {
 			if want.ArgoCD == nil || !slices.Contains(want.ArgoCD.Sites, s) {
-				sites = append(sites, s)
+				shared, err := c.sharesArgoCD(ctx, s, want)
+				if err != nil {
+					return err
+				}
+				if !shared { // a kept site's AppProject is the same object
+					sites = append(sites, s)
+				}
 			}
 		}
 		if len(sites) > 0 {

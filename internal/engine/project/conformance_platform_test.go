@@ -10,14 +10,20 @@ import (
 	"net/http/httptest"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/jira"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/project"
@@ -165,4 +171,92 @@ func TestConformance(t *testing.T) {
 			return r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/rest/api/3/project")
 		},
 	})
+}
+
+// TestSharedArgoCD: two sites served by one Argo CD (the platform plane's)
+// share one AppProject whose destinations are the clusters of both; a
+// member's group bound to a role survives an update; dropping one of the
+// sites keeps the AppProject for the other.
+func TestSharedArgoCD(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	cfg, err := p.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	suffix := fmt.Sprintf("%c%c%c", 'a'+rand.IntN(26), 'a'+rand.IntN(26), 'a'+rand.IntN(26))
+	sites := site.New(registry.New(cfg, p.Namespace))
+	siteA, siteB := "shared-a-"+suffix, "shared-b-"+suffix
+	for _, name := range []string{siteA, siteB} {
+		if _, err := sites.Create(ctx, site.Spec{Name: name, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}); err != nil {
+			t.Fatalf("cannot register site %s: %v", name, err)
+		}
+		t.Cleanup(func() { _ = sites.Delete(context.Background(), name) })
+	}
+	reg := registry.New(cfg, p.Namespace)
+	reg.UseServices(registry.Services{
+		Bitbucket: &registry.BitbucketAccess{URL: p.Bitbucket.URL, Username: p.Bitbucket.Username, Token: p.Bitbucket.Password},
+		Jira:      &registry.JiraAccess{URL: p.Jira.URL, Email: p.Jira.Email, APIToken: p.Jira.APIToken},
+	})
+	// A cluster registered at site B, as the cluster kind registers it.
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "mc-cluster.shared." + suffix, Namespace: "argocd", Labels: map[string]string{
+			"argocd.argoproj.io/secret-type": "cluster", registry.LabelSite: siteB,
+		}},
+		StringData: map[string]string{"name": "workload-" + suffix, "server": "https://127.0.0.1:1", "config": "{}"},
+	}
+	if _, err := cs.CoreV1().Secrets("argocd").Create(ctx, secret, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cs.CoreV1().Secrets("argocd").Delete(context.Background(), secret.Name, metav1.DeleteOptions{})
+	})
+
+	c := project.New(reg)
+	key := "SH" + strings.ToUpper(suffix)
+	spec := project.Spec{Key: key, Name: "Shared " + key, ArgoCD: &project.ArgoCD{Sites: []string{siteA, siteB}}}
+	if _, err := c.Create(ctx, spec); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = engine.DeleteUntilGone(context.Background(), engine.Client[project.Spec, project.Status](c), key, engine.ConvergeOptions{})
+	})
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := project.LowerKey(key)
+	ap, found, err := kube.GetAppProject(ctx, dc, "argocd", name)
+	if err != nil || !found {
+		t.Fatalf("AppProject %s: %v, %v", name, found, err)
+	}
+	if diff := cmp.Diff([]kube.AppProjectDestination{{Name: "workload-" + suffix, Namespace: "*"}}, ap.Destinations); diff != "" {
+		t.Errorf("destinations (-want +got):\n%s", diff)
+	}
+	obs, err := c.Observe(ctx, key, spec)
+	if err != nil || !obs.Ready || !obs.UpToDate {
+		t.Fatalf("Observe() = %+v, %v; want ready and up to date", obs, err)
+	}
+	if err := kube.SetAppProjectRoleGroup(ctx, dc, "argocd", name, project.RoleViewer, "platform-devs", true); err != nil {
+		t.Fatal(err)
+	}
+	spec.ArgoCD = &project.ArgoCD{Sites: []string{siteA}}
+	spec.Name += " renamed"
+	if err := c.Update(ctx, key, spec); err != nil {
+		t.Fatalf("Update() dropping site B = %v", err)
+	}
+	ap, found, err = kube.GetAppProject(ctx, dc, "argocd", name)
+	if err != nil || !found {
+		t.Fatalf("AppProject %s after dropping site B: %v, %v; want it kept for site A", name, found, err)
+	}
+	if r, _ := ap.Role(project.RoleViewer); !slices.Equal(r.Groups, []string{"platform-devs"}) {
+		t.Errorf("viewer groups after the update = %v, want the member's group kept", r.Groups)
+	}
+	if len(ap.Destinations) != 0 {
+		t.Errorf("destinations after dropping site B = %v, want none", ap.Destinations)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -273,6 +274,67 @@ type argoSite struct {
 	namespace string
 }
 
+// argoCDKey identifies the Argo CD a site's record points at: its
+// management cluster (empty for the platform plane's) and namespace.
+func argoCDKey(rec *registry.Record, namespace string) string {
+	host := ""
+	if mc := rec.Spec.ManagementCluster; mc != nil {
+		host = mc.Host
+		if host == "" {
+			host = "kubeconfig:" + mc.Context + ":" + fmt.Sprint(len(mc.Kubeconfig))
+		}
+	}
+	return host + "|" + namespace
+}
+
+// sharesArgoCD reports whether site's Argo CD also serves one of want's
+// sites. A site that is no longer registered shares nothing.
+func (c *Client) sharesArgoCD(ctx context.Context, site string, want Spec) (bool, error) {
+	if want.ArgoCD == nil {
+		return false, nil
+	}
+	as, err := c.argoSite(ctx, site)
+	if _, ok := engine.AsDependency(err); ok {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	with := want
+	with.ArgoCD = &ArgoCD{Sites: append(slices.Clone(want.ArgoCD.Sites), site)}
+	sites, err := c.sharingSites(ctx, with, site, as)
+	if err != nil {
+		return false, err
+	}
+	return len(sites) > 1, nil
+}
+
+// sharingSites are the sites of s served by the same Argo CD as site (site
+// included): one AppProject serves them all, so its destinations are the
+// clusters registered at any of them.
+func (c *Client) sharingSites(ctx context.Context, s Spec, site string, as argoSite) ([]string, error) {
+	key := argoCDKey(as.conn.Record, as.namespace)
+	out := []string{site}
+	for _, other := range s.ArgoCD.Sites {
+		if other == site {
+			continue
+		}
+		rec, err := c.reg.Require(ctx, other)
+		if err != nil {
+			return nil, err
+		}
+		ns := rec.Spec.ArgoCD.Namespace
+		if ns == "" {
+			ns = "argocd"
+		}
+		if argoCDKey(rec, ns) == key {
+			out = append(out, other)
+		}
+	}
+	slices.Sort(out)
+	return out, nil
+}
+
 func (c *Client) argoSite(ctx context.Context, site string) (argoSite, error) {
 	conn, err := c.reg.Connect(ctx, site)
 	if err != nil {
@@ -291,8 +353,10 @@ const argoSecretTypeLabel = "argocd.argoproj.io/secret-type"
 
 // desiredAppProject is the AppProject of s at site: its source
 // repositories are the clone URLs of the project's Bitbucket repositories,
-// its destinations the clusters registered in the site's Argo CD (any
-// namespace), and its roles admin, developer and viewer.
+// its destinations the clusters registered at the site in its Argo CD (any
+// namespace), and its roles admin, developer and viewer. Sites of s that
+// share one Argo CD share one AppProject, whose destinations are the
+// clusters of all of them.
 func (c *Client) desiredAppProject(ctx context.Context, s Spec, site string, as argoSite) (kube.AppProject, error) {
 	name := LowerKey(s.Key)
 	p := kube.AppProject{
@@ -318,8 +382,15 @@ func (c *Client) desiredAppProject(ctx context.Context, s Spec, site string, as 
 		}
 		slices.Sort(p.SourceRepos)
 	}
+	sites := []string{site}
+	if s.ArgoCD != nil {
+		var err error
+		if sites, err = c.sharingSites(ctx, s, site, as); err != nil {
+			return p, err
+		}
+	}
 	secrets, err := as.conn.Core.CoreV1().Secrets(as.namespace).List(ctx, metav1.ListOptions{
-		LabelSelector: argoSecretTypeLabel + "=cluster," + registry.LabelSite + "=" + site,
+		LabelSelector: argoSecretTypeLabel + "=cluster," + registry.LabelSite + " in (" + strings.Join(sites, ",") + ")",
 	})
 	if err != nil {
 		return p, fmt.Errorf("cannot list the clusters registered in the Argo CD of site %s: %s", site, as.conn.Describe(err))

@@ -27,8 +27,9 @@ var (
 )
 
 // BitbucketAccess is how to reach the platform's Bitbucket Cloud: its API
-// URL (https://api.bitbucket.org/2.0 for Bitbucket Cloud itself) and basic
-// credentials, a username with an app password or API token.
+// URL (https://api.bitbucket.org/2.0 for Bitbucket Cloud itself) and its
+// credentials: an account email (or username) with an API token (or app
+// password), or no username and an access token, sent as a bearer token.
 type BitbucketAccess struct {
 	URL      string
 	Username string

@@ -45,15 +45,16 @@ type workspace struct {
 	created          time.Time
 }
 
-// accountIDPattern is the shape of Atlassian account ids: 557058:<uuid>, or
-// a 24-digit hex id for older accounts.
-var accountIDPattern = regexp.MustCompile(`^([0-9]+:[0-9a-fA-F-]{36}|[0-9a-f]{24})$`)
+// accountIDPattern is what an account id may be: 1 to 128 characters
+// that fit in a path segment (real ids look like 557058:<uuid>, or 24 hex
+// digits for older accounts; the Jira simulator takes the same).
+var accountIDPattern = regexp.MustCompile(`^[^\s/?#%]{1,128}$`)
 
 // AddUser adds an account (or updates its name and email); it becomes a
 // member of every workspace.
 func (s *Server) AddUser(u User) error {
 	if !accountIDPattern.MatchString(u.AccountID) {
-		return fmt.Errorf("invalid account id %q: want <number>:<uuid> or 24 hex digits", u.AccountID)
+		return fmt.Errorf("invalid account id %q: want 1 to 128 characters without spaces, '/', '?', '#' or '%%'", u.AccountID)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -51,6 +51,9 @@ type Options struct {
 	// Email is the owner's Atlassian account email; with an API token
 	// Bitbucket takes it as the username too. Default "mc-admin@mcplatform.example".
 	Email string
+	// AccessToken, when set, is a workspace access token: accepted as a
+	// bearer token by the API, and with the username x-token-auth by git.
+	AccessToken string
 	// Workspace is the slug of the workspace; default DefaultWorkspace.
 	Workspace string
 	// GitRoot is the directory of the repositories' bare git repositories;
@@ -239,20 +242,45 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		r2.URL.RawPath = ""
 		r = r2
 	}
-	_, pattern := s.mux.Handler(r)
-	if pattern == "" {
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		if allowed := s.allowedMethods(r); len(allowed) > 0 {
+			w.Header().Set("Allow", strings.Join(allowed, ", "))
+			writeError(w, http.StatusMethodNotAllowed, "Method %s not allowed", r.Method)
+			return
+		}
 		writeError(w, http.StatusNotFound, "Resource not found")
 		return
 	}
 	s.mux.ServeHTTP(w, r)
 }
 
-// authenticated checks basic credentials: the owner's username or email
-// with the password (app password or API token).
+// allowedMethods returns the methods the path is served with, for a 405.
+func (s *Server) allowedMethods(r *http.Request) []string {
+	var allowed []string
+	for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodDelete} {
+		r2 := r.Clone(r.Context())
+		r2.Method = m
+		if _, pattern := s.mux.Handler(r2); pattern != "" {
+			allowed = append(allowed, m)
+		}
+	}
+	return allowed
+}
+
+// authenticated checks the credentials: basic auth with the owner's
+// username or email and the password (app password or API token), or the
+// access token (Options.AccessToken) as a bearer token or, for git, with
+// the username x-token-auth.
 func (s *Server) authenticated(r *http.Request) bool {
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return s.opts.AccessToken != "" && eq(tok, s.opts.AccessToken)
+	}
 	u, p, ok := r.BasicAuth()
 	if !ok {
 		return false
+	}
+	if u == "x-token-auth" {
+		return s.opts.AccessToken != "" && eq(p, s.opts.AccessToken)
 	}
 	userOK := eq(u, s.opts.Username) || strings.EqualFold(u, s.opts.Email)
 	return userOK && eq(p, s.opts.Password)

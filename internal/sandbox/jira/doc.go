@@ -50,6 +50,8 @@
 //
 //	POST   /_sandbox/users   {"account_id","display_name","email"}  201; 400 no account id
 //	POST   /_sandbox/groups  {"name","members":[account ids]}       201 (replaces the members); 400 unknown member
+//	POST   /_sandbox/faults  a Faults (Go field names; {} turns off)   204; 400 rate outside 0..1
+//	GET    /_sandbox/faults  the FaultStats so far                      200
 //
 // A fault injector (SetFaults, internal/sandbox/simfault) answers a share of
 // API requests with 500, 503 or 429 (with Retry-After), loses the answers of

@@ -387,6 +387,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+apiPrefix+"/group/member", s.groupMembers)
 	m.HandleFunc("POST /_sandbox/users", s.sandboxAddUser)
 	m.HandleFunc("POST /_sandbox/groups", s.sandboxAddGroup)
+	m.HandleFunc("GET /_sandbox/faults", s.sandboxFaultStats)
+	m.HandleFunc("POST /_sandbox/faults", s.sandboxSetFaults)
 }
 
 // serverInfo answers GET /serverInfo, also to anonymous callers (wrong

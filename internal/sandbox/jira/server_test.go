@@ -219,3 +219,26 @@ func TestServerInfoIsAnonymous(t *testing.T) {
 		t.Fatalf("anonymous myself = %d, want 401", a.status)
 	}
 }
+
+// TestSandboxFaults sets faults over HTTP, as a test in another process
+// does, and reads the stats back.
+func TestSandboxFaults(t *testing.T) {
+	s := newSim(t)
+	if a := call(t, s, "POST", "/_sandbox/faults", `{"ErrorRate":1.5}`, true); a.status != 400 {
+		t.Fatalf("rate 1.5 = %d, want 400", a.status)
+	}
+	if a := call(t, s, "POST", "/_sandbox/faults", `{"ErrorRate":1,"Statuses":[503]}`, true); a.status != 204 {
+		t.Fatalf("set faults = %d %s, want 204", a.status, a.raw)
+	}
+	if a := call(t, s, "GET", "/rest/api/3/myself", "", false); a.status != 503 || a.header.Get("Retry-After") == "" {
+		t.Fatalf("myself with faults = %d (Retry-After %q), want 503 with Retry-After", a.status, a.header.Get("Retry-After"))
+	}
+	a := call(t, s, "GET", "/_sandbox/faults", "", true)
+	if a.status != 200 || a.body["Errors"] != 1.0 {
+		t.Fatalf("stats = %d %s, want one error", a.status, a.raw)
+	}
+	call(t, s, "POST", "/_sandbox/faults", `{}`, true)
+	if a := call(t, s, "GET", "/rest/api/3/myself", "", false); a.status != 200 {
+		t.Fatalf("myself after faults off = %d", a.status)
+	}
+}
