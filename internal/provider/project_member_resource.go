@@ -178,9 +178,9 @@ func checkProjectMemberProject(ctx context.Context, data *providerData, plan pro
 	if err != nil {
 		return
 	}
-	rec, err := reg.LookupProject(ctx, plan.Project.ValueString())
+	rec, err := reg.Project(ctx, plan.Project.ValueString())
 	if err != nil {
-		return // not made yet, or unreadable: checked at apply
+		return // not registered yet (made in this apply), or unreadable: checked at apply
 	}
 	for _, in := range engine.InvalidInputs(projectmember.ValidateWithProject(expandProjectMember(plan), projectmember.ProjectOf(rec))) {
 		addEngineError(diags, "Invalid project member", in, nil)
