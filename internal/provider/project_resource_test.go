@@ -479,3 +479,37 @@ func TestAccProject_badKey(t *testing.T) {
 	}
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: protoV6ProviderFactories, Steps: steps})
 }
+
+// TestAccProject_orphan destroys a project with on_destroy = "orphan": both
+// projects stay, only the record goes.
+func TestAccProject_orphan(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	a, _, ji := ownAtlassian(t)
+	key := randomKey("OR")
+	config := a.providerBlock(p) + projectConfig(key, "Orphan "+key, "", `
+  on_destroy = "orphan"
+`)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy: func(s *terraform.State) error {
+			if err := checkParts(t, a, nil, nil, key, projectParts{bitbucket: 1, jira: 1})(s); err != nil {
+				return err
+			}
+			if live, trashed := ji.Server.ProjectCount(); live != 1 || trashed != 0 {
+				return fmt.Errorf("Jira holds %d live and %d trashed projects after an orphaning destroy, want 1 and 0", live, trashed)
+			}
+			_, err := platformClients(t, p).CoreV1().Secrets(p.Namespace).Get(context.Background(), registry.ProjectRecordName(key), metav1.GetOptions{})
+			if err == nil {
+				return fmt.Errorf("the record of project %s is still there", key)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: config,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("mc_project.test", "on_destroy", "orphan"),
+				checkParts(t, a, nil, nil, key, projectParts{bitbucket: 1, jira: 1}),
+			),
+		}},
+	})
+}
