@@ -178,3 +178,50 @@ func TestProjectMemberIntegration_ready(t *testing.T) {
 		t.Errorf("Jira Viewers of %s after delete = %+v, %v; want no platform-devs", key, viewers, err)
 	}
 }
+
+// TestProjectMemberIntegration_crdRules: the API server refuses a
+// ProjectMember with both accountID and group, with a bad role, and a
+// change of its identity.
+func TestProjectMemberIntegration_crdRules(t *testing.T) {
+	e := startControllers(t)
+	ctx := context.Background()
+	name := randomLowerKey("cv")
+	key := strings.ToUpper(name)
+	newMember := func(suffix string, p v1alpha1.ProjectMemberParameters) *v1alpha1.ProjectMember {
+		return &v1alpha1.ProjectMember{ObjectMeta: metav1.ObjectMeta{Name: name + suffix},
+			Spec: v1alpha1.ProjectMemberSpec{ForProvider: p}} // no controller runs in this test
+	}
+	for _, tc := range []struct {
+		name string
+		p    v1alpha1.ProjectMemberParameters
+		want string
+	}{
+		{"both", v1alpha1.ProjectMemberParameters{Project: key, AccountID: jirasim.AliceAccountID, Group: "g", Role: "admin"}, "exactly one of accountID and group"},
+		{"neither", v1alpha1.ProjectMemberParameters{Project: key, Role: "admin"}, "exactly one of accountID and group"},
+		{"owner", v1alpha1.ProjectMemberParameters{Project: key, AccountID: jirasim.AliceAccountID, Role: "owner"}, "Unsupported value: \"owner\""},
+		{"two Harbor identities", v1alpha1.ProjectMemberParameters{Project: key, Group: "g", Role: "admin", HarborUser: "u", HarborGroup: "g"}, "at most one of harborUser and harborGroup"},
+	} {
+		err := e.kube.Create(ctx, newMember("-"+strings.ReplaceAll(strings.ToLower(tc.name), " ", "-"), tc.p))
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Create(%s) error = %v, want one containing %q", tc.name, err, tc.want)
+		}
+	}
+	m := newMember("-ok", v1alpha1.ProjectMemberParameters{Project: key, AccountID: jirasim.AliceAccountID, Role: "admin"})
+	if err := e.kube.Create(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.kube.Delete(context.Background(), m) })
+	m.Spec.ForProvider.Role = "viewer" // in place
+	if err := e.kube.Update(ctx, m); err != nil {
+		t.Fatalf("Update(role) error = %v, want the role to change in place", err)
+	}
+	m.Spec.ForProvider.AccountID = jirasim.BobAccountID
+	if err := e.kube.Update(ctx, m); err == nil || !strings.Contains(err.Error(), "accountID is immutable") {
+		t.Errorf("Update(accountID) error = %v, want accountID is immutable", err)
+	}
+	m.Spec.ForProvider.AccountID = jirasim.AliceAccountID
+	m.Spec.ForProvider.HarborUser = "alice"
+	if err := e.kube.Update(ctx, m); err == nil || !strings.Contains(err.Error(), "identities cannot be added or removed") {
+		t.Errorf("Update(+harborUser) error = %v, want identities cannot be added or removed", err)
+	}
+}
