@@ -1,9 +1,11 @@
 # Quickstart: register the hub (site A) and a remote site (site B) whose Argo
 # CD follows a GitOps repository path, replicate site B's images to the hub's
 # Harbor, create a workload cluster at site B registered in its Argo CD, and
-# register an existing cluster (not made by Cluster API) in the same Argo CD.
-# `make demo` runs this against the local platform; the
-# provider reads its connection from MC_KUBECONFIG and MC_NAMESPACE.
+# register an existing cluster (not made by Cluster API) in the same Argo CD,
+# and make a team's project in Bitbucket, Jira, the hub's Harbor and site B's
+# Argo CD. `make demo` runs this against the local platform; the provider
+# reads its connection from MC_KUBECONFIG and MC_NAMESPACE, and Bitbucket's
+# and Jira's from MC_BITBUCKET_* and MC_JIRA_*.
 
 terraform {
   required_version = ">= 1.11"
@@ -168,6 +170,68 @@ resource "mc_cluster_registration" "brownfield" {
   }
 }
 
+variable "bitbucket_workspace" {
+  description = "Bitbucket workspace of the team projects."
+  type        = string
+  default     = "mcplatform"
+}
+
+variable "project_lead_account_id" {
+  description = "Atlassian account ID of the web project's lead (the local platform's alice)."
+  type        = string
+  default     = "557058:0000000a-0000-4000-8000-00000000a11c"
+}
+
+# A team's project: a Bitbucket project, a Jira project, a Harbor project at
+# the hub, and an Argo CD AppProject at site B limited to the project's
+# repositories and site B's clusters.
+resource "mc_project" "web" {
+  key         = "WEB"
+  name        = "Web shop"
+  description = "The shop's front end and its APIs"
+
+  bitbucket = {
+    workspace = var.bitbucket_workspace
+  }
+
+  jira = {
+    lead_account_id = var.project_lead_account_id
+  }
+
+  harbor = {
+    site = mc_site.site_a.name
+  }
+
+  argocd = {
+    sites = [mc_site.site_b.name]
+  }
+
+  # The AppProject lists site B's clusters: make it after the clusters.
+  depends_on = [mc_cluster.dev, mc_cluster_registration.brownfield]
+}
+
+# The project's members, each with one role in every system of the project
+# (the local platform's seeded Atlassian identities): Bob develops, Carol
+# reads, and the platform-devs group administers, which also binds it to
+# the admin role of the AppProject at site B.
+resource "mc_project_member" "bob" {
+  project    = mc_project.web.key
+  account_id = "557058:0000000b-0000-4000-8000-000000000b0b"
+  role       = "developer"
+}
+
+resource "mc_project_member" "carol" {
+  project    = mc_project.web.key
+  account_id = "557058:0000000c-0000-4000-8000-00000000ca01"
+  role       = "viewer"
+}
+
+resource "mc_project_member" "platform_devs" {
+  project = mc_project.web.key
+  group   = "platform-devs"
+  role    = "admin"
+}
+
 output "site_b" {
   value = {
     ready              = mc_site.site_b.ready
@@ -200,5 +264,23 @@ output "brownfield" {
   value = {
     argocd_secret      = mc_cluster_registration.brownfield.argocd_secret
     kubernetes_version = mc_cluster_registration.brownfield.kubernetes_version
+  }
+}
+
+output "project" {
+  value = {
+    ready             = mc_project.web.ready
+    bitbucket_uuid    = mc_project.web.bitbucket_uuid
+    jira_id           = mc_project.web.jira_id
+    harbor_project_id = mc_project.web.harbor_project_id
+    app_projects      = mc_project.web.app_projects
+  }
+}
+
+output "project_members" {
+  value = {
+    bob           = mc_project_member.bob.grants
+    carol         = mc_project_member.carol.grants
+    platform_devs = mc_project_member.platform_devs.grants
   }
 }

@@ -23,6 +23,8 @@ var controllersByKind = map[string]kindController{
 	"imagereplication":    {setup: SetupImageReplication, fieldPaths: &ImageReplicationAdapter{}},
 	"cluster":             {setup: SetupCluster, fieldPaths: &ClusterAdapter{}},
 	"clusterregistration": {setup: SetupClusterRegistration, fieldPaths: &ClusterRegistrationAdapter{}},
+	"project":             {setup: SetupProject, fieldPaths: &ProjectAdapter{}},
+	"projectmember":       {setup: SetupProjectMember, fieldPaths: &ProjectMemberAdapter{}},
 }
 
 // SetupAll registers the controller of every kind of kinds.All with mgr.

@@ -9,6 +9,8 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/project"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/projectmember"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
@@ -34,4 +36,6 @@ var All = []Kind{
 	{Name: "imagereplication", TerraformType: "mc_image_replication", CRDKind: "ImageReplication", ReplaceFields: imagereplication.ReplaceFields},
 	{Name: "cluster", TerraformType: "mc_cluster", CRDKind: "Cluster", ReplaceFields: cluster.ReplaceFields},
 	{Name: "clusterregistration", TerraformType: "mc_cluster_registration", CRDKind: "ClusterRegistration", ReplaceFields: clusterregistration.ReplaceFields},
+	{Name: "project", TerraformType: "mc_project", CRDKind: "Project", ReplaceFields: project.ReplaceFields},
+	{Name: "projectmember", TerraformType: "mc_project_member", CRDKind: "ProjectMember", ReplaceFields: projectmember.ReplaceFields},
 }

@@ -12,6 +12,8 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"imagereplication":    NewImageReplicationResource,
 	"cluster":             NewClusterResource,
 	"clusterregistration": NewClusterRegistrationResource,
+	"project":             NewProjectResource,
+	"projectmember":       NewProjectMemberResource,
 }
 
 // kindResources returns the resources of kinds.All, in its order. A kind

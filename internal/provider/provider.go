@@ -23,6 +23,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/project"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
@@ -50,6 +51,8 @@ type providerModel struct {
 	ClusterCACertificate types.String `tfsdk:"cluster_ca_certificate"`
 	Insecure             types.Bool   `tfsdk:"insecure"`
 	Namespace            types.String `tfsdk:"namespace"`
+	Bitbucket            types.Object `tfsdk:"bitbucket"`
+	Jira                 types.Object `tfsdk:"jira"`
 }
 
 func (p *mcProvider) Metadata(_ context.Context, _ provider.MetadataRequest, resp *provider.MetadataResponse) {
@@ -92,6 +95,8 @@ func (p *mcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *p
 				Optional:            true,
 				MarkdownDescription: "Platform plane namespace that holds the site registry. Default `" + DefaultNamespace + "`. Environment: `MC_NAMESPACE`.",
 			},
+			"bitbucket": bitbucketProviderAttribute(),
+			"jira":      jiraProviderAttribute(),
 		},
 	}
 }
@@ -102,7 +107,9 @@ func (p *mcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *p
 type providerData struct {
 	conn      registry.Platform
 	namespace string
-	unknown   bool
+	// services says how to reach the platform's Bitbucket and Jira.
+	services registry.Services
+	unknown  bool
 
 	once     sync.Once
 	err      error
@@ -110,6 +117,7 @@ type providerData struct {
 	sites    *site.Client
 	clusters *cluster.Client
 	replicas *imagereplication.Client
+	projects *project.Client
 }
 
 // errUnknownConfig is returned when a resource needs the platform plane
@@ -133,9 +141,11 @@ func (d *providerData) platform() (*registry.Registry, error) {
 		if d.err != nil {
 			return
 		}
+		d.registry.UseServices(d.services)
 		d.sites = site.New(d.registry)
 		d.clusters = cluster.New(d.registry)
 		d.replicas = imagereplication.New(d.registry)
+		d.projects = project.New(d.registry)
 	})
 	return d.registry, d.err
 }
@@ -230,6 +240,10 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 			return
 		}
 		d.conn.Insecure = b
+	}
+	d.services = configureServices(ctx, m, str, &resp.Diagnostics)
+	if resp.Diagnostics.HasError() {
+		return
 	}
 	if !d.unknown && d.conn.KubeconfigPath != "" && d.conn.Host != "" {
 		resp.Diagnostics.AddAttributeError(path.Root("host"), "Conflicting platform plane connection",
