@@ -1,0 +1,292 @@
+// Package gitops is the commit-and-wait machinery of the kinds that deliver
+// through git and Argo CD: commit a set of files to a repository branch,
+// ask Argo CD to refresh, and wait until an Application is Synced and
+// Healthy at the committed revision (or a later one that contains it), with
+// a sync that failed after Argo CD's own retries reported at once as a
+// terminal error.
+//
+// It is split along the engine contract: a kind's Create or Update calls
+// Commit, which never waits; its Observe calls Observe, which reports
+// readiness and failure without blocking; its Trigger returns Trigger, so
+// that engine.Converge (Terraform) and the controller's requeue react
+// within a second of Argo CD's status changing. Wait puts Observe and
+// Trigger together for callers outside Converge.
+package gitops
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"k8s.io/client-go/dynamic"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/logctx"
+)
+
+// Target is the branch of a repository that Argo CD applications follow.
+type Target struct {
+	Repo   git.Repository
+	Branch string
+}
+
+func (t Target) key() string { return t.Repo.URL + "#" + t.Branch }
+
+// App names an Argo CD Application.
+type App struct {
+	Namespace, Name string
+}
+
+func (a App) String() string { return a.Namespace + "/" + a.Name }
+
+// DefaultRefreshInterval is the least time between two refreshes Observe
+// asks for one application.
+const DefaultRefreshInterval = 5 * time.Second
+
+// historyLimit bounds the commits Revision walks back.
+const historyLimit = 1000
+
+// Delivery commits to repositories and follows Argo CD applications. One
+// is meant to be shared by every kind of a process, so that commits to one
+// repository are serialised (through its git.Committer) and what was
+// committed is remembered. It is safe for concurrent use.
+type Delivery struct {
+	// RefreshType is the refresh asked for after a commit (default normal).
+	RefreshType kube.RefreshType
+	// RefreshInterval is the least time between two refreshes of one
+	// application that Observe asks for while the application is behind
+	// (default DefaultRefreshInterval).
+	RefreshInterval time.Duration
+
+	committer *git.Committer
+
+	mu        sync.Mutex
+	committed map[string]string   // target and paths → the last commit made for them
+	contains  map[[3]string]bool  // target, ancestor, descendant → ancestry (immutable)
+	refreshed map[string]time.Time // application → last refresh asked by Observe
+}
+
+// New returns a Delivery committing through committer.
+func New(committer *git.Committer) *Delivery {
+	return &Delivery{
+		committer: committer,
+		committed: map[string]string{},
+		contains:  map[[3]string]bool{},
+		refreshed: map[string]time.Time{},
+	}
+}
+
+// Committer returns the committer the Delivery writes with, for reads of
+// the repositories (git.Committer.ReadFiles) that drift detection needs.
+func (d *Delivery) Committer() *git.Committer { return d.committer }
+
+// pathsKey identifies what a change touches on a target.
+func pathsKey(t Target, paths []string) string {
+	p := slices.Clone(paths)
+	slices.Sort(p)
+	return t.key() + "\x00" + strings.Join(p, "\x00")
+}
+
+// ChangePaths returns the paths change writes or deletes, sorted.
+func ChangePaths(change git.Change) []string {
+	var out []string
+	for p := range change.Files {
+		out = append(out, strings.Trim(p, "/"))
+	}
+	for _, p := range change.Delete {
+		out = append(out, strings.Trim(p, "/"))
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Commit makes change on the target as one commit (none when the branch
+// already has the content) and asks Argo CD to refresh each of refresh
+// that exists, so that nobody waits for its poll. It does not wait for
+// Argo CD: it returns the revision to wait for, the commit that contains
+// the change. An application of refresh that does not exist yet (the
+// root application creates it) is skipped.
+func (d *Delivery) Commit(ctx context.Context, dc dynamic.Interface, t Target, change git.Change, refresh ...App) (git.CommitResult, error) {
+	res, err := d.committer.Commit(ctx, t.Repo, t.Branch, change)
+	if err != nil {
+		return res, err
+	}
+	// The content may have been there before this commit: then the commit
+	// that made it is the one Argo CD must have synced, not the tip.
+	rev := res.SHA
+	if !res.Committed {
+		if last, err := d.committer.LastChange(ctx, t.Repo, t.Branch, res.SHA, ChangePaths(change), historyLimit); err == nil && last != "" {
+			rev = last
+		}
+	}
+	d.mu.Lock()
+	d.committed[pathsKey(t, ChangePaths(change))] = rev
+	d.mu.Unlock()
+	refreshType := d.RefreshType
+	if refreshType == "" {
+		refreshType = kube.RefreshNormal
+	}
+	for _, app := range refresh {
+		if _, err := kube.RefreshApplication(ctx, dc, app.Namespace, app.Name, refreshType); err != nil {
+			return res, err
+		}
+		d.mu.Lock()
+		d.refreshed[app.String()] = time.Now()
+		d.mu.Unlock()
+	}
+	logctx.From(ctx).Debug("GitOps change committed", "repository", t.Repo.URL, "branch", t.Branch,
+		"commit", res.SHA, "committed", res.Committed, "wait_for", rev, "refreshed", len(refresh))
+	res.SHA = rev
+	return res, nil
+}
+
+// Revision returns the revision to wait for after a commit of paths to the
+// target: the last commit this process made for them, or else (after a
+// restart, or when another process committed) the last commit of the
+// branch that changed one of them.
+func (d *Delivery) Revision(ctx context.Context, t Target, paths []string) (string, error) {
+	d.mu.Lock()
+	rev, ok := d.committed[pathsKey(t, paths)]
+	d.mu.Unlock()
+	if ok {
+		return rev, nil
+	}
+	return d.committer.LastChange(ctx, t.Repo, t.Branch, "", paths, historyLimit)
+}
+
+// Sync is how an application stands against a revision.
+type Sync struct {
+	// Revision is the revision waited for.
+	Revision string
+	// Ready: Synced and Healthy at Revision or a later one containing it,
+	// with no sync running and none failed there.
+	Ready bool
+	// Failed is a *engine.TerminalError with Argo CD's message when the
+	// sync at Revision (or a later one) ended Failed or Error after Argo
+	// CD's own retries; nil otherwise.
+	Failed error
+	// Message says where the application stands, in Argo CD's words.
+	Message string
+	// State is Argo CD's report, for computed attributes.
+	State kube.ApplicationSync
+}
+
+// Observe reports how app stands against revision, a commit of the target
+// that app follows (or a later one that contains it: the branch may move
+// on after the commit, and Argo CD then syncs the new tip). It never waits.
+// While the application is behind, it asks Argo CD to refresh it at most
+// every RefreshInterval.
+func (d *Delivery) Observe(ctx context.Context, dc dynamic.Interface, t Target, app App, revision string) (Sync, error) {
+	st, err := kube.GetApplicationSync(ctx, dc, app.Namespace, app.Name)
+	if err != nil {
+		return Sync{}, err
+	}
+	out := Sync{Revision: revision, State: st}
+	verdict, msg, err := st.Progress(func(rev string) (bool, error) { return d.containsRevision(ctx, t, revision, rev) })
+	if err != nil {
+		return out, err
+	}
+	out.Message = fmt.Sprintf("application %s: %s", app, msg)
+	switch verdict {
+	case kube.SyncDone:
+		out.Ready = true
+	case kube.SyncFailed:
+		out.Failed = &engine.TerminalError{Message: out.Message}
+	case kube.SyncWaiting:
+		if err := d.refreshIfBehind(ctx, dc, t, app, revision, st); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// refreshIfBehind asks Argo CD to refresh app when it compared against a
+// revision that does not contain the wanted one, no refresh is pending and
+// none was asked for lately.
+func (d *Delivery) refreshIfBehind(ctx context.Context, dc dynamic.Interface, t Target, app App, revision string, st kube.ApplicationSync) error {
+	if !st.Exists || st.Deleting || st.RefreshRequested != "" {
+		return nil
+	}
+	if st.SyncRevision != "" {
+		if ok, err := d.containsRevision(ctx, t, revision, st.SyncRevision); err != nil || ok {
+			return err
+		}
+	}
+	interval := d.RefreshInterval
+	if interval <= 0 {
+		interval = DefaultRefreshInterval
+	}
+	d.mu.Lock()
+	last := d.refreshed[app.String()]
+	due := time.Since(last) >= interval
+	if due {
+		d.refreshed[app.String()] = time.Now()
+	}
+	d.mu.Unlock()
+	if !due {
+		return nil
+	}
+	logctx.From(ctx).Debug("Argo CD application is behind the wanted revision: refresh asked", "application", app.String(),
+		"synced_revision", st.SyncRevision, "wanted", revision)
+	_, err := kube.RefreshApplication(ctx, dc, app.Namespace, app.Name, kube.RefreshNormal)
+	return err
+}
+
+// containsRevision reports whether rev is wanted or descends from it in
+// the target's history. Answers are remembered: ancestry never changes.
+func (d *Delivery) containsRevision(ctx context.Context, t Target, wanted, rev string) (bool, error) {
+	if rev == wanted {
+		return true, nil
+	}
+	k := [3]string{t.key(), wanted, rev}
+	d.mu.Lock()
+	ok, known := d.contains[k]
+	d.mu.Unlock()
+	if known {
+		return ok, nil
+	}
+	ok, err := d.committer.Contains(ctx, t.Repo, t.Branch, wanted, rev)
+	if err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	d.contains[k] = ok
+	d.mu.Unlock()
+	return ok, nil
+}
+
+// Trigger signals whenever one of apps changes, until ctx ends (a watch:
+// Argo CD's status updates wake the waiter at once).
+func Trigger(ctx context.Context, dc dynamic.Interface, apps ...App) <-chan struct{} {
+	watched := make([]kube.Watched, len(apps))
+	for i, a := range apps {
+		watched[i] = kube.Watched{GVR: kube.ApplicationGVR, Namespace: a.Namespace, Name: a.Name}
+	}
+	return kube.Trigger(ctx, dc, watched...)
+}
+
+// Wait observes app until it is Ready at revision, woken by a watch on it:
+// a sync that failed after Argo CD's retries returns a *engine.TerminalError
+// with Argo CD's message, a wait longer than opts.Timeout a
+// *engine.TimeoutError (not a failure: waiting again later resumes). The
+// last Sync is returned in every case.
+func (d *Delivery) Wait(ctx context.Context, dc dynamic.Interface, t Target, app App, revision string, opts engine.WaitOptions) (Sync, error) {
+	watchCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if opts.Trigger == nil {
+		opts.Trigger = Trigger(watchCtx, dc, app)
+	}
+	obs, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[Sync, struct{}], error) {
+		s, err := d.Observe(ctx, dc, t, app, revision)
+		if err != nil {
+			return engine.Observation[Sync, struct{}]{}, err
+		}
+		return engine.Observation[Sync, struct{}]{Exists: true, Ready: s.Ready, Failed: s.Failed, Message: s.Message, Actual: s}, nil
+	}, opts)
+	return obs.Actual, err
+}
