@@ -66,8 +66,8 @@ type Delivery struct {
 	committer *git.Committer
 
 	mu        sync.Mutex
-	committed map[string]string   // target and paths → the last commit made for them
-	contains  map[[3]string]bool  // target, ancestor, descendant → ancestry (immutable)
+	committed map[string]string    // target and paths → the last commit made for them
+	contains  map[[3]string]bool   // target, ancestor, descendant → ancestry (immutable)
 	refreshed map[string]time.Time // application → last refresh asked by Observe
 }
 
