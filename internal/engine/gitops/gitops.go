@@ -27,6 +27,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/logctx"
+	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Target is the branch of a repository that Argo CD applications follow.
@@ -80,6 +81,13 @@ func New(committer *git.Committer) *Delivery {
 		refreshed: map[string]time.Time{},
 	}
 }
+
+var shared = New(git.NewCommitter())
+
+// Shared returns the process's Delivery: kinds that commit to the same
+// repositories must share one, so that their commits are serialised
+// instead of racing each other.
+func Shared() *Delivery { return shared }
 
 // Committer returns the committer the Delivery writes with, for reads of
 // the repositories (git.Committer.ReadFiles) that drift detection needs.
@@ -139,7 +147,7 @@ func (d *Delivery) Commit(ctx context.Context, dc dynamic.Interface, t Target, c
 		d.refreshed[app.String()] = time.Now()
 		d.mu.Unlock()
 	}
-	logctx.From(ctx).Debug("GitOps change committed", "repository", t.Repo.URL, "branch", t.Branch,
+	logctx.From(ctx).Debug("GitOps change committed", "repository", redact.URL(t.Repo.URL), "branch", t.Branch,
 		"commit", res.SHA, "committed", res.Committed, "wait_for", rev, "refreshed", len(refresh))
 	res.SHA = rev
 	return res, nil
@@ -258,6 +266,15 @@ func (d *Delivery) containsRevision(ctx context.Context, t Target, wanted, rev s
 	d.contains[k] = ok
 	d.mu.Unlock()
 	return ok, nil
+}
+
+// Into copies what s says into a kind's observation: Ready, Failed (a
+// *engine.TerminalError) and Message. Exists and UpToDate stay the kind's
+// business: whether its files are in git with the wanted content.
+func Into[S, O any](obs *engine.Observation[S, O], s Sync) {
+	obs.Ready = s.Ready
+	obs.Failed = s.Failed
+	obs.Message = s.Message
 }
 
 // Trigger signals whenever one of apps changes, until ctx ends (a watch:

@@ -392,3 +392,25 @@ func TestRejectedManifestFailsFast(t *testing.T) {
 		t.Errorf("error shows the git password: %v", err)
 	}
 }
+
+// TestWaitTimesOut waits for an application that never appears: the wait
+// ends with the engine's timeout, not a failure, and says where it stands.
+func TestWaitTimesOut(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "timeout")
+	ctx := context.Background()
+	d := gitops.New(git.NewCommitter())
+	res, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{"apps/none/cm.yaml": configMap("none", "none", "1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := gitops.App{Namespace: f.p.ArgoCDNamespace, Name: "gitops-never-" + f.suffix}
+	_, err = d.Wait(ctx, f.dc, f.target, app, res.SHA, engine.WaitOptions{Timeout: 2 * time.Second})
+	var timeout *engine.TimeoutError
+	if !errors.As(err, &timeout) {
+		t.Fatalf("Wait() = %v, want a *engine.TimeoutError", err)
+	}
+	if want := "application " + app.String() + ": the application does not exist yet"; timeout.Message != want {
+		t.Errorf("timeout message = %q, want %q", timeout.Message, want)
+	}
+}
