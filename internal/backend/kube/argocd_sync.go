@@ -3,6 +3,7 @@ package kube
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -54,6 +55,52 @@ func RefreshApplication(ctx context.Context, dc dynamic.Interface, namespace, na
 	return true, nil
 }
 
+// ErrOperationInProgress is returned by SyncApplication when the
+// application has an operation that Argo CD has not finished.
+var ErrOperationInProgress = errors.New("another operation is in progress")
+
+// SyncApplication asks Argo CD to sync the application to revision (a
+// commit SHA, or empty for its target revision), as the argocd CLI's sync
+// does: it sets the application's operation, with the sync options and the
+// retry strategy of its sync policy, prune as its automated policy says.
+// It fails with ErrOperationInProgress when an operation is pending.
+func SyncApplication(ctx context.Context, dc dynamic.Interface, namespace, name, revision, initiatedBy string) error {
+	res := dc.Resource(ApplicationGVR).Namespace(namespace)
+	for attempt := 0; ; attempt++ {
+		u, err := res.Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("cannot get application %q: %w", name, err)
+		}
+		if op, ok, _ := unstructured.NestedMap(u.Object, "operation"); ok && op != nil {
+			return fmt.Errorf("cannot sync application %q: %w", name, ErrOperationInProgress)
+		}
+		policy, _, _ := unstructured.NestedMap(u.Object, "spec", "syncPolicy")
+		sync := map[string]any{}
+		if revision != "" {
+			sync["revision"] = revision
+		}
+		if prune, _, _ := unstructured.NestedBool(policy, "automated", "prune"); prune {
+			sync["prune"] = true
+		}
+		if opts, ok, _ := unstructured.NestedSlice(policy, "syncOptions"); ok {
+			sync["syncOptions"] = opts
+		}
+		op := map[string]any{"sync": sync, "initiatedBy": map[string]any{"username": initiatedBy}}
+		if retry, ok, _ := unstructured.NestedMap(policy, "retry"); ok {
+			op["retry"] = retry
+		}
+		u.Object["operation"] = op
+		unstructured.RemoveNestedField(u.Object, "status", "operationState")
+		_, err = res.Update(ctx, u, metav1.UpdateOptions{})
+		if err == nil {
+			return nil
+		}
+		if !apierrors.IsConflict(err) || attempt >= 4 {
+			return fmt.Errorf("cannot sync application %q: %w", name, err)
+		}
+	}
+}
+
 // ApplicationSync is what Argo CD reports about an application's sync: the
 // comparison with git, the health, and the last sync operation. Messages
 // are redacted.
@@ -70,6 +117,12 @@ type ApplicationSync struct {
 	HealthStatus, HealthMessage string
 	// ReconciledAt is when the controller last compared the application.
 	ReconciledAt time.Time
+	// Automated is true when the application's sync policy is automated:
+	// Argo CD syncs a new revision by itself.
+	Automated bool
+	// OperationRequested is true while an operation is set on the
+	// application that Argo CD has not taken up yet.
+	OperationRequested bool
 	// Operation is the last (or current) sync operation; nil when the
 	// application was never synced.
 	Operation *SyncOperation
@@ -144,6 +197,10 @@ func ApplicationSyncOf(u *unstructured.Unstructured) ApplicationSync {
 		HealthStatus:     str(obj, "status", "health", "status"),
 		HealthMessage:    redact.Text(str(obj, "status", "health", "message")),
 		ReconciledAt:     when(obj, "status", "reconciledAt"),
+	}
+	_, st.Automated, _ = unstructured.NestedMap(obj, "spec", "syncPolicy", "automated")
+	if op, ok, _ := unstructured.NestedMap(obj, "operation"); ok && op != nil {
+		st.OperationRequested = true
 	}
 	if op, ok, _ := unstructured.NestedMap(obj, "status", "operationState"); ok {
 		o := &SyncOperation{
@@ -243,6 +300,9 @@ func (s ApplicationSync) Progress(atRevision func(revision string) (bool, error)
 	} else if op != nil && !op.Final() {
 		return SyncWaiting, fmt.Sprintf("a sync of %s is %s", short(op.Revision), op.Phase), nil
 	}
+	if s.OperationRequested && (s.Operation == nil || s.Operation.Final()) {
+		return SyncWaiting, "a sync was requested and Argo CD has not started it yet", nil
+	}
 	state := fmt.Sprintf("Argo CD reports %s at %s, health %s", orUnknown(s.SyncStatus), short(s.SyncRevision), orUnknown(s.HealthStatus))
 	if s.HealthMessage != "" {
 		state += " (" + s.HealthMessage + ")"
@@ -274,8 +334,15 @@ func (o *SyncOperation) describeFailure() string {
 	if o.Message != "" {
 		msg += ": " + o.Message
 	}
-	if len(o.FailedResources) > 0 {
-		msg += " [" + strings.Join(o.FailedResources, "; ") + "]"
+	// Resources whose message Argo CD's own already quotes add nothing.
+	var extra []string
+	for _, r := range o.FailedResources {
+		if _, detail, _ := strings.Cut(r, ": "); detail == "" || !strings.Contains(o.Message, detail) {
+			extra = append(extra, r)
+		}
+	}
+	if len(extra) > 0 {
+		msg += " [" + strings.Join(extra, "; ") + "]"
 	}
 	return msg
 }

@@ -85,6 +85,7 @@ func TestApplicationSyncProgress(t *testing.T) {
 		{"done at the revision", ApplicationSync{Exists: true, SyncStatus: "Synced", SyncRevision: "bbb", HealthStatus: "Healthy", Operation: succeeded("bbb")}, SyncDone, "Synced at bbb"},
 		{"done at a later revision", ApplicationSync{Exists: true, SyncStatus: "Synced", SyncRevision: "ccc", HealthStatus: "Healthy", Operation: succeeded("ccc")}, SyncDone, "Synced at ccc"},
 		{"done without an operation of its own", ApplicationSync{Exists: true, SyncStatus: "Synced", SyncRevision: "ccc", HealthStatus: "Healthy", Operation: succeeded("aaa")}, SyncDone, "Synced at ccc"},
+		{"sync requested", ApplicationSync{Exists: true, OperationRequested: true, SyncStatus: "Synced", SyncRevision: "bbb", HealthStatus: "Healthy", Operation: succeeded("aaa")}, SyncWaiting, "requested"},
 		{"never synced but in sync", ApplicationSync{Exists: true, SyncStatus: "Synced", SyncRevision: "bbb", HealthStatus: "Healthy"}, SyncDone, "Synced at bbb"},
 	}
 	for _, tc := range tests {
@@ -97,6 +98,12 @@ func TestApplicationSyncProgress(t *testing.T) {
 				t.Errorf("Progress() = %v, %q; want %v with %q", got, msg, tc.want, tc.wantMessage)
 			}
 		})
+	}
+	// A resource whose message Argo CD's own quotes is not repeated.
+	op := &SyncOperation{Phase: OperationFailed, Revision: "bbb", Message: "failed, reason: x is invalid",
+		FailedResources: []string{"ConfigMap ns/x: x is invalid", "Job ns/hook: hook failed"}}
+	if _, msg, _ := (ApplicationSync{Exists: true, SyncRevision: "bbb", Operation: op}).Progress(contains); msg != "Argo CD sync of bbb ended Failed: failed, reason: x is invalid [Job ns/hook: hook failed]" {
+		t.Errorf("Progress() message = %q", msg)
 	}
 	if _, _, err := (ApplicationSync{Exists: true, SyncRevision: "zzz"}).Progress(contains); err == nil {
 		t.Error("Progress() hid the error of atRevision")

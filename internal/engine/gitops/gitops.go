@@ -15,6 +15,7 @@ package gitops
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -41,6 +42,10 @@ func (t Target) key() string { return t.Repo.URL + "#" + t.Branch }
 // App names an Argo CD Application.
 type App struct {
 	Namespace, Name string
+	// ManualSync makes Observe ask Argo CD to sync the wanted revision when
+	// the application has no automated sync policy (as `argocd app sync`
+	// does): once per revision, and only when no operation is pending.
+	ManualSync bool
 }
 
 func (a App) String() string { return a.Namespace + "/" + a.Name }
@@ -209,8 +214,40 @@ func (d *Delivery) Observe(ctx context.Context, dc dynamic.Interface, t Target, 
 		if err := d.refreshIfBehind(ctx, dc, t, app, revision, st); err != nil {
 			return out, err
 		}
+		if err := d.syncIfManual(ctx, dc, t, app, revision, st); err != nil {
+			return out, err
+		}
 	}
 	return out, nil
+}
+
+// InitiatedBy is the user name Argo CD records for the syncs asked for by
+// ManualSync.
+const InitiatedBy = "terraform-provider-mc"
+
+// syncIfManual asks Argo CD to sync revision when app wants manual syncs,
+// has no automated policy and no pending operation, and its last operation
+// did not run at revision or later.
+func (d *Delivery) syncIfManual(ctx context.Context, dc dynamic.Interface, t Target, app App, revision string, st kube.ApplicationSync) error {
+	if !app.ManualSync || !st.Exists || st.Deleting || st.Automated || st.OperationRequested {
+		return nil
+	}
+	if op := st.Operation; op != nil {
+		if !op.Final() {
+			return nil
+		}
+		if op.Revision != "" {
+			if done, err := d.containsRevision(ctx, t, revision, op.Revision); err != nil || done {
+				return err
+			}
+		}
+	}
+	logctx.From(ctx).Debug("Argo CD application syncs manually: sync asked", "application", app.String(), "revision", revision)
+	err := kube.SyncApplication(ctx, dc, app.Namespace, app.Name, revision, InitiatedBy)
+	if errors.Is(err, kube.ErrOperationInProgress) {
+		return nil
+	}
+	return err
 }
 
 // refreshIfBehind asks Argo CD to refresh app when it compared against a

@@ -123,11 +123,18 @@ var namespacesGVR = schema.GroupVersionResource{Version: "v1", Resource: "namesp
 
 // application creates an Argo CD Application following path of the
 // fixture's repository into namespace ns of the platform's own cluster,
-// auto-synced with one retry, and deletes it (with its resources) at the
-// end.
-func (f *fixture) application(t testing.TB, name, path, ns string) gitops.App {
+// with one retry, auto-synced unless manual, and deletes it (with its
+// resources) at the end.
+func (f *fixture) application(t testing.TB, name, path, ns string, manual bool) gitops.App {
 	t.Helper()
-	app := gitops.App{Namespace: f.p.ArgoCDNamespace, Name: name}
+	app := gitops.App{Namespace: f.p.ArgoCDNamespace, Name: name, ManualSync: manual}
+	policy := map[string]any{
+		"syncOptions": []any{"CreateNamespace=true"},
+		"retry":       map[string]any{"limit": int64(1), "backoff": map[string]any{"duration": "1s", "factor": int64(2), "maxDuration": "5s"}},
+	}
+	if !manual {
+		policy["automated"] = map[string]any{"prune": true, "selfHeal": true}
+	}
 	u := &unstructured.Unstructured{Object: map[string]any{
 		"apiVersion": kube.ApplicationGVR.GroupVersion().String(),
 		"kind":       "Application",
@@ -139,11 +146,7 @@ func (f *fixture) application(t testing.TB, name, path, ns string) gitops.App {
 			"project":     "default",
 			"source":      map[string]any{"repoURL": f.target.Repo.URL, "targetRevision": f.target.Branch, "path": path},
 			"destination": map[string]any{"name": f.p.ArgoCDClusterName, "namespace": ns},
-			"syncPolicy": map[string]any{
-				"automated":   map[string]any{"prune": true, "selfHeal": true},
-				"syncOptions": []any{"CreateNamespace=true"},
-				"retry":       map[string]any{"limit": int64(1), "backoff": map[string]any{"duration": "1s", "factor": int64(2), "maxDuration": "5s"}},
-			},
+			"syncPolicy":  policy,
 		},
 	}}
 	apps := f.dc.Resource(kube.ApplicationGVR).Namespace(app.Namespace)
@@ -310,7 +313,7 @@ func TestWaitReturnsAtCommittedRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	app := f.application(t, "gitops-wait-"+f.suffix, path, ns)
+	app := f.application(t, "gitops-wait-"+f.suffix, path, ns, false)
 	s, err := d.Wait(ctx, f.dc, f.target, app, first.SHA, engine.WaitOptions{Timeout: 3 * time.Minute})
 	if err != nil {
 		t.Fatalf("Wait() for the first revision = %v (last: %s)", err, s.Message)
@@ -363,11 +366,15 @@ func TestRejectedManifestFailsFast(t *testing.T) {
 	ns := "gitops-fail-" + f.suffix
 	d := gitops.New(git.NewCommitter())
 	path := "apps/bad"
-	app := f.application(t, "gitops-fail-"+f.suffix, path, ns)
-	res, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{
-		path + "/good.yaml": configMap(ns, "good", "1"),
-		path + "/bad.yaml":  configMap(ns, "Bad_Name", "1"),
-	}}, app)
+	good, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/good.yaml": configMap(ns, "good", "1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := f.application(t, "gitops-fail-"+f.suffix, path, ns, false)
+	if s, err := d.Wait(ctx, f.dc, f.target, app, good.SHA, engine.WaitOptions{Timeout: 3 * time.Minute}); err != nil {
+		t.Fatalf("Wait() for the good revision = %v (last: %s)", err, s.Message)
+	}
+	res, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/bad.yaml": configMap(ns, "Bad_Name", "1")}}, app)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +387,9 @@ func TestRejectedManifestFailsFast(t *testing.T) {
 		t.Fatalf("Wait() = %v (timeout: %v), want a *engine.TerminalError; last: %s", err, engine.IsTimeout(err), s.Message)
 	}
 	t.Logf("commit to failure: %s: %s", time.Since(t0).Round(time.Millisecond), term.Message)
+	if op := s.State.Operation; op != nil {
+		t.Logf("Argo CD's operation: started %s after the commit, finished %s later", op.StartedAt.Sub(t0).Round(time.Second), op.FinishedAt.Sub(op.StartedAt))
+	}
 	for _, want := range []string{"Bad_Name", "ended Failed", "after 1 retries", res.SHA[:12], app.Name} {
 		if !strings.Contains(term.Message, want) {
 			t.Errorf("terminal error %q does not contain %q", term.Message, want)
@@ -412,5 +422,45 @@ func TestWaitTimesOut(t *testing.T) {
 	}
 	if want := "application " + app.String() + ": the application does not exist yet"; timeout.Message != want {
 		t.Errorf("timeout message = %q, want %q", timeout.Message, want)
+	}
+}
+
+// TestManualSyncIsRequested waits for an application without an automated
+// sync policy: Observe asks Argo CD to sync the committed revision, once.
+func TestManualSyncIsRequested(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "manual")
+	sandboxtest.Require(t, f.p, sandboxtest.ArgoCD...)
+	ctx := context.Background()
+	ns := "gitops-manual-" + f.suffix
+	d := gitops.New(git.NewCommitter())
+	path := "apps/manual"
+	res, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/cm.yaml": configMap(ns, "manual", "1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := f.application(t, "gitops-manual-"+f.suffix, path, ns, true)
+	s, err := d.Wait(ctx, f.dc, f.target, app, res.SHA, engine.WaitOptions{Timeout: 3 * time.Minute})
+	if err != nil {
+		t.Fatalf("Wait() = %v (last: %s)", err, s.Message)
+	}
+	if s.State.Automated || s.State.SyncRevision != res.SHA {
+		t.Errorf("Wait() returned on automated=%v at %s, want a manual application at %s", s.State.Automated, s.State.SyncRevision, res.SHA)
+	}
+	u, err := f.dc.Resource(kube.ApplicationGVR).Namespace(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	by, _, _ := unstructured.NestedString(u.Object, "status", "operationState", "operation", "initiatedBy", "username")
+	rev, _, _ := unstructured.NestedString(u.Object, "status", "operationState", "operation", "sync", "revision")
+	if by != gitops.InitiatedBy || rev != res.SHA {
+		t.Errorf("last operation initiated by %q for revision %q, want %q for %s", by, rev, gitops.InitiatedBy, res.SHA)
+	}
+	// Settled: observing again asks for nothing more.
+	if s, err := d.Observe(ctx, f.dc, f.target, app, res.SHA); err != nil || !s.Ready {
+		t.Fatalf("Observe() = ready %v, %v", s.Ready, err)
+	}
+	if u, err := f.dc.Resource(kube.ApplicationGVR).Namespace(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{}); err != nil || u.Object["operation"] != nil {
+		t.Errorf("Observe() of a synced application set an operation: %v, %v", u.Object["operation"], err)
 	}
 }

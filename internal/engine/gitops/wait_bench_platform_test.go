@@ -88,7 +88,7 @@ func BenchmarkGitOpsWaitReturn(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	app := f.application(b, "gitops-bench-"+f.suffix, path, ns)
+	app := f.application(b, "gitops-bench-"+f.suffix, path, ns, false)
 	if s, err := d.Wait(ctx, f.dc, f.target, app, first.SHA, engine.WaitOptions{Timeout: 3 * time.Minute}); err != nil {
 		b.Fatalf("the application never synced its first revision: %v (%s)", err, s.Message)
 	}
