@@ -185,10 +185,10 @@ func TestConcurrentCommittersLoseNothing(t *testing.T) {
 	attempts := 0
 	want := map[string]string{"README.md": "x"}
 	for i := range 20 {
-		name := fmt.Sprintf("apps/app-%02d/app.yaml", i)
-		want[name] = fmt.Sprintf("n: %d", i)
+		name, content := fmt.Sprintf("apps/app-%02d/app.yaml", i), fmt.Sprintf("n: %d", i)
+		want[name] = content
 		wg.Go(func() {
-			res, err := committers[i%2].Commit(context.Background(), repo, "main", Change{Files: map[string]string{name: want[name] + "\n"}})
+			res, err := committers[i%2].Commit(context.Background(), repo, "main", Change{Files: map[string]string{name: content + "\n"}})
 			if err != nil {
 				t.Errorf("Commit(%s) = %v", name, err)
 				return
