@@ -207,3 +207,25 @@ func TestConcurrentCommittersLoseNothing(t *testing.T) {
 	}
 	t.Logf("20 commits took %d push attempts", attempts)
 }
+
+// TestOneCommitterSerialisesItsWriters: twenty writers of one committer
+// never race each other, so every commit is pushed at its first attempt.
+func TestOneCommitterSerialisesItsWriters(t *testing.T) {
+	root, bare := newBareRepo(t)
+	srv := serveWritableRepos(t, root, "bob", "pw")
+	repo := Repository{URL: srv.URL + "/gitops.git", Username: "bob", Password: "pw"}
+	c := NewCommitter()
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			res, err := c.Commit(context.Background(), repo, "main", Change{Files: map[string]string{fmt.Sprintf("f-%02d", i): "x"}})
+			if err != nil || res.Attempts != 1 {
+				t.Errorf("Commit(f-%02d) = %+v, %v; want one attempt", i, res, err)
+			}
+		})
+	}
+	wg.Wait()
+	if got := gitOut(t, bare, "rev-list", "--count", "main"); got != "20" {
+		t.Errorf("main has %s commits, want 20", got)
+	}
+}
