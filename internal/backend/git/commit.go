@@ -274,6 +274,34 @@ func (c *Committer) readFiles(ctx context.Context, repo Repository, branch, revi
 	return out, commit.Hash.String(), nil
 }
 
+// CommitTime returns when revision was committed (its committer date),
+// fetching branch when the commit is not known yet.
+func (c *Committer) CommitTime(ctx context.Context, repo Repository, branch, revision string) (time.Time, error) {
+	rc := c.lock(repo)
+	defer rc.mu.Unlock()
+	commit, err := rc.commitAt(ctx, repo, branch, revision)
+	if err != nil {
+		return time.Time{}, redact.Error(err, repo.Password)
+	}
+	if commit == nil {
+		return time.Time{}, fmt.Errorf("%w: %s has no branch %q", ErrBranchNotFound, repo.shown(), branch)
+	}
+	return commit.Committer.When, nil
+}
+
+// IsCommitSHA reports whether s is a full hexadecimal commit SHA-1.
+func IsCommitSHA(s string) bool {
+	if len(s) != 40 {
+		return false
+	}
+	for _, r := range s {
+		if !('0' <= r && r <= '9' || 'a' <= r && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
 // Contains reports whether commit ancestor is descendant or one of its
 // ancestors, fetching branch when either is not known yet.
 func (c *Committer) Contains(ctx context.Context, repo Repository, branch, ancestor, descendant string) (bool, error) {

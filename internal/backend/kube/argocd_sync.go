@@ -129,6 +129,11 @@ type ApplicationSync struct {
 	// ErrorConditions are the conditions whose type ends in Error
 	// ("type: message").
 	ErrorConditions []string
+	// ComparisonError is the message of the ComparisonError condition:
+	// Argo CD could not load or render the target state (a manifest that
+	// does not parse, a chart that does not render, a repository it cannot
+	// read), so it compares nothing and syncs nothing.
+	ComparisonError string
 }
 
 // SyncOperation is status.operationState.
@@ -241,7 +246,11 @@ func ApplicationSyncOf(u *unstructured.Unstructured) ApplicationSync {
 			continue
 		}
 		if t := str(m, "type"); strings.HasSuffix(t, "Error") {
-			st.ErrorConditions = append(st.ErrorConditions, t+": "+redact.Text(str(m, "message")))
+			msg := redact.Text(str(m, "message"))
+			st.ErrorConditions = append(st.ErrorConditions, t+": "+msg)
+			if t == "ComparisonError" {
+				st.ComparisonError = msg
+			}
 		}
 	}
 	return st

@@ -29,7 +29,10 @@ func TestApplicationSyncOf(t *testing.T) {
 					map[string]any{"kind": "ConfigMap", "namespace": "ns", "name": "good", "status": "Synced", "message": "created"},
 				}},
 			},
-			"conditions": []any{map[string]any{"type": "SyncError", "message": "Failed last sync attempt to [bbb]"}},
+			"conditions": []any{
+				map[string]any{"type": "SyncError", "message": "Failed last sync attempt to [bbb]"},
+				map[string]any{"type": "ComparisonError", "message": "Failed to load target state: https://bob:pw@git.example/r.git"},
+			},
 		},
 	}}
 	got := ApplicationSyncOf(u)
@@ -48,7 +51,7 @@ func TestApplicationSyncOf(t *testing.T) {
 		t.Errorf("operation (-want +got):\n%s", diff)
 	}
 	if got.RefreshRequested != "normal" || got.SyncStatus != "OutOfSync" || got.SyncRevision != "bbb" || got.HealthStatus != "Missing" ||
-		len(got.ErrorConditions) != 1 || !op.Final() {
+		len(got.ErrorConditions) != 2 || got.ComparisonError != "Failed to load target state: https://bob:REDACTED@git.example/r.git" || !op.Final() {
 		t.Errorf("ApplicationSyncOf() = %+v", got)
 	}
 }

@@ -75,6 +75,9 @@ type Delivery struct {
 	committed map[string]string    // target and paths → the last commit made for them
 	contains  map[[3]string]bool   // target, ancestor, descendant → ancestry (immutable)
 	refreshed map[string]time.Time // application → last refresh asked by Observe
+	// commitTimes: revision → when it was committed (this process's clock
+	// for its own commits, the commit date otherwise).
+	commitTimes map[string]time.Time
 }
 
 // New returns a Delivery committing through committer.
@@ -84,6 +87,8 @@ func New(committer *git.Committer) *Delivery {
 		committed: map[string]string{},
 		contains:  map[[3]string]bool{},
 		refreshed: map[string]time.Time{},
+
+		commitTimes: map[string]time.Time{},
 	}
 }
 
@@ -139,6 +144,9 @@ func (d *Delivery) Commit(ctx context.Context, dc dynamic.Interface, t Target, c
 	}
 	d.mu.Lock()
 	d.committed[pathsKey(t, ChangePaths(change))] = rev
+	if res.Committed {
+		d.commitTimes[rev] = time.Now()
+	}
 	d.mu.Unlock()
 	refreshType := d.RefreshType
 	if refreshType == "" {
@@ -211,6 +219,13 @@ func (d *Delivery) Observe(ctx context.Context, dc dynamic.Interface, t Target, 
 	case kube.SyncFailed:
 		out.Failed = &engine.TerminalError{Message: out.Message}
 	case kube.SyncWaiting:
+		if failed, err := d.comparisonFailed(ctx, t, app, revision, st); err != nil {
+			return out, err
+		} else if failed {
+			out.Message = fmt.Sprintf("application %s: Argo CD cannot load the target state at %.12s or later: %s", app, revision, st.ComparisonError)
+			out.Failed = &engine.TerminalError{Message: out.Message}
+			return out, nil
+		}
 		if err := d.refreshIfBehind(ctx, dc, t, app, revision, st); err != nil {
 			return out, err
 		}
@@ -250,6 +265,59 @@ func (d *Delivery) syncIfManual(ctx context.Context, dc dynamic.Interface, t Tar
 	return err
 }
 
+// comparisonFailed reports whether Argo CD failed to load the target
+// state (ComparisonError) in a comparison made after revision was
+// committed, with no refresh pending: the branch then already held
+// revision, so the failure is the revision's (or a later one's). When a
+// refresh was asked after the commit, its comparison (the one that removed
+// the annotation) counts; otherwise only one that finished two seconds
+// after the commit does, since one that started before it may finish
+// later, and Argo CD reports whole seconds. Argo CD itself holds back
+// repository errors for a grace period before it reports them, so a
+// passing outage is not taken for a failure.
+func (d *Delivery) comparisonFailed(ctx context.Context, t Target, app App, revision string, st kube.ApplicationSync) (bool, error) {
+	if !st.Exists || st.Deleting || st.ComparisonError == "" || st.RefreshRequested != "" || st.ReconciledAt.IsZero() {
+		return false, nil
+	}
+	if git.IsCommitSHA(st.SyncRevision) {
+		// A comparison at a resolved revision that does not contain the
+		// wanted one says nothing about it.
+		if ok, err := d.containsRevision(ctx, t, revision, st.SyncRevision); err != nil || !ok {
+			return false, err
+		}
+	}
+	at, err := d.committedAt(ctx, t, revision)
+	if err != nil {
+		return false, err
+	}
+	d.mu.Lock()
+	refreshed := d.refreshed[app.String()]
+	d.mu.Unlock()
+	if !refreshed.Before(at) {
+		return st.ReconciledAt.Unix() >= refreshed.Unix(), nil
+	}
+	return st.ReconciledAt.Unix() > at.Unix()+1, nil
+}
+
+// committedAt returns when revision was committed: as this process saw it
+// when it made the commit, else the commit's own date.
+func (d *Delivery) committedAt(ctx context.Context, t Target, revision string) (time.Time, error) {
+	d.mu.Lock()
+	at, ok := d.commitTimes[revision]
+	d.mu.Unlock()
+	if ok {
+		return at, nil
+	}
+	at, err := d.committer.CommitTime(ctx, t.Repo, t.Branch, revision)
+	if err != nil {
+		return time.Time{}, err
+	}
+	d.mu.Lock()
+	d.commitTimes[revision] = at
+	d.mu.Unlock()
+	return at, nil
+}
+
 // refreshIfBehind asks Argo CD to refresh app when it compared against a
 // revision that does not contain the wanted one, no refresh is pending and
 // none was asked for lately.
@@ -287,6 +355,11 @@ func (d *Delivery) refreshIfBehind(ctx context.Context, dc dynamic.Interface, t 
 func (d *Delivery) containsRevision(ctx context.Context, t Target, wanted, rev string) (bool, error) {
 	if rev == wanted {
 		return true, nil
+	}
+	if !git.IsCommitSHA(rev) {
+		// A branch name: Argo CD reports the target revision unresolved
+		// when it could not load the target state.
+		return false, nil
 	}
 	k := [3]string{t.key(), wanted, rev}
 	d.mu.Lock()

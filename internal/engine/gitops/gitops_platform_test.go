@@ -464,3 +464,53 @@ func TestManualSyncIsRequested(t *testing.T) {
 		t.Errorf("Observe() of a synced application set an operation: %v, %v", u.Object["operation"], err)
 	}
 }
+
+// TestUnloadableManifestFailsFast commits a file Argo CD cannot parse into
+// a synced application: Argo CD cannot load the target state, syncs
+// nothing, and the wait ends with a terminal error carrying its message.
+func TestUnloadableManifestFailsFast(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "unload")
+	sandboxtest.Require(t, f.p, sandboxtest.ArgoCD...)
+	ctx := context.Background()
+	ns := "gitops-unload-" + f.suffix
+	d := gitops.New(git.NewCommitter())
+	path := "apps/unload"
+	good, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/good.yaml": configMap(ns, "good", "1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := f.application(t, "gitops-unload-"+f.suffix, path, ns, false)
+	if s, err := d.Wait(ctx, f.dc, f.target, app, good.SHA, engine.WaitOptions{Timeout: 3 * time.Minute}); err != nil {
+		t.Fatalf("Wait() for the good revision = %v (last: %s)", err, s.Message)
+	}
+	res, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/broken.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: [unclosed\n"}}, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t0 := time.Now()
+	s, err := d.Wait(ctx, f.dc, f.target, app, res.SHA, engine.WaitOptions{Timeout: 10 * time.Minute})
+	var term *engine.TerminalError
+	if !errors.As(err, &term) {
+		t.Fatalf("Wait() = %v (timeout: %v), want a *engine.TerminalError; last: %s", err, engine.IsTimeout(err), s.Message)
+	}
+	t.Logf("commit to failure: %s: %s", time.Since(t0).Round(time.Millisecond), term.Message)
+	for _, want := range []string{"cannot load the target state", "broken.yaml", res.SHA[:12], app.Name} {
+		if !strings.Contains(term.Message, want) {
+			t.Errorf("terminal error %q does not contain %q", term.Message, want)
+		}
+	}
+	if s.State.ComparisonError == "" || s.State.SyncStatus != "Unknown" {
+		t.Errorf("Argo CD reports %s with comparison error %q, want Unknown with one", s.State.SyncStatus, s.State.ComparisonError)
+	}
+
+	// The fix is waited for, not failed by the broken revision's error
+	// that Argo CD still shows right after the commit.
+	fix, err := d.Commit(ctx, f.dc, f.target, git.Change{Delete: []string{path + "/broken.yaml"}}, app)
+	if err != nil || !fix.Committed {
+		t.Fatalf("Commit() of the fix = %+v, %v", fix, err)
+	}
+	if s, err := d.Wait(ctx, f.dc, f.target, app, fix.SHA, engine.WaitOptions{Timeout: 3 * time.Minute}); err != nil || s.State.SyncRevision != fix.SHA {
+		t.Fatalf("Wait() for the fix = %v at %s (last: %s), want Synced at %s", err, s.State.SyncRevision, s.Message, fix.SHA)
+	}
+}
