@@ -3,6 +3,7 @@
 package gitops_test
 
 import (
+	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -57,15 +59,20 @@ func runChildCommitter() int {
 	c := git.NewCommitter()
 	var wg sync.WaitGroup
 	var failed sync.Map
+	var attempts atomic.Int64
+	fmt.Println("ready") // the first process starts its writers now
 	for i := range n {
 		wg.Go(func() {
 			name := fmt.Sprintf("second/app-%02d.yaml", i)
-			if _, err := c.Commit(context.Background(), repo, "main", git.Change{Message: "second process " + name, Files: map[string]string{name: fmt.Sprintf("n: %d\n", i)}}); err != nil {
+			res, err := c.Commit(context.Background(), repo, "main", git.Change{Message: "second process " + name, Files: map[string]string{name: fmt.Sprintf("n: %d\n", i)}})
+			if err != nil {
 				failed.Store(name, err)
 			}
+			attempts.Add(int64(res.Attempts))
 		})
 	}
 	wg.Wait()
+	fmt.Printf("attempts %d\n", attempts.Load())
 	code := 0
 	failed.Range(func(k, v any) bool {
 		fmt.Fprintf(os.Stderr, "commit %s: %v\n", k, v)
@@ -221,10 +228,18 @@ func TestConcurrentCommitsLoseNothing(t *testing.T) {
 	child := exec.Command(os.Args[0], "-test.run=^$")
 	child.Env = append(os.Environ(), envChild+"=commit", envChildRepo+"="+f.target.Repo.URL, envChildUser+"="+f.target.Repo.Username,
 		envChildPass+"="+f.target.Repo.Password, envChildN+"=10")
-	var childOut strings.Builder
-	child.Stdout, child.Stderr = &childOut, &childOut
+	var childErr strings.Builder
+	child.Stderr = &childErr
+	stdout, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := child.Start(); err != nil {
 		t.Fatal(err)
+	}
+	childOut := bufio.NewScanner(stdout)
+	if !childOut.Scan() || childOut.Text() != "ready" {
+		t.Fatalf("second process did not start: %q %v %s", childOut.Text(), childOut.Err(), childErr.String())
 	}
 	d := gitops.New(git.NewCommitter())
 	var wg sync.WaitGroup
@@ -246,10 +261,14 @@ func TestConcurrentCommitsLoseNothing(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	if err := child.Wait(); err != nil {
-		t.Errorf("second process: %v\n%s", err, childOut.String())
+	var childReport []string
+	for childOut.Scan() {
+		childReport = append(childReport, childOut.Text())
 	}
-	t.Logf("this process pushed its 20 commits in %d attempts", attempts)
+	if err := child.Wait(); err != nil {
+		t.Errorf("second process: %v\n%s", err, childErr.String())
+	}
+	t.Logf("this process pushed its 20 commits in %d attempts, the second process its 10 in: %s", attempts, strings.Join(childReport, " "))
 	files := strings.Split(f.git(t, "ls-tree", "-r", "--name-only", "main"), "\n")
 	want := []string{"README.md"}
 	for i := range 20 {
