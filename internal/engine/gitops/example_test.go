@@ -86,9 +86,12 @@ func (g *greeting) Observe(ctx context.Context, id string, want greetingSpec) (e
 }
 
 // Trigger wakes engine.Converge and the controller when Argo CD's status of
-// the Application changes.
+// the Application changes, and nudges Argo CD toward the revision.
 func (g *greeting) Trigger(ctx context.Context, id string) <-chan struct{} {
-	return gitops.Trigger(ctx, g.dc, g.app)
+	paths := gitops.ChangePaths(g.change(greetingSpec{Name: id}))
+	return g.delivery.Follow(ctx, g.dc, g.target, g.app, func(ctx context.Context) (string, error) {
+		return g.delivery.Revision(ctx, g.target, paths)
+	})
 }
 
 // A kind's Create commits and returns; engine.Converge then waits through

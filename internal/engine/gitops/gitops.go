@@ -7,10 +7,12 @@
 //
 // It is split along the engine contract: a kind's Create or Update calls
 // Commit, which never waits; its Observe calls Observe, which reports
-// readiness and failure without blocking; its Trigger returns Trigger, so
-// that engine.Converge (Terraform) and the controller's requeue react
-// within a second of Argo CD's status changing. Wait puts Observe and
-// Trigger together for callers outside Converge.
+// readiness and failure without blocking and without writing (plan calls
+// it); its Trigger returns Follow, which signals when Argo CD's status
+// changes, so that engine.Converge (Terraform) and the controller's requeue
+// react within a second, and nudges Argo CD (refresh, manual sync) while
+// the application is behind. Wait puts Observe and Follow together for
+// callers outside Converge.
 package gitops
 
 import (
@@ -199,9 +201,9 @@ type Sync struct {
 
 // Observe reports how app stands against revision, a commit of the target
 // that app follows (or a later one that contains it: the branch may move
-// on after the commit, and Argo CD then syncs the new tip). It never waits.
-// While the application is behind, it asks Argo CD to refresh it at most
-// every RefreshInterval.
+// on after the commit, and Argo CD then syncs the new tip). It never waits
+// and never writes (Terraform's plan calls it): the refreshes and manual
+// syncs a wait needs come from Follow.
 func (d *Delivery) Observe(ctx context.Context, dc dynamic.Interface, t Target, app App, revision string) (Sync, error) {
 	st, err := kube.GetApplicationSync(ctx, dc, app.Namespace, app.Name)
 	if err != nil {
@@ -226,14 +228,70 @@ func (d *Delivery) Observe(ctx context.Context, dc dynamic.Interface, t Target, 
 			out.Failed = &engine.TerminalError{Message: out.Message}
 			return out, nil
 		}
-		if err := d.refreshIfBehind(ctx, dc, t, app, revision, st); err != nil {
-			return out, err
-		}
-		if err := d.syncIfManual(ctx, dc, t, app, revision, st); err != nil {
-			return out, err
-		}
 	}
 	return out, nil
+}
+
+// nudge moves Argo CD toward revision when app is not there yet: a
+// refresh while it is behind, the sync of revision for ManualSync. It
+// writes to the Application, so only the waiting paths call it (Follow),
+// never Observe.
+func (d *Delivery) nudge(ctx context.Context, dc dynamic.Interface, t Target, app App, revision string) error {
+	s, err := d.Observe(ctx, dc, t, app, revision)
+	if err != nil || s.Ready || s.Failed != nil {
+		return err
+	}
+	if err := d.refreshIfBehind(ctx, dc, t, app, revision, s.State); err != nil {
+		return err
+	}
+	return d.syncIfManual(ctx, dc, t, app, revision, s.State)
+}
+
+// Follow is the Trigger of a wait for app: it signals whenever app
+// changes, like Trigger, and besides keeps Argo CD moving toward the
+// revision that revision returns (asked again on every change, so that a
+// later commit is followed): while the application is behind it asks for
+// a refresh at most every RefreshInterval, and for ManualSync applications
+// it asks for the sync of the revision. Observe never writes, because
+// Terraform's plan calls it; a kind's Trigger returns Follow, so that
+// engine.Converge and the controller's watch get both. Failures to nudge
+// are logged and retried at the next change or after RefreshInterval.
+func (d *Delivery) Follow(ctx context.Context, dc dynamic.Interface, t Target, app App, revision func(context.Context) (string, error)) <-chan struct{} {
+	changes := Trigger(ctx, dc, app)
+	out := make(chan struct{}, 1)
+	interval := d.RefreshInterval
+	if interval <= 0 {
+		interval = DefaultRefreshInterval
+	}
+	nudge := func() {
+		rev, err := revision(ctx)
+		if err == nil && rev != "" {
+			err = d.nudge(ctx, dc, t, app, rev)
+		}
+		if err != nil && ctx.Err() == nil {
+			logctx.From(ctx).Debug("Cannot nudge Argo CD toward the wanted revision", "application", app.String(), "error", err)
+		}
+	}
+	go func() {
+		tick := time.NewTicker(interval)
+		defer tick.Stop()
+		nudge()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-changes:
+				select {
+				case out <- struct{}{}:
+				default:
+				}
+				nudge()
+			case <-tick.C:
+				nudge()
+			}
+		}
+	}()
+	return out
 }
 
 // InitiatedBy is the user name Argo CD records for the syncs asked for by
@@ -397,7 +455,8 @@ func Trigger(ctx context.Context, dc dynamic.Interface, apps ...App) <-chan stru
 	return kube.Trigger(ctx, dc, watched...)
 }
 
-// Wait observes app until it is Ready at revision, woken by a watch on it:
+// Wait observes app until it is Ready at revision, woken and nudged by
+// Follow (unless opts.Trigger is set):
 // a sync that failed after Argo CD's retries returns a *engine.TerminalError
 // with Argo CD's message, a wait longer than opts.Timeout a
 // *engine.TimeoutError (not a failure: waiting again later resumes). The
@@ -406,7 +465,7 @@ func (d *Delivery) Wait(ctx context.Context, dc dynamic.Interface, t Target, app
 	watchCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	if opts.Trigger == nil {
-		opts.Trigger = Trigger(watchCtx, dc, app)
+		opts.Trigger = d.Follow(watchCtx, dc, t, app, func(context.Context) (string, error) { return revision, nil })
 	}
 	obs, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[Sync, struct{}], error) {
 		s, err := d.Observe(ctx, dc, t, app, revision)

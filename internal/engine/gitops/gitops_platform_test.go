@@ -407,7 +407,7 @@ func TestRejectedManifestFailsFast(t *testing.T) {
 	}
 	t.Logf("commit to failure: %s: %s", time.Since(t0).Round(time.Millisecond), term.Message)
 	if op := s.State.Operation; op != nil {
-		t.Logf("Argo CD's operation: started %s after the commit, finished %s later", op.StartedAt.Sub(t0).Round(time.Second), op.FinishedAt.Sub(op.StartedAt))
+		t.Logf("Argo CD's operation (whole seconds): started %s, finished %s", op.StartedAt.Format(time.TimeOnly), op.FinishedAt.Format(time.TimeOnly))
 	}
 	for _, want := range []string{"Bad_Name", "ended Failed", "after 1 retries", res.SHA[:12], app.Name} {
 		if !strings.Contains(term.Message, want) {
@@ -459,6 +459,14 @@ func TestManualSyncIsRequested(t *testing.T) {
 		t.Fatal(err)
 	}
 	app := f.application(t, "gitops-manual-"+f.suffix, path, ns, true)
+	// Observe alone (Terraform's plan) asks for nothing.
+	if s, err := d.Observe(ctx, f.dc, f.target, app, res.SHA); err != nil || s.Ready {
+		t.Fatalf("Observe() before any sync = ready %v, %v; want not ready", s.Ready, err)
+	}
+	if u, err := f.dc.Resource(kube.ApplicationGVR).Namespace(app.Namespace).Get(ctx, app.Name, metav1.GetOptions{}); err != nil ||
+		u.Object["operation"] != nil || u.GetAnnotations()[kube.RefreshAnnotation] != "" {
+		t.Fatalf("Observe() wrote to the application: operation %v, annotations %v, %v", u.Object["operation"], u.GetAnnotations(), err)
+	}
 	s, err := d.Wait(ctx, f.dc, f.target, app, res.SHA, engine.WaitOptions{Timeout: 3 * time.Minute})
 	if err != nil {
 		t.Fatalf("Wait() = %v (last: %s)", err, s.Message)
