@@ -178,6 +178,26 @@ func (f *fixture) application(t testing.TB, name, path, ns string, manual bool) 
 	return app
 }
 
+func deployment(ns, name, image string) string {
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: %[2]s
+  namespace: %[1]s
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: %[2]s}
+  template:
+    metadata:
+      labels: {app: %[2]s}
+    spec:
+      containers:
+      - name: app
+        image: %[3]s
+`, ns, name, image)
+}
+
 func configMap(ns, name, value string) string {
 	return fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s\n  namespace: %s\ndata:\n  value: %q\n", name, ns, value)
 }
@@ -328,7 +348,9 @@ func TestWaitReturnsAtCommittedRevision(t *testing.T) {
 	ns := "gitops-wait-" + f.suffix
 	d := gitops.New(git.NewCommitter())
 	path := "apps/web"
-	first, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/cm.yaml": configMap(ns, "web", "v1")}})
+	first, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{
+		path + "/cm.yaml": configMap(ns, "web", "v1"), path + "/deploy.yaml": deployment(ns, "web", "registry.example/web:v1"),
+	}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -341,7 +363,9 @@ func TestWaitReturnsAtCommittedRevision(t *testing.T) {
 	watchCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	refreshed := watchRefresh(watchCtx, t, f.dc, app, kube.RefreshNormal)
-	second, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/cm.yaml": configMap(ns, "web", "v2")}}, app)
+	second, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{
+		path + "/cm.yaml": configMap(ns, "web", "v2"), path + "/deploy.yaml": deployment(ns, "web", "registry.example/web:v2"),
+	}}, app)
 	if err != nil || !second.Committed {
 		t.Fatalf("Commit() = %+v, %v", second, err)
 	}
@@ -363,6 +387,17 @@ func TestWaitReturnsAtCommittedRevision(t *testing.T) {
 	}
 	if v, _, _ := unstructured.NestedString(cm.Object, "data", "value"); v != "v2" {
 		t.Errorf("ConfigMap value = %q, want v2", v)
+	}
+	// Healthy means the new Deployment rolled out: Argo CD waits for it.
+	dep, err := f.dc.Resource(schema.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}).Namespace(ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatalf("the Deployment Argo CD synced: %v", err)
+	}
+	containers, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
+	updated, _, _ := unstructured.NestedInt64(dep.Object, "status", "updatedReplicas")
+	available, _, _ := unstructured.NestedInt64(dep.Object, "status", "availableReplicas")
+	if len(containers) != 1 || containers[0].(map[string]any)["image"] != "registry.example/web:v2" || updated != 2 || available != 2 {
+		t.Errorf("Deployment when the wait returned: containers %v, %d updated and %d available replicas; want image v2 on 2 and 2", containers, updated, available)
 	}
 	if !<-refreshed {
 		t.Errorf("no watch event showed the refresh annotation %s=%s on %s", kube.RefreshAnnotation, kube.RefreshNormal, app)
