@@ -52,7 +52,7 @@ type App struct {
 
 func (a App) String() string { return a.Namespace + "/" + a.Name }
 
-// DefaultRefreshInterval is the least time between two refreshes Observe
+// DefaultRefreshInterval is the least time between two refreshes Follow
 // asks for one application.
 const DefaultRefreshInterval = 5 * time.Second
 
@@ -67,7 +67,7 @@ type Delivery struct {
 	// RefreshType is the refresh asked for after a commit (default normal).
 	RefreshType kube.RefreshType
 	// RefreshInterval is the least time between two refreshes of one
-	// application that Observe asks for while the application is behind
+	// application that Follow asks for while the application is behind
 	// (default DefaultRefreshInterval).
 	RefreshInterval time.Duration
 
@@ -76,7 +76,7 @@ type Delivery struct {
 	mu        sync.Mutex
 	committed map[string]string    // target and paths → the last commit made for them
 	contains  map[[3]string]bool   // target, ancestor, descendant → ancestry (immutable)
-	refreshed map[string]time.Time // application → last refresh asked by Observe
+	refreshed map[string]time.Time // application → last refresh asked (Commit, Follow)
 	// commitTimes: revision → when it was committed (this process's clock
 	// for its own commits, the commit date otherwise).
 	commitTimes map[string]time.Time
@@ -191,7 +191,8 @@ type Sync struct {
 	Ready bool
 	// Failed is a *engine.TerminalError with Argo CD's message when the
 	// sync at Revision (or a later one) ended Failed or Error after Argo
-	// CD's own retries; nil otherwise.
+	// CD's own retries, or when Argo CD could not load the target state
+	// (ComparisonError) after the commit; nil otherwise.
 	Failed error
 	// Message says where the application stands, in Argo CD's words.
 	Message string
