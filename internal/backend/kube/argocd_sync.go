@@ -110,8 +110,13 @@ type ApplicationSync struct {
 	// RefreshRequested is the pending value of RefreshAnnotation, if any.
 	RefreshRequested string
 	// SyncStatus is Synced, OutOfSync or Unknown; SyncRevision is the
-	// commit the comparison was made against.
+	// commit the comparison was made against (of the first source of a
+	// multi-source application; see ForRepository).
 	SyncStatus, SyncRevision string
+	// SourceRepos are the repository URLs of a multi-source application's
+	// sources (spec.sources), SyncRevisions the commits compared, by source
+	// (status.sync.revisions); both nil for a single source.
+	SourceRepos, SyncRevisions []string
 	// HealthStatus is Healthy, Progressing, Degraded, Suspended, Missing or
 	// Unknown.
 	HealthStatus, HealthMessage string
@@ -144,8 +149,10 @@ type SyncOperation struct {
 	Phase   string
 	Message string
 	// Revision is the commit the operation synced (its result), or the one
-	// it was asked to sync while it runs.
-	Revision string
+	// it was asked to sync while it runs. Revisions are the same by source
+	// for a multi-source application.
+	Revision  string
+	Revisions []string
 	// RetryCount is the retries made; RetryLimit the retries allowed (a
 	// negative limit retries forever, zero never).
 	RetryCount, RetryLimit int64
@@ -204,6 +211,13 @@ func ApplicationSyncOf(u *unstructured.Unstructured) ApplicationSync {
 		ReconciledAt:     when(obj, "status", "reconciledAt"),
 	}
 	_, st.Automated, _ = unstructured.NestedMap(obj, "spec", "syncPolicy", "automated")
+	if sources, ok, _ := unstructured.NestedSlice(obj, "spec", "sources"); ok && len(sources) > 0 {
+		for _, src := range sources {
+			m, _ := src.(map[string]any)
+			st.SourceRepos = append(st.SourceRepos, str(m, "repoURL"))
+		}
+		st.SyncRevisions, _, _ = unstructured.NestedStringSlice(obj, "status", "sync", "revisions")
+	}
 	if op, ok, _ := unstructured.NestedMap(obj, "operation"); ok && op != nil {
 		st.OperationRequested = true
 	}
@@ -217,6 +231,10 @@ func ApplicationSyncOf(u *unstructured.Unstructured) ApplicationSync {
 		}
 		if o.Revision == "" {
 			o.Revision = str(op, "operation", "sync", "revision")
+		}
+		o.Revisions, _, _ = unstructured.NestedStringSlice(op, "syncResult", "revisions")
+		if len(o.Revisions) == 0 {
+			o.Revisions, _, _ = unstructured.NestedStringSlice(op, "operation", "sync", "revisions")
 		}
 		o.RetryCount, _, _ = unstructured.NestedInt64(op, "retryCount")
 		o.RetryLimit, _, _ = unstructured.NestedInt64(op, "operation", "retry", "limit")
@@ -254,6 +272,41 @@ func ApplicationSyncOf(u *unstructured.Unstructured) ApplicationSync {
 		}
 	}
 	return st
+}
+
+// ForRepository returns s with SyncRevision and the operation's Revision
+// taken from the source of a multi-source application whose repository is
+// repoURL (compared as Argo CD does: without a trailing ".git" or "/",
+// case-insensitively). s is returned as it is for a single-source
+// application; when no source is repoURL, both revisions are empty, which
+// Progress reports as waiting.
+func (s ApplicationSync) ForRepository(repoURL string) ApplicationSync {
+	if len(s.SourceRepos) == 0 {
+		return s
+	}
+	at := func(revisions []string) string {
+		for i, r := range s.SourceRepos {
+			if i < len(revisions) && sameRepository(r, repoURL) {
+				return revisions[i]
+			}
+		}
+		return ""
+	}
+	out := s
+	out.SyncRevision = at(s.SyncRevisions)
+	if s.Operation != nil {
+		op := *s.Operation
+		op.Revision = at(op.Revisions)
+		out.Operation = &op
+	}
+	return out
+}
+
+func sameRepository(a, b string) bool {
+	norm := func(u string) string {
+		return strings.ToLower(strings.TrimSuffix(strings.TrimSuffix(u, "/"), ".git"))
+	}
+	return norm(a) == norm(b)
 }
 
 // SyncVerdict is how an application stands against a wanted revision.

@@ -112,3 +112,36 @@ func TestApplicationSyncProgress(t *testing.T) {
 		t.Error("Progress() hid the error of atRevision")
 	}
 }
+
+func TestApplicationSyncForRepository(t *testing.T) {
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"metadata": map[string]any{"name": "web", "namespace": "argocd"},
+		"spec": map[string]any{"sources": []any{
+			map[string]any{"repoURL": "https://charts.example/", "chart": "web", "targetRevision": "1.2.3"},
+			map[string]any{"repoURL": "https://git.example/Platform/values.git", "targetRevision": "main", "ref": "values"},
+		}},
+		"status": map[string]any{
+			"sync": map[string]any{"status": "Synced", "revisions": []any{"1.2.3", "ccc"}},
+			"operationState": map[string]any{
+				"phase":      "Succeeded",
+				"operation":  map[string]any{"sync": map[string]any{"revisions": []any{"1.2.3", "bbb"}}},
+				"syncResult": map[string]any{"revisions": []any{"1.2.3", "ccc"}},
+			},
+		},
+	}}
+	st := ApplicationSyncOf(u)
+	got := st.ForRepository("https://git.example/platform/values")
+	if got.SyncRevision != "ccc" || got.Operation.Revision != "ccc" {
+		t.Errorf("ForRepository(values) = revision %q, operation %q; want ccc and ccc", got.SyncRevision, got.Operation.Revision)
+	}
+	if st.Operation.Revision != "" {
+		t.Errorf("ForRepository changed its receiver's operation: %q", st.Operation.Revision)
+	}
+	if other := st.ForRepository("https://git.example/other.git"); other.SyncRevision != "" || other.Operation.Revision != "" {
+		t.Errorf("ForRepository(other) = %q, %q; want no revisions", other.SyncRevision, other.Operation.Revision)
+	}
+	single := ApplicationSync{SyncRevision: "aaa"}
+	if got := single.ForRepository("https://git.example/x.git"); got.SyncRevision != "aaa" {
+		t.Errorf("ForRepository() of a single source = %q, want it unchanged", got.SyncRevision)
+	}
+}

@@ -210,6 +210,7 @@ func (d *Delivery) Observe(ctx context.Context, dc dynamic.Interface, t Target, 
 	if err != nil {
 		return Sync{}, err
 	}
+	st = st.ForRepository(t.Repo.URL)
 	out := Sync{Revision: revision, State: st}
 	verdict, msg, err := st.Progress(func(rev string) (bool, error) { return d.containsRevision(ctx, t, revision, rev) })
 	if err != nil {

@@ -576,3 +576,75 @@ func TestUnloadableManifestFailsFast(t *testing.T) {
 		t.Fatalf("Wait() for the fix = %v at %s (last: %s), want Synced at %s", err, s.State.SyncRevision, s.Message, fix.SHA)
 	}
 }
+
+// TestMultiSourceApplication waits for an application with two sources,
+// another repository first: the wait follows the source of the committed
+// repository.
+func TestMultiSourceApplication(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t, "multi")
+	sandboxtest.Require(t, f.p, sandboxtest.ArgoCD...)
+	ctx := context.Background()
+	ns := "gitops-multi-" + f.suffix
+	otherURL, err := f.p.CreateGitRepo(ctx, "gitops-multi-other-"+f.suffix, map[string]string{"base/cm.yaml": configMap(ns, "base", "1")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := gitops.New(git.NewCommitter())
+	path := "apps/multi"
+	first, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/cm.yaml": configMap(ns, "multi", "1")}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := gitops.App{Namespace: f.p.ArgoCDNamespace, Name: "gitops-multi-" + f.suffix}
+	u := &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": kube.ApplicationGVR.GroupVersion().String(),
+		"kind":       "Application",
+		"metadata":   map[string]any{"name": app.Name, "namespace": app.Namespace, "finalizers": []any{kube.ArgoCDResourcesFinalizer}},
+		"spec": map[string]any{
+			"project": "default",
+			"sources": []any{
+				map[string]any{"repoURL": otherURL, "targetRevision": "main", "path": "base"},
+				map[string]any{"repoURL": f.target.Repo.URL, "targetRevision": "main", "path": path},
+			},
+			"destination": map[string]any{"name": f.p.ArgoCDClusterName, "namespace": ns},
+			"syncPolicy":  map[string]any{"automated": map[string]any{"prune": true}, "syncOptions": []any{"CreateNamespace=true"}},
+		},
+	}}
+	apps := f.dc.Resource(kube.ApplicationGVR).Namespace(app.Namespace)
+	if _, err := apps.Create(ctx, u, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		_ = kube.DeleteApplication(ctx, f.dc, app.Namespace, app.Name)
+		for ctx.Err() == nil {
+			if _, err := apps.Get(ctx, app.Name, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+				break
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(500 * time.Millisecond):
+			}
+		}
+		_ = f.dc.Resource(namespacesGVR).Delete(ctx, ns, metav1.DeleteOptions{})
+	})
+	if s, err := d.Wait(ctx, f.dc, f.target, app, first.SHA, engine.WaitOptions{Timeout: 3 * time.Minute}); err != nil {
+		t.Fatalf("Wait() for the first revision = %v (last: %s)", err, s.Message)
+	}
+	second, err := d.Commit(ctx, f.dc, f.target, git.Change{Files: map[string]string{path + "/cm.yaml": configMap(ns, "multi", "2")}}, app)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := d.Wait(ctx, f.dc, f.target, app, second.SHA, engine.WaitOptions{Timeout: 3 * time.Minute})
+	if err != nil {
+		t.Fatalf("Wait() = %v (last: %s)", err, s.Message)
+	}
+	if s.State.SyncRevision != second.SHA || len(s.State.SyncRevisions) != 2 || s.State.SyncRevisions[1] != second.SHA {
+		t.Errorf("Wait() returned at %s (revisions %v), want the second source at %s", s.State.SyncRevision, s.State.SyncRevisions, second.SHA)
+	}
+	if op := s.State.Operation; op == nil || op.Phase != kube.OperationSucceeded || op.Revision != second.SHA {
+		t.Errorf("last operation = %+v, want Succeeded with the second source at %s", op, second.SHA)
+	}
+}
