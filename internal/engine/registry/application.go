@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/url"
+	"slices"
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
@@ -48,6 +50,9 @@ type Application struct {
 	Workspace string `json:"workspace"`
 	// Template is what the repositories were made from.
 	Template ApplicationTemplate `json:"template"`
+	// InitialValues are the values the templates were filled with at the
+	// first push.
+	InitialValues map[string]string `json:"initialValues,omitempty"`
 	// Source is the source repository (slug Name).
 	Source ApplicationRepository `json:"source"`
 	// YAML is the yaml (deployment manifests) repository (slug Name-yaml).
@@ -167,6 +172,20 @@ type GitCredentials struct {
 	Username string
 	// Password is the token or password (secret).
 	Password string
+	// Hosts are the hosts (host[:port]) the credentials are meant for: the
+	// Bitbucket API's host and, for an "api." host, the host without it
+	// (api.bitbucket.org serves git at bitbucket.org). They are never sent
+	// elsewhere.
+	Hosts []string
+}
+
+// For reports whether the credentials are meant for the host of rawURL.
+func (c GitCredentials) For(rawURL string) bool {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return false
+	}
+	return slices.Contains(c.Hosts, strings.ToLower(u.Host))
 }
 
 // BitbucketGit returns the credentials git uses for the platform's
@@ -186,7 +205,15 @@ func (r *Registry) BitbucketGit() (GitCredentials, error) {
 	if user == "" {
 		user = "x-token-auth"
 	}
-	return GitCredentials{Username: user, Password: a.Token}, nil
+	creds := GitCredentials{Username: user, Password: a.Token}
+	if u, err := url.Parse(a.URL); err == nil && u.Host != "" {
+		host := strings.ToLower(u.Host)
+		creds.Hosts = append(creds.Hosts, host)
+		if rest, ok := strings.CutPrefix(host, "api."); ok {
+			creds.Hosts = append(creds.Hosts, rest)
+		}
+	}
+	return creds, nil
 }
 
 func encodeApplication(namespace string, a Application) (*corev1.Secret, error) {

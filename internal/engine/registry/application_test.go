@@ -32,6 +32,7 @@ func TestApplicationRecord(t *testing.T) {
 		Template:      registry.ApplicationTemplate{SourceRepo: "http://h/templates/go.git", YAMLRepo: "http://h/templates/go-yaml.git", Ref: "main"},
 		Source:        registry.ApplicationRepository{Slug: "shop", UUID: "{1}", CloneURL: "http://h/mcplatform/shop.git"},
 		YAML:          registry.ApplicationRepository{Slug: "shop-yaml"},
+		InitialValues: map[string]string{"port": "8080"},
 		DefaultBranch: "main",
 	}
 	for _, commit := range []string{"", "0123abcd"} { // create, then replace
@@ -70,15 +71,28 @@ func TestBitbucketGit(t *testing.T) {
 		t.Fatalf("BitbucketGit() unconfigured error = %v, want ErrNoBitbucket", err)
 	}
 	for _, tc := range []struct {
-		username, wantUser string
-	}{{"mc-admin", "mc-admin"}, {"", "x-token-auth"}} {
-		reg.UseServices(registry.Services{Bitbucket: &registry.BitbucketAccess{URL: "http://127.0.0.1:1/2.0", Username: tc.username, Token: "t0k"}})
+		url, username string
+		want          registry.GitCredentials
+	}{
+		{"http://127.0.0.1:1/2.0", "mc-admin", registry.GitCredentials{Username: "mc-admin", Password: "t0k", Hosts: []string{"127.0.0.1:1"}}},
+		{"https://api.bitbucket.org/2.0", "", registry.GitCredentials{Username: "x-token-auth", Password: "t0k", Hosts: []string{"api.bitbucket.org", "bitbucket.org"}}},
+	} {
+		reg.UseServices(registry.Services{Bitbucket: &registry.BitbucketAccess{URL: tc.url, Username: tc.username, Token: "t0k"}})
 		got, err := reg.BitbucketGit()
 		if err != nil {
 			t.Fatalf("BitbucketGit() error = %v", err)
 		}
-		if diff := cmp.Diff(registry.GitCredentials{Username: tc.wantUser, Password: "t0k"}, got); diff != "" {
-			t.Errorf("BitbucketGit() username %q (-want +got):\n%s", tc.username, diff)
+		if diff := cmp.Diff(tc.want, got); diff != "" {
+			t.Errorf("BitbucketGit() of %s, username %q (-want +got):\n%s", tc.url, tc.username, diff)
+		}
+	}
+	creds, _ := reg.BitbucketGit()
+	for url, want := range map[string]bool{
+		"https://bitbucket.org/ws/a.git": true, "https://x-token-auth@bitbucket.org/ws/a.git": true,
+		"https://github.com/ws/a.git": false, "https://bitbucket.org.evil.example/ws/a.git": false,
+	} {
+		if got := creds.For(url); got != want {
+			t.Errorf("For(%q) = %v, want %v", url, got, want)
 		}
 	}
 }
