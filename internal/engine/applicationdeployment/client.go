@@ -1,0 +1,351 @@
+package applicationdeployment
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/gitops"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+)
+
+// YAMLRepository is an application's yaml repository as a deployment
+// writes to it and Argo CD reads it.
+type YAMLRepository struct {
+	// Repo is the repository with the credentials to push (and for Argo CD
+	// to read).
+	Repo git.Repository
+	// Branch is the branch deployed.
+	Branch string
+}
+
+// Applications finds an application's yaml repository.
+type Applications interface {
+	// YAMLRepository returns the yaml repository of application
+	// project/name; a missing application is a *engine.DependencyError.
+	YAMLRepository(ctx context.Context, project, name string) (YAMLRepository, error)
+}
+
+// Client is the engine client of application deployments.
+type Client struct {
+	reg      *registry.Registry
+	apps     Applications
+	delivery *gitops.Delivery
+}
+
+var _ engine.Client[Spec, Status] = (*Client)(nil)
+var _ engine.Triggerer = (*Client)(nil)
+
+// NewWith returns a client that finds sites through reg and applications
+// through apps, committing through the process's shared gitops.Delivery.
+func NewWith(reg *registry.Registry, apps Applications) *Client {
+	return &Client{reg: reg, apps: apps, delivery: gitops.Shared()}
+}
+
+// env is where one deployment lives, resolved from its id.
+type env struct {
+	conn                   *registry.Connection
+	project, name, cluster string
+	site                   string
+	gitops, yaml           gitops.Target
+	root, app              gitops.App
+	place                  place
+	manifestPath, yamlPath string
+}
+
+// resolve finds the site, its GitOps repository and the application's yaml
+// repository of the deployment id.
+func (c *Client) resolve(ctx context.Context, id string) (*env, error) {
+	siteName, application, cluster, err := ParseID(id)
+	if err != nil {
+		return nil, err
+	}
+	project, name, err := SplitApplication(application)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := c.reg.Connect(ctx, siteName)
+	if err != nil {
+		return nil, err
+	}
+	g := conn.Record.Spec.GitOps
+	if g == nil {
+		return nil, &engine.DependencyError{Kind: "site", Name: siteName, Reason: "has no GitOps repository",
+			Hint: "set the site's gitops block: its root application deploys the Application manifests"}
+	}
+	yamlRepo, err := c.apps.YAMLRepository(ctx, project, name)
+	if err != nil {
+		return nil, err
+	}
+	ns := conn.Record.Spec.ArgoCD.Namespace
+	e := &env{
+		conn: conn, project: project, name: name, cluster: cluster, site: siteName,
+		gitops: gitops.Target{Repo: git.Repository{URL: g.RepoURL, Username: g.Username, Password: g.Password}, Branch: g.Branch},
+		yaml:   gitops.Target{Repo: yamlRepo.Repo, Branch: yamlRepo.Branch},
+		root:   gitops.App{Namespace: ns, Name: site.RootApplicationName(siteName)},
+		app:    gitops.App{Namespace: ns, Name: ApplicationName(project, name, cluster)},
+		place:  place{Project: project, Name: name, ArgoCDNamespace: ns, YAMLRepoURL: yamlRepo.Repo.URL, YAMLBranch: yamlRepo.Branch},
+	}
+	e.manifestPath = ManifestPath(g.Path, project, name, cluster)
+	e.yamlPath = YAMLPath(siteName, cluster)
+	return e, nil
+}
+
+// Create commits the manifests and returns: the wait is Observe's.
+func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
+	if err := Validate(want); err != nil {
+		return "", err
+	}
+	id := want.ID()
+	return id, c.Update(ctx, id, want)
+}
+
+// Update commits the workload manifest to the yaml repository, the
+// repository credentials to Argo CD, and the Application manifest to the
+// site's GitOps repository; each commit is skipped when git already has
+// the content. The root application is refreshed, so that an Application
+// edited in the cluster is put back.
+func (c *Client) Update(ctx context.Context, id string, want Spec) error {
+	if id != want.ID() {
+		return engine.InvalidInput("application", "the deployment %q cannot become %q: application, site and cluster need a new deployment", id, want.ID())
+	}
+	e, err := c.resolve(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := applyRepoSecret(ctx, e.conn.Core, e); err != nil {
+		return err
+	}
+	if _, err := c.delivery.Commit(ctx, e.conn.Dynamic, e.yaml, c.yamlChange(e, want), e.app); err != nil {
+		return fmt.Errorf("cannot commit the image of %s to the yaml repository: %w", id, err)
+	}
+	change, err := c.gitopsChange(e, want)
+	if err != nil {
+		return err
+	}
+	if _, err := c.delivery.Commit(ctx, e.conn.Dynamic, e.gitops, change, e.root); err != nil {
+		return fmt.Errorf("cannot commit the Application manifest of %s to the GitOps repository: %w", id, err)
+	}
+	return nil
+}
+
+func (c *Client) yamlChange(e *env, want Spec) git.Change {
+	return git.Change{
+		Message: fmt.Sprintf("%s/%s: deploy %s to %s/%s", e.project, e.name, want.Image.Reference(), e.cluster, want.Namespace),
+		Files:   map[string]string{e.yamlPath: want.deploymentYAML(e.place)},
+	}
+}
+
+func (c *Client) gitopsChange(e *env, want Spec) (git.Change, error) {
+	content, err := want.applicationYAML(e.place)
+	if err != nil {
+		return git.Change{}, err
+	}
+	return git.Change{
+		Message: fmt.Sprintf("%s/%s: Application %s (cluster %s)", e.project, e.name, e.app.Name, e.cluster),
+		Files:   map[string]string{e.manifestPath: content},
+	}, nil
+}
+
+// Delete commits the Application manifest's removal (the root application
+// prunes the Application, whose finalizer removes its resources from the
+// cluster), and once the Application is gone, the workload manifest's and
+// the repository credentials. DeleteUntilGone calls it until Observe
+// reports the deployment gone.
+func (c *Client) Delete(ctx context.Context, id string) error {
+	e, err := c.resolve(ctx, id)
+	if err != nil {
+		return err
+	}
+	if _, err := c.delivery.Commit(ctx, e.conn.Dynamic, e.gitops, git.Change{
+		Message: fmt.Sprintf("%s/%s: remove Application %s", e.project, e.name, e.app.Name),
+		Delete:  []string{e.manifestPath},
+	}, e.root); err != nil {
+		return fmt.Errorf("cannot remove the Application manifest of %s: %w", id, err)
+	}
+	app, err := kube.GetApplicationSync(ctx, e.conn.Dynamic, e.app.Namespace, e.app.Name)
+	if err != nil || app.Exists {
+		return err
+	}
+	if _, err := c.delivery.Commit(ctx, e.conn.Dynamic, e.yaml, git.Change{
+		Message: fmt.Sprintf("%s/%s: undeploy from %s", e.project, e.name, e.cluster),
+		Delete:  []string{YAMLDir(e.site, e.cluster)},
+	}); err != nil {
+		return fmt.Errorf("cannot remove the workload manifests of %s: %w", id, err)
+	}
+	return deleteRepoSecret(ctx, e.conn.Core, e)
+}
+
+// Observe reads the manifests from git (import, drift), the Application
+// from the site's Argo CD (drift: an edited Application is not up to
+// date) and Argo CD's progress at the yaml commit. It never writes.
+func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Observation[Spec, Status], error) {
+	var obs engine.Observation[Spec, Status]
+	e, err := c.resolve(ctx, id)
+	if err != nil {
+		return obs, err
+	}
+	obs.Status = Status{ApplicationName: e.app.Name, ArgoCDNamespace: e.app.Namespace, ManifestPath: e.manifestPath, YAMLPath: e.yamlPath}
+	committer := c.delivery.Committer()
+	gitopsFiles, _, err := committer.ReadFiles(ctx, e.gitops.Repo, e.gitops.Branch, "", []string{e.manifestPath})
+	if err != nil {
+		return obs, fmt.Errorf("cannot read the GitOps repository: %w", err)
+	}
+	yamlFiles, _, err := committer.ReadFiles(ctx, e.yaml.Repo, e.yaml.Branch, "", []string{e.yamlPath})
+	if err != nil {
+		return obs, fmt.Errorf("cannot read the yaml repository: %w", err)
+	}
+	live, liveExists, err := getApplicationSpec(ctx, e)
+	if err != nil {
+		return obs, err
+	}
+	manifest, inGit := gitopsFiles[e.manifestPath]
+	if !inGit {
+		obs.Exists = liveExists
+		if liveExists {
+			obs.Message = fmt.Sprintf("application %s is being removed by Argo CD", e.app)
+		}
+		return obs, nil
+	}
+	obs.Exists = true
+	m, err := parseApplication([]byte(manifest))
+	if err != nil {
+		return obs, err
+	}
+	obs.Actual = Spec{Application: e.project + "/" + e.name, Site: e.site, Cluster: e.cluster,
+		Namespace: m.Spec.Destination.Namespace, SyncPolicy: syncPolicyOf(m)}
+	workloadYAML, hasWorkload := yamlFiles[e.yamlPath]
+	if hasWorkload {
+		if img, err := parseImage(workloadYAML); err == nil {
+			obs.Actual.Image = img
+		}
+	}
+	desired := m.Spec
+	upToDate := true
+	if want.Application != "" {
+		wantManifest, err := want.applicationYAML(e.place)
+		if err != nil {
+			return obs, err
+		}
+		upToDate = manifest == wantManifest && workloadYAML == want.deploymentYAML(e.place)
+		desired = want.application(e.place).Spec
+	}
+	var liveDiff []string
+	if liveExists {
+		liveDiff = sameSpec(live, desired)
+	}
+	obs.UpToDate = upToDate && liveExists && len(liveDiff) == 0
+
+	if obs.Status.GitOpsCommit, err = c.delivery.Revision(ctx, e.gitops, []string{e.manifestPath}); err != nil {
+		return obs, err
+	}
+	if obs.Status.YAMLCommit, err = c.delivery.Revision(ctx, e.yaml, []string{e.yamlPath}); err != nil {
+		return obs, err
+	}
+	s, err := c.delivery.Observe(ctx, e.conn.Dynamic, e.yaml, e.app, obs.Status.YAMLCommit)
+	if err != nil {
+		return obs, err
+	}
+	gitops.Into(&obs, s)
+	st := s.State
+	obs.Status.SyncedRevision, obs.Status.SyncStatus, obs.Status.HealthStatus = st.SyncRevision, st.SyncStatus, st.HealthStatus
+	if op := st.Operation; op != nil {
+		obs.Status.OperationPhase, obs.Status.OperationMessage = op.Phase, op.Message
+	}
+	switch {
+	case !liveExists:
+		obs.Ready = false
+		obs.Message = fmt.Sprintf("application %s does not exist yet: the site's root application %s has not synced %.12s", e.app, e.root, obs.Status.GitOpsCommit)
+	case len(liveDiff) > 0:
+		obs.Ready = false
+		obs.Message = fmt.Sprintf("application %s differs from its manifest in git (%s)", e.app, strings.Join(liveDiff, ", "))
+	}
+	return obs, nil
+}
+
+// Trigger wakes the wait when the Application changes and nudges Argo CD
+// toward the yaml commit.
+func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
+	e, err := c.resolve(ctx, id)
+	if err != nil {
+		return nil
+	}
+	return c.delivery.Follow(ctx, e.conn.Dynamic, e.yaml, e.app, func(ctx context.Context) (string, error) {
+		return c.delivery.Revision(ctx, e.yaml, []string{e.yamlPath})
+	})
+}
+
+// getApplicationSpec reads the Application's spec from the cluster.
+func getApplicationSpec(ctx context.Context, e *env) (appSpec, bool, error) {
+	var spec appSpec
+	u, err := e.conn.Dynamic.Resource(kube.ApplicationGVR).Namespace(e.app.Namespace).Get(ctx, e.app.Name, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return spec, false, nil
+	}
+	if err != nil {
+		return spec, false, fmt.Errorf("cannot get application %s: %s", e.app, e.conn.Describe(err))
+	}
+	raw, err := json.Marshal(u.Object["spec"])
+	if err == nil {
+		err = json.Unmarshal(raw, &spec)
+	}
+	if err != nil {
+		return spec, false, fmt.Errorf("cannot read application %s: %w", e.app, err)
+	}
+	return spec, true, nil
+}
+
+// repoSecretName is the name of the Argo CD repository Secret of the yaml
+// repository of deployment e.
+func repoSecretName(e *env) string { return "mc-deploy." + e.app.Name }
+
+// applyRepoSecret gives Argo CD the credentials of the yaml repository.
+func applyRepoSecret(ctx context.Context, cs kubernetes.Interface, e *env) error {
+	r := e.yaml.Repo
+	if r.Username == "" && r.Password == "" {
+		return nil
+	}
+	secrets := cs.CoreV1().Secrets(e.app.Namespace)
+	name := repoSecretName(e)
+	want := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: e.app.Namespace, Labels: map[string]string{
+			"argocd.argoproj.io/secret-type": "repository", LabelKind: KindName, registry.LabelManagedBy: registry.ManagedBy,
+		}},
+		StringData: map[string]string{"type": "git", "url": plainURL(r.URL), "username": r.Username, "password": r.Password},
+	}
+	cur, err := secrets.Get(ctx, name, metav1.GetOptions{})
+	switch {
+	case apierrors.IsNotFound(err):
+		_, err = secrets.Create(ctx, want, metav1.CreateOptions{})
+	case err == nil:
+		if cur.Labels["argocd.argoproj.io/secret-type"] == "repository" && string(cur.Data["url"]) == want.StringData["url"] &&
+			string(cur.Data["username"]) == r.Username && string(cur.Data["password"]) == r.Password {
+			return nil
+		}
+		cur.Labels, cur.Data, cur.StringData = want.Labels, nil, want.StringData
+		_, err = secrets.Update(ctx, cur, metav1.UpdateOptions{})
+	}
+	if err != nil {
+		return fmt.Errorf("cannot write the repository credentials %q: %w", name, err)
+	}
+	return nil
+}
+
+// deleteRepoSecret removes the yaml repository's credentials.
+func deleteRepoSecret(ctx context.Context, cs kubernetes.Interface, e *env) error {
+	err := cs.CoreV1().Secrets(e.app.Namespace).Delete(ctx, repoSecretName(e), metav1.DeleteOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("cannot delete the repository credentials %q: %w", repoSecretName(e), err)
+	}
+	return nil
+}
