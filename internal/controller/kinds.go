@@ -19,12 +19,13 @@ type kindController struct {
 
 // controllersByKind is the controller of each kind of kinds.All.
 var controllersByKind = map[string]kindController{
-	"site":                {setup: SetupSite, fieldPaths: &SiteAdapter{}},
-	"imagereplication":    {setup: SetupImageReplication, fieldPaths: &ImageReplicationAdapter{}},
-	"cluster":             {setup: SetupCluster, fieldPaths: &ClusterAdapter{}},
-	"clusterregistration": {setup: SetupClusterRegistration, fieldPaths: &ClusterRegistrationAdapter{}},
-	"project":             {setup: SetupProject, fieldPaths: &ProjectAdapter{}},
-	"projectmember":       {setup: SetupProjectMember, fieldPaths: &ProjectMemberAdapter{}},
+	"site":                  {setup: SetupSite, fieldPaths: &SiteAdapter{}},
+	"imagereplication":      {setup: SetupImageReplication, fieldPaths: &ImageReplicationAdapter{}},
+	"cluster":               {setup: SetupCluster, fieldPaths: &ClusterAdapter{}},
+	"clusterregistration":   {setup: SetupClusterRegistration, fieldPaths: &ClusterRegistrationAdapter{}},
+	"project":               {setup: SetupProject, fieldPaths: &ProjectAdapter{}},
+	"projectmember":         {setup: SetupProjectMember, fieldPaths: &ProjectMemberAdapter{}},
+	"applicationdeployment": {setup: SetupApplicationDeployment, fieldPaths: &ApplicationDeploymentAdapter{}},
 }
 
 // SetupAll registers the controller of every kind of kinds.All with mgr.

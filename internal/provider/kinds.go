@@ -8,12 +8,13 @@ import (
 
 // resourcesByKind is the Terraform resource of each kind of kinds.All.
 var resourcesByKind = map[string]func() resource.Resource{
-	"site":                NewSiteResource,
-	"imagereplication":    NewImageReplicationResource,
-	"cluster":             NewClusterResource,
-	"clusterregistration": NewClusterRegistrationResource,
-	"project":             NewProjectResource,
-	"projectmember":       NewProjectMemberResource,
+	"site":                  NewSiteResource,
+	"imagereplication":      NewImageReplicationResource,
+	"cluster":               NewClusterResource,
+	"clusterregistration":   NewClusterRegistrationResource,
+	"project":               NewProjectResource,
+	"projectmember":         NewProjectMemberResource,
+	"applicationdeployment": NewApplicationDeploymentResource,
 }
 
 // kindResources returns the resources of kinds.All, in its order. A kind

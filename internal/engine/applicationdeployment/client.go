@@ -93,7 +93,7 @@ func (c *Client) resolve(ctx context.Context, id string) (*env, error) {
 		gitops: gitops.Target{Repo: git.Repository{URL: g.RepoURL, Username: g.Username, Password: g.Password}, Branch: g.Branch},
 		yaml:   gitops.Target{Repo: yamlRepo.Repo, Branch: yamlRepo.Branch},
 		root:   gitops.App{Namespace: ns, Name: site.RootApplicationName(siteName)},
-		app:    gitops.App{Namespace: ns, Name: ApplicationName(project, name, cluster)},
+		app:    gitops.App{Namespace: ns, Name: ApplicationName(project, name, cluster), ManualSync: true},
 		place:  place{Project: project, Name: name, ArgoCDNamespace: ns, YAMLRepoURL: yamlRepo.Repo.URL, YAMLBranch: yamlRepo.Branch},
 	}
 	e.manifestPath = ManifestPath(g.Path, project, name, cluster)
@@ -230,7 +230,6 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 			obs.Actual.Image = img
 		}
 	}
-	desired := m.Spec
 	upToDate := true
 	if want.Application != "" {
 		wantManifest, err := want.applicationYAML(e.place)
@@ -238,11 +237,16 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 			return obs, err
 		}
 		upToDate = manifest == wantManifest && workloadYAML == want.deploymentYAML(e.place)
-		desired = want.application(e.place).Spec
 	}
+	// The Application in the cluster must be the one in git: the root
+	// application applies it; an edit in the cluster is drift, reported as
+	// the cluster has it so that the plan shows what it puts back.
 	var liveDiff []string
 	if liveExists {
-		liveDiff = sameSpec(live, desired)
+		if liveDiff = sameSpec(live, m.Spec); len(liveDiff) > 0 {
+			obs.Actual.Namespace = live.Destination.Namespace
+			obs.Actual.SyncPolicy = syncPolicyOf(appManifest{Spec: live})
+		}
 	}
 	obs.UpToDate = upToDate && liveExists && len(liveDiff) == 0
 

@@ -96,8 +96,9 @@ type Status struct {
 }
 
 // ReplaceFields are the arguments whose change needs a new deployment: they
-// name the Application and the files.
-var ReplaceFields = []string{"application", "site", "cluster"}
+// name the Application and the files, and a new namespace is a new home
+// for the workload (the old one is removed with the old Application).
+var ReplaceFields = []string{"application", "site", "cluster", "namespace"}
 
 // Labels of the Application manifest.
 const (
