@@ -6,6 +6,7 @@
 package kinds
 
 import (
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/application"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/applicationdeployment"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
@@ -39,5 +40,6 @@ var All = []Kind{
 	{Name: "clusterregistration", TerraformType: "mc_cluster_registration", CRDKind: "ClusterRegistration", ReplaceFields: clusterregistration.ReplaceFields},
 	{Name: "project", TerraformType: "mc_project", CRDKind: "Project", ReplaceFields: project.ReplaceFields},
 	{Name: "projectmember", TerraformType: "mc_project_member", CRDKind: "ProjectMember", ReplaceFields: projectmember.ReplaceFields},
+	{Name: "application", TerraformType: "mc_application", CRDKind: "GitOpsApplication", ReplaceFields: application.ReplaceFields},
 	{Name: "applicationdeployment", TerraformType: "mc_application_deployment", CRDKind: "ApplicationDeployment", ReplaceFields: applicationdeployment.ReplaceFields},
 }

@@ -14,6 +14,7 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"clusterregistration":   NewClusterRegistrationResource,
 	"project":               NewProjectResource,
 	"projectmember":         NewProjectMemberResource,
+	"application":           NewApplicationResource,
 	"applicationdeployment": NewApplicationDeploymentResource,
 }
 
