@@ -25,6 +25,7 @@ var controllersByKind = map[string]kindController{
 	"clusterregistration":   {setup: SetupClusterRegistration, fieldPaths: &ClusterRegistrationAdapter{}},
 	"project":               {setup: SetupProject, fieldPaths: &ProjectAdapter{}},
 	"projectmember":         {setup: SetupProjectMember, fieldPaths: &ProjectMemberAdapter{}},
+	"application":           {setup: SetupApplication, fieldPaths: &ApplicationAdapter{}},
 	"applicationdeployment": {setup: SetupApplicationDeployment, fieldPaths: &ApplicationDeploymentAdapter{}},
 }
 

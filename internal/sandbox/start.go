@@ -196,6 +196,9 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		},
 		func() error { return s.step("byoh CRDs", func() error { return installBYOHCRDs(ctx, s.dyn) }) },
 		func() error { return s.step("mc-system and mc-admin", func() error { return s.setupMCSystem(ctx) }) },
+		func() error {
+			return s.step("bitbucket templates", func() error { return SeedTemplates(ctx, s.p.Bitbucket) })
+		},
 	); err != nil {
 		return nil, err
 	}
@@ -249,6 +252,8 @@ func (s *starter) writeEnv() error {
 		{"MC_SANDBOX_BITBUCKET_USERNAME", s.p.Bitbucket.Username},
 		{"MC_SANDBOX_BITBUCKET_PASSWORD", s.p.Bitbucket.Password},
 		{"MC_SANDBOX_BITBUCKET_WORKSPACE", s.p.Bitbucket.Workspace},
+		{"MC_SANDBOX_TEMPLATE_SOURCE_REPO", s.p.Bitbucket.TemplateURL(TemplateGoService)},
+		{"MC_SANDBOX_TEMPLATE_YAML_REPO", s.p.Bitbucket.TemplateURL(TemplateGoServiceYAML)},
 		{"MC_SANDBOX_WORKLOAD_SERVER", s.p.WorkloadServerURL},
 		{"MC_SANDBOX_WORKLOAD_CA_FILE", s.p.WorkloadCAFile},
 		{"MC_SANDBOX_WORKLOAD_TOKEN", s.p.WorkloadToken},

@@ -104,7 +104,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		actual.InitialValues = maps.Clone(rec.InitialValues)
 	}
 	obs.Ready = st.SourceInitialCommit != "" && st.YAMLInitialCommit != ""
-	if want.Project != "" {
+	if declared(want) {
 		want = WithDefaults(want)
 		if rec != nil && (want.Template != actual.Template || !sameValues(want.InitialValues, actual.InitialValues)) {
 			st.Notice = fmt.Sprintf("The repositories were made from template %s and %s at %q with initial values %s; "+
@@ -124,6 +124,11 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.Actual, obs.Status = actual, st
 	return obs, nil
 }
+
+// declared reports whether want is a declared spec rather than the zero
+// or bare (project and name only) spec of an import: the template is
+// required.
+func declared(want Spec) bool { return want.Template.SourceRepo != "" || want.Template.YAMLRepo != "" }
 
 func sameValues(a, b map[string]string) bool {
 	if len(a) == 0 && len(b) == 0 {
