@@ -26,12 +26,12 @@ import (
 // into the same GitOps repository. Both processes meet at barriers (files
 // in a shared directory), so that both applies run at the same time.
 const (
-	concurrentSite     = "acc-depc"
-	concurrentCluster  = "acc-depc-wl"
-	concurrentMain     = 20
-	concurrentSecond   = 5
-	envSecondProcess   = "MC_DEPLOY_TEST_SECOND_PROCESS"
-	envSecondBarriers  = "MC_DEPLOY_TEST_BARRIERS"
+	concurrentSite    = "acc-depc"
+	concurrentCluster = "acc-depc-wl"
+	concurrentMain    = 20
+	concurrentSecond  = 5
+	envSecondProcess  = "MC_DEPLOY_TEST_SECOND_PROCESS"
+	envSecondBarriers = "MC_DEPLOY_TEST_BARRIERS"
 )
 
 // deploymentsConfig is n applications of project resource proj and their
