@@ -95,6 +95,12 @@ step "The existing cluster registered in site B's Argo CD"
 terraform output -json brownfield
 terraform output -json brownfield | grep -q '"kubernetes_version":"v' || { echo "demo: the registered cluster does not answer" >&2; exit 1; }
 
+step "The web application deployed to the registered cluster by Argo CD"
+terraform output -json deployment
+terraform output -json deployment | grep -q '"health_status":"Healthy"' || { echo "demo: the deployment is not Healthy" >&2; exit 1; }
+kubectl --kubeconfig "$MC_SANDBOX_WORKLOAD_KUBECONFIG" -n web wait --for=condition=Available --timeout=60s deployment/web
+kubectl --kubeconfig "$MC_SANDBOX_WORKLOAD_KUBECONFIG" -n web get deployment/web -o wide
+
 cat <<DONE
 
 The local platform is running.

@@ -284,3 +284,37 @@ output "project_members" {
     platform_devs = mc_project_member.platform_devs.grants
   }
 }
+
+# The web application deployed to the registered existing cluster through
+# site B's GitOps repository: a Deployment with the image is committed to the
+# application's yaml repository, an Argo CD Application to the GitOps
+# repository; the apply returns once Argo CD reports it Synced and Healthy at
+# that commit, that is once the Deployment is Available.
+resource "mc_application_deployment" "web" {
+  application = mc_application.web.id
+  site        = mc_site.site_b.name
+  cluster     = mc_cluster_registration.brownfield.name
+  namespace   = "web"
+
+  image = {
+    repository = "registry.example/web/shop"
+    tag        = "1.0.0"
+  }
+
+  sync_policy = {
+    automated    = true
+    prune        = true
+    self_heal    = true
+    sync_options = ["CreateNamespace=true"]
+  }
+}
+
+output "deployment" {
+  value = {
+    argocd_application = mc_application_deployment.web.argocd_application
+    yaml_commit        = mc_application_deployment.web.yaml_commit
+    synced_revision    = mc_application_deployment.web.synced_revision
+    sync_status        = mc_application_deployment.web.sync_status
+    health_status      = mc_application_deployment.web.health_status
+  }
+}
