@@ -44,7 +44,16 @@ func SetupApplicationDeployment(mgr ctrl.Manager, o Options) error {
 // resources to the application deployment engine. External names are
 // "<site>/<PROJECT>/<application>/<cluster>".
 type ApplicationDeploymentAdapter struct {
-	engines *engineCache[engine.Client[applicationdeployment.Spec, applicationdeployment.Status]]
+	providerConfigs ProviderConfigResolver
+	engines         *engineCache[applicationDeploymentEngine]
+}
+
+// applicationDeploymentEngine is an engine client with its registry, whose
+// services (Bitbucket, for the yaml repositories' credentials) Connect sets
+// from the ProviderConfig.
+type applicationDeploymentEngine struct {
+	engine.Client[applicationdeployment.Spec, applicationdeployment.Status]
+	reg *registry.Registry
 }
 
 var (
@@ -57,7 +66,12 @@ var (
 // that resolves ProviderConfigs with providerConfigs and builds engine
 // clients with newEngine.
 func NewApplicationDeploymentAdapter(providerConfigs ProviderConfigResolver, newEngine ApplicationDeploymentEngineFactory) *ApplicationDeploymentAdapter {
-	return &ApplicationDeploymentAdapter{engines: newEngineCache(providerConfigs, newEngine)}
+	return &ApplicationDeploymentAdapter{
+		providerConfigs: providerConfigs,
+		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) applicationDeploymentEngine {
+			return applicationDeploymentEngine{Client: newEngine(reg), reg: reg}
+		}),
+	}
 }
 
 func asApplicationDeployment(mg Managed) (*v1alpha1.ApplicationDeployment, error) {
@@ -69,12 +83,22 @@ func asApplicationDeployment(mg Managed) (*v1alpha1.ApplicationDeployment, error
 }
 
 // Connect returns the engine client of the ProviderConfig the
-// ApplicationDeployment references.
+// ApplicationDeployment references, with the Bitbucket its credentials
+// Secret names (the yaml repositories are pushed with its credentials).
 func (a *ApplicationDeploymentAdapter) Connect(ctx context.Context, mg Managed) (engine.Client[applicationdeployment.Spec, applicationdeployment.Status], error) {
 	if _, err := asApplicationDeployment(mg); err != nil {
 		return nil, err
 	}
-	return a.engines.get(ctx, mg)
+	services, err := (&ProjectAdapter{providerConfigs: a.providerConfigs}).services(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.engines.get(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	c.reg.UseServices(services)
+	return c.Client, nil
 }
 
 // DesiredSpec builds the engine spec from spec.forProvider.
