@@ -16,7 +16,6 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/gitops"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
 // YAMLRepository is an application's yaml repository as a deployment
@@ -92,7 +91,7 @@ func (c *Client) resolve(ctx context.Context, id string) (*env, error) {
 		conn: conn, project: project, name: name, cluster: cluster, site: siteName,
 		gitops: gitops.Target{Repo: git.Repository{URL: g.RepoURL, Username: g.Username, Password: g.Password}, Branch: g.Branch},
 		yaml:   gitops.Target{Repo: yamlRepo.Repo, Branch: yamlRepo.Branch},
-		root:   gitops.App{Namespace: ns, Name: site.RootApplicationName(siteName)},
+		root:   gitops.App{Namespace: ns, Name: rootApplicationName(siteName)},
 		app:    gitops.App{Namespace: ns, Name: ApplicationName(project, name, cluster), ManualSync: true},
 		place:  place{Project: project, Name: name, ArgoCDNamespace: ns, YAMLRepoURL: yamlRepo.Repo.URL, YAMLBranch: yamlRepo.Branch},
 	}
@@ -353,3 +352,8 @@ func deleteRepoSecret(ctx context.Context, cs kubernetes.Interface, e *env) erro
 	}
 	return nil
 }
+
+// rootApplicationName is the name mc_site gives a site's root application
+// (site.RootApplicationName; kinds reach sites only through the registry,
+// not through the site kind's package).
+func rootApplicationName(site string) string { return site + "-root" }

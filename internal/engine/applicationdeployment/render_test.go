@@ -7,6 +7,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
 
 func validSpec() Spec {
@@ -144,5 +145,12 @@ func TestValidate(t *testing.T) {
 	s.Image.Tag = ""
 	if err := ValidatePartial(s, func(p string) bool { return p == "image.tag" }); err != nil {
 		t.Errorf("ValidatePartial with an unknown tag = %v", err)
+	}
+}
+
+// TestRootApplicationName keeps the copy of the site kind's naming rule in step.
+func TestRootApplicationName(t *testing.T) {
+	if got, want := rootApplicationName("site-b"), site.RootApplicationName("site-b"); got != want {
+		t.Errorf("rootApplicationName = %q, the site kind names it %q", got, want)
 	}
 }
