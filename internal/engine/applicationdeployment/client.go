@@ -3,6 +3,7 @@ package applicationdeployment
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -166,15 +167,31 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if _, err := c.delivery.Commit(ctx, e.conn.Dynamic, e.gitops, git.Change{
+	_, err = c.delivery.Commit(ctx, e.conn.Dynamic, e.gitops, git.Change{
 		Message: fmt.Sprintf("%s/%s: remove Application %s", e.project, e.name, e.app.Name),
 		Delete:  []string{e.manifestPath},
-	}, e.root); err != nil {
+	}, e.root)
+	if err != nil {
 		return fmt.Errorf("cannot remove the Application manifest of %s: %w", id, err)
 	}
 	app, err := kube.GetApplicationSync(ctx, e.conn.Dynamic, e.app.Namespace, e.app.Name)
-	if err != nil || app.Exists {
+	if err != nil {
 		return err
+	}
+	if app.Exists {
+		if !app.Deleting {
+			// Argo CD's automated sync refuses to prune the last resource
+			// of an application ("auto-sync will wipe out all resources"
+			// without allowEmpty): a sync of the root application to its
+			// branch (which holds the removal, and whatever others
+			// committed since: never an older revision), as the argocd CLI
+			// would ask, prunes it in every case.
+			err := kube.SyncApplication(ctx, e.conn.Dynamic, e.root.Namespace, e.root.Name, "", ManagedBy)
+			if err != nil && !errors.Is(err, kube.ErrOperationInProgress) {
+				return fmt.Errorf("cannot sync the root application %s to remove %s: %w", e.root, e.app, err)
+			}
+		}
+		return nil
 	}
 	if _, err := c.delivery.Commit(ctx, e.conn.Dynamic, e.yaml, git.Change{
 		Message: fmt.Sprintf("%s/%s: undeploy from %s", e.project, e.name, e.cluster),
