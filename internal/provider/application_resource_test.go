@@ -254,7 +254,7 @@ resource "mc_application" "bad" {
 %s}
 `, name, tmpl),
 			PlanOnly:    true,
-			ExpectError: regexp.MustCompile(`not a valid application name`),
+			ExpectError: regexp.MustCompile(`not a valid\s+application\s+name`),
 		})
 	}
 	steps = append(steps, resource.TestStep{
@@ -264,7 +264,7 @@ resource "mc_application" "bad" {
   name    = "orphan-app"
 %s}
 `, tmpl),
-		ExpectError: regexp.MustCompile(`project "NOSUCHPRJ" is not registered`),
+		ExpectError: regexp.MustCompile(`(?i)project\s+"NOSUCHPRJ"\s+is\s+not\s+registered`),
 	})
 	resource.Test(t, resource.TestCase{ProtoV6ProviderFactories: protoV6ProviderFactories, Steps: steps})
 }
