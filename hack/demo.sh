@@ -59,6 +59,8 @@ export TF_VAR_workload_token="$MC_SANDBOX_WORKLOAD_TOKEN"
 export MC_BITBUCKET_URL="$MC_SANDBOX_BITBUCKET_URL" MC_BITBUCKET_USERNAME="$MC_SANDBOX_BITBUCKET_USERNAME" MC_BITBUCKET_TOKEN="$MC_SANDBOX_BITBUCKET_PASSWORD"
 export MC_JIRA_URL="$MC_SANDBOX_JIRA_URL" MC_JIRA_EMAIL="$MC_SANDBOX_JIRA_EMAIL" MC_JIRA_API_TOKEN="$MC_SANDBOX_JIRA_API_TOKEN"
 export TF_VAR_bitbucket_workspace="$MC_SANDBOX_BITBUCKET_WORKSPACE"
+# The Go service templates the sandbox seeds in its Bitbucket, for mc_application.
+export TF_VAR_template_source_repo="$MC_SANDBOX_TEMPLATE_SOURCE_REPO" TF_VAR_template_yaml_repo="$MC_SANDBOX_TEMPLATE_YAML_REPO"
 
 cd "$quickstart"
 step "terraform init"
@@ -95,11 +97,15 @@ step "The existing cluster registered in site B's Argo CD"
 terraform output -json brownfield
 terraform output -json brownfield | grep -q '"kubernetes_version":"v' || { echo "demo: the registered cluster does not answer" >&2; exit 1; }
 
-step "The web application deployed to the registered cluster by Argo CD"
+step "The shop application's repositories"
+terraform output -json application
+terraform output -json application | grep -q '"source_initial_commit":"[0-9a-f]\{40\}"' || { echo "demo: the application has no first commit" >&2; exit 1; }
+
+step "The shop application deployed to the registered cluster by Argo CD"
 terraform output -json deployment
 terraform output -json deployment | grep -q '"health_status":"Healthy"' || { echo "demo: the deployment is not Healthy" >&2; exit 1; }
-kubectl --kubeconfig "$MC_SANDBOX_WORKLOAD_KUBECONFIG" -n web wait --for=condition=Available --timeout=60s deployment/web
-kubectl --kubeconfig "$MC_SANDBOX_WORKLOAD_KUBECONFIG" -n web get deployment/web -o wide
+kubectl --kubeconfig "$MC_SANDBOX_WORKLOAD_KUBECONFIG" -n shop wait --for=condition=Available --timeout=60s deployment/shop
+kubectl --kubeconfig "$MC_SANDBOX_WORKLOAD_KUBECONFIG" -n shop get deployment/shop -o wide
 
 cat <<DONE
 

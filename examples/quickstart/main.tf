@@ -3,7 +3,7 @@
 # Harbor, create a workload cluster at site B registered in its Argo CD, and
 # register an existing cluster (not made by Cluster API) in the same Argo CD,
 # and make a team's project in Bitbucket, Jira, the hub's Harbor and site B's
-# Argo CD. `make demo` runs this against the local platform; the provider
+# Argo CD, with an application's repositories made from templates. `make demo` runs this against the local platform; the provider
 # reads its connection from MC_KUBECONFIG and MC_NAMESPACE, and Bitbucket's
 # and Jira's from MC_BITBUCKET_* and MC_JIRA_*.
 
@@ -176,6 +176,16 @@ variable "bitbucket_workspace" {
   default     = "mcplatform"
 }
 
+variable "template_source_repo" {
+  description = "https clone URL of the Go service's source template repository (the local platform seeds one in its Bitbucket)."
+  type        = string
+}
+
+variable "template_yaml_repo" {
+  description = "https clone URL of the Go service's yaml template repository."
+  type        = string
+}
+
 variable "project_lead_account_id" {
   description = "Atlassian account ID of the web project's lead (the local platform's alice)."
   type        = string
@@ -208,6 +218,23 @@ resource "mc_project" "web" {
 
   # The AppProject lists site B's clusters: make it after the clusters.
   depends_on = [mc_cluster.dev, mc_cluster_registration.brownfield]
+}
+
+# The project's shop application: a source repository "shop" and a yaml
+# repository "shop-yaml" in the project's Bitbucket project, made from the
+# Go service templates, whose .tmpl files are filled with initial_values.
+resource "mc_application" "shop" {
+  project = mc_project.web.key
+  name    = "shop"
+
+  template = {
+    source_repo = var.template_source_repo
+    yaml_repo   = var.template_yaml_repo
+  }
+
+  initial_values = {
+    port = "8080"
+  }
 }
 
 # The project's members, each with one role in every system of the project
@@ -277,6 +304,15 @@ output "project" {
   }
 }
 
+output "application" {
+  value = {
+    source_clone_url      = mc_application.shop.source_clone_url
+    yaml_clone_url        = mc_application.shop.yaml_clone_url
+    source_initial_commit = mc_application.shop.source_initial_commit
+    yaml_initial_commit   = mc_application.shop.yaml_initial_commit
+  }
+}
+
 output "project_members" {
   value = {
     bob           = mc_project_member.bob.grants
@@ -285,16 +321,16 @@ output "project_members" {
   }
 }
 
-# The web application deployed to the registered existing cluster through
+# The shop application deployed to the registered existing cluster through
 # site B's GitOps repository: a Deployment with the image is committed to the
 # application's yaml repository, an Argo CD Application to the GitOps
 # repository; the apply returns once Argo CD reports it Synced and Healthy at
 # that commit, that is once the Deployment is Available.
-resource "mc_application_deployment" "web" {
-  application = mc_application.web.id
+resource "mc_application_deployment" "shop" {
+  application = mc_application.shop.id
   site        = mc_site.site_b.name
   cluster     = mc_cluster_registration.brownfield.name
-  namespace   = "web"
+  namespace   = "shop"
 
   image = {
     repository = "registry.example/web/shop"
@@ -311,10 +347,10 @@ resource "mc_application_deployment" "web" {
 
 output "deployment" {
   value = {
-    argocd_application = mc_application_deployment.web.argocd_application
-    yaml_commit        = mc_application_deployment.web.yaml_commit
-    synced_revision    = mc_application_deployment.web.synced_revision
-    sync_status        = mc_application_deployment.web.sync_status
-    health_status      = mc_application_deployment.web.health_status
+    argocd_application = mc_application_deployment.shop.argocd_application
+    yaml_commit        = mc_application_deployment.shop.yaml_commit
+    synced_revision    = mc_application_deployment.shop.synced_revision
+    sync_status        = mc_application_deployment.shop.sync_status
+    health_status      = mc_application_deployment.shop.health_status
   }
 }

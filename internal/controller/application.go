@@ -39,11 +39,20 @@ func SetupApplication(mgr ctrl.Manager, o Options) error {
 	return setupManaged(mgr, "application", r, func() client.ObjectList { return &v1alpha1.GitOpsApplicationList{} }, o)
 }
 
+// applicationEngine is an application engine client with the registry it
+// was built over, whose Bitbucket the adapter configures from the
+// ProviderConfig.
+type applicationEngine struct {
+	engine.Client[application.Spec, application.Status]
+	reg *registry.Registry
+}
+
 // ApplicationAdapter connects GitOpsApplication managed resources to the
 // application engine. It is an ExternalNamer (external names are
 // "<PROJECT>/<name>") and a FieldPathTranslator.
 type ApplicationAdapter struct {
-	engines *engineCache[engine.Client[application.Spec, application.Status]]
+	providerConfigs ProviderConfigResolver
+	engines         *engineCache[applicationEngine]
 }
 
 var (
@@ -56,7 +65,12 @@ var (
 // ProviderConfigs with providerConfigs and builds engine clients with
 // newEngine.
 func NewApplicationAdapter(providerConfigs ProviderConfigResolver, newEngine ApplicationEngineFactory) *ApplicationAdapter {
-	return &ApplicationAdapter{engines: newEngineCache(providerConfigs, newEngine)}
+	return &ApplicationAdapter{
+		providerConfigs: providerConfigs,
+		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) applicationEngine {
+			return applicationEngine{Client: newEngine(reg), reg: reg}
+		}),
+	}
 }
 
 func asApplication(mg Managed) (*v1alpha1.GitOpsApplication, error) {
@@ -68,12 +82,23 @@ func asApplication(mg Managed) (*v1alpha1.GitOpsApplication, error) {
 }
 
 // Connect returns the engine client of the ProviderConfig the
-// GitOpsApplication references.
+// GitOpsApplication references, with the Bitbucket its credentials Secret
+// names (the keys the Project kind reads).
 func (a *ApplicationAdapter) Connect(ctx context.Context, mg Managed) (engine.Client[application.Spec, application.Status], error) {
 	if _, err := asApplication(mg); err != nil {
 		return nil, err
 	}
-	return a.engines.get(ctx, mg)
+	// The Project adapter's reading of the ProviderConfig's services.
+	services, err := (&ProjectAdapter{providerConfigs: a.providerConfigs}).services(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.engines.get(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	c.reg.UseServices(services)
+	return c.Client, nil
 }
 
 // applicationSpec is the engine spec of m. on_destroy is always delete:

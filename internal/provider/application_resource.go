@@ -188,8 +188,14 @@ func expandApplication(ctx context.Context, m applicationModel) (application.Spe
 		s.Template = application.Template{SourceRepo: t.SourceRepo.ValueString(), YAMLRepo: t.YAMLRepo.ValueString(), Ref: t.Ref.ValueString()}
 	}
 	if !m.InitialValues.IsNull() && !m.InitialValues.IsUnknown() {
+		// Element by element: a value not known yet at plan time expands
+		// to "" (ValidateConfig skips the whole map then).
 		s.InitialValues = map[string]string{}
-		diags.Append(m.InitialValues.ElementsAs(ctx, &s.InitialValues, false)...)
+		for k, v := range m.InitialValues.Elements() {
+			if str, ok := v.(types.String); ok {
+				s.InitialValues[k] = str.ValueString()
+			}
+		}
 	}
 	return s, diags
 }

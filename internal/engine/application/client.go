@@ -190,8 +190,11 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err != nil {
 		return engine.InvalidInput("id", "%v", err)
 	}
-	if want.Project != key || want.Name != name {
-		return engine.InvalidInput("name", "cannot rename application %s to %s in place: that needs a new application", id, want.ID())
+	if want.Project != key {
+		return engine.InvalidInput("project", "cannot move application %s to project %q in place: that needs a new application", id, want.Project)
+	}
+	if want.Name != name {
+		return engine.InvalidInput("name", "cannot rename application %s to %q in place: that needs a new application", id, want.Name)
 	}
 	if err := Validate(want); err != nil {
 		return err
