@@ -49,14 +49,14 @@ type taintModel struct {
 }
 
 var (
-	controlPlaneTypes = map[string]attr.Type{"replicas": types.Int64Type, "endpoint": types.StringType, "host_selector": types.MapType{ElemType: types.StringType}}
+	controlPlaneTypes   = map[string]attr.Type{"replicas": types.Int64Type, "endpoint": types.StringType, "host_selector": types.MapType{ElemType: types.StringType}}
 	topologyWorkerTypes = map[string]attr.Type{"name": types.StringType, "class": types.StringType, "replicas": types.Int64Type}
 	topologyTypes       = map[string]attr.Type{
 		"class": types.StringType, "class_namespace": types.StringType, "variables": types.MapType{ElemType: types.StringType},
 		"workers": types.ListType{ElemType: types.ObjectType{AttrTypes: topologyWorkerTypes}},
 	}
-	taintTypes        = map[string]attr.Type{"key": types.StringType, "value": types.StringType, "effect": types.StringType}
-	workerPoolTypes   = map[string]attr.Type{
+	taintTypes      = map[string]attr.Type{"key": types.StringType, "value": types.StringType, "effect": types.StringType}
+	workerPoolTypes = map[string]attr.Type{
 		"name": types.StringType, "replicas": types.Int64Type,
 		"host_selector": types.MapType{ElemType: types.StringType}, "labels": types.MapType{ElemType: types.StringType},
 		"taints": types.ListType{ElemType: types.ObjectType{AttrTypes: taintTypes}},
