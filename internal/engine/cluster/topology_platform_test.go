@@ -6,6 +6,8 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,9 +15,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
+	"sigs.k8s.io/yaml"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
@@ -161,4 +166,106 @@ func hasCondition(conds []cluster.Condition, typ, status string) bool {
 		}
 	}
 	return false
+}
+
+// TestBYOHClusterClassExample applies the BYOH ClusterClass of the examples
+// with strict field validation, waits until Cluster API has reconciled its
+// variables, and checks topology variables against it through the engine:
+// the class's own schemas, as read from the platform, accept good values
+// and reject bad ones, naming the variable.
+func TestBYOHClusterClassExample(t *testing.T) {
+	t.Parallel()
+	p := sandboxtest.Platform(t)
+	sandboxtest.Require(t, p, sandboxtest.ClusterAPI...)
+	cfg, err := p.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	suffix := fmt.Sprintf("%06x", rand.IntN(1<<24))
+	siteName, ns := "ccb-"+suffix, "cc-byoh-"+suffix
+	sites := site.New(registry.New(cfg, p.Namespace))
+	if _, err := sites.Create(ctx, site.Spec{Name: siteName, ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}); err != nil {
+		t.Fatalf("cannot register site: %v", err)
+	}
+	t.Cleanup(func() { _ = sites.Delete(context.Background(), siteName) })
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cs.CoreV1().Namespaces().Delete(context.Background(), ns, metav1.DeleteOptions{}) })
+
+	raw, err := os.ReadFile(filepath.Join("..", "..", "..", "examples", "clusterclass", "byoh.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var objs []*unstructured.Unstructured
+	for _, doc := range strings.Split(string(raw), "\n---\n") {
+		u := &unstructured.Unstructured{}
+		if err := yaml.Unmarshal([]byte(doc), &u.Object); err != nil {
+			t.Fatal(err)
+		}
+		objs = append(objs, u)
+	}
+	if len(objs) != 6 {
+		t.Fatalf("%d objects in the example, want 6", len(objs))
+	}
+	if err := capitemplates.Apply(ctx, dc, ns, objs); err != nil {
+		t.Fatalf("the example's objects are refused: %v", err)
+	}
+	err = wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+		cc, err := dc.Resource(cluster.ClusterClassGVR).Namespace(ns).Get(ctx, "byoh", metav1.GetOptions{})
+		if err != nil {
+			return false, err
+		}
+		conds, _, _ := unstructured.NestedSlice(cc.Object, "status", "conditions")
+		for _, c := range conds {
+			if m, _ := c.(map[string]any); m["type"] == clusterv1.ClusterClassVariablesReadyCondition {
+				if m["status"] != "True" {
+					return false, fmt.Errorf("ClusterClass byoh: %s %s: %v", m["type"], m["status"], m["message"])
+				}
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		t.Fatalf("ClusterClass byoh not reconciled: %v", err)
+	}
+
+	c := cluster.New(registry.New(cfg, p.Namespace))
+	spec := func(vars map[string]string) cluster.Spec {
+		return cluster.Spec{Site: siteName, Namespace: ns, Name: "edge", KubernetesVersion: "v1.36.0", ControlPlane: cluster.ControlPlane{Replicas: 1},
+			Topology: &cluster.Topology{Class: "byoh", Variables: vars, Workers: []cluster.TopologyWorker{{Name: "general", Class: "default-worker", Replicas: 1}}}}
+	}
+	for _, tc := range []struct {
+		name string
+		vars map[string]string
+		want string // "" means accepted
+	}{
+		{"good", map[string]string{"controlPlaneEndpoint": `{"host":"10.0.0.10","port":6443}`, "controlPlaneHostSelector": `{"pool":"cp"}`}, ""},
+		{"port defaulted", map[string]string{"controlPlaneEndpoint": `{"host":"10.0.0.10"}`}, ""},
+		{"endpoint missing", map[string]string{}, `variable "controlPlaneEndpoint" is required by ClusterClass ` + ns + "/byoh"},
+		{"port out of range", map[string]string{"controlPlaneEndpoint": `{"host":"10.0.0.10","port":70000}`}, `variable "controlPlaneEndpoint" does not match the schema`},
+		{"host missing", map[string]string{"controlPlaneEndpoint": `{"port":6443}`}, `controlPlaneEndpoint.host in body is required`},
+		{"selector value not a string", map[string]string{"controlPlaneEndpoint": `{"host":"h"}`, "controlPlaneHostSelector": `{"pool":1}`}, `variable "controlPlaneHostSelector" does not match the schema`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := c.ValidateAgainstClass(ctx, spec(tc.vars))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("ValidateAgainstClass() = %v, want nil", err)
+			case tc.want == "":
+			case err == nil || !strings.Contains(err.Error(), tc.want):
+				t.Fatalf("ValidateAgainstClass() = %v, want it to say %q", err, tc.want)
+			}
+		})
+	}
 }
