@@ -131,7 +131,9 @@ func checkReplicasStay(dc dynamic.Interface, ns, name string, want int64) resour
 		if err := capitemplates.ReplicasHold(ctx, dc, md, want, applied.Add(30*time.Second)); err != nil {
 			return fmt.Errorf("30 seconds after the apply: %w", err)
 		}
-		return nil
+		// The poke's new metadata has reached the MachineDeployment, so the
+		// plan after this step finds the cluster ready.
+		return capitemplates.WaitMachineDeploymentObserved(ctx, dc, ns, name, "md-0")
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
@@ -160,4 +161,19 @@ func PokeTopology(ctx context.Context, dc dynamic.Interface, ns, cluster, name, 
 		return fmt.Errorf("cannot annotate topology entry %s of Cluster %s/%s: %w", name, ns, cluster, err)
 	}
 	return WaitTopologyReconciled(ctx, dc, ns, cluster, updated.GetGeneration())
+}
+
+// WaitMachineDeploymentObserved waits until the MachineDeployment of
+// topology entry name of cluster ns/cluster has been reconciled at its
+// current generation (status.observedGeneration), so that a change such as
+// PokeTopology's has settled.
+func WaitMachineDeploymentObserved(ctx context.Context, dc dynamic.Interface, ns, cluster, name string) error {
+	return wait.PollUntilContextCancel(ctx, time.Second, true, func(ctx context.Context) (bool, error) {
+		md, err := TopologyMachineDeployment(ctx, dc, ns, cluster, name)
+		if err != nil {
+			return false, err
+		}
+		observed, _, _ := unstructured.NestedInt64(md.Object, "status", "observedGeneration")
+		return observed >= md.GetGeneration(), nil
+	})
 }
