@@ -102,8 +102,10 @@ func clusterSchema(ctx context.Context) schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "A Cluster API workload cluster at a site: a `Cluster` with a kubeadm control plane and one `MachineDeployment` per " +
 			"worker pool on the site's management cluster, on bring-your-own hosts (`byoh`, the default) or on Cluster API's in-memory " +
-			"backend (`in_memory`, for development and tests).\n\n" +
-			"Create waits until the control plane is ready, the cluster is Available and every pool has its ready replicas, then registers " +
+			"backend (`in_memory`, for development and tests); or a topology cluster of a Cluster API `ClusterClass` (`topology`), whose " +
+			"control plane and `MachineDeployment`s Cluster API's topology controller makes from the class.\n\n" +
+			"Create waits until the control plane is ready, the cluster is Available and every pool has its ready replicas (for a topology " +
+			"cluster, also until the topology controller has reconciled the `Cluster`'s latest change), then registers " +
 			"the cluster in the site's Argo CD (unless `argocd_registration` is false). A create or update that outlives its timeout keeps the " +
 			"cluster in state with a warning; the next apply resumes waiting. Delete is refused while `deletion_protection` is true, and otherwise " +
 			"waits until every machine is gone.",
