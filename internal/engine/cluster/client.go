@@ -582,9 +582,9 @@ func status(o *observed) (Status, bool, string) {
 	}
 	topologyDone := true
 	if cl.Spec.Topology.IsDefined() {
-		var n string
-		if topologyDone, n = topologyReconciled(cl); !topologyDone {
-			notes = append(notes, n)
+		if n := topologyPending(o); len(n) > 0 {
+			topologyDone = false
+			notes = append(notes, n...)
 		}
 	}
 	ready := st.ControlPlaneReady && poolsReady && topologyDone && available == string(metav1.ConditionTrue)

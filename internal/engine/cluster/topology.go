@@ -378,6 +378,43 @@ func updateTopology(ctx context.Context, dc dynamic.Interface, o *observed, want
 	return patch(ctx, dc, ClusterGVR, o.cluster, cl)
 }
 
+// topologyPending says what of a topology cluster's spec.topology the
+// topology controller has not carried out yet; nothing when it has all:
+// it has reconciled the Cluster's current generation (TopologyReconciled
+// True at that generation; it is False while an upgrade goes through the
+// control plane and then the machine deployments), and the control plane and
+// every machine deployment of the topology exist with the topology's version
+// and replicas. The status of the objects themselves (machines ready, up to
+// date, rolled out) is checked as for any cluster.
+func topologyPending(o *observed) []string {
+	cl := o.cluster
+	t := &cl.Spec.Topology
+	var notes []string
+	if ok, n := topologyReconciled(cl); !ok {
+		notes = append(notes, n)
+	}
+	if o.kcp != nil {
+		if o.kcp.Spec.Version != t.Version {
+			notes = append(notes, fmt.Sprintf("control plane pending upgrade from %s to %s", o.kcp.Spec.Version, t.Version))
+		}
+		if want := t.ControlPlane.Replicas; want != nil && ptr.Deref(o.kcp.Spec.Replicas, 0) != *want {
+			notes = append(notes, fmt.Sprintf("control plane pending scale to %d", *want))
+		}
+	}
+	for _, w := range t.Workers.MachineDeployments {
+		md, ok := o.pools[w.Name]
+		switch {
+		case !ok:
+			notes = append(notes, fmt.Sprintf("machine deployment %s not made yet", w.Name))
+		case md.Spec.Template.Spec.Version != t.Version:
+			notes = append(notes, fmt.Sprintf("pool %s pending upgrade from %s to %s", w.Name, md.Spec.Template.Spec.Version, t.Version))
+		case w.Replicas != nil && ptr.Deref(md.Spec.Replicas, 0) != *w.Replicas:
+			notes = append(notes, fmt.Sprintf("pool %s pending scale to %d", w.Name, *w.Replicas))
+		}
+	}
+	return notes
+}
+
 // topologyReconciled reports whether the topology controller has
 // reconciled the Cluster's current generation: its TopologyReconciled
 // condition is True at that generation.

@@ -8,6 +8,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
+	controlplanev1 "sigs.k8s.io/cluster-api/api/controlplane/kubeadm/v1beta2"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
@@ -219,6 +220,55 @@ func TestValidateAgainstClass(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("validateAgainstClass() = %v, want it to say %q", err, w)
 				}
+			}
+		})
+	}
+}
+
+// TestTopologyReadiness checks that a topology cluster is ready only once
+// the topology controller has carried out spec.topology: a control plane
+// already upgraded beside a machine deployment still on the old version
+// (the moment between the two steps of an upgrade) is not ready, even with
+// every object settled and TopologyReconciled True.
+func TestTopologyReadiness(t *testing.T) {
+	settled := func(gen int64, replicas int32) (int64, *int32, *int32, *int32) {
+		return gen, ptr.To(replicas), ptr.To(replicas), ptr.To(replicas)
+	}
+	build := func(mdVersion string, mdReplicas int32, reconciledAt int64) *observed {
+		cl := &clusterv1.Cluster{ObjectMeta: metav1.ObjectMeta{Name: "edge-1", Generation: 4}}
+		cl.Spec.Topology = clusterv1.Topology{ClassRef: clusterv1.ClusterClassRef{Name: "in-memory"}, Version: "v1.36.1",
+			ControlPlane: clusterv1.ControlPlaneTopology{Replicas: ptr.To(int32(1))},
+			Workers:      clusterv1.WorkersTopology{MachineDeployments: []clusterv1.MachineDeploymentTopology{{Name: "md-0", Class: "default-worker", Replicas: ptr.To(int32(2))}}}}
+		cl.Status.Conditions = []metav1.Condition{
+			{Type: clusterv1.ClusterAvailableCondition, Status: metav1.ConditionTrue},
+			{Type: clusterv1.ClusterTopologyReconciledCondition, Status: metav1.ConditionTrue, ObservedGeneration: reconciledAt},
+		}
+		kcp := &controlplanev1.KubeadmControlPlane{ObjectMeta: metav1.ObjectMeta{Name: "edge-1-abcde", Generation: 2}}
+		kcp.Spec.Version, kcp.Spec.Replicas, kcp.Status.Version = "v1.36.1", ptr.To(int32(1)), "v1.36.1"
+		kcp.Status.ObservedGeneration, kcp.Status.Replicas, kcp.Status.ReadyReplicas, kcp.Status.UpToDateReplicas = settled(2, 1)
+		md := &clusterv1.MachineDeployment{ObjectMeta: metav1.ObjectMeta{Name: "edge-1-md-0-xyz", Generation: 3, Labels: map[string]string{labelTopologyDeployment: "md-0"}}}
+		md.Spec.Replicas, md.Spec.Template.Spec.Version = ptr.To(mdReplicas), mdVersion
+		md.Status.ObservedGeneration, md.Status.Replicas, md.Status.ReadyReplicas, md.Status.UpToDateReplicas = settled(3, mdReplicas)
+		ms := clusterv1.MachineSet{ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{labelDeploymentName: md.Name}}}
+		ms.Spec.Template.Spec = md.Spec.Template.Spec
+		return &observed{cluster: cl, kcp: kcp, pools: map[string]*clusterv1.MachineDeployment{"md-0": md}, machineSets: []clusterv1.MachineSet{ms}}
+	}
+	tests := []struct {
+		name      string
+		o         *observed
+		wantReady bool
+		wantNote  string
+	}{
+		{"carried out", build("v1.36.1", 2, 4), true, ""},
+		{"pool pending upgrade", build("v1.36.0", 2, 4), false, "pool md-0 pending upgrade from v1.36.0 to v1.36.1"},
+		{"pool pending scale", build("v1.36.1", 1, 4), false, "pool md-0 pending scale to 2"},
+		{"generation not reconciled", build("v1.36.1", 2, 3), false, "topology controller has not seen the latest change"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, ready, msg := status(tc.o)
+			if ready != tc.wantReady || !strings.Contains(msg, tc.wantNote) {
+				t.Errorf("status() = ready %v, %q; want ready %v, saying %q", ready, msg, tc.wantReady, tc.wantNote)
 			}
 		})
 	}
