@@ -385,13 +385,22 @@ func updateTopology(ctx context.Context, dc dynamic.Interface, o *observed, want
 // control plane and then the machine deployments), and the control plane and
 // every machine deployment of the topology exist with the topology's version
 // and replicas. The status of the objects themselves (machines ready, up to
-// date, rolled out) is checked as for any cluster.
+// date, rolled out) is checked as for any cluster, and the Cluster must not
+// report itself RollingOut, ScalingUp or ScalingDown.
 func topologyPending(o *observed) []string {
 	cl := o.cluster
 	t := &cl.Spec.Topology
 	var notes []string
 	if ok, n := topologyReconciled(cl); !ok {
 		notes = append(notes, n)
+	}
+	// The Cluster's own summary of its machines agrees: the topology
+	// controller's objects change in steps, and the Cluster reports a step
+	// still going that the objects read a moment apart may not show.
+	for _, typ := range []string{clusterv1.ClusterRollingOutCondition, clusterv1.ClusterScalingUpCondition, clusterv1.ClusterScalingDownCondition} {
+		if c := meta.FindStatusCondition(cl.Status.Conditions, typ); c != nil && c.Status == metav1.ConditionTrue {
+			notes = append(notes, fmt.Sprintf("Cluster %s: %s", typ, firstLine(strings.TrimPrefix(c.Message, "* "))))
+		}
 	}
 	if o.kcp != nil {
 		if o.kcp.Spec.Version != t.Version {

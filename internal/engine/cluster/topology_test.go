@@ -263,6 +263,12 @@ func TestTopologyReadiness(t *testing.T) {
 		{"pool pending upgrade", build("v1.36.0", 2, 4), false, "pool md-0 pending upgrade from v1.36.0 to v1.36.1"},
 		{"pool pending scale", build("v1.36.1", 1, 4), false, "pool md-0 pending scale to 2"},
 		{"generation not reconciled", build("v1.36.1", 2, 3), false, "topology controller has not seen the latest change"},
+		{"Cluster still rolling out", func() *observed {
+			o := build("v1.36.1", 2, 4)
+			o.cluster.Status.Conditions = append(o.cluster.Status.Conditions, metav1.Condition{Type: clusterv1.ClusterRollingOutCondition, Status: metav1.ConditionTrue,
+				Message: "* MachineDeployment edge-1-md-0-xyz:\n  * Rolling out 1 not up-to-date replicas"})
+			return o
+		}(), false, "Cluster RollingOut: MachineDeployment edge-1-md-0-xyz:"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
