@@ -1,6 +1,7 @@
 package v1alpha1
 
 import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
@@ -109,6 +110,59 @@ type ClusterWorkerPool struct {
 	Taints []ClusterTaint `json:"taints,omitempty"`
 }
 
+// ClusterTopologyWorker is one worker machine deployment of a topology
+// cluster.
+type ClusterTopologyWorker struct {
+	// Name of the machine deployment in the topology, a DNS-1123 label
+	// unique within the cluster.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+
+	// Class is the worker class of the ClusterClass
+	// (spec.workers.machineDeployments[].class) it is made from.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=256
+	Class string `json:"class"`
+
+	// Replicas is the number of worker machines.
+	// +optional
+	// +kubebuilder:default=1
+	// +kubebuilder:validation:Minimum=0
+	Replicas int64 `json:"replicas"`
+}
+
+// ClusterTopology makes a Cluster a topology cluster of a Cluster API
+// ClusterClass: the Cluster API Cluster's spec.topology holds the Kubernetes
+// version, the control plane replicas, the workers and the variables, and
+// Cluster API's topology controller makes and changes the control plane and
+// the MachineDeployments. Scaling and upgrades change spec.topology only.
+type ClusterTopology struct {
+	// Class is the name of the ClusterClass.
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Class string `json:"class"`
+
+	// ClassNamespace is the namespace of the ClusterClass; omitted means
+	// the cluster's namespace.
+	// +optional
+	// +kubebuilder:validation:MaxLength=63
+	ClassNamespace string `json:"classNamespace,omitempty"`
+
+	// Variables are the values of the class's variables, any JSON value
+	// each; checked against the class's variable schemas.
+	// +optional
+	Variables map[string]apiextensionsv1.JSON `json:"variables,omitempty"`
+
+	// Workers are the worker machine deployments of the topology.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=32
+	Workers []ClusterTopologyWorker `json:"workers,omitempty"`
+}
+
 // ClusterParameters is the desired state of a workload cluster: Cluster API
 // objects (Cluster, KubeadmControlPlane, a MachineDeployment per worker
 // pool, and their infrastructure and bootstrap templates) in a namespace of
@@ -123,6 +177,7 @@ type ClusterWorkerPool struct {
 // the existing cluster when managementPolicies allow LateInitialize (as "*"
 // does), so adopting a cluster never scales, relabels or removes what the
 // spec does not mention.
+// +kubebuilder:validation:XValidation:rule="!(has(self.topology) && has(self.workerPools))",message="workerPools must be unset for a topology cluster: its machine deployments are topology.workers",fieldPath=".workerPools"
 // +kubebuilder:validation:XValidation:rule="!(has(self.infrastructure) && self.infrastructure == 'in_memory' && has(self.controlPlane) && has(self.controlPlane.endpoint))",message="controlPlane.endpoint must be unset for in_memory infrastructure: the provider sets it",fieldPath=".controlPlane.endpoint"
 type ClusterParameters struct {
 	// Site is the Site whose Cluster API management cluster runs the
@@ -163,6 +218,13 @@ type ClusterParameters struct {
 	// +listMapKey=name
 	// +kubebuilder:validation:MaxItems=32
 	WorkerPools []ClusterWorkerPool `json:"workerPools,omitempty"`
+
+	// Topology makes the cluster a topology cluster of a ClusterClass;
+	// workerPools, controlPlane.endpoint and controlPlane.hostSelector must
+	// then be unset (the class sets them). Omitted means none for a new
+	// cluster and, for an adopted topology cluster, its topology.
+	// +optional
+	Topology *ClusterTopology `json:"topology,omitempty"`
 
 	// PodCIDRs is the pod network; omitted means 192.168.0.0/16. It cannot
 	// change.

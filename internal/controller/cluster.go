@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -251,6 +252,18 @@ func expandCluster(c *v1alpha1.Cluster) (cluster.Spec, error) {
 		}
 		want.WorkerPools = append(want.WorkerPools, wp)
 	}
+	if t := p.Topology; t != nil {
+		want.Topology = &cluster.Topology{Class: t.Class, ClassNamespace: t.ClassNamespace}
+		for k, v := range t.Variables {
+			if want.Topology.Variables == nil {
+				want.Topology.Variables = map[string]string{}
+			}
+			want.Topology.Variables[k] = string(v.Raw)
+		}
+		for _, w := range t.Workers {
+			want.Topology.Workers = append(want.Topology.Workers, cluster.TopologyWorker{Name: w.Name, Class: w.Class, Replicas: w.Replicas})
+		}
+	}
 	return want, nil
 }
 
@@ -339,6 +352,9 @@ func lateInitCluster(p *v1alpha1.ClusterParameters, actual cluster.Spec) bool {
 	if p.WorkerPools == nil && len(actual.WorkerPools) > 0 {
 		p.WorkerPools, changed = flattenWorkerPools(actual.WorkerPools), true
 	}
+	if p.Topology == nil && actual.Topology != nil && p.WorkerPools == nil {
+		p.Topology, changed = flattenTopology(actual.Topology), true
+	}
 	if p.PodCIDRs == nil && len(actual.PodCIDRs) > 0 {
 		p.PodCIDRs, changed = slices.Clone(actual.PodCIDRs), true
 	}
@@ -352,6 +368,21 @@ func lateInitCluster(p *v1alpha1.ClusterParameters, actual cluster.Spec) bool {
 		p.ArgoCDRegistration, changed = new(actual.ArgoCDRegistration), true
 	}
 	return changed
+}
+
+// flattenTopology converts the engine's topology into the Cluster's.
+func flattenTopology(t *cluster.Topology) *v1alpha1.ClusterTopology {
+	out := &v1alpha1.ClusterTopology{Class: t.Class, ClassNamespace: t.ClassNamespace}
+	for k, v := range t.Variables {
+		if out.Variables == nil {
+			out.Variables = map[string]apiextensionsv1.JSON{}
+		}
+		out.Variables[k] = apiextensionsv1.JSON{Raw: []byte(v)}
+	}
+	for _, w := range t.Workers {
+		out.Workers = append(out.Workers, v1alpha1.ClusterTopologyWorker{Name: w.Name, Class: w.Class, Replicas: w.Replicas})
+	}
+	return out
 }
 
 // flattenWorkerPools converts the engine's worker pools into the Cluster's.

@@ -29,6 +29,19 @@ type workerPoolModel struct {
 	Taints       types.List   `tfsdk:"taints"`
 }
 
+type topologyModel struct {
+	Class          types.String `tfsdk:"class"`
+	ClassNamespace types.String `tfsdk:"class_namespace"`
+	Variables      types.Map    `tfsdk:"variables"`
+	Workers        types.List   `tfsdk:"workers"`
+}
+
+type topologyWorkerModel struct {
+	Name     types.String `tfsdk:"name"`
+	Class    types.String `tfsdk:"class"`
+	Replicas types.Int64  `tfsdk:"replicas"`
+}
+
 type taintModel struct {
 	Key    types.String `tfsdk:"key"`
 	Value  types.String `tfsdk:"value"`
@@ -36,9 +49,14 @@ type taintModel struct {
 }
 
 var (
-	controlPlaneTypes = map[string]attr.Type{"replicas": types.Int64Type, "endpoint": types.StringType, "host_selector": types.MapType{ElemType: types.StringType}}
-	taintTypes        = map[string]attr.Type{"key": types.StringType, "value": types.StringType, "effect": types.StringType}
-	workerPoolTypes   = map[string]attr.Type{
+	controlPlaneTypes   = map[string]attr.Type{"replicas": types.Int64Type, "endpoint": types.StringType, "host_selector": types.MapType{ElemType: types.StringType}}
+	topologyWorkerTypes = map[string]attr.Type{"name": types.StringType, "class": types.StringType, "replicas": types.Int64Type}
+	topologyTypes       = map[string]attr.Type{
+		"class": types.StringType, "class_namespace": types.StringType, "variables": types.MapType{ElemType: types.StringType},
+		"workers": types.ListType{ElemType: types.ObjectType{AttrTypes: topologyWorkerTypes}},
+	}
+	taintTypes      = map[string]attr.Type{"key": types.StringType, "value": types.StringType, "effect": types.StringType}
+	workerPoolTypes = map[string]attr.Type{
 		"name": types.StringType, "replicas": types.Int64Type,
 		"host_selector": types.MapType{ElemType: types.StringType}, "labels": types.MapType{ElemType: types.StringType},
 		"taints": types.ListType{ElemType: types.ObjectType{AttrTypes: taintTypes}},
@@ -115,7 +133,72 @@ func expandCluster(ctx context.Context, m clusterModel) (cluster.Spec, diag.Diag
 			s.WorkerPools = append(s.WorkerPools, wp)
 		}
 	}
+	if !m.Topology.IsNull() && !m.Topology.IsUnknown() {
+		var t topologyModel
+		diags.Append(m.Topology.As(ctx, &t, basetypes.ObjectAsOptions{})...)
+		s.Topology = &cluster.Topology{Class: t.Class.ValueString(), ClassNamespace: t.ClassNamespace.ValueString()}
+		s.Topology.Variables, d = stringMap(ctx, t.Variables)
+		diags.Append(d...)
+		if !t.Workers.IsNull() && !t.Workers.IsUnknown() {
+			var workers []topologyWorkerModel
+			diags.Append(t.Workers.ElementsAs(ctx, &workers, false)...)
+			for _, w := range workers {
+				tw := cluster.TopologyWorker{Name: w.Name.ValueString(), Class: w.Class.ValueString(), Replicas: w.Replicas.ValueInt64()}
+				if w.Replicas.IsNull() {
+					tw.Replicas = cluster.DefaultWorkerReplicas
+				}
+				s.Topology.Workers = append(s.Topology.Workers, tw)
+			}
+		}
+	}
 	return s, diags
+}
+
+// flattenTopology is the topology value of t; prior is the value before
+// (plan or state): a class namespace written out and JSON text that says
+// the same as what was read stay as written.
+func flattenTopology(ctx context.Context, t *cluster.Topology, namespace string, prior types.Object) (types.Object, diag.Diagnostics) {
+	var diags diag.Diagnostics
+	if t == nil {
+		return types.ObjectNull(topologyTypes), diags
+	}
+	var was topologyModel
+	if !prior.IsNull() && !prior.IsUnknown() {
+		diags.Append(prior.As(ctx, &was, basetypes.ObjectAsOptions{})...)
+	}
+	classNamespace := optionalString(t.ClassNamespace)
+	if t.ClassNamespace == "" && was.ClassNamespace.ValueString() == namespace {
+		classNamespace = was.ClassNamespace
+	}
+	variables := types.MapNull(types.StringType)
+	if len(t.Variables) > 0 || (!was.Variables.IsNull() && !was.Variables.IsUnknown()) {
+		priorText := map[string]string{}
+		if !was.Variables.IsNull() && !was.Variables.IsUnknown() {
+			diags.Append(was.Variables.ElementsAs(ctx, &priorText, false)...)
+		}
+		elems := map[string]attr.Value{}
+		for k, v := range t.Variables {
+			if p, ok := priorText[k]; ok && cluster.SameJSON(p, v) {
+				v = p
+			}
+			elems[k] = types.StringValue(v)
+		}
+		variables = types.MapValueMust(types.StringType, elems)
+	}
+	workerType := types.ObjectType{AttrTypes: topologyWorkerTypes}
+	workers := types.ListNull(workerType)
+	if len(t.Workers) > 0 || (!was.Workers.IsNull() && !was.Workers.IsUnknown()) {
+		items := []attr.Value{}
+		for _, w := range t.Workers {
+			items = append(items, types.ObjectValueMust(topologyWorkerTypes, map[string]attr.Value{
+				"name": types.StringValue(w.Name), "class": types.StringValue(w.Class), "replicas": types.Int64Value(w.Replicas),
+			}))
+		}
+		workers = types.ListValueMust(workerType, items)
+	}
+	return types.ObjectValueMust(topologyTypes, map[string]attr.Value{
+		"class": types.StringValue(t.Class), "class_namespace": classNamespace, "variables": variables, "workers": workers,
+	}), diags
 }
 
 // splitEndpoint splits "host:port" into its parts.
@@ -200,6 +283,9 @@ func flattenCluster(ctx context.Context, m *clusterModel, s cluster.Spec, st clu
 		}
 		m.WorkerPools = types.ListValueMust(poolType, pools)
 	}
+	var d diag.Diagnostics
+	m.Topology, d = flattenTopology(ctx, s.Topology, s.Namespace, prior.Topology)
+	diags.Append(d...)
 	diags.Append(flattenClusterStatus(m, st)...)
 	return diags
 }

@@ -3,6 +3,9 @@ package provider
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -17,6 +20,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64default"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/listplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/mapplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectplanmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringplanmodifier"
@@ -56,7 +60,8 @@ var clusterKind = &kind[clusterModel, cluster.Spec, cluster.Status]{
 	},
 	progress:     func(m *clusterModel) string { return "phase " + orUnknownPhase(m.Phase) },
 	validateSpec: cluster.ValidatePartial,
-	planCreate:   checkClusterSite,
+	planCreate:   planClusterCreate,
+	planUpdate:   planClusterUpdate,
 	importState:  importCluster,
 	beforeDelete: refuseProtectedCluster,
 }
@@ -72,6 +77,7 @@ type clusterModel struct {
 	KubernetesVersion         types.String   `tfsdk:"kubernetes_version"`
 	ControlPlane              types.Object   `tfsdk:"control_plane"`
 	WorkerPools               types.List     `tfsdk:"worker_pools"`
+	Topology                  types.Object   `tfsdk:"topology"`
 	PodCIDRs                  types.List     `tfsdk:"pod_cidrs"`
 	ServiceCIDRs              types.List     `tfsdk:"service_cidrs"`
 	Infrastructure            types.String   `tfsdk:"infrastructure"`
@@ -96,8 +102,10 @@ func clusterSchema(ctx context.Context) schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "A Cluster API workload cluster at a site: a `Cluster` with a kubeadm control plane and one `MachineDeployment` per " +
 			"worker pool on the site's management cluster, on bring-your-own hosts (`byoh`, the default) or on Cluster API's in-memory " +
-			"backend (`in_memory`, for development and tests).\n\n" +
-			"Create waits until the control plane is ready, the cluster is Available and every pool has its ready replicas, then registers " +
+			"backend (`in_memory`, for development and tests); or a topology cluster of a Cluster API `ClusterClass` (`topology`), whose " +
+			"control plane and `MachineDeployment`s Cluster API's topology controller makes from the class.\n\n" +
+			"Create waits until the control plane is ready, the cluster is Available and every pool has its ready replicas (for a topology " +
+			"cluster, also until the topology controller has reconciled the `Cluster`'s latest change), then registers " +
 			"the cluster in the site's Argo CD (unless `argocd_registration` is false). A create or update that outlives its timeout keeps the " +
 			"cluster in state with a warning; the next apply resumes waiting. Delete is refused while `deletion_protection` is true, and otherwise " +
 			"waits until every machine is gone.",
@@ -192,6 +200,59 @@ func clusterSchema(ctx context.Context) schema.Schema {
 					},
 				}},
 			},
+			"topology": schema.SingleNestedAttribute{
+				Optional: true,
+				MarkdownDescription: "Makes the cluster a topology cluster of a Cluster API `ClusterClass`: the `Cluster`'s `spec.topology` holds " +
+					"`kubernetes_version`, `control_plane.replicas`, the worker machine deployments (`workers`) and the class's `variables`, and Cluster " +
+					"API's topology controller makes and changes the control plane, the `MachineDeployment`s and their templates. Scaling and upgrades " +
+					"change `spec.topology` and nothing else. Conflicts with `worker_pools`, `control_plane.endpoint` and `control_plane.host_selector` " +
+					"(the class sets those, usually through variables). Set `infrastructure` to the class's provider (`in_memory` for CAPD's in-memory " +
+					"classes). Adding `topology` to a cluster without it replaces the cluster; a topology cluster cannot be managed without it.",
+				PlanModifiers: []planmodifier.Object{objectplanmodifier.RequiresReplaceIf(topologyAdded,
+					"Adding topology to a cluster made without a ClusterClass replaces the cluster.",
+					"Adding `topology` to a cluster made without a ClusterClass replaces the cluster.")},
+				Attributes: map[string]schema.Attribute{
+					"class": schema.StringAttribute{
+						Required:            true,
+						MarkdownDescription: "Name of the `ClusterClass`. Changed in place (a rebase, which the class must allow).",
+					},
+					"class_namespace": schema.StringAttribute{
+						Optional:            true,
+						MarkdownDescription: "Namespace of the `ClusterClass`; default the cluster's `namespace`.",
+						Validators:          []validator.String{dnsLabel()},
+					},
+					"variables": schema.MapAttribute{
+						Optional:    true,
+						ElementType: types.StringType,
+						MarkdownDescription: "Values of the class's variables, each JSON text (write them with `jsonencode`, such as " +
+							"`imageRepository = jsonencode(\"registry.example/k8s\")`). Checked at plan time against the class's variable schemas when " +
+							"the class can be read, otherwise at apply. Variables the class defaults and the configuration leaves out are not reported. " +
+							"Changed in place.",
+					},
+					"workers": schema.ListNestedAttribute{
+						Optional:            true,
+						MarkdownDescription: "Worker machine deployments of the topology. Adding, removing and scaling them changes `spec.topology` in place.",
+						NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
+							"name": schema.StringAttribute{
+								Required:            true,
+								MarkdownDescription: "Name of the machine deployment in the topology, a DNS-1123 label unique within the cluster.",
+								Validators:          []validator.String{dnsLabel()},
+							},
+							"class": schema.StringAttribute{
+								Required:            true,
+								MarkdownDescription: "Worker class of the `ClusterClass` (`spec.workers.machineDeployments[].class`) it is made from.",
+							},
+							"replicas": schema.Int64Attribute{
+								Optional:            true,
+								Computed:            true,
+								Default:             int64default.StaticInt64(cluster.DefaultWorkerReplicas),
+								MarkdownDescription: "Number of worker machines. Default `1`. Scaled in place.",
+								Validators:          []validator.Int64{int64validator.AtLeast(0)},
+							},
+						}},
+					},
+				},
+			},
 			"pod_cidrs": schema.ListAttribute{
 				Optional:            true,
 				Computed:            true,
@@ -265,6 +326,85 @@ func clusterSchema(ctx context.Context) schema.Schema {
 			"conditions": conditionsAttribute("Cluster API conditions of the `Cluster`, such as `Available`, `ControlPlaneAvailable`, `WorkersAvailable`."),
 			"timeouts":   timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
+	}
+}
+
+// topologyAdded reports whether a plan adds topology to a cluster that has
+// none: Cluster API cannot turn a cluster into a topology cluster in place.
+func topologyAdded(_ context.Context, req planmodifier.ObjectRequest, resp *objectplanmodifier.RequiresReplaceIfFuncResponse) {
+	resp.RequiresReplace = req.StateValue.IsNull() && !req.PlanValue.IsNull()
+}
+
+// planClusterCreate checks, at plan time, the site and the topology
+// against its ClusterClass.
+func planClusterCreate(ctx context.Context, data *providerData, plan clusterModel, diags *diag.Diagnostics) {
+	checkClusterSite(ctx, data, plan, diags)
+	checkClusterClass(ctx, data, plan, diags)
+}
+
+// planClusterUpdate refuses to manage a topology cluster without topology
+// (as after importing one into a configuration written for worker_pools),
+// saying what to write, and checks the topology against its ClusterClass.
+func planClusterUpdate(ctx context.Context, data *providerData, plan, state clusterModel, diags *diag.Diagnostics) {
+	if plan.Topology.IsNull() && !state.Topology.IsNull() && !state.Topology.IsUnknown() {
+		diags.AddAttributeError(path.Root("topology"), "Topology cluster without topology",
+			fmt.Sprintf("Cluster %q is a topology cluster of a ClusterClass: Cluster API's topology controller owns its control plane and "+
+				"MachineDeployments and would undo direct changes. Describe it with a topology block instead of worker_pools, such as:\n\n%s",
+				state.ID.ValueString(), topologyHint(ctx, state)))
+		return
+	}
+	checkClusterClass(ctx, data, plan, diags)
+}
+
+// topologyHint is the topology block that describes the topology of state.
+func topologyHint(ctx context.Context, state clusterModel) string {
+	s, d := expandCluster(ctx, state)
+	if d.HasError() || s.Topology == nil {
+		return "topology {\n  class = \"...\"\n}"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "topology {\n  class = %q\n", s.Topology.Class)
+	if s.Topology.ClassNamespace != "" {
+		fmt.Fprintf(&b, "  class_namespace = %q\n", s.Topology.ClassNamespace)
+	}
+	if len(s.Topology.Variables) > 0 {
+		b.WriteString("  variables = {\n")
+		for _, k := range slices.Sorted(maps.Keys(s.Topology.Variables)) {
+			fmt.Fprintf(&b, "    %s = jsonencode(%s)\n", k, s.Topology.Variables[k])
+		}
+		b.WriteString("  }\n")
+	}
+	b.WriteString("  workers = [\n")
+	for _, w := range s.Topology.Workers {
+		fmt.Fprintf(&b, "    { name = %q, class = %q, replicas = %d },\n", w.Name, w.Class, w.Replicas)
+	}
+	b.WriteString("  ]\n}")
+	return b.String()
+}
+
+// checkClusterClass checks a planned topology against its ClusterClass
+// when the class can be read: its variables, their values and its worker
+// classes. It says nothing when the plan has unknown values, the platform
+// cannot be reached or the class is not there (yet): apply checks again.
+func checkClusterClass(ctx context.Context, data *providerData, plan clusterModel, diags *diag.Diagnostics) {
+	if plan.Topology.IsNull() || plan.Topology.IsUnknown() || plan.Site.IsUnknown() || plan.Namespace.IsUnknown() {
+		return
+	}
+	raw, err := plan.Topology.ToTerraformValue(ctx)
+	if err != nil || !raw.IsFullyKnown() {
+		return
+	}
+	s, d := expandCluster(ctx, plan)
+	if d.HasError() || s.Topology == nil {
+		return
+	}
+	clusters, err := data.clusterClient()
+	if err != nil {
+		return
+	}
+	err = clusters.ValidateAgainstClass(ctx, s)
+	for _, in := range engine.InvalidInputs(err) {
+		addEngineError(diags, "Invalid cluster", in, clusterAttributePaths)
 	}
 }
 

@@ -83,6 +83,9 @@ type kind[M any, S, O any] struct {
 	// planCreate adds checks when a plan creates the resource, such as
 	// a read-only look-up of a site; optional.
 	planCreate func(ctx context.Context, data *providerData, plan M, diags *diag.Diagnostics)
+	// planUpdate adds checks when a plan changes (or keeps) a resource in
+	// state, such as a read-only look-up against its backend; optional.
+	planUpdate func(ctx context.Context, data *providerData, plan, state M, diags *diag.Diagnostics)
 	// importState fills the state of an imported id; the default sets id.
 	importState func(ctx context.Context, id string, resp *resource.ImportStateResponse)
 	// beforeDelete may refuse a delete, such as while deletion protection
@@ -176,6 +179,15 @@ func (r *engineResource[M, S, O]) ModifyPlan(ctx context.Context, req resource.M
 			}
 		}
 		return
+	}
+	if r.kind.planUpdate != nil && r.data != nil {
+		var plan, state M
+		resp.Diagnostics.Append(req.Plan.Get(ctx, &plan)...)
+		resp.Diagnostics.Append(req.State.Get(ctx, &state)...)
+		if resp.Diagnostics.HasError() {
+			return
+		}
+		r.kind.planUpdate(ctx, r.data, plan, state, &resp.Diagnostics)
 	}
 	if r.kind.ready == nil {
 		return

@@ -66,8 +66,18 @@ func (s *starter) prepareCAPI() error {
 			groups: []string{"cluster.x-k8s.io", "addons.cluster.x-k8s.io", "ipam.cluster.x-k8s.io", "runtime.cluster.x-k8s.io"},
 			args:   []string{"--feature-gates=ClusterTopology=true"},
 		},
-		{name: CAPIBootstrapName, bin: b.capiBootstrap, hooks: "bootstrap.yaml", groups: []string{"bootstrap.cluster.x-k8s.io"}, contract: true},
-		{name: CAPIControlPlaneName, bin: b.capiControlPlane, hooks: "controlplane.yaml", groups: []string{"controlplane.cluster.x-k8s.io"}, contract: true},
+		// Every manager runs with ClusterTopology: the kubeadm bootstrap and
+		// control plane webhooks refuse the fields of topology clusters'
+		// templates ("can be set only if the ClusterTopology feature flag is
+		// enabled") unless their own manager has it.
+		{
+			name: CAPIBootstrapName, bin: b.capiBootstrap, hooks: "bootstrap.yaml", groups: []string{"bootstrap.cluster.x-k8s.io"}, contract: true,
+			args: []string{"--feature-gates=ClusterTopology=true"},
+		},
+		{
+			name: CAPIControlPlaneName, bin: b.capiControlPlane, hooks: "controlplane.yaml", groups: []string{"controlplane.cluster.x-k8s.io"}, contract: true,
+			args: []string{"--feature-gates=ClusterTopology=true"},
+		},
 		{
 			name: CAPIInfrastructureName, bin: b.capd, hooks: "infrastructure.yaml", groups: []string{"infrastructure.cluster.x-k8s.io"}, contract: true,
 			args: []string{"--feature-gates=ClusterTopology=true"},

@@ -55,3 +55,30 @@ resource "mc_cluster" "dev" {
 
   deletion_protection = false
 }
+
+# A topology cluster of a Cluster API ClusterClass: spec.topology holds the
+# version, the control plane replicas, the worker machine deployments and the
+# class's variables (JSON values, checked against the class at plan time), and
+# Cluster API's topology controller makes the rest. A ClusterClass for BYOH
+# hosts is in examples/clusterclass/byoh.yaml; this one uses Cluster API's
+# in-memory ClusterClass "in-memory".
+resource "mc_cluster" "topology" {
+  site               = mc_site.site_b.id
+  namespace          = "clusters"
+  name               = "topo-1"
+  infrastructure     = "in_memory"
+  kubernetes_version = "v1.36.0"
+
+  control_plane = {
+    replicas = 1
+  }
+
+  topology = {
+    class = "in-memory"
+    workers = [
+      { name = "md-0", class = "default-worker", replicas = 2 },
+    ]
+  }
+
+  deletion_protection = false
+}

@@ -61,7 +61,17 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if err := ensureNamespace(ctx, dc, want.Namespace); err != nil {
 		return "", err
 	}
+	if want.Topology != nil {
+		// The class is read once more: a plan made before it existed
+		// could not check the variables.
+		if err := c.ValidateAgainstClass(ctx, want); err != nil {
+			return "", err
+		}
+	}
 	objs := objects(want)
+	if len(objs) == 0 {
+		return "", fmt.Errorf("cannot build the objects of cluster %s", ID(want))
+	}
 	cl, err := createOrAdopt(ctx, dc, want.Namespace, objs[0])
 	if err != nil {
 		return "", err
@@ -274,11 +284,15 @@ func readPools(ctx context.Context, dc dynamic.Interface, ns, name string, selec
 }
 
 // PoolName is the worker pool a MachineDeployment of cluster name stands
-// for: its worker-pool label, or else its name without the "<cluster>-"
-// prefix (Cluster API's own templates name them <cluster>-md-0).
+// for: its worker-pool label, or the name of its topology entry (topology
+// clusters), or else its name without the "<cluster>-" prefix (Cluster
+// API's own templates name them <cluster>-md-0).
 func PoolName(name string, md *clusterv1.MachineDeployment) string {
 	if pool := md.Labels[LabelWorkerPool]; pool != "" {
 		return pool
+	}
+	if entry := md.Labels[labelTopologyDeployment]; entry != "" {
+		return entry
 	}
 	return strings.TrimPrefix(md.Name, name+"-")
 }
@@ -360,11 +374,19 @@ func actualSpec(siteName, ns, name string, o *observed, want Spec) Spec {
 	s := Spec{Site: siteName, Namespace: ns, Name: name, Labels: userLabels(cl.Labels)}
 	s.PodCIDRs = cl.Spec.ClusterNetwork.Pods.CIDRBlocks
 	s.ServiceCIDRs = cl.Spec.ClusterNetwork.Services.CIDRBlocks
+	topology := cl.Spec.Topology.IsDefined()
 	switch kind := cl.Spec.InfrastructureRef.Kind; kind {
+	case "":
+		// A topology cluster's infrastructure cluster is made by the
+		// topology controller, a moment after the Cluster.
+		s.Infrastructure = infrastructureOf(want)
 	case "DevCluster":
 		s.Infrastructure = InfrastructureInMemory
 	case "ByoCluster":
 		s.Infrastructure = InfrastructureBYOH
+		if topology {
+			break // the class sets the endpoint and selects the hosts
+		}
 		s.ControlPlane.EndpointHost = cl.Spec.ControlPlaneEndpoint.Host
 		s.ControlPlane.EndpointPort = int64(cl.Spec.ControlPlaneEndpoint.Port)
 		s.ControlPlane.HostSelector = o.controlPlaneHostSelector
@@ -374,6 +396,27 @@ func actualSpec(siteName, ns, name string, o *observed, want Spec) Spec {
 	if o.kcp != nil {
 		s.KubernetesVersion = o.kcp.Spec.Version
 		s.ControlPlane.Replicas = int64(ptr.Deref(o.kcp.Spec.Replicas, 0))
+	}
+	if topology {
+		t := &cl.Spec.Topology
+		s.Topology = actualTopology(t, ns)
+		if want.Topology != nil {
+			// Variables the configuration leaves out are the class's
+			// defaults, which Cluster API's webhook writes in.
+			for k := range s.Topology.Variables {
+				if _, ok := want.Topology.Variables[k]; !ok {
+					delete(s.Topology.Variables, k)
+				}
+			}
+			if len(s.Topology.Variables) == 0 {
+				s.Topology.Variables = nil
+			}
+		}
+		s.KubernetesVersion = t.Version
+		if t.ControlPlane.Replicas != nil {
+			s.ControlPlane.Replicas = int64(*t.ControlPlane.Replicas)
+		}
+		return s
 	}
 	// Pools keep the order of want; pools want does not name come last, by name.
 	names := slices.Sorted(maps.Keys(o.pools))
@@ -417,7 +460,8 @@ func taintsOf(kct *bootstrapv1.KubeadmConfigTemplate) []Taint {
 // pools (their set, replicas and labels).
 func upToDate(want, got Spec) bool {
 	if want.KubernetesVersion != got.KubernetesVersion || want.ControlPlane.Replicas != got.ControlPlane.Replicas ||
-		!maps.Equal(want.Labels, got.Labels) || len(want.WorkerPools) != len(got.WorkerPools) {
+		!maps.Equal(want.Labels, got.Labels) || len(want.WorkerPools) != len(got.WorkerPools) ||
+		!sameTopology(want.Topology, got.Topology, got.Namespace) {
 		return false
 	}
 	gotPools := map[string]WorkerPool{}
@@ -536,7 +580,14 @@ func status(o *observed) (Status, bool, string) {
 		}
 		notes = append(notes, n)
 	}
-	ready := st.ControlPlaneReady && poolsReady && available == string(metav1.ConditionTrue)
+	topologyDone := true
+	if cl.Spec.Topology.IsDefined() {
+		if n := topologyPending(o); len(n) > 0 {
+			topologyDone = false
+			notes = append(notes, n...)
+		}
+	}
+	ready := st.ControlPlaneReady && poolsReady && topologyDone && available == string(metav1.ConditionTrue)
 	if ready {
 		return st, true, fmt.Sprintf("%s: control plane ready, %d/%d workers ready", orUnknown(st.Phase), st.ReadyWorkers, wantWorkers)
 	}
@@ -625,6 +676,15 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	actual := actualSpec(siteName, ns, name, o, want)
 	if err := refuseImmutableChanges(actual, want); err != nil {
 		return err
+	}
+	if want.Topology != nil {
+		if err := c.ValidateAgainstClass(ctx, want); err != nil {
+			return err
+		}
+		if err := updateTopology(ctx, dc, o, want); err != nil {
+			return err
+		}
+		return applyRegistration(ctx, sc, siteName, ns, name, want)
 	}
 	if !maps.Equal(want.Labels, actual.Labels) {
 		cl := o.cluster.DeepCopy()

@@ -33,6 +33,12 @@ func refuseImmutableChanges(actual, want Spec) error {
 	refuse := func(path string, from, to any) error {
 		return engine.InvalidInput(path, "cannot change from %v to %v in place: replace the cluster", from, to)
 	}
+	switch {
+	case want.Topology == nil && actual.Topology != nil:
+		return engine.InvalidInput("topology", "cluster is a topology cluster of ClusterClass %q: describe it with topology { class = %q ... } instead of worker_pools", actual.Topology.Class, actual.Topology.Class)
+	case want.Topology != nil && actual.Topology == nil:
+		return engine.InvalidInput("topology", "cluster is not a topology cluster: it cannot be turned into one in place, replace the cluster")
+	}
 	if infra := infrastructureOf(want); infra != actual.Infrastructure {
 		return refuse("infrastructure", fmt.Sprintf("%q", actual.Infrastructure), fmt.Sprintf("%q", infra))
 	}

@@ -186,8 +186,16 @@ func infraClusterKind(s Spec) string {
 	return k
 }
 
-// objects is the object set of s, the Cluster first.
+// objects is the object set of s, the Cluster first; a topology cluster's
+// is its Cluster alone.
 func objects(s Spec) []object {
+	if s.Topology != nil {
+		cl, err := topologyClusterObject(s)
+		if err != nil {
+			return nil
+		}
+		return []object{cl}
+	}
 	if infrastructureOf(s) == InfrastructureInMemory {
 		return inMemoryObjects(s)
 	}

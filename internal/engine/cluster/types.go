@@ -47,6 +47,10 @@ type Spec struct {
 	// change; Update removes it when this is false, Delete before the
 	// Cluster. Observe reports it in Actual, also when importing.
 	ArgoCDRegistration bool
+	// Topology, when set, makes the cluster a topology cluster of a
+	// ClusterClass (see Topology): WorkerPools must then be empty, and the
+	// control plane endpoint and host selector unset.
+	Topology *Topology
 }
 
 // ControlPlane is the kubeadm control plane.

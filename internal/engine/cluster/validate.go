@@ -47,6 +47,10 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	if !v.Known("infrastructure") {
 		infra = "" // checks that depend on the infrastructure wait for it
 	}
+	if s.Topology != nil {
+		validateTopology(v, s)
+		infra = "" // the class decides the endpoint and the hosts
+	}
 	validateControlPlane(v, s.ControlPlane, infra)
 	validateLabels(v, "labels", s.Labels)
 	validateNetwork(v, s)
