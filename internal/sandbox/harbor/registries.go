@@ -3,7 +3,9 @@ package harborsim
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -93,12 +95,85 @@ func (s *Server) localRegistryJSON() registryJSON {
 	return registryJSON{ID: 0, Name: "Local", Type: "harbor", URL: s.opts.ExternalURL, Status: "healthy"}
 }
 
-func validRegistryURL(raw string) (string, error) {
-	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return "", fmt.Errorf("invalid URL %q: want http(s)://host[:port]", raw)
+// validateHTTPURL is Harbor's lib.ValidateHTTPURL (src/lib/endpoint.go,
+// unchanged v2.7 to v2.15): spaces and trailing slashes trimmed, "http://"
+// prepended when there is no scheme, http or https only, and the URL cut
+// down to scheme://host/path (no user info, query or fragment).
+func validateHTTPURL(raw string) (string, error) {
+	v := strings.TrimRight(strings.Trim(raw, " "), "/")
+	if v == "" {
+		return "", fmt.Errorf("empty string")
 	}
-	return strings.TrimSuffix(u.String(), "/"), nil
+	if !strings.Contains(v, "://") {
+		v = "http://" + v
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return "", fmt.Errorf("invalid URL: %s", err.Error())
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return "", fmt.Errorf("invalid HTTP scheme: %s", u.Scheme)
+	}
+	return fmt.Sprintf("%s://%s%s", u.Scheme, u.Host, u.Path), nil
+}
+
+// maxRegistryNameLength is the controller's limit on registry names
+// (src/controller/registry/controller.go, validate).
+const maxRegistryNameLength = 64
+
+// validateRegistry is the registry controller's validate (v2.7 to v2.15):
+// the name, the URL, then the health check. It answers itself when the
+// registry is refused; it must not be called with s.mu held, as the health
+// check goes over the network.
+func (s *Server) validateRegistry(w http.ResponseWriter, r *http.Request, g *registry) bool {
+	if g.name == "" {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "name cannot be empty")
+		return false
+	}
+	if len(g.name) > maxRegistryNameLength {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "the max length of name is %d", maxRegistryNameLength)
+		return false
+	}
+	u, err := validateHTTPURL(g.url)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "%v", err)
+		return false
+	}
+	g.url = u
+	return s.checkHealth(w, r, g.endpoint())
+}
+
+// ErrUnreachable marks a health-check failure that happens before the check
+// proper: Harbor cannot create the adapter, because the type is unknown or,
+// for a Harbor, GET <url>/api/version failed (the remote is unreachable, or
+// its TLS certificate is not trusted). Harbor answers these with 500; any
+// other health-check failure is a 400 "the registry is unhealthy".
+var ErrUnreachable = errors.New("cannot create the registry adapter")
+
+// checkHealth is the registry controller's IsHealthy: create the adapter,
+// then its HealthCheck. It answers 500 (Harbor's "internal server error")
+// when the adapter cannot be made, 400 "the registry is unhealthy" when the
+// check fails, and reports whether the registry is healthy.
+func (s *Server) checkHealth(w http.ResponseWriter, r *http.Request, ep Endpoint) bool {
+	if !slices.Contains(registryTypes, ep.Type) {
+		// adapter.GetFactory answers a plain error, which Harbor hides
+		// behind a 500.
+		writeError(w, http.StatusInternalServerError, codeUnknown, "internal server error")
+		return false
+	}
+	check := s.opts.Pinger
+	if check == nil {
+		check = HealthCheck
+	}
+	if err := check(r.Context(), ep); err != nil {
+		if errors.Is(err, ErrUnreachable) {
+			writeError(w, http.StatusInternalServerError, codeUnknown, "internal server error")
+			return false
+		}
+		writeError(w, http.StatusBadRequest, codeBadRequest, "the registry is unhealthy")
+		return false
+	}
+	return true
 }
 
 type registryReq struct {
@@ -131,20 +206,7 @@ func (s *Server) createRegistry(w http.ResponseWriter, r *http.Request) {
 	if !decode(w, r, &req) {
 		return
 	}
-	if strings.TrimSpace(req.Name) == "" {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "name is required")
-		return
-	}
-	u, err := validRegistryURL(req.URL)
-	if err != nil {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "%v", err)
-		return
-	}
-	if !slices.Contains(registryTypes, req.Type) {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "adapter factory for %s not found", req.Type)
-		return
-	}
-	g := &registry{name: req.Name, description: req.Description, url: u, typ: req.Type, insecure: req.Insecure, status: "healthy"}
+	g := &registry{name: req.Name, description: req.Description, url: req.URL, typ: req.Type, insecure: req.Insecure, status: "healthy"}
 	if c := req.Credential; c != nil {
 		if c.Type != "" && !slices.Contains(credentialTypes, c.Type) {
 			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid credential type %q", c.Type)
@@ -154,6 +216,9 @@ func (s *Server) createRegistry(w http.ResponseWriter, r *http.Request) {
 		if g.credType == "" && (g.accessKey != "" || g.secret != "") {
 			g.credType = "basic"
 		}
+	}
+	if !s.validateRegistry(w, r, g) {
+		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -219,6 +284,9 @@ type registryUpdate struct {
 	Insecure       *bool   `json:"insecure"`
 }
 
+// updateRegistry applies the fields sent onto the stored registry, then
+// validates and health-checks the result as on create (the handler's
+// UpdateRegistry and the controller's Update).
 func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 	if !requireSystem(w, r, "registry", "update") {
 		return
@@ -228,33 +296,24 @@ func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	g := s.lookupRegistry(w, r)
 	if g == nil {
+		s.mu.Unlock()
 		return
 	}
 	next := *g
+	s.mu.Unlock()
 	if req.Name != nil {
-		if strings.TrimSpace(*req.Name) == "" {
-			writeError(w, http.StatusBadRequest, codeBadRequest, "name is required")
-			return
-		}
-		if other := s.registryByName(*req.Name); other != nil && other.id != g.id {
-			writeError(w, http.StatusConflict, codeConflict, "registry %s already exists", *req.Name)
-			return
-		}
 		next.name = *req.Name
 	}
 	if req.Description != nil {
 		next.description = *req.Description
 	}
 	if req.URL != nil {
-		u, err := validRegistryURL(*req.URL)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, codeBadRequest, "%v", err)
-			return
-		}
-		next.url = u
+		next.url = *req.URL
+	}
+	if req.Insecure != nil {
+		next.insecure = *req.Insecure
 	}
 	if req.CredentialType != nil {
 		if !slices.Contains(credentialTypes, *req.CredentialType) {
@@ -269,8 +328,18 @@ func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 	if req.AccessSecret != nil {
 		next.secret = *req.AccessSecret
 	}
-	if req.Insecure != nil {
-		next.insecure = *req.Insecure
+	if !s.validateRegistry(w, r, &next) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.registries[g.id] != g {
+		writeError(w, http.StatusNotFound, codeNotFound, "registry %d not found", g.id)
+		return
+	}
+	if other := s.registryByName(next.name); other != nil && other.id != g.id {
+		writeError(w, http.StatusConflict, codeConflict, "registry %s already exists", next.name)
+		return
 	}
 	next.updated = s.now()
 	*g = next
@@ -317,8 +386,10 @@ type registryPing struct {
 	Insecure       *bool   `json:"insecure"`
 }
 
+// pingRegistry is the handler's PingRegistry: the stored registry (by id)
+// with the fields sent laid over it, health-checked as on create.
 func (s *Server) pingRegistry(w http.ResponseWriter, r *http.Request) {
-	if !requireSystem(w, r, "registry", "create") {
+	if !requireSystem(w, r, "registry", "read") {
 		return
 	}
 	var req registryPing
@@ -326,7 +397,7 @@ func (s *Server) pingRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var ep Endpoint
-	if req.ID != nil && *req.ID != 0 {
+	if req.ID != nil {
 		s.mu.Lock()
 		g := s.registries[*req.ID]
 		s.mu.Unlock()
@@ -340,12 +411,15 @@ func (s *Server) pingRegistry(w http.ResponseWriter, r *http.Request) {
 		ep.Type = *req.Type
 	}
 	if req.URL != nil {
-		u, err := validRegistryURL(*req.URL)
+		u, err := validateHTTPURL(*req.URL)
 		if err != nil {
 			writeError(w, http.StatusBadRequest, codeBadRequest, "%v", err)
 			return
 		}
 		ep.URL = u
+	}
+	if req.Insecure != nil {
+		ep.Insecure = *req.Insecure
 	}
 	if req.AccessKey != nil {
 		ep.Username = *req.AccessKey
@@ -353,55 +427,68 @@ func (s *Server) pingRegistry(w http.ResponseWriter, r *http.Request) {
 	if req.AccessSecret != nil {
 		ep.Password = *req.AccessSecret
 	}
-	if req.Insecure != nil {
-		ep.Insecure = *req.Insecure
-	}
-	if ep.URL == "" {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "url is required")
+	if ep.Type == "" || ep.URL == "" {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "type or url cannot be empty")
 		return
 	}
-	if !slices.Contains(registryTypes, ep.Type) {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "adapter factory for %s not found", ep.Type)
-		return
+	if s.checkHealth(w, r, ep) {
+		writeOK(w)
 	}
-	ping := s.opts.Pinger
-	if ping == nil {
-		ping = httpPing
-	}
-	if err := ping(r.Context(), ep); err != nil {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "failed to ping endpoint %s: %v", ep.URL, err)
-		return
-	}
-	writeOK(w)
 }
 
-// httpPing checks the OCI distribution base endpoint, GET <url>/v2/: 200, or
-// 401 asking for credentials, means a registry answers there.
-func httpPing(ctx context.Context, ep Endpoint) error {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+// HealthCheck checks a registry endpoint as Harbor core does when it
+// creates, updates or pings one, from this process's point of view, with
+// the endpoint's credentials and its insecure flag for TLS:
+//   - for a Harbor (type "harbor"), the adapter factory first asks
+//     GET <url>/api/version (src/pkg/reg/adapter/harbor/base/client.go,
+//     GetAPIVersion); a 404 means Harbor 1.x, any other failure (no answer,
+//     an untrusted certificate, another status) fails the adapter's
+//     creation, reported as ErrUnreachable (Harbor's 500);
+//   - then the adapter's HealthCheck pings GET <url>/v2/
+//     (src/pkg/reg/adapter/native/adapter.go): with credentials it must
+//     answer 2xx, without any a 401 or 403 is healthy too (PingSimple).
+//     Any failure there is unhealthy (Harbor's 400).
+func HealthCheck(ctx context.Context, ep Endpoint) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+"/v2/", nil)
-	if err != nil {
-		return err
-	}
-	if ep.Username != "" || ep.Password != "" {
-		req.SetBasicAuth(ep.Username, ep.Password)
-	}
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	if ep.Insecure {
 		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the endpoint's insecure flag
 	}
 	defer tr.CloseIdleConnections()
-	resp, err := (&http.Client{Transport: tr}).Do(req)
+	client := &http.Client{Transport: tr}
+	get := func(path string) (int, error) {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, ep.URL+path, nil)
+		if err != nil {
+			return 0, err
+		}
+		if ep.Username != "" || ep.Password != "" {
+			req.SetBasicAuth(ep.Username, ep.Password)
+		}
+		resp, err := client.Do(req)
+		if err != nil {
+			return 0, err
+		}
+		_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<16))
+		resp.Body.Close()
+		return resp.StatusCode, nil
+	}
+	if ep.Type == "harbor" {
+		code, err := get("/api/version")
+		switch {
+		case err != nil:
+			return fmt.Errorf("%w: GET /api/version: %v", ErrUnreachable, err)
+		case code != http.StatusNotFound && (code < 200 || code > 299):
+			return fmt.Errorf("%w: GET /api/version answered %d", ErrUnreachable, code)
+		}
+	}
+	code, err := get("/v2/")
 	if err != nil {
-		return fmt.Errorf("unreachable")
+		return fmt.Errorf("GET /v2/: %v", err)
 	}
-	resp.Body.Close()
-	if resp.StatusCode == http.StatusOK {
+	withCredentials := ep.Username != "" || ep.Password != ""
+	if code >= 200 && code <= 299 || (!withCredentials && (code == http.StatusUnauthorized || code == http.StatusForbidden)) {
 		return nil
 	}
-	if resp.StatusCode == http.StatusUnauthorized && ep.Username == "" {
-		return nil
-	}
-	return fmt.Errorf("GET /v2/ answered %d", resp.StatusCode)
+	return fmt.Errorf("GET /v2/ answered %d", code)
 }

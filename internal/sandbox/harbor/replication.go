@@ -40,7 +40,9 @@ type policy struct {
 	deletion       bool
 	override       bool
 	enabled        bool
-	speed          int32
+	speed          int32 // kbps per task, 0 unlimited
+	copyByChunk    bool
+	singleActive   bool // v2.14+
 	created        time.Time
 	updated        time.Time
 }
@@ -62,14 +64,17 @@ type policyReq struct {
 	SrcRegistry               *registryRef `json:"src_registry"`
 	DestRegistry              *registryRef `json:"dest_registry"`
 	DestNamespace             string       `json:"dest_namespace"`
-	DestNamespaceReplaceCount *int         `json:"dest_namespace_replace_count"`
+	DestNamespaceReplaceCount *int8        `json:"dest_namespace_replace_count"`
 	Trigger                   *triggerJSON `json:"trigger"`
 	Filters                   []filterJSON `json:"filters"`
-	ReplicateDeletion         bool         `json:"replicate_deletion"`
-	Deletion                  bool         `json:"deletion"`
-	Override                  bool         `json:"override"`
-	Enabled                   bool         `json:"enabled"`
-	Speed                     *int32       `json:"speed"`
+	// Deletion is the field Harbor's handler reads; replicate_deletion,
+	// which the spec documents as its successor, is ignored on input.
+	Deletion                bool   `json:"deletion"`
+	Override                bool   `json:"override"`
+	Enabled                 bool   `json:"enabled"`
+	Speed                   *int32 `json:"speed"`
+	CopyByChunk             *bool  `json:"copy_by_chunk"`
+	SingleActiveReplication *bool  `json:"single_active_replication"`
 }
 
 type policyJSON struct {
@@ -88,6 +93,7 @@ type policyJSON struct {
 	Enabled                   bool         `json:"enabled"`
 	Speed                     int32        `json:"speed"`
 	CopyByChunk               bool         `json:"copy_by_chunk"`
+	SingleActiveReplication   *bool        `json:"single_active_replication,omitempty"`
 	CreationTime              time.Time    `json:"creation_time"`
 	UpdateTime                time.Time    `json:"update_time"`
 }
@@ -104,16 +110,30 @@ func (s *Server) policyOut(p *policy) policyJSON {
 		}
 		return registryJSON{ID: id}
 	}
-	return policyJSON{ID: p.id, Name: p.name, Description: p.description, SrcRegistry: side(p.srcRegistryID),
+	out := policyJSON{ID: p.id, Name: p.name, Description: p.description, SrcRegistry: side(p.srcRegistryID),
 		DestRegistry: side(p.destRegistryID), DestNamespace: p.destNamespace, DestNamespaceReplaceCount: p.replaceCount,
 		Trigger: p.trigger, Filters: slices.Clone(p.filters), ReplicateDeletion: p.deletion, Deletion: p.deletion,
-		Override: p.override, Enabled: p.enabled, Speed: p.speed, CreationTime: p.created, UpdateTime: p.updated}
+		Override: p.override, Enabled: p.enabled, Speed: p.speed, CopyByChunk: p.copyByChunk,
+		CreationTime: p.created, UpdateTime: p.updated}
+	if s.atLeast(2, 14) {
+		out.SingleActiveReplication = &p.singleActive
+	}
+	return out
 }
 
-// policyFromReq validates req as Harbor's Policy.Validate and the
-// controller's registry lookup do, answering 400 or 404 itself. Callers
-// hold s.mu.
+// policyFromReq builds the whole policy from req, as the handler's
+// Create/UpdateReplicationPolicy do (a PUT replaces the policy: what is not
+// sent takes its default, dest_namespace_replace_count -1, speed 0,
+// copy_by_chunk and single_active_replication false), and validates it as
+// Harbor's Policy.Validate and the controller's registry lookup do,
+// answering 400, 404 or 500 itself. Callers hold s.mu.
 func (s *Server) policyFromReq(w http.ResponseWriter, req policyReq) *policy {
+	if req.SingleActiveReplication != nil && *req.SingleActiveReplication && s.atLeast(2, 14) &&
+		req.Trigger != nil && req.Trigger.Type == "event_based" {
+		// The handler answers a plain error, which Harbor hides behind a 500.
+		writeError(w, http.StatusInternalServerError, codeUnknown, "internal server error")
+		return nil
+	}
 	bad := func(format string, args ...any) *policy {
 		writeError(w, http.StatusBadRequest, codeBadRequest, format, args...)
 		return nil
@@ -161,12 +181,20 @@ func (s *Server) policyFromReq(w http.ResponseWriter, req policyReq) *policy {
 	}
 	p := &policy{name: req.Name, description: req.Description, srcRegistryID: src, destRegistryID: dst,
 		destNamespace: req.DestNamespace, replaceCount: -1, trigger: req.Trigger, filters: req.Filters,
-		deletion: req.ReplicateDeletion || req.Deletion, override: req.Override, enabled: req.Enabled}
+		deletion: req.Deletion, override: req.Override, enabled: req.Enabled}
 	if req.DestNamespaceReplaceCount != nil {
-		p.replaceCount = *req.DestNamespaceReplaceCount
+		p.replaceCount = int(*req.DestNamespaceReplaceCount)
 	}
+	// A negative speed is stored as 0: no limit.
 	if req.Speed != nil && *req.Speed > 0 {
 		p.speed = *req.Speed
+	}
+	if req.CopyByChunk != nil {
+		p.copyByChunk = *req.CopyByChunk
+	}
+	// Harbor before v2.14 has no such field and ignores it.
+	if req.SingleActiveReplication != nil && s.atLeast(2, 14) {
+		p.singleActive = *req.SingleActiveReplication
 	}
 	return p
 }
@@ -422,7 +450,22 @@ func (s *Server) startExecution(w http.ResponseWriter, r *http.Request) {
 // startLocked starts an execution of p in the background. only, when not
 // nil, replaces the listing of the local source (an event-based execution
 // copies just the pushed artifact). Callers hold s.mu.
+//
+// With single_active_replication (v2.14+) an execution started while
+// another of the policy runs is recorded as failed at once, as the
+// replication controller's Start marks it
+// (src/controller/replication/execution.go).
 func (s *Server) startLocked(p *policy, trigger string, only []Artifact) *execution {
+	if p.singleActive {
+		for _, other := range s.executions {
+			if other.policyID == p.id && other.status == statusInProgress {
+				e := &execution{id: s.newID("execution"), policyID: p.id, status: statusFailed, trigger: trigger,
+					start: s.now(), end: s.now(), statusText: "Execution skipped: active replication still in progress.", cancel: func() {}}
+				s.executions[e.id] = e
+				return e
+			}
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &execution{id: s.newID("execution"), policyID: p.id, status: statusInProgress, trigger: trigger, start: s.now(), cancel: cancel}
 	s.executions[e.id] = e

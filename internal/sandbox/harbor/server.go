@@ -32,6 +32,10 @@ const (
 	codeUnknown       = "UNKNOWN"
 )
 
+// DefaultVersion is the Harbor version simulated when Options.Version is
+// empty.
+const DefaultVersion = "v2.14.3-sim"
+
 // Options configure a simulated Harbor.
 type Options struct {
 	// AdminUsername and AdminPassword are the system administrator's
@@ -40,7 +44,10 @@ type Options struct {
 	// Users are further user names known to the database (for project
 	// members); the admin is always known.
 	Users []string
-	// Version is reported as harbor_version; default "v2.13.0-sim".
+	// Version is the Harbor version simulated, reported as harbor_version
+	// in /systeminfo ("v2.14.3-sim" by default; Harbor reports
+	// v<major>.<minor>.<patch>-<commit>). Behaviours that changed between
+	// Harbor releases follow it (see the package documentation).
 	Version string
 	// ExternalURL is this Harbor's URL as clients see it; Start fills it.
 	ExternalURL string
@@ -55,8 +62,11 @@ type Options struct {
 	// artifact requests and before replicating from this Harbor, so that
 	// images pushed straight into the registry are known (see SyncRegistry).
 	SyncRegistry bool
-	// Pinger checks a registry endpoint for POST /registries/ping; nil uses
-	// an HTTP GET of <url>/v2/ (200 or 401 is healthy).
+	// Pinger health-checks a registry endpoint on POST /registries,
+	// PUT /registries/{id} and POST /registries/ping, as Harbor core does;
+	// nil uses HealthCheck (the real check over the network). An error
+	// wrapping ErrUnreachable is answered 500, any other 400 "the registry
+	// is unhealthy".
 	Pinger func(ctx context.Context, ep Endpoint) error
 	// Now returns the time; nil uses time.Now.
 	Now func() time.Time
@@ -94,7 +104,7 @@ func New(o Options) *Server {
 		o.AdminPassword = "Harbor12345"
 	}
 	if o.Version == "" {
-		o.Version = "v2.13.0-sim"
+		o.Version = DefaultVersion
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -189,6 +199,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Path == "/v2" || strings.HasPrefix(r.URL.Path, "/v2/") {
 		s.serveRegistry(w, r)
+		return
+	}
+	if r.URL.Path == "/api/version" && r.Method == http.MethodGet {
+		// src/server/route.go GetAPIVersion: the API version, for anyone.
+		writeJSON(w, http.StatusOK, map[string]string{"version": "v2.0"})
 		return
 	}
 	_, pattern := s.mux.Handler(r)
@@ -487,4 +502,29 @@ func (q query) match(key, value string) bool {
 		return strings.Contains(value, c.value)
 	}
 	return value == c.value
+}
+
+// parseVersion reads "v2.14.3-sim" (or "2.14") as major 2, minor 14.
+func parseVersion(v string) (major, minor int, ok bool) {
+	v = strings.TrimPrefix(v, "v")
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, false
+	}
+	maj, err1 := strconv.Atoi(parts[0])
+	mnr, err2 := strconv.Atoi(strings.SplitN(parts[1], "-", 2)[0])
+	if err1 != nil || err2 != nil {
+		return 0, 0, false
+	}
+	return maj, mnr, true
+}
+
+// atLeast reports whether the simulated Harbor is version major.minor or
+// newer; a version that does not parse counts as the newest.
+func (s *Server) atLeast(major, minor int) bool {
+	maj, mnr, ok := parseVersion(s.opts.Version)
+	if !ok {
+		return true
+	}
+	return maj > major || (maj == major && mnr >= minor)
 }
