@@ -352,7 +352,7 @@ type RobotCreated struct {
 
 // RobotUpdate is the body of PUT /robots/{id}. Harbor replaces the
 // description, the disable flag, the duration and the permissions; name and
-// level must be the robot's own.
+// level must be the robot's own, the name in full (robot$name).
 type RobotUpdate struct {
 	Name        string            `json:"name"`
 	Description string            `json:"description"`

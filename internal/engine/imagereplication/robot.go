@@ -289,8 +289,10 @@ func (c *Client) ensureRobot(ctx context.Context, remote *registry.Record, name 
 		return &robot{Name: made.Name, id: made.ID, created: true, fresh: made.Secret, hc: hc, site: site, c: c}, nil
 	}
 	if !samePermissions(existing.Permissions, perms) || existing.Disable {
+		// Harbor compares the name with the robot's full name, prefix
+		// included (src/server/v2.0/handler/robot.go, updateV2Robot).
 		err := hc.UpdateRobot(ctx, existing.ID, harbor.RobotUpdate{
-			Name: name, Description: description, Level: harbor.RobotLevelSystem, Duration: existing.Duration, Permissions: perms,
+			Name: existing.Name, Description: description, Level: harbor.RobotLevelSystem, Duration: existing.Duration, Permissions: perms,
 		})
 		if err != nil {
 			return nil, c.explainAuth(ctx, hc, site, fmt.Errorf("cannot update the permissions of robot account %q in the Harbor of site %q: %w", existing.Name, site, err))
