@@ -113,8 +113,8 @@ func TestPolicyPutReplacesEverything(t *testing.T) {
 		})
 	}
 	// The replace count is an int8: beyond is a binding error.
-	if status, _, body := call(t, s, "PUT", "/api/v2.0/replication/policies/1", `{"name":"p","dest_registry":{"id":1},"dest_namespace_replace_count":200}`, false); status != 400 {
-		t.Fatalf("replace count 200 = %d %s, want 400", status, body)
+	if status, _, body := call(t, s, "PUT", "/api/v2.0/replication/policies/1", `{"name":"p","dest_registry":{"id":1},"dest_namespace_replace_count":200}`, false); status != 422 {
+		t.Fatalf("replace count 200 = %d %s, want 422", status, body)
 	}
 	// single_active_replication cannot go with an event-based trigger: the
 	// handler's plain error is a 500.

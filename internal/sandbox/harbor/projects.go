@@ -75,8 +75,12 @@ func (pr *principal) canSee(p *project) bool {
 	if p.public() || (pr != nil && pr.admin) {
 		return true
 	}
-	if pr == nil || pr.robot == nil {
+	if pr == nil {
 		return false
+	}
+	if pr.robot == nil {
+		_, member := pr.roles[p.name]
+		return member
 	}
 	for _, perm := range pr.robot.permissions {
 		if perm.Kind == "project" && (perm.Namespace == p.name || perm.Namespace == "*") {
@@ -290,10 +294,12 @@ func (s *Server) createProject(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	now := s.now()
-	p := &project{id: s.newID("project"), name: name, ownerID: s.users[s.opts.AdminUsername], ownerName: pr.name,
+	p := &project{id: s.newID("project"), name: name, ownerID: s.users[s.opts.AdminUsername], ownerName: s.opts.AdminUsername,
 		registryID: regID, storageLimit: limit, metadata: md, created: now, updated: now}
-	if pr.admin {
-		p.ownerName = s.opts.AdminUsername
+	if pr.robot == nil {
+		// A user owns the project it creates and is its project admin; a
+		// robot's project is owned by the admin.
+		p.ownerID, p.ownerName = pr.userID, pr.name
 		p.members = append(p.members, &member{id: s.newID("member"), entityID: p.ownerID, entityName: p.ownerName, entityType: "u", roleID: 1})
 	}
 	s.projects[p.id] = p

@@ -312,7 +312,8 @@ func (s *Server) deletePolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	for _, e := range s.executions {
 		if e.policyID == p.id && e.status == statusInProgress {
-			writeError(w, http.StatusPreconditionFailed, codePrecondition, "the policy %d has running executions, can not be deleted", p.id)
+			// The execution manager's DeleteByVendor (src/pkg/task/execution.go).
+			writeError(w, http.StatusPreconditionFailed, codePrecondition, "contains executions that aren't in final status, stop the execution first")
 			return
 		}
 	}
@@ -347,6 +348,26 @@ type execution struct {
 	start, end time.Time
 	tasks      []*task
 	cancel     context.CancelFunc
+	stuck      bool // InProgress until stopped (StickExecutions)
+}
+
+// StickExecutions makes the executions of policy policyID (0: of every
+// policy) that start from now on stay InProgress with no task, as in
+// Harbor's known failure where the replication flow dies before its tasks
+// report (an execution not in a final status, which blocks the policy's
+// deletion with 412), until they are stopped: PUT
+// /replication/executions/{id} then marks them Stopped, as Harbor's
+// execution manager does for an execution without tasks
+// (src/pkg/task/execution.go, Stop). stuck false turns it off for
+// executions that start later. WaitIdle waits for stuck executions too.
+func (s *Server) StickExecutions(policyID int64, stuck bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if stuck {
+		s.stuck[policyID] = true
+	} else {
+		delete(s.stuck, policyID)
+	}
 }
 
 type task struct {
@@ -465,6 +486,12 @@ func (s *Server) startLocked(p *policy, trigger string, only []Artifact) *execut
 				return e
 			}
 		}
+	}
+	if s.stuck[0] || s.stuck[p.id] {
+		e := &execution{id: s.newID("execution"), policyID: p.id, status: statusInProgress, trigger: trigger, start: s.now(),
+			stuck: true, cancel: func() {}}
+		s.executions[e.id] = e
+		return e
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &execution{id: s.newID("execution"), policyID: p.id, status: statusInProgress, trigger: trigger, start: s.now(), cancel: cancel}
@@ -719,7 +746,10 @@ func (s *Server) stopExecution(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if e := s.lookupExecution(w, r); e != nil {
-		if e.status == statusInProgress {
+		switch {
+		case e.status == statusInProgress && e.stuck:
+			e.status, e.end = statusStopped, s.now()
+		case e.status == statusInProgress:
 			e.cancel()
 		}
 		writeOK(w)

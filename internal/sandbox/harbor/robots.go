@@ -2,10 +2,12 @@ package harborsim
 
 import (
 	"crypto/rand"
+	"math"
 	"net/http"
 	"regexp"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -71,61 +73,101 @@ func newSecret() string {
 	return string(b)
 }
 
+// robotReq is the body of POST /robots and PUT /robots/{id} (RobotCreate).
+type robotReq struct {
+	Name        string           `json:"name"`
+	Description string           `json:"description"`
+	Level       string           `json:"level"`
+	Disable     bool             `json:"disable"`
+	Duration    *int64           `json:"duration"`
+	Permissions []permissionJSON `json:"permissions"`
+}
+
+// validateRobot is the robot handler's validate (src/server/v2.0/handler/
+// robot.go): duration, level, permissions, and from v2.10 every access
+// against the permissions Harbor knows. It answers 400 itself.
+func (s *Server) validateRobot(w http.ResponseWriter, duration int64, level string, perms []permissionJSON) bool {
+	bad := func(format string, args ...any) bool {
+		writeError(w, http.StatusBadRequest, codeBadRequest, format, args...)
+		return false
+	}
+	if duration != -1 && (duration <= 0 || duration >= math.MaxInt32) {
+		return bad("bad request error duration input: %d, duration must be either -1(Never) or a positive integer", duration)
+	}
+	if level != "system" && level != "project" {
+		return bad("bad request error level input: %s", level)
+	}
+	if len(perms) == 0 {
+		return bad("bad request empty permission")
+	}
+	for _, p := range perms {
+		if len(p.Access) == 0 {
+			return bad("bad request empty access")
+		}
+	}
+	if level == "project" && len(perms) > 1 {
+		return bad("bad request permission")
+	}
+	for _, p := range perms {
+		if p.Kind != "system" && p.Kind != "project" {
+			if s.atLeast(2, 10) {
+				return bad("bad request permission level: %s", p.Kind)
+			}
+			continue
+		}
+		for _, a := range p.Access {
+			switch {
+			case s.atLeast(2, 10) && !knownAccess(p.Kind, a.Resource, a.Action):
+				return bad("bad request permission: %s:%s", a.Resource, a.Action)
+			case !s.atLeast(2, 10) && p.Kind == "system" && replicationResources[a.Resource]:
+				return bad("bad request permission: %s:%s", a.Resource, a.Action)
+			}
+		}
+	}
+	return true
+}
+
+// requireRobotAccess is the handler's requireAccess: system robots need the
+// system robot permission, project robots the project's. Callers hold s.mu.
+func (s *Server) requireRobotAccess(w http.ResponseWriter, r *http.Request, level, projectName, action string) bool {
+	p := principalOf(r)
+	if level == "project" {
+		if p.can("project", projectName, "robot", action) {
+			return true
+		}
+	} else if p.can("system", "/", "robot", action) {
+		return true
+	}
+	deny(w, p)
+	return false
+}
+
 func (s *Server) createRobot(w http.ResponseWriter, r *http.Request) {
-	if !requireSystem(w, r, "robot", "create") {
-		return
-	}
-	var req struct {
-		Name        string           `json:"name"`
-		Description string           `json:"description"`
-		Level       string           `json:"level"`
-		Disable     bool             `json:"disable"`
-		Duration    *int64           `json:"duration"`
-		Permissions []permissionJSON `json:"permissions"`
-	}
+	var req robotReq
 	if !decode(w, r, &req) {
 		return
 	}
-	bad := func(format string, args ...any) {
-		writeError(w, http.StatusBadRequest, codeBadRequest, format, args...)
+	if req.Duration == nil {
+		// Optional in the spec: 0, which the handler refuses.
+		req.Duration = new(int64)
 	}
-	if !robotNameRe.MatchString(req.Name) || len(req.Name) > 255 {
-		bad("robot name is not in lower case or contains illegal characters")
+	if !robotNameRe.MatchString(req.Name) {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "robot name is not in lower case or contains illegal characters")
 		return
 	}
-	if req.Duration == nil || (*req.Duration != -1 && *req.Duration <= 0) {
-		d := "nil"
-		if req.Duration != nil {
-			d = strconv.FormatInt(*req.Duration, 10)
-		}
-		bad("bad request error duration input: %s, duration must be either -1(Never) or a positive integer", d)
-		return
-	}
-	if req.Level != "system" && req.Level != "project" {
-		bad("bad request error level input: %s", req.Level)
-		return
-	}
-	if len(req.Permissions) == 0 {
-		bad("bad request empty permission")
-		return
-	}
-	for _, p := range req.Permissions {
-		if (p.Kind != "system" && p.Kind != "project") || (req.Level == "project" && p.Kind != "project") || len(p.Access) == 0 {
-			bad("bad request permission")
-			return
-		}
-	}
-	if req.Level == "project" && len(req.Permissions) != 1 {
-		bad("bad request permission: a project-level robot covers exactly one project")
+	if !s.validateRobot(w, *req.Duration, req.Level, req.Permissions) {
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	ns := req.Permissions[0].Namespace
+	if !s.requireRobotAccess(w, r, req.Level, ns, "create") {
+		return
+	}
 	rb := &robot{name: req.Name, description: req.Description, level: req.Level, disable: req.Disable,
 		duration: *req.Duration, permissions: req.Permissions, secret: newSecret(), created: s.now()}
 	rb.fullName = "robot$" + req.Name
 	if req.Level == "project" {
-		ns := req.Permissions[0].Namespace
 		p := s.projectByName(ns)
 		if p == nil {
 			writeError(w, http.StatusNotFound, codeNotFound, "project %s not found", ns)
@@ -142,7 +184,7 @@ func (s *Server) createRobot(w http.ResponseWriter, r *http.Request) {
 	}
 	rb.expiresAt = -1
 	if rb.duration > 0 {
-		rb.expiresAt = rb.created.Add(time.Duration(rb.duration) * 24 * time.Hour).Unix()
+		rb.expiresAt = rb.created.AddDate(0, 0, int(rb.duration)).Unix()
 	}
 	rb.id = s.newID("robot")
 	s.robots[rb.id] = rb
@@ -150,6 +192,164 @@ func (s *Server) createRobot(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, map[string]any{
 		"id": rb.id, "name": rb.fullName, "secret": rb.secret, "creation_time": rb.created, "expires_at": rb.expiresAt,
 	})
+}
+
+// updateRobot is PUT /robots/{robot_id} (updateV2Robot): the whole robot
+// but its name, level and project, which must stay (400 otherwise); a
+// missing duration keeps the robot's.
+func (s *Server) updateRobot(w http.ResponseWriter, r *http.Request) {
+	if principalOf(r) == nil {
+		deny(w, nil)
+		return
+	}
+	var req robotReq
+	if !decode(w, r, &req) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rb := s.lookupRobot(w, r)
+	if rb == nil {
+		return
+	}
+	duration := rb.duration
+	if req.Duration != nil {
+		duration = *req.Duration
+	}
+	if !s.validateRobot(w, duration, req.Level, req.Permissions) {
+		return
+	}
+	ns := req.Permissions[0].Namespace
+	if rb.level != "system" {
+		p := s.projectByName(ns)
+		if p == nil {
+			writeError(w, http.StatusNotFound, codeNotFound, "project %s not found", ns)
+			return
+		}
+		if p.id != rb.projectID {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "cannot update the project id of robot")
+			return
+		}
+	}
+	if !s.requireRobotAccess(w, r, rb.level, ns, "update") {
+		return
+	}
+	if req.Level != rb.level || req.Name != rb.fullName {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "cannot update the level or name of robot")
+		return
+	}
+	if duration != rb.duration {
+		rb.duration = duration
+		rb.expiresAt = -1
+		if duration != -1 {
+			rb.expiresAt = rb.created.AddDate(0, 0, int(duration)).Unix()
+		}
+	}
+	rb.description, rb.disable, rb.permissions = req.Description, req.Disable, req.Permissions
+	writeOK(w)
+}
+
+// validSecret is the robot controller's IsValidSec and the user handler's
+// requireValidSecret: 8 to 128 characters with an upper-case letter, a
+// lower-case letter and a digit.
+func validSecret(v string) bool {
+	return len(v) >= 8 && len(v) <= 128 && strings.ContainsAny(v, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") &&
+		strings.ContainsAny(v, "abcdefghijklmnopqrstuvwxyz") && strings.ContainsAny(v, "0123456789")
+}
+
+// refreshRobotSecret is PATCH /robots/{robot_id} (RefreshSec): the secret
+// sent, or a new one that the answer carries when none is sent.
+func (s *Server) refreshRobotSecret(w http.ResponseWriter, r *http.Request) {
+	if principalOf(r) == nil {
+		deny(w, nil)
+		return
+	}
+	var req struct {
+		Secret string `json:"secret"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rb := s.lookupRobot(w, r)
+	if rb == nil {
+		return
+	}
+	projectName := ""
+	if p := s.projects[rb.projectID]; p != nil {
+		projectName = p.name
+	}
+	if !s.requireRobotAccess(w, r, rb.level, projectName, "update") {
+		return
+	}
+	out := map[string]string{}
+	if req.Secret != "" {
+		if !validSecret(req.Secret) {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "the secret must be 8-128, inclusively, characters long with at least 1 uppercase letter, 1 lowercase letter and 1 number")
+			return
+		}
+		rb.secret = req.Secret
+	} else {
+		rb.secret = newSecret()
+		out["secret"] = rb.secret
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// updateUserPassword is PUT /users/{user_id}/password (UpdateUserPassword):
+// the admin may set anyone's password in db_auth mode, and only its own in
+// other modes; changing one's own password needs the old one (403 when
+// wrong). The new one must meet Harbor's rule (400) and differ (400).
+func (s *Server) updateUserPassword(w http.ResponseWriter, r *http.Request) {
+	p := principalOf(r)
+	if p == nil {
+		deny(w, nil)
+		return
+	}
+	uid, ok := pathID(w, r, "user_id")
+	if !ok {
+		return
+	}
+	var req struct {
+		OldPassword string `json:"old_password"`
+		NewPassword string `json:"new_password"`
+	}
+	if !decode(w, r, &req) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	self := p.robot == nil && p.userID == uid
+	modifiable := (s.opts.AuthMode == AuthModeDB && (p.admin || self)) || (uid == 1 && p.admin)
+	if !modifiable {
+		writeError(w, http.StatusForbidden, codeForbidden, "User with ID %d can't be updated", uid)
+		return
+	}
+	if self && !eq(req.OldPassword, s.passwords[p.name]) {
+		writeError(w, http.StatusForbidden, codeForbidden, "Current password is incorrect")
+		return
+	}
+	if !validSecret(req.NewPassword) {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "the password or secret must be 8-128, inclusively, characters long with at least 1 uppercase letter, 1 lowercase letter and 1 number")
+		return
+	}
+	name := ""
+	for n, id := range s.users {
+		if id == uid {
+			name = n
+		}
+	}
+	if name == "" {
+		writeError(w, http.StatusNotFound, codeNotFound, "user %d not found", uid)
+		return
+	}
+	if eq(req.NewPassword, s.passwords[name]) {
+		writeError(w, http.StatusBadRequest, codeBadRequest, "New password is identical to old password")
+		return
+	}
+	s.passwords[name] = req.NewPassword
+	writeOK(w)
 }
 
 func (s *Server) listRobots(w http.ResponseWriter, r *http.Request) {
@@ -189,12 +389,21 @@ func (s *Server) lookupRobot(w http.ResponseWriter, r *http.Request) *robot {
 }
 
 func (s *Server) getRobot(w http.ResponseWriter, r *http.Request) {
-	if !requireSystem(w, r, "robot", "read") {
+	if principalOf(r) == nil {
+		deny(w, nil)
 		return
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if rb := s.lookupRobot(w, r); rb != nil {
+	rb := s.lookupRobot(w, r)
+	if rb == nil {
+		return
+	}
+	projectName := ""
+	if p := s.projects[rb.projectID]; p != nil {
+		projectName = p.name
+	}
+	if s.requireRobotAccess(w, r, rb.level, projectName, "read") {
 		writeJSON(w, http.StatusOK, robotOut(rb))
 	}
 }
@@ -225,7 +434,7 @@ func (s *Server) health(w http.ResponseWriter, _ *http.Request) {
 // URL, as Harbor does.
 func (s *Server) systemInfo(w http.ResponseWriter, r *http.Request) {
 	out := map[string]any{
-		"auth_mode": "db_auth", "primary_auth_mode": false, "self_registration": false, "has_ca_root": false,
+		"auth_mode": s.opts.AuthMode, "primary_auth_mode": false, "self_registration": false, "has_ca_root": false,
 		"read_only": false, "notification_enable": true, "banner_message": "",
 		"current_time": s.now(),
 	}
@@ -250,9 +459,13 @@ func (s *Server) currentUser(w http.ResponseWriter, r *http.Request) {
 	case p.robot != nil:
 		writeError(w, http.StatusPreconditionFailed, codePrecondition, "get current user not available for security context: robot")
 	default:
+		realname := p.name
+		if p.admin {
+			realname = "system admin"
+		}
 		writeJSON(w, http.StatusOK, map[string]any{
-			"user_id": s.users[s.opts.AdminUsername], "username": p.name, "realname": "system admin",
-			"email": "admin@example.com", "sysadmin_flag": p.admin, "admin_role_in_auth": false,
+			"user_id": p.userID, "username": p.name, "realname": realname,
+			"email": p.name + "@example.com", "sysadmin_flag": p.admin, "admin_role_in_auth": false,
 			"creation_time": time.Time{}, "update_time": time.Time{},
 		})
 	}
@@ -304,6 +517,9 @@ func (s *Server) routes() {
 	a("GET /robots", s.listRobots)
 	a("POST /robots", s.createRobot)
 	a("GET /robots/{robot_id}", s.getRobot)
+	a("PUT /robots/{robot_id}", s.updateRobot)
+	a("PATCH /robots/{robot_id}", s.refreshRobotSecret)
+	a("PUT /users/{user_id}/password", s.updateUserPassword)
 	a("DELETE /robots/{robot_id}", s.deleteRobot)
 }
 

@@ -6,12 +6,16 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/simfault"
+	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httputil"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -44,6 +48,12 @@ type Options struct {
 	// Users are further user names known to the database (for project
 	// members); the admin is always known.
 	Users []string
+	// Passwords are the further users' passwords (db_auth) or CLI secrets
+	// (oidc_auth), by user name; a user without one cannot log in.
+	Passwords map[string]string
+	// AuthMode is AuthModeDB (default) or AuthModeOIDC, which changes where
+	// the users' credentials are accepted (see authenticate).
+	AuthMode string
 	// Version is the Harbor version simulated, reported as harbor_version
 	// in /systeminfo ("v2.14.3-sim" by default; Harbor reports
 	// v<major>.<minor>.<patch>-<commit>). Behaviours that changed between
@@ -82,6 +92,7 @@ type Server struct {
 	mu         sync.Mutex
 	nextID     map[string]int64
 	users      map[string]int64 // username -> user id
+	passwords  map[string]string
 	projects   map[int64]*project
 	registries map[int64]*registry
 	policies   map[int64]*policy
@@ -89,6 +100,7 @@ type Server struct {
 	tasks      map[int64]*task
 	artifacts  map[int64]*artifact
 	robots     map[int64]*robot
+	stuck      map[int64]bool // StickExecutions: policy id (0 all) -> stuck
 	wg         sync.WaitGroup
 	closing    chan struct{}
 	closeOnce  sync.Once
@@ -109,12 +121,16 @@ func New(o Options) *Server {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.AuthMode == "" {
+		o.AuthMode = AuthModeDB
+	}
 	s := &Server{
 		opts:       o,
 		mux:        http.NewServeMux(),
 		faults:     newFaultInjector(),
 		nextID:     map[string]int64{},
 		users:      map[string]int64{o.AdminUsername: 1},
+		passwords:  map[string]string{o.AdminUsername: o.AdminPassword},
 		projects:   map[int64]*project{},
 		registries: map[int64]*registry{},
 		policies:   map[int64]*policy{},
@@ -122,6 +138,7 @@ func New(o Options) *Server {
 		tasks:      map[int64]*task{},
 		artifacts:  map[int64]*artifact{},
 		robots:     map[int64]*robot{},
+		stuck:      map[int64]bool{},
 		closing:    make(chan struct{}),
 	}
 	s.nextID["user"] = 1
@@ -133,6 +150,14 @@ func New(o Options) *Server {
 	for _, u := range o.Users {
 		if _, ok := s.users[u]; !ok {
 			s.users[u] = s.newID("user")
+		}
+	}
+	for _, u := range slices.Sorted(maps.Keys(o.Passwords)) {
+		if _, ok := s.users[u]; !ok {
+			s.users[u] = s.newID("user")
+		}
+		if u != o.AdminUsername {
+			s.passwords[u] = o.Passwords[u]
 		}
 	}
 	if o.Registry.URL != "" {
@@ -220,11 +245,14 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 
 type principalKey struct{}
 
-// principal is who makes a request: the admin, a robot or anonymous (nil).
+// principal is who makes a request: the admin, a user, a robot or
+// anonymous (nil).
 type principal struct {
-	admin bool
-	name  string
-	robot *robot
+	admin  bool
+	name   string
+	userID int64 // users only
+	robot  *robot
+	roles  map[string]int // users: project name -> role id
 }
 
 func principalOf(r *http.Request) *principal {
@@ -232,26 +260,84 @@ func principalOf(r *http.Request) *principal {
 	return p
 }
 
+// Authentication modes (Options.AuthMode), as /systeminfo names them.
+const (
+	AuthModeDB   = "db_auth"
+	AuthModeOIDC = "oidc_auth"
+)
+
 // authenticate checks basic credentials as Harbor's security middleware
 // does: when no generator accepts them (none given, or wrong ones) the
 // request goes on as anonymous (nil), so it fails with 401 wherever
 // authentication is required and sees only public projects elsewhere.
+//
+// The admin (user id 1) logs in with the password in every mode. Robots
+// ("robot$...") log in with their secret. Further users log in with their
+// password in db_auth mode; in oidc_auth mode with their CLI secret, which
+// Harbor's OIDC CLI generator (src/server/middleware/security/oidc_cli.go)
+// accepts only on the registry (/v2/, /service/token) and the few API
+// requests replication needs (oidcCLIPath): anywhere else, such as the
+// registry and replication APIs, the request is anonymous (401).
 func (s *Server) authenticate(r *http.Request) *principal {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
 		return nil
 	}
-	if eq(user, s.opts.AdminUsername) && eq(pass, s.opts.AdminPassword) {
-		return &principal{admin: true, name: user}
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, rb := range s.robots {
-		if rb.fullName == user && eq(pass, rb.secret) && !rb.disable && !rb.expired(s.now()) {
-			return &principal{name: user, robot: rb}
+	if strings.HasPrefix(user, "robot$") {
+		for _, rb := range s.robots {
+			if rb.fullName == user && eq(pass, rb.secret) && !rb.disable && !rb.expired(s.now()) {
+				return &principal{name: user, robot: rb}
+			}
+		}
+		return nil
+	}
+	id, known := s.users[user]
+	if !known || s.passwords[user] == "" || !eq(pass, s.passwords[user]) {
+		return nil
+	}
+	if id == 1 {
+		return &principal{admin: true, name: user, userID: id}
+	}
+	if s.opts.AuthMode == AuthModeOIDC && !oidcCLIPath(r) {
+		return nil
+	}
+	p := &principal{name: user, userID: id, roles: map[string]int{}}
+	for _, proj := range s.projects {
+		for _, m := range proj.members {
+			if m.entityType == "u" && m.entityID == id {
+				p.roles[proj.name] = m.roleID
+			}
 		}
 	}
-	return nil
+	return p
+}
+
+// oidcCLIPath is the OIDC CLI generator's valid: the requests on which a
+// CLI secret is accepted.
+func oidcCLIPath(r *http.Request) bool {
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	if path == "/service/token" || strings.HasPrefix(path, "/v2") {
+		return true
+	}
+	projects := apiPrefix + "/projects"
+	if r.Method == http.MethodPost && path == projects {
+		return true
+	}
+	if r.Method == http.MethodGet {
+		switch path {
+		case projects, apiPrefix + "/systeminfo", "/api/version", apiPrefix + "/labels":
+			return true
+		}
+		if strings.HasPrefix(path, projects+"/") && (strings.HasSuffix(path, "/repositories") || strings.HasSuffix(path, "/artifacts")) {
+			return true
+		}
+	}
+	if r.Method == http.MethodDelete && strings.HasPrefix(path, projects+"/") && strings.Contains(path, "/artifacts/") && strings.Contains(path, "/tags/") {
+		return true
+	}
+	return false
 }
 
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }
@@ -267,7 +353,13 @@ func (p *principal) can(kind, namespace, resource, action string) bool {
 		return true
 	}
 	if p.robot == nil {
-		return false
+		// A user: projects by role; everyone may create and list projects
+		// (project_creation_restriction "everyone").
+		if kind == "system" {
+			return resource == "project" && (action == "create" || action == "list")
+		}
+		role, member := p.roles[namespace]
+		return member && roleAllows(role, resource, action)
 	}
 	for _, perm := range p.robot.permissions {
 		if perm.Kind != kind || (perm.Namespace != namespace && perm.Namespace != "*") {
@@ -345,26 +437,34 @@ func requestID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// decode reads a JSON body; malformed JSON is a 400 as go-openapi answers it.
+// decode reads a JSON body as go-swagger's generated binders do: a missing
+// body or one that does not parse (a wrong type, an int8 out of range) is a
+// binding error, which go-openapi reports as a CompositeValidationError and
+// Harbor's error handler answers with its code, 422 (src/lib/http/error.go,
+// apiError).
 func decode(w http.ResponseWriter, r *http.Request, v any) bool {
-	if r.Body == nil {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "request body is required")
+	if r.Body == nil || r.Body == http.NoBody {
+		writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "validation failure list:\nbody in body is required")
 		return false
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err := dec.Decode(v); err != nil {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "parsing body body from \"\" failed, because %v", err)
+		if errors.Is(err, io.EOF) {
+			writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "validation failure list:\nbody in body is required")
+			return false
+		}
+		writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "validation failure list:\nparsing body body from \"\" failed, because %v", err)
 		return false
 	}
 	return true
 }
 
-// pathID parses a numeric path value; a non-number is a 400 as go-openapi
-// answers it (Harbor's spec types these ids as int64).
+// pathID parses a numeric path value; a non-number is a binding error, 422
+// (see decode).
 func pathID(w http.ResponseWriter, r *http.Request, name string) (int64, bool) {
 	id, err := strconv.ParseInt(r.PathValue(name), 10, 64)
 	if err != nil {
-		writeError(w, http.StatusBadRequest, codeBadRequest, "%s in path must be of type int64: %q", name, r.PathValue(name))
+		writeError(w, http.StatusUnprocessableEntity, codeUnprocessable, "validation failure list:\n%s in path must be of type int64: %q", name, r.PathValue(name))
 		return 0, false
 	}
 	return id, true

@@ -1,0 +1,82 @@
+package harborsim
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+)
+
+func executionStatus(t *testing.T, s *Server, location string) executionJSON {
+	t.Helper()
+	status, _, body := call(t, s, "GET", location, "", false)
+	var e executionJSON
+	if err := json.Unmarshal([]byte(body), &e); status != 200 || err != nil {
+		t.Fatalf("GET %s = %d %s", location, status, body)
+	}
+	return e
+}
+
+func TestStuckExecution(t *testing.T) {
+	s := newPolicyEnv(t, "", &fakeReplicator{})
+	for _, name := range []string{"stuck", "free"} {
+		body := `{"name":"` + name + `","dest_registry":{"id":1},"enabled":true}`
+		if status, _, b := call(t, s, "POST", "/api/v2.0/replication/policies", body, false); status != 201 {
+			t.Fatalf("create = %d %s", status, b)
+		}
+	}
+	s.StickExecutions(1, true)
+	_, h, _ := call(t, s, "POST", "/api/v2.0/replication/executions", `{"policy_id":1}`, false)
+	stuck := h.Get("Location")
+	if e := executionStatus(t, s, stuck); e.Status != statusInProgress {
+		t.Fatalf("stuck execution = %s, want InProgress", e.Status)
+	}
+	// The other policy is not stuck.
+	_, h, _ = call(t, s, "POST", "/api/v2.0/replication/executions", `{"policy_id":2}`, false)
+	free := h.Get("Location")
+	status, _, body := call(t, s, "DELETE", "/api/v2.0/replication/policies/1", "", false)
+	if status != 412 || errorCode(t, body) != codePrecondition || !strings.Contains(body, "stop the execution first") {
+		t.Fatalf("DELETE with a stuck execution = %d %s, want 412", status, body)
+	}
+	if status, _, body := call(t, s, "PUT", stuck, "", false); status != 200 {
+		t.Fatalf("stop = %d %s", status, body)
+	}
+	if e := executionStatus(t, s, stuck); e.Status != statusStopped || e.EndTime.IsZero() {
+		t.Fatalf("stopped execution = %+v, want Stopped with an end time", e)
+	}
+	if status, _, body := call(t, s, "DELETE", "/api/v2.0/replication/policies/1", "", false); status != 200 {
+		t.Fatalf("DELETE after stop = %d %s", status, body)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if e := executionStatus(t, s, free); e.Status != statusSucceed {
+		t.Fatalf("the other policy's execution = %+v, want Succeed", e)
+	}
+}
+
+func TestSingleActiveReplication(t *testing.T) {
+	for _, tt := range []struct {
+		version, want string
+	}{
+		{"", statusFailed},
+		{"v2.13.0", statusInProgress},
+	} {
+		s := newPolicyEnv(t, tt.version, &fakeReplicator{})
+		body := `{"name":"p","dest_registry":{"id":1},"enabled":true,"single_active_replication":true}`
+		call(t, s, "POST", "/api/v2.0/replication/policies", body, false)
+		s.StickExecutions(0, true)
+		call(t, s, "POST", "/api/v2.0/replication/executions", `{"policy_id":1}`, false)
+		_, h, _ := call(t, s, "POST", "/api/v2.0/replication/executions", `{"policy_id":1}`, false)
+		e := executionStatus(t, s, h.Get("Location"))
+		if e.Status != tt.want {
+			t.Fatalf("version %q: second execution = %+v, want %s", tt.version, e, tt.want)
+		}
+		if tt.want == statusFailed && e.StatusText != "Execution skipped: active replication still in progress." {
+			t.Fatalf("skipped execution text = %q", e.StatusText)
+		}
+	}
+}
