@@ -511,3 +511,13 @@ func (c *Client) RefreshRobotSecret(ctx context.Context, id int64, secret Secret
 	}
 	return nil
 }
+
+// UpdateUserPassword sets the password of user userID (PUT
+// /users/{id}/password); oldPassword is needed when users change their own.
+func (c *Client) UpdateUserPassword(ctx context.Context, userID int64, oldPassword, newPassword string) error {
+	body := map[string]string{"old_password": oldPassword, "new_password": newPassword}
+	if _, err := c.do(ctx, request{method: http.MethodPut, path: idPath("/users", userID) + "/password", body: body, secrets: []string{oldPassword, newPassword}}); err != nil {
+		return fmt.Errorf("cannot update the password of user %d: %w", userID, err)
+	}
+	return nil
+}

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -36,13 +37,18 @@ type twoHarbors struct {
 // it (a stand-in answering every request), so that the hub's health checks
 // of its endpoint reach /v2/ with the robot's credentials, as Harbor core's
 // do; hubOpts tune the hub's simulator.
-func newTwoHarbors(t *testing.T, hubOpts harborsim.Options) *twoHarbors {
+func newTwoHarbors(t *testing.T, hubOpts harborsim.Options, edgeOpts ...harborsim.Options) *twoHarbors {
 	t.Helper()
 	oci := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
 	t.Cleanup(oci.Close)
 	th := &twoHarbors{}
 	th.hub = harborsim.New(hubOpts)
-	th.edge = harborsim.New(harborsim.Options{Registry: harborsim.Endpoint{URL: oci.URL}})
+	var eo harborsim.Options
+	if len(edgeOpts) > 0 {
+		eo = edgeOpts[0]
+	}
+	eo.Registry = harborsim.Endpoint{URL: oci.URL}
+	th.edge = harborsim.New(eo)
 	for _, s := range []*harborsim.Server{th.hub, th.edge} {
 		srv := httptest.NewServer(s)
 		t.Cleanup(srv.Close)
@@ -326,5 +332,72 @@ func TestEndpointName(t *testing.T) {
 	a, b := imagereplication.EndpointName(long), imagereplication.EndpointName(long2)
 	if len(a) > 64 || len(b) > 64 || a == b || a != imagereplication.EndpointName(long) || !strings.HasPrefix(a, "site-aaaa") {
 		t.Fatalf("EndpointName() of two long names = %q, %q: want distinct, stable names of at most 64 characters", a, b)
+	}
+}
+
+// TestDeleteStopsStuckExecutions checks that a policy whose execution
+// stays InProgress for good (Harbor answers 412 to its deletion) is
+// deleted: its executions are stopped first.
+func TestDeleteStopsStuckExecutions(t *testing.T) {
+	th := newTwoHarbors(t, harborsim.Options{})
+	ctx := context.Background()
+	id, err := th.client.Create(ctx, pullSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.hub.StickExecutions(0, true)
+	execID, err := th.client.Run(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, _ := th.client.Observe(ctx, id, pullSpec())
+	if err := th.hubAPI.DeleteReplicationPolicy(ctx, obs.Status.PolicyID); !harbor.IsPreconditionFailed(err) {
+		t.Fatalf("deleting the policy in Harbor with a stuck execution = %v, want 412", err)
+	}
+	if err := engine.DeleteUntilGone(ctx, th.client, id, engine.ConvergeOptions{Timeout: time.Minute}); err != nil {
+		t.Fatalf("DeleteUntilGone() error = %v", err)
+	}
+	// Harbor deletes a policy's executions with it.
+	if e, err := th.hubAPI.GetReplicationExecution(ctx, execID); !harbor.IsNotFound(err) {
+		t.Fatalf("the stuck execution after delete = %+v, %v; want it gone with its policy", e, err)
+	}
+	if pols, _ := th.hubAPI.ListReplicationPolicies(ctx, ""); len(pols) != 0 {
+		t.Fatalf("policies after delete = %+v, want none", pols)
+	}
+}
+
+// TestOIDCUserSecretIsExplained checks the error when the remote site's
+// credentials are a user's CLI secret of a Harbor in OIDC mode.
+func TestOIDCUserSecretIsExplained(t *testing.T) {
+	th := newTwoHarbors(t, harborsim.Options{}, harborsim.Options{AuthMode: harborsim.AuthModeOIDC, Users: []string{"alice"},
+		Passwords: map[string]string{"alice": "CliSecret123"}})
+	err := th.sites.Register(context.Background(), registry.Site{Name: "edge", ArgoCD: registry.ArgoCD{Namespace: "argocd", Destination: "in-cluster"},
+		Harbor: &registry.Harbor{URL: th.edgeURL, Username: "alice", Password: "CliSecret123", PasswordVersion: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = th.client.Create(context.Background(), pullSpec())
+	if err == nil || !strings.Contains(err.Error(), "uses OIDC authentication") || !strings.Contains(err.Error(), `site "edge"`) {
+		t.Fatalf("Create() error = %v, want the OIDC explanation naming the site", err)
+	}
+}
+
+// TestOldHarborRobotHasNoSystemPermissions checks that a push to a Harbor
+// older than v2.10 gets a robot with project permissions only: such a
+// Harbor drops the project permissions of a robot holding a system one.
+func TestOldHarborRobotHasNoSystemPermissions(t *testing.T) {
+	th := newTwoHarbors(t, harborsim.Options{}, harborsim.Options{Version: "v2.9.5-abc"})
+	ctx := context.Background()
+	push := pullSpec()
+	push.Name, push.SourceSite, push.DestinationSite, push.Direction = "hub-to-edge", "hub", "edge", imagereplication.DirectionPush
+	if _, err := th.client.Create(ctx, push); err != nil {
+		t.Fatal(err)
+	}
+	robots, err := th.edgeAPI.ListRobots(ctx, "Level=system")
+	if err != nil || len(robots) != 1 {
+		t.Fatalf("robots = %+v, %v", robots, err)
+	}
+	if got := permissionSummary(robots[0].Permissions); strings.Contains(got, "system:") || !strings.Contains(got, "project:apps=") {
+		t.Fatalf("robot permissions on v2.9 = %s, want project permissions only", got)
 	}
 }

@@ -105,7 +105,9 @@ func robotPermissions(pols []harbor.ReplicationPolicy, regID int64, withSystem b
 		out = append(out, harbor.RobotPermission{Kind: "project", Namespace: name, Access: acc})
 	}
 	if push && withSystem {
-		out = append(out, harbor.RobotPermission{Kind: "system", Namespace: "/", Access: slices.Clone(projectCreateAccess)})
+		acc := slices.Clone(projectCreateAccess)
+		sortAccess(acc)
+		out = append(out, harbor.RobotPermission{Kind: "system", Namespace: "/", Access: acc})
 	}
 	return out
 }
