@@ -80,3 +80,33 @@ func TestSingleActiveReplication(t *testing.T) {
 		}
 	}
 }
+
+// TestEventBasedPullNeverRuns: Harbor accepts an event-based policy that
+// pulls from a remote registry, but only pushes into this Harbor raise the
+// events, and its event handler skips policies with a remote source
+// (src/controller/event/handler/replication/event/handler.go,
+// getRelatedPolicies): such a policy never runs.
+func TestEventBasedPullNeverRuns(t *testing.T) {
+	s := newPolicyEnv(t, "", &fakeReplicator{})
+	pull := `{"name":"pull","src_registry":{"id":1},"enabled":true,"trigger":{"type":"event_based"}}`
+	push := `{"name":"push","dest_registry":{"id":1},"enabled":true,"trigger":{"type":"event_based"}}`
+	for _, body := range []string{pull, push} {
+		if status, _, b := call(t, s, "POST", "/api/v2.0/replication/policies", body, false); status != 201 {
+			t.Fatalf("create = %d %s", status, b)
+		}
+	}
+	if err := s.AddArtifact(Artifact{Repository: "library/app", Digest: digest("e"), Tags: []string{"v1"}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.WaitIdle(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for policy, want := range map[string]string{"1": "0", "2": "1"} {
+		_, h, _ := call(t, s, "GET", "/api/v2.0/replication/executions?policy_id="+policy, "", false)
+		if got := h.Get("X-Total-Count"); got != want {
+			t.Errorf("policy %s has %s executions, want %s", policy, got, want)
+		}
+	}
+}

@@ -112,10 +112,12 @@ func (s *Server) projectByName(name string) *project {
 }
 
 // lookupProject finds the project of the path and checks that the caller may
-// see it, answering itself when not. Like Harbor's RequireProjectAccess, a
-// project name that does not resolve fails the permission check: 403 (401
-// for anonymous callers), not 404; only a system admin asking by id gets
-// 404. Callers hold s.mu.
+// see it, answering itself when not, as Harbor's RequireProjectAccess
+// (src/server/v2.0/handler/base.go, HasProjectPermission) does: a project
+// that does not exist fails the permission check, 403 (401 for anonymous
+// callers), except for a system admin, who gets 404 when asking by id and,
+// since v2.7 (where an unknown name becomes project 0, on which the admin
+// may do everything), by name too. Callers hold s.mu.
 func (s *Server) lookupProject(w http.ResponseWriter, r *http.Request) *project {
 	v := r.PathValue("project")
 	p := s.projectByNameOrID(r, v)
@@ -123,7 +125,7 @@ func (s *Server) lookupProject(w http.ResponseWriter, r *http.Request) *project 
 	if p == nil {
 		_, err := strconv.ParseInt(v, 10, 64)
 		byID := err == nil && r.Header.Get("X-Is-Resource-Name") != "true"
-		if byID && pr != nil && pr.admin {
+		if (byID || s.atLeast(2, 7)) && pr != nil && pr.admin {
 			writeError(w, http.StatusNotFound, codeNotFound, "project %s not found", v)
 			return nil
 		}
@@ -473,12 +475,14 @@ func (s *Server) createMember(w http.ResponseWriter, r *http.Request) {
 			uid, uname = id, n
 		}
 	}
-	if uid == 0 {
-		who := req.MemberUser.Username
-		if who == "" {
-			who = strconv.FormatInt(req.MemberUser.UserID, 10)
-		}
-		writeError(w, http.StatusNotFound, codeNotFound, "user %s not found", who)
+	switch {
+	case uid == 0 && req.MemberUser.UserID > 0:
+		// The member controller's Create: an unknown user id is a 400.
+		writeError(w, http.StatusBadRequest, codeBadRequest, "Failed to get user %d: user %d not found", req.MemberUser.UserID, req.MemberUser.UserID)
+		return
+	case uid == 0:
+		// By name the user is searched and on-boarded, which fails with 404.
+		writeError(w, http.StatusNotFound, codeNotFound, "user %s is not found", req.MemberUser.Username)
 		return
 	}
 	for _, m := range p.members {

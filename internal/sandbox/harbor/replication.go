@@ -42,7 +42,8 @@ type policy struct {
 	enabled        bool
 	speed          int32 // kbps per task, 0 unlimited
 	copyByChunk    bool
-	singleActive   bool // v2.14+
+	singleActive   bool      // v2.14+
+	nextRun        time.Time // scheduled trigger: the next run, zero for none
 	created        time.Time
 	updated        time.Time
 }
@@ -228,6 +229,7 @@ func (s *Server) createPolicy(w http.ResponseWriter, r *http.Request) {
 	}
 	p.id = s.newID("policy")
 	p.created, p.updated = s.now(), s.now()
+	s.scheduleLocked(p)
 	s.policies[p.id] = p
 	writeCreated(w, r, strconv.FormatInt(p.id, 10))
 }
@@ -296,6 +298,7 @@ func (s *Server) updatePolicy(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.id, p.created, p.updated = old.id, old.created, s.now()
+	s.scheduleLocked(p)
 	s.policies[p.id] = p
 	writeOK(w)
 }
@@ -519,8 +522,47 @@ type item struct {
 	dstRepo string
 }
 
-// run carries out an execution: list the source, filter, one task per
-// artifact, copy through the Replicator, then the final status.
+// resource is what Harbor makes one task of: a repository with the
+// artifacts to copy from it.
+type resource struct {
+	srcRepo, dstRepo string
+	items            []item
+}
+
+// references counts a resource's items as Harbor's getResourceName does:
+// every tag, or the digest of an untagged artifact.
+func (res resource) references() int {
+	n := 0
+	for _, it := range res.items {
+		n += max(len(it.a.Tags), 1)
+	}
+	return n
+}
+
+// groupByRepository makes one resource per source repository, in the order
+// the repositories first appear.
+func groupByRepository(items []item) []resource {
+	var out []resource
+	index := map[string]int{}
+	for _, it := range items {
+		i, ok := index[it.a.Repository]
+		if !ok {
+			i = len(out)
+			index[it.a.Repository] = i
+			out = append(out, resource{srcRepo: it.a.Repository, dstRepo: it.dstRepo})
+		}
+		out[i].items = append(out[i].items, it)
+	}
+	return out
+}
+
+// run carries out an execution as Harbor's copy flow does
+// (src/controller/replication/flow/copy.go): list the source, filter, one
+// task per repository (resource type "artifact" from a Harbor, "image"
+// from other registries; src_resource "repo [N item(s) in total]"), copy
+// through the Replicator, then the final status. Nothing to copy ends
+// Succeed with "no resources need to be replicated"; failed tasks make the
+// execution Failed with no status text (Harbor derives it from the tasks).
 func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifact) {
 	if p.srcRegistryID == 0 && only == nil {
 		s.maybeSync(ctx)
@@ -529,6 +571,7 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifa
 	srcEp, dstEp := s.opts.Registry, s.opts.Registry
 	srcEp.Local, dstEp.Local = true, true
 	srcEp.Name, dstEp.Name = "Local", "Local"
+	srcEp.Type, dstEp.Type = "harbor", "harbor"
 	if g := s.registries[p.srcRegistryID]; p.srcRegistryID != 0 && g != nil {
 		srcEp = g.endpoint()
 	}
@@ -555,7 +598,7 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifa
 		}
 		var err error
 		if candidates, err = rep.List(ctx, srcEp); err != nil {
-			finish(statusFailed, fmt.Sprintf("failed to list the artifacts of %s: %v", srcEp.Name, err))
+			finish(statusFailed, fmt.Sprintf("failed to fetch artifacts: %v", err))
 			return
 		}
 	}
@@ -564,20 +607,27 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifa
 		finish(statusFailed, err.Error())
 		return
 	}
+	resources := groupByRepository(items)
+	if len(resources) == 0 {
+		finish(statusSucceed, "no resources need to be replicated")
+		return
+	}
+	resType := "image"
+	if srcEp.Local || srcEp.Type == "harbor" {
+		resType = "artifact"
+	}
 	s.mu.Lock()
-	for _, it := range items {
-		t := &task{id: s.newID("task"), executionID: e.id, status: statusPending, jobID: requestID(),
-			operation: "copy", resType: "image", src: it.a.Repository + ":" + tagList(it.a), dst: it.dstRepo + ":" + tagList(it.a)}
-		if it.a.Type != "" && it.a.Type != "IMAGE" {
-			t.resType = "artifact"
-		}
+	for _, res := range resources {
+		n := res.references()
+		t := &task{id: s.newID("task"), executionID: e.id, status: statusPending, jobID: requestID(), operation: "copy",
+			resType: resType, src: fmt.Sprintf("%s [%d item(s) in total]", res.srcRepo, n),
+			dst: fmt.Sprintf("%s [%d item(s) in total]", res.dstRepo, n)}
 		s.tasks[t.id] = t
 		e.tasks = append(e.tasks, t)
 	}
 	tasks := slices.Clone(e.tasks)
 	s.mu.Unlock()
 
-	failed := 0
 	for i, t := range tasks {
 		if ctx.Err() != nil {
 			s.mu.Lock()
@@ -591,95 +641,123 @@ func (s *Server) run(ctx context.Context, e *execution, p *policy, only []Artifa
 		s.mu.Lock()
 		t.status, t.start = statusInProgress, s.now()
 		s.mu.Unlock()
-		var err error
-		if rep == nil {
-			err = errors.New("no replicator configured")
-		} else {
-			err = rep.Copy(ctx, srcEp, items[i].a, dstEp, items[i].dstRepo, p.override)
+		var errs []string
+		for _, it := range resources[i].items {
+			var err error
+			if rep == nil {
+				err = errors.New("no replicator configured")
+			} else {
+				err = rep.Copy(ctx, srcEp, it.a, dstEp, it.dstRepo, p.override)
+			}
+			if err == nil && dstEp.Local {
+				a := it.a
+				a.Repository = it.dstRepo
+				s.mu.Lock()
+				err = s.addArtifact(a, true)
+				s.mu.Unlock()
+			}
+			if err != nil {
+				errs = append(errs, fmt.Sprintf("failed to copy %s@%s: %v", it.a.Repository, it.a.Digest, err))
+			}
+			if ctx.Err() != nil {
+				break
+			}
 		}
 		s.mu.Lock()
 		t.end = s.now()
+		t.log = append(t.log, errs...)
 		switch {
-		case err != nil && ctx.Err() != nil:
+		case ctx.Err() != nil:
 			t.status = statusStopped
-		case err != nil:
+		case len(errs) > 0:
 			t.status = statusFailed
-			t.log = append(t.log, err.Error())
-			failed++
 		default:
 			t.status = statusSucceed
-			if dstEp.Local {
-				a := items[i].a
-				a.Repository = items[i].dstRepo
-				if aerr := s.addArtifact(a, true); aerr != nil {
-					t.status = statusFailed
-					t.log = append(t.log, aerr.Error())
-					failed++
-				}
-			}
 		}
 		s.mu.Unlock()
 	}
+	failed := 0
+	s.mu.Lock()
+	for _, t := range tasks {
+		if t.status == statusFailed {
+			failed++
+		}
+	}
+	s.mu.Unlock()
 	switch {
 	case ctx.Err() != nil:
 		finish(statusStopped, "")
 	case failed > 0:
-		finish(statusFailed, fmt.Sprintf("%d of %d tasks failed", failed, len(tasks)))
+		finish(statusFailed, "")
 	default:
 		finish(statusSucceed, "")
 	}
 }
 
-func tagList(a Artifact) string {
-	if len(a.Tags) == 0 {
-		return a.Digest
-	}
-	return "[" + strings.Join(a.Tags, ",") + "]"
-}
-
-// selectItems applies the policy's filters (all must pass) and maps the
-// repositories onto the destination namespace.
+// selectItems applies the policy's filters as Harbor's repository and
+// artifact filters do (src/pkg/reg/filter): the name filter on the
+// repository, the label filter on the artifact's labels, each tag filter on
+// the tags left (only the matching tags are copied; an untagged artifact
+// matches as the empty tag), with doublestar patterns. The resource filter
+// takes no part in the selection. The repositories are mapped onto the
+// destination namespace.
 func selectItems(candidates []Artifact, p *policy) ([]item, error) {
 	var out []item
 	for _, a := range candidates {
 		keep := true
 		tags := slices.Clone(a.Tags)
-		tagFiltered := false
 		for _, f := range p.filters {
+			if !keep {
+				break
+			}
 			excludes := f.Decoration == decoExcludes
 			switch f.Type {
 			case filterName:
-				re, err := globRegexp(f.Value.(string))
+				ok, err := match(f.Value.(string), a.Repository)
 				if err != nil {
-					return nil, err
+					return nil, fmt.Errorf("failed to fetch artifacts: %v", err)
 				}
-				if re.MatchString(a.Repository) == excludes {
-					keep = false
-				}
-			case filterResource:
-				if f.Value == "image" && a.Type != "" && a.Type != "IMAGE" {
-					keep = false
-				}
+				keep = ok
 			case filterLabel:
+				values := f.Value.([]any)
+				if len(values) == 0 {
+					continue
+				}
 				has := true
-				for _, l := range f.Value.([]any) {
+				for _, l := range values {
 					if !slices.Contains(a.Labels, l.(string)) {
 						has = false
 					}
 				}
-				if has == excludes {
-					keep = false
-				}
+				keep = has != excludes
 			case filterTag:
-				re, err := globRegexp(f.Value.(string))
-				if err != nil {
-					return nil, err
+				pattern := f.Value.(string)
+				if pattern == "" {
+					continue
 				}
-				tagFiltered = true
-				tags = slices.DeleteFunc(tags, func(t string) bool { return re.MatchString(t) == excludes })
+				if len(tags) == 0 {
+					ok, err := match(pattern, "")
+					if err != nil {
+						return nil, fmt.Errorf("failed to fetch artifacts: %v", err)
+					}
+					keep = ok != excludes
+					continue
+				}
+				var kept []string
+				for _, t := range tags {
+					ok, err := match(pattern, t)
+					if err != nil {
+						return nil, fmt.Errorf("failed to fetch artifacts: %v", err)
+					}
+					if ok != excludes {
+						kept = append(kept, t)
+					}
+				}
+				tags = kept
+				keep = len(tags) > 0
 			}
 		}
-		if !keep || (tagFiltered && len(tags) == 0) {
+		if !keep {
 			continue
 		}
 		dst, err := replaceNamespace(a.Repository, p.destNamespace, p.replaceCount)

@@ -78,7 +78,8 @@ type Options struct {
 	// wrapping ErrUnreachable is answered 500, any other 400 "the registry
 	// is unhealthy".
 	Pinger func(ctx context.Context, ep Endpoint) error
-	// Now returns the time; nil uses time.Now.
+	// Now returns the time; nil uses time.Now. Scheduled policies fire by
+	// it (see RunSchedules).
 	Now func() time.Time
 }
 
@@ -164,6 +165,8 @@ func New(o Options) *Server {
 		s.proxy = s.newRegistryProxy()
 	}
 	s.routes()
+	s.wg.Add(1)
+	go s.runScheduler()
 	return s
 }
 

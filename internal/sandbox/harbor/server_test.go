@@ -63,11 +63,11 @@ func TestErrorsAndAuth(t *testing.T) {
 		{"page size beyond 100", "GET", "/api/v2.0/projects?page_size=101", "", false, 422, codeUnprocessable},
 		{"non-numeric id", "GET", "/api/v2.0/registries/abc", "", false, 422, codeUnprocessable},
 		{"head without name", "HEAD", "/api/v2.0/projects", "", false, 400, ""},
-		{"missing project by name", "GET", "/api/v2.0/projects/nope", "", false, 403, codeForbidden},
+		{"missing project by name", "GET", "/api/v2.0/projects/nope", "", false, 404, codeNotFound},
 		{"missing project by id", "GET", "/api/v2.0/projects/42", "", false, 404, codeNotFound},
 		{"library exists", "HEAD", "/api/v2.0/projects?project_name=library", "", false, 200, ""},
-		{"member of missing project", "GET", "/api/v2.0/projects/nope/members", "", false, 403, codeForbidden},
-		{"artifact of missing project", "GET", "/api/v2.0/projects/nope/repositories/x/artifacts/v1", "", false, 403, codeForbidden},
+		{"member of missing project", "GET", "/api/v2.0/projects/nope/members", "", false, 404, codeNotFound},
+		{"artifact of missing project", "GET", "/api/v2.0/projects/nope/repositories/x/artifacts/v1", "", false, 404, codeNotFound},
 		{"missing artifact", "GET", "/api/v2.0/projects/pub/repositories/x/artifacts/v1", "", false, 404, codeNotFound},
 	}
 	for _, tt := range tests {
@@ -214,7 +214,7 @@ func TestReplaceNamespace(t *testing.T) {
 	}
 }
 
-func TestGlob(t *testing.T) {
+func TestMatch(t *testing.T) {
 	for _, tt := range []struct {
 		pattern, s string
 		match      bool
@@ -226,15 +226,21 @@ func TestGlob(t *testing.T) {
 		{"{v1,v2}", "v2", true},
 		{"{v1,v2}", "v3", false},
 		{"v?", "v10", false},
+		{"v[0-9]", "v7", true},
+		{"v[0-9]", "vx", false},
+		{"v[0-9].*", "v1.2", true},
+		{"**", "", true},
+		{"*", "", true},
+		{"v*", "", false},
 		{"", "anything", true},
 	} {
-		re, err := globRegexp(tt.pattern)
-		if err != nil || re.MatchString(tt.s) != tt.match {
-			t.Errorf("glob %q on %q = %v (%v), want %v", tt.pattern, tt.s, !tt.match, err, tt.match)
+		got, err := match(tt.pattern, tt.s)
+		if err != nil || got != tt.match {
+			t.Errorf("match(%q, %q) = %v, %v; want %v", tt.pattern, tt.s, got, err, tt.match)
 		}
 	}
-	if _, err := globRegexp("{a,b"); err == nil {
-		t.Errorf("glob {a,b compiled, want a syntax error")
+	if _, err := match("{a,b", "a"); err == nil {
+		t.Errorf("match({a,b) gave no error, want a bad pattern")
 	}
 }
 

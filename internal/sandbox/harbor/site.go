@@ -32,6 +32,8 @@ type SiteOptions struct {
 	AdminUsername, AdminPassword string
 	// Users as in Options.
 	Users []string
+	// Version and AuthMode as in Options.
+	Version, AuthMode string
 	// Host is the loopback address to listen on; default 127.0.0.1.
 	Host string
 	// HarborAddr and RegistryAddr are host:port to listen on; empty picks
@@ -113,7 +115,7 @@ func StartSite(ctx context.Context, o SiteOptions) (*Site, error) {
 		harborAddr = net.JoinHostPort(o.Host, "0")
 	}
 	inst, err := Start(harborAddr, Options{
-		AdminUsername: o.AdminUsername, AdminPassword: o.AdminPassword, Users: o.Users,
+		AdminUsername: o.AdminUsername, AdminPassword: o.AdminPassword, Users: o.Users, Version: o.Version, AuthMode: o.AuthMode,
 		Registry:   Endpoint{Name: "Local", Type: "harbor", URL: site.RegistryURL, Local: true},
 		Replicator: &OCIReplicator{}, SyncRegistry: true,
 	})

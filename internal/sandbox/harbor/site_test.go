@@ -203,7 +203,8 @@ func TestReplicationBetweenSites(t *testing.T) {
 
 	// One more tag of demo, pushed through site-b's Harbor, then the
 	// destination registry goes away: the execution lists site-b (demo:1.0,
-	// demo:2.0, multi:1.0), fails each task and says why.
+	// demo:2.0, multi:1.0), fails each task, one per repository, and the
+	// task logs say why (Harbor leaves the execution's status text empty).
 	img2, _ := random.Image(1024, 1)
 	if err := remote.Write(ref(t, siteB.URL, "library/demo:2.0"), img2, auth, remote.WithContext(ctx)); err != nil {
 		t.Fatalf("push through site-b's Harbor: %v", err)
@@ -215,11 +216,11 @@ func TestReplicationBetweenSites(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex = waitDone(t, ctx, clientA, execID)
-	if ex.Status != harbor.StatusFailed || ex.Total != 3 || ex.Failed != 3 || ex.Succeed != 0 || ex.StatusText == "" {
-		t.Fatalf("execution with site-a's registry down = %+v; want Failed, 3 of 3 tasks failed", ex)
+	if ex.Status != harbor.StatusFailed || ex.Total != 2 || ex.Failed != 2 || ex.Succeed != 0 {
+		t.Fatalf("execution with site-a's registry down = %+v; want Failed, 2 of 2 tasks failed", ex)
 	}
 	tasks, err := clientA.ListReplicationTasks(ctx, execID)
-	if err != nil || len(tasks) != 3 {
+	if err != nil || len(tasks) != 2 {
 		t.Fatalf("ListReplicationTasks() = %v, %v", tasks, err)
 	}
 	log, err := clientA.GetReplicationTaskLog(ctx, execID, tasks[0].ID)
@@ -235,7 +236,7 @@ func TestReplicationBetweenSites(t *testing.T) {
 		t.Fatal(err)
 	}
 	ex = waitDone(t, ctx, clientA, execID)
-	if ex.Status != harbor.StatusFailed || ex.Total != 0 || !strings.Contains(ex.StatusText, "site-b") {
+	if ex.Status != harbor.StatusFailed || ex.Total != 0 || !strings.HasPrefix(ex.StatusText, "failed to fetch artifacts: ") {
 		t.Fatalf("execution with site-b's registry down = %+v; want Failed listing site-b", ex)
 	}
 	t.Logf("execution with the source down took %s: %s", ex.EndTime.Sub(ex.StartTime).Round(time.Millisecond), ex.StatusText)
