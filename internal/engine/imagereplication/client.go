@@ -281,6 +281,13 @@ func (c *Client) apply(ctx context.Context, want Spec) error {
 				return err
 			}
 		} else if err != nil {
+			if ep.Created {
+				// Leave nothing behind: the endpoint (and its robot) were
+				// made for this policy only.
+				if derr := hc.DeleteRegistry(ctx, ep.ID); derr == nil {
+					_ = c.deleteRobot(ctx, want.RemoteSite(), want.RunsOn())
+				}
+			}
 			return harborInputError(err, "cannot create replication policy %q", want.Name)
 		}
 	}

@@ -81,6 +81,8 @@ type endpoint struct {
 	ID    int64
 	Name  string
 	Robot string
+	// Created is true when this call made the endpoint.
+	Created bool
 }
 
 // ensureEndpoint makes (or brings up to date) the registry endpoint in hc,
@@ -134,7 +136,7 @@ func (c *Client) ensureEndpoint(ctx context.Context, hc *harbor.Client, local st
 			rb.undo(ctx)
 			return endpoint{}, c.endpointError(ctx, hc, local, remoteSite, url, "create", name, err)
 		}
-		return endpoint{ID: id, Name: name, Robot: rb.Name}, nil
+		return endpoint{ID: id, Name: name, Robot: rb.Name, Created: true}, nil
 	}
 	stale := rb.created || endpointFingerprint(found.Description) != fp || found.Credential == nil || found.Credential.AccessKey != rb.Name
 	if !stale && found.Name == name && strings.TrimSuffix(found.URL, "/") == url && found.Insecure == insecure {

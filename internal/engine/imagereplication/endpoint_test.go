@@ -401,3 +401,26 @@ func TestOldHarborRobotHasNoSystemPermissions(t *testing.T) {
 		t.Fatalf("robot permissions on v2.9 = %s, want project permissions only", got)
 	}
 }
+
+// TestRefusedPolicyLeavesNoEndpoint checks that a policy Harbor refuses
+// takes the endpoint and robot made for it away again.
+func TestRefusedPolicyLeavesNoEndpoint(t *testing.T) {
+	th := newTwoHarbors(t, harborsim.Options{})
+	ctx := context.Background()
+	spec := pullSpec()
+	// Hour 25: our validation checks the fields' characters only, Harbor's
+	// cron parser refuses it.
+	spec.Trigger = imagereplication.Trigger{Type: imagereplication.TriggerScheduled, Cron: "0 0 25 * * *"}
+	if err := imagereplication.Validate(spec); err != nil {
+		t.Fatalf("Validate() = %v: the test needs a spec only Harbor refuses", err)
+	}
+	_, err := th.client.Create(ctx, spec)
+	if _, ok := engine.AsInvalidInput(err); !ok {
+		t.Fatalf("Create() with hour 25 = %v, want Harbor's refusal as invalid input", err)
+	}
+	regs, _ := th.hubAPI.ListRegistries(ctx, "")
+	robots, _ := th.edgeAPI.ListRobots(ctx, "Level=system")
+	if len(regs) != 0 || len(robots) != 0 {
+		t.Fatalf("left behind: endpoints %+v, robots %+v", regs, robots)
+	}
+}
