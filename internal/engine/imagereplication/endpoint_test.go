@@ -183,16 +183,27 @@ func permissionSummary(ps []harbor.RobotPermission) string {
 // endpoint and no policy are left behind.
 func TestWrongRemotePasswordLeavesNothing(t *testing.T) {
 	th := newTwoHarbors(t, harborsim.Options{})
-	th.register(t, "edge", th.edgeURL, "wrong-password", 2)
 	ctx := context.Background()
-	_, err := th.client.Create(ctx, pullSpec())
-	if err == nil || !strings.Contains(err.Error(), `site "edge"`) || !strings.Contains(err.Error(), "refuses the site's credentials") {
-		t.Fatalf("Create() error = %v, want the edge's credentials refused", err)
-	}
-	regs, _ := th.hubAPI.ListRegistries(ctx, "")
-	pols, _ := th.hubAPI.ListReplicationPolicies(ctx, "")
-	if len(regs) != 0 || len(pols) != 0 {
-		t.Fatalf("left behind: endpoints %+v, policies %+v", regs, pols)
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close()
+	for _, tc := range []struct {
+		name, url, password, want string
+	}{
+		{"wrong password", th.edgeURL, "wrong-password", "refuses the site's credentials"},
+		{"unreachable", closed.URL, simPassword, "cannot reach the Harbor of site"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			th.register(t, "edge", tc.url, tc.password, 2)
+			_, err := th.client.Create(ctx, pullSpec())
+			if err == nil || !strings.Contains(err.Error(), `site "edge"`) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Create() error = %v, want %q naming the edge", err, tc.want)
+			}
+			regs, _ := th.hubAPI.ListRegistries(ctx, "")
+			pols, _ := th.hubAPI.ListReplicationPolicies(ctx, "")
+			if len(regs) != 0 || len(pols) != 0 {
+				t.Fatalf("left behind: endpoints %+v, policies %+v", regs, pols)
+			}
+		})
 	}
 }
 

@@ -266,6 +266,9 @@ func (c *Client) ensureRobot(ctx context.Context, remote *registry.Record, name 
 	}
 	version, err := c.sites.HarborVersion(ctx, *remote.Spec.Harbor)
 	if err != nil {
+		if harbor.StatusCode(err) == 0 {
+			return nil, fmt.Errorf("cannot reach the Harbor of site %q at %s: %w", site, remote.Spec.Harbor.URL, err)
+		}
 		return nil, c.explainAuth(ctx, hc, site, fmt.Errorf("cannot read the version of the Harbor of site %q: %w", site, err))
 	}
 	regID := int64(-1)
