@@ -110,3 +110,13 @@ func TestEventBasedPullNeverRuns(t *testing.T) {
 		}
 	}
 }
+
+func TestTasksOfUnknownExecution(t *testing.T) {
+	for version, want := range map[string]int{"": 404, "v2.8.0": 404, "v2.7.1": 200} {
+		s := New(Options{Version: version})
+		if status, _, body := call(t, s, "GET", "/api/v2.0/replication/executions/42/tasks", "", false); status != want {
+			t.Errorf("version %q: tasks of an unknown execution = %d %s, want %d", version, status, body, want)
+		}
+		s.Close()
+	}
+}

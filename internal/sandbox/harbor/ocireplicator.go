@@ -3,7 +3,6 @@ package harborsim
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -61,11 +60,7 @@ func (r *OCIReplicator) transport(ep Endpoint) http.RoundTripper {
 	if r.Transport != nil {
 		return r.Transport
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	if ep.Insecure {
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the endpoint asks for it
-	}
-	return t
+	return endpointTransport(ep)
 }
 
 func (r *OCIReplicator) options(ctx context.Context, ep Endpoint) []remote.Option {

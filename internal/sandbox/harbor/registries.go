@@ -3,6 +3,8 @@ package harborsim
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"fmt"
 	"io"
@@ -19,8 +21,6 @@ import (
 var registryTypes = []string{"harbor", "docker-registry", "docker-hub", "aws-ecr", "azure-acr", "google-gcr",
 	"gitlab", "quay", "jfrog-artifactory", "huawei-SWR", "tencent-tcr", "ali-acr", "github-ghcr", "volcengine-cr", "dtr"}
 
-var credentialTypes = []string{"basic", "oauth", "secret"}
-
 // Endpoint is one side of a replication as the Replicator sees it: the OCI
 // registry behind this Harbor (Local) or a registry endpoint.
 type Endpoint struct {
@@ -32,6 +32,10 @@ type Endpoint struct {
 	URL string
 	// Insecure turns off TLS verification.
 	Insecure bool
+	// CACertificate is PEM: CA certificates trusted besides the system's
+	// (Harbor v2.15+); when set, Insecure is not used, as in Harbor's
+	// GetHTTPTransport.
+	CACertificate string
 	// Username and Password are the credentials (access key and secret);
 	// never log them.
 	Username, Password string
@@ -46,6 +50,7 @@ type registry struct {
 	url         string
 	typ         string
 	insecure    bool
+	caCert      string // v2.15+
 	credType    string
 	accessKey   string
 	secret      string
@@ -55,13 +60,14 @@ type registry struct {
 }
 
 func (g *registry) endpoint() Endpoint {
-	return Endpoint{Name: g.name, Type: g.typ, URL: g.url, Insecure: g.insecure, Username: g.accessKey, Password: g.secret}
+	return Endpoint{Name: g.name, Type: g.typ, URL: g.url, Insecure: g.insecure, CACertificate: g.caCert,
+		Username: g.accessKey, Password: g.secret}
 }
 
 type credentialJSON struct {
-	Type         string `json:"type"`
-	AccessKey    string `json:"access_key"`
-	AccessSecret string `json:"access_secret"`
+	Type         string `json:"type,omitempty"`
+	AccessKey    string `json:"access_key,omitempty"`
+	AccessSecret string `json:"access_secret,omitempty"`
 }
 
 type registryJSON struct {
@@ -71,21 +77,35 @@ type registryJSON struct {
 	URL          string          `json:"url"`
 	Type         string          `json:"type"`
 	Insecure     bool            `json:"insecure"`
+	CACert       string          `json:"ca_certificate,omitempty"`
 	Credential   *credentialJSON `json:"credential,omitempty"`
 	Status       string          `json:"status"`
 	CreationTime time.Time       `json:"creation_time"`
 	UpdateTime   time.Time       `json:"update_time"`
 }
 
-// registryOut renders a registry with its secret masked, as Harbor does.
+// storeCredential keeps the credential as Harbor's registry manager stores
+// it (src/pkg/reg/manager.go, toDaoModel): only with an access key, the
+// type "basic" when none is given (Harbor checks no type).
+func (g *registry) storeCredential() {
+	if g.accessKey == "" {
+		g.credType, g.secret = "", ""
+		return
+	}
+	if g.credType == "" {
+		g.credType = "basic"
+	}
+}
+
+// registryOut renders a registry with its secret masked, as Harbor's
+// convertRegistry does; the credential is always there, empty when the
+// registry has none.
 func registryOut(g *registry) registryJSON {
 	out := registryJSON{ID: g.id, Name: g.name, Description: g.description, URL: g.url, Type: g.typ,
-		Insecure: g.insecure, Status: g.status, CreationTime: g.created, UpdateTime: g.updated}
-	if g.credType != "" || g.accessKey != "" {
-		out.Credential = &credentialJSON{Type: g.credType, AccessKey: g.accessKey}
-		if g.secret != "" {
-			out.Credential.AccessSecret = "*****"
-		}
+		Insecure: g.insecure, CACert: g.caCert, Status: g.status, CreationTime: g.created, UpdateTime: g.updated,
+		Credential: &credentialJSON{Type: g.credType, AccessKey: g.accessKey}}
+	if g.secret != "" {
+		out.Credential.AccessSecret = "*****"
 	}
 	return out
 }
@@ -177,11 +197,12 @@ func (s *Server) checkHealth(w http.ResponseWriter, r *http.Request, ep Endpoint
 }
 
 type registryReq struct {
-	Name        string `json:"name"`
-	Description string `json:"description"`
-	URL         string `json:"url"`
-	Type        string `json:"type"`
-	Insecure    bool   `json:"insecure"`
+	Name        string  `json:"name"`
+	Description string  `json:"description"`
+	URL         string  `json:"url"`
+	Type        string  `json:"type"`
+	Insecure    bool    `json:"insecure"`
+	CACert      *string `json:"ca_certificate"`
 	Credential  *struct {
 		Type         string `json:"type"`
 		AccessKey    string `json:"access_key"`
@@ -207,19 +228,16 @@ func (s *Server) createRegistry(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	g := &registry{name: req.Name, description: req.Description, url: req.URL, typ: req.Type, insecure: req.Insecure, status: "healthy"}
+	if !s.takeCACert(w, req.CACert, &g.caCert) {
+		return
+	}
 	if c := req.Credential; c != nil {
-		if c.Type != "" && !slices.Contains(credentialTypes, c.Type) {
-			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid credential type %q", c.Type)
-			return
-		}
 		g.credType, g.accessKey, g.secret = c.Type, c.AccessKey, c.AccessSecret
-		if g.credType == "" && (g.accessKey != "" || g.secret != "") {
-			g.credType = "basic"
-		}
 	}
 	if !s.validateRegistry(w, r, g) {
 		return
 	}
+	g.storeCredential()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.registryByName(g.name) != nil {
@@ -282,6 +300,7 @@ type registryUpdate struct {
 	AccessKey      *string `json:"access_key"`
 	AccessSecret   *string `json:"access_secret"`
 	Insecure       *bool   `json:"insecure"`
+	CACert         *string `json:"ca_certificate"`
 }
 
 // updateRegistry applies the fields sent onto the stored registry, then
@@ -315,11 +334,10 @@ func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 	if req.Insecure != nil {
 		next.insecure = *req.Insecure
 	}
+	if !s.takeCACert(w, req.CACert, &next.caCert) {
+		return
+	}
 	if req.CredentialType != nil {
-		if !slices.Contains(credentialTypes, *req.CredentialType) {
-			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid credential type %q", *req.CredentialType)
-			return
-		}
 		next.credType = *req.CredentialType
 	}
 	if req.AccessKey != nil {
@@ -341,6 +359,7 @@ func (s *Server) updateRegistry(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusConflict, codeConflict, "registry %s already exists", next.name)
 		return
 	}
+	next.storeCredential()
 	next.updated = s.now()
 	*g = next
 	writeOK(w)
@@ -384,6 +403,7 @@ type registryPing struct {
 	AccessKey      *string `json:"access_key"`
 	AccessSecret   *string `json:"access_secret"`
 	Insecure       *bool   `json:"insecure"`
+	CACert         *string `json:"ca_certificate"`
 }
 
 // pingRegistry is the handler's PingRegistry: the stored registry (by id)
@@ -427,6 +447,9 @@ func (s *Server) pingRegistry(w http.ResponseWriter, r *http.Request) {
 	if req.AccessSecret != nil {
 		ep.Password = *req.AccessSecret
 	}
+	if !s.takeCACert(w, req.CACert, &ep.CACertificate) {
+		return
+	}
 	if ep.Type == "" || ep.URL == "" {
 		writeError(w, http.StatusBadRequest, codeBadRequest, "type or url cannot be empty")
 		return
@@ -451,10 +474,7 @@ func (s *Server) pingRegistry(w http.ResponseWriter, r *http.Request) {
 func HealthCheck(ctx context.Context, ep Endpoint) error {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	if ep.Insecure {
-		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the endpoint's insecure flag
-	}
+	tr := endpointTransport(ep)
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
 	get := func(path string) (int, error) {
@@ -491,4 +511,130 @@ func HealthCheck(ctx context.Context, ep Endpoint) error {
 		return nil
 	}
 	return fmt.Errorf("GET /v2/ answered %d", code)
+}
+
+type filterStyleJSON struct {
+	Type   string   `json:"type"`
+	Style  string   `json:"style"`
+	Values []string `json:"values,omitempty"`
+}
+
+type registryInfoJSON struct {
+	Type                     string            `json:"type"`
+	Description              string            `json:"description"`
+	SupportedResourceFilters []filterStyleJSON `json:"supported_resource_filters"`
+	SupportedTriggers        []string          `json:"supported_triggers"`
+	SupportedCopyByChunk     *bool             `json:"supported_copy_by_chunk,omitempty"`
+}
+
+// registryInfo answers GET /registries/{id}/info as the registry controller's
+// GetInfo and the adapters' Info do (src/controller/registry/controller.go,
+// src/pkg/reg/adapter/harbor/base/adapter.go and v2/adapter.go,
+// src/pkg/reg/adapter/native/adapter.go): every remote adapter supports the
+// manual and scheduled triggers only; the event-based trigger is this
+// Harbor's alone (id 0). Harbor would ask the remote Harbor for its version
+// and labels; the simulator answers from the type alone.
+func (s *Server) registryInfo(w http.ResponseWriter, r *http.Request) {
+	if !requireSystem(w, r, "registry", "read") {
+		return
+	}
+	id, ok := pathID(w, r, "id")
+	if !ok {
+		return
+	}
+	typ := "harbor"
+	if id != 0 {
+		s.mu.Lock()
+		g := s.registries[id]
+		s.mu.Unlock()
+		if g == nil {
+			writeError(w, http.StatusNotFound, codeNotFound, "registry %d not found", id)
+			return
+		}
+		typ = g.typ
+	}
+	info := registryInfoJSON{Type: typ, SupportedTriggers: []string{"manual", "scheduled"},
+		SupportedResourceFilters: []filterStyleJSON{{Type: "name", Style: "input"}, {Type: "tag", Style: "input"}}}
+	resources := []string{"image"}
+	if typ == "harbor" {
+		info.SupportedResourceFilters = append(info.SupportedResourceFilters, filterStyleJSON{Type: "label", Style: "list"})
+		resources = append(resources, "artifact")
+		chunk := true
+		info.SupportedCopyByChunk = &chunk
+	}
+	info.SupportedResourceFilters = append(info.SupportedResourceFilters, filterStyleJSON{Type: "resource", Style: "radio", Values: resources})
+	if id == 0 {
+		info.SupportedTriggers = append(info.SupportedTriggers, "event_based")
+	}
+	writeJSON(w, http.StatusOK, info)
+}
+
+// endpointTransport is Harbor's GetHTTPTransport for an endpoint
+// (src/common/http/transport.go): its CA certificates added to the
+// system's when it has any (v2.15+), else no verification when insecure,
+// else the system's CAs.
+func endpointTransport(ep Endpoint) *http.Transport {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	switch {
+	case ep.CACertificate != "":
+		pool, err := x509.SystemCertPool()
+		if err != nil {
+			pool = x509.NewCertPool()
+		}
+		if certs, err := parseCertificates(ep.CACertificate); err == nil {
+			for _, c := range certs {
+				pool.AddCert(c)
+			}
+		}
+		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	case ep.Insecure:
+		tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // asked for by the endpoint's insecure flag
+	}
+	return tr
+}
+
+// parseCertificates parses the CERTIFICATE blocks of PEM data, as Harbor's
+// parseCertificatesFromPEM does.
+func parseCertificates(data string) ([]*x509.Certificate, error) {
+	var certs []*x509.Certificate
+	rest := []byte(strings.TrimSpace(strings.ReplaceAll(strings.ReplaceAll(data, "\r\n", "\n"), "\r", "\n")))
+	for {
+		var block *pem.Block
+		block, rest = pem.Decode(rest)
+		if block == nil {
+			break
+		}
+		if block.Type != "CERTIFICATE" {
+			continue
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			return nil, fmt.Errorf("failed to parse certificate: %v", err)
+		}
+		certs = append(certs, c)
+	}
+	return certs, nil
+}
+
+// takeCACert sets *dst from a ca_certificate sent, validated as Harbor's
+// ValidateCACertificate does (400 when it holds no certificate). Harbor
+// before v2.15 has no such field and ignores it. It answers itself and
+// reports false when the certificate is refused.
+func (s *Server) takeCACert(w http.ResponseWriter, v *string, dst *string) bool {
+	if v == nil || !s.atLeast(2, 15) {
+		return true
+	}
+	if strings.TrimSpace(*v) != "" {
+		certs, err := parseCertificates(*v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid CA certificate: %v", err)
+			return false
+		}
+		if len(certs) == 0 {
+			writeError(w, http.StatusBadRequest, codeBadRequest, "invalid CA certificate: no valid certificates found in PEM data")
+			return false
+		}
+	}
+	*dst = *v
+	return true
 }

@@ -1,6 +1,8 @@
 package harborsim
 
 import (
+	"encoding/json"
+	"encoding/pem"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -127,5 +129,83 @@ func TestAPIVersion(t *testing.T) {
 	status, _, body := call(t, s, "GET", "/api/version", "", true)
 	if status != 200 || strings.TrimSpace(body) != `{"version":"v2.0"}` {
 		t.Fatalf("GET /api/version = %d %s", status, body)
+	}
+}
+
+func TestRegistryInfoTriggers(t *testing.T) {
+	s := New(Options{Pinger: healthy})
+	defer s.Close()
+	call(t, s, "POST", "/api/v2.0/registries", `{"name":"hub","url":"https://hub.example","type":"harbor"}`, false)
+	call(t, s, "POST", "/api/v2.0/registries", `{"name":"dist","url":"https://dist.example","type":"docker-registry"}`, false)
+	for target, want := range map[string]string{
+		"/api/v2.0/registries/0/info": `"supported_triggers":["manual","scheduled","event_based"]`,
+		"/api/v2.0/registries/1/info": `"supported_triggers":["manual","scheduled"]`,
+		"/api/v2.0/registries/2/info": `"supported_triggers":["manual","scheduled"]`,
+	} {
+		status, _, body := call(t, s, "GET", target, "", false)
+		if status != 200 || !strings.Contains(body, want) {
+			t.Errorf("GET %s = %d %s, want %s", target, status, body, want)
+		}
+	}
+	if status, _, _ := call(t, s, "GET", "/api/v2.0/registries/9/info", "", false); status != 404 {
+		t.Errorf("GET unknown registry info = %d, want 404", status)
+	}
+}
+
+func TestRegistryCredentialStored(t *testing.T) {
+	s := New(Options{Pinger: healthy})
+	defer s.Close()
+	for _, tt := range []struct{ body, want string }{
+		{`{"name":"a","url":"https://a.example","type":"harbor","credential":{"access_key":"robot$a","access_secret":"pw"}}`,
+			`"credential":{"type":"basic","access_key":"robot$a","access_secret":"*****"}`},
+		{`{"name":"b","url":"https://b.example","type":"harbor","credential":{"type":"oauth","access_key":"k","access_secret":"pw"}}`,
+			`"credential":{"type":"oauth","access_key":"k","access_secret":"*****"}`},
+		// No access key: Harbor stores no credential.
+		{`{"name":"c","url":"https://c.example","type":"harbor","credential":{"type":"basic","access_secret":"pw"}}`,
+			`"credential":{}`},
+	} {
+		status, h, body := call(t, s, "POST", "/api/v2.0/registries", tt.body, false)
+		if status != 201 {
+			t.Fatalf("POST = %d %s", status, body)
+		}
+		if _, _, body = call(t, s, "GET", h.Get("Location"), "", false); !strings.Contains(body, tt.want) {
+			t.Errorf("registry = %s, want %s", body, tt.want)
+		}
+	}
+}
+
+func TestRegistryCACertificate(t *testing.T) {
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer reg.Close()
+	remote := New(Options{AdminPassword: "Remote-pw1", Registry: Endpoint{URL: reg.URL}})
+	defer remote.Close()
+	srv := httptest.NewTLSServer(remote)
+	defer srv.Close()
+	ca := string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: srv.Certificate().Raw}))
+	caJSON, _ := json.Marshal(ca)
+	body := func(name, ca string) string {
+		return `{"name":"` + name + `","url":"` + srv.URL + `","type":"harbor","ca_certificate":` + ca +
+			`,"credential":{"access_key":"admin","access_secret":"Remote-pw1"}}`
+	}
+	for _, tt := range []struct {
+		version, name, ca string
+		status            int
+	}{
+		{"v2.15.2", "trusted", string(caJSON), 201},
+		{"v2.15.2", "garbage", `"not a certificate"`, 400},
+		// Before v2.15 the field is ignored: the certificate is not trusted.
+		{"v2.14.3", "ignored", string(caJSON), 500},
+	} {
+		s := New(Options{Version: tt.version})
+		status, h, b := call(t, s, "POST", "/api/v2.0/registries", body(tt.name, tt.ca), false)
+		if status != tt.status {
+			t.Errorf("%s %s: POST = %d %s, want %d", tt.version, tt.name, status, b, tt.status)
+		}
+		if status == 201 {
+			if _, _, b = call(t, s, "GET", h.Get("Location"), "", false); !strings.Contains(b, `"ca_certificate":"-----BEGIN CERTIFICATE-----`) {
+				t.Errorf("registry = %s, want its ca_certificate", b)
+			}
+		}
+		s.Close()
 	}
 }

@@ -86,7 +86,7 @@ type policyJSON struct {
 	DestRegistry              registryJSON `json:"dest_registry"`
 	DestNamespace             string       `json:"dest_namespace"`
 	DestNamespaceReplaceCount int          `json:"dest_namespace_replace_count"`
-	Trigger                   *triggerJSON `json:"trigger"`
+	Trigger                   *triggerJSON `json:"trigger,omitempty"`
 	Filters                   []filterJSON `json:"filters"`
 	ReplicateDeletion         bool         `json:"replicate_deletion"`
 	Deletion                  bool         `json:"deletion"`
@@ -803,7 +803,7 @@ func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) lookupExecution(w http.ResponseWriter, r *http.Request) *execution {
-	return lookupPathID(w, r, s.executions, "execution")
+	return lookupPathID(w, r, s.executions, "replication execution")
 }
 
 func (s *Server) getExecution(w http.ResponseWriter, r *http.Request) {
@@ -845,7 +845,14 @@ func (s *Server) listTasks(w http.ResponseWriter, r *http.Request) {
 	status := r.URL.Query().Get("status")
 	s.mu.Lock()
 	var out []taskJSON
-	if e := s.executions[id]; e != nil {
+	e := s.executions[id]
+	if e == nil && s.atLeast(2, 8) {
+		// ListReplicationTasks checks the execution from v2.8.
+		s.mu.Unlock()
+		writeError(w, http.StatusNotFound, codeNotFound, "replication execution %d not found", id)
+		return
+	}
+	if e != nil {
 		for _, t := range e.tasks {
 			if status == "" || t.status == status {
 				out = append(out, taskOut(t))

@@ -499,6 +499,7 @@ func (s *Server) routes() {
 	a("POST /registries", s.createRegistry)
 	a("POST /registries/ping", s.pingRegistry)
 	a("GET /registries/{id}", s.getRegistry)
+	a("GET /registries/{id}/info", s.registryInfo)
 	a("PUT /registries/{id}", s.updateRegistry)
 	a("DELETE /registries/{id}", s.deleteRegistry)
 

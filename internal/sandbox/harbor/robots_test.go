@@ -1,6 +1,7 @@
 package harborsim
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -199,6 +200,16 @@ func TestOIDCCLISecret(t *testing.T) {
 		_, _, body := call(t, s, "GET", "/api/v2.0/systeminfo", "", false)
 		if !strings.Contains(body, `"auth_mode":"`+tt.mode+`"`) {
 			t.Errorf("%s: systeminfo = %s", tt.mode, body)
+		}
+		// Another Harbor may still use the CLI secret for a registry
+		// endpoint: the health check asks only /api/version and /v2/.
+		srv := httptest.NewServer(s)
+		defer srv.Close()
+		if err := HealthCheck(context.Background(), Endpoint{Type: "harbor", URL: srv.URL, Username: "alice", Password: "Cli-secret1"}); err != nil {
+			t.Errorf("%s: health check with alice's credentials = %v, want healthy", tt.mode, err)
+		}
+		if err := HealthCheck(context.Background(), Endpoint{Type: "harbor", URL: srv.URL, Username: "alice", Password: "wrong-1A"}); err == nil {
+			t.Errorf("%s: health check with a wrong secret is healthy", tt.mode)
 		}
 	}
 }

@@ -1,6 +1,8 @@
 package harborsim
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"testing"
 )
 
@@ -48,6 +50,43 @@ func TestMemberUnknownUser(t *testing.T) {
 	} {
 		if got, _, b := call(t, s, "POST", "/api/v2.0/projects/library/members", body, false); got != status {
 			t.Errorf("POST member %s = %d %s, want %d", body, got, b, status)
+		}
+	}
+}
+
+// TestUserRoles: a user sees the projects it is a member of and may do what
+// its role allows there.
+func TestUserRoles(t *testing.T) {
+	reg := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	defer reg.Close()
+	s := New(Options{Passwords: map[string]string{"dev": "Dev-pw123", "guest": "Guest-pw1", "stranger": "Stranger-1"},
+		Registry: Endpoint{URL: reg.URL}})
+	defer s.Close()
+	call(t, s, "POST", "/api/v2.0/projects", `{"project_name":"apps"}`, false)
+	for body, want := range map[string]int{
+		`{"role_id":2,"member_user":{"username":"dev"}}`:   201,
+		`{"role_id":3,"member_user":{"username":"guest"}}`: 201,
+	} {
+		if status, _, b := call(t, s, "POST", "/api/v2.0/projects/apps/members", body, false); status != want {
+			t.Fatalf("add member %s = %d %s", body, status, b)
+		}
+	}
+	for _, tt := range []struct {
+		user, pass, method, target string
+		status                     int
+	}{
+		{"dev", "Dev-pw123", "GET", "/api/v2.0/projects/apps", 200},
+		{"guest", "Guest-pw1", "GET", "/api/v2.0/projects/apps", 200},
+		{"stranger", "Stranger-1", "GET", "/api/v2.0/projects/apps", 403},
+		{"dev", "Dev-pw123", "PUT", "/v2/apps/web/manifests/v1", 200},
+		{"guest", "Guest-pw1", "PUT", "/v2/apps/web/manifests/v1", 403},
+		{"guest", "Guest-pw1", "GET", "/v2/apps/web/manifests/v1", 200},
+		{"stranger", "Stranger-1", "GET", "/v2/apps/web/manifests/v1", 403},
+		{"dev", "Dev-pw123", "GET", "/api/v2.0/registries", 403},
+		{"dev", "Dev-pw123", "DELETE", "/api/v2.0/projects/apps", 403},
+	} {
+		if status, body := callAs(t, s, tt.user, tt.pass, tt.method, tt.target, ""); status != tt.status {
+			t.Errorf("%s %s %s = %d %s, want %d", tt.user, tt.method, tt.target, status, body, tt.status)
 		}
 	}
 }
