@@ -8,8 +8,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strings"
 	"testing"
 
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
@@ -301,6 +305,73 @@ func TestAccImageReplication_eventBasedPull(t *testing.T) {
 		Steps: []resource.TestStep{{
 			Config: config, PlanOnly: true,
 			ExpectError: regexp.MustCompile(`(?is)event_based trigger never fires with direction pull.*trigger\.type`),
+		}},
+	})
+}
+
+// TestAccImageReplication_pushOnEvent: a push replication with an
+// event_based trigger runs in the edge's Harbor when an image is pushed
+// there, and its robot in the hub's Harbor may create the missing
+// destination project and push into it, and nothing more.
+func TestAccImageReplication_pushOnEvent(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	hubSite, edgeSite := startHarborSite(t, "hub"), startHarborSite(t, "edge")
+	edgeClient, hubClient := harborClient(t, edgeSite.URL), harborClient(t, hubSite.URL)
+	ctx := context.Background()
+	if _, err := edgeClient.CreateProject(ctx, harbor.ProjectReq{ProjectName: "apps"}); err != nil {
+		t.Fatal(err)
+	}
+	config := providerBlock(p) + harborSites("acc-irpush", hubSite.URL, edgeSite.URL, harborPassword, 1, `
+resource "mc_image_replication" "test" {
+  name             = "edge-to-hub-on-push"
+  source_site      = mc_site.edge.name
+  destination_site = mc_site.hub.name
+  direction        = "push"
+  filters          = { name = "apps/**" }
+  trigger          = { type = "event_based" }
+}
+`)
+	img, err := random.Image(512, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, _ := img.Digest()
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		CheckDestroy: func(*terraform.State) error {
+			if regs, err := edgeClient.ListRegistries(ctx, ""); err != nil || len(regs) != 0 {
+				return fmt.Errorf("edge endpoints after destroy = %+v, %v; want none", regs, err)
+			}
+			if robots, err := hubClient.ListRobots(ctx, "Level=system"); err != nil || len(robots) != 0 {
+				return fmt.Errorf("hub robots after destroy = %+v, %v; want none", robots, err)
+			}
+			return nil
+		},
+		Steps: []resource.TestStep{{
+			Config: config,
+			Check: resource.ComposeAggregateTestCheckFunc(
+				resource.TestCheckResourceAttr("mc_image_replication.test", "runs_on", "acc-irpush-edge"),
+				resource.TestCheckResourceAttr("mc_image_replication.test", "robot", "robot$mc-replication-acc-irpush-edge"),
+				func(*terraform.State) error {
+					// A push to the edge's Harbor, as a build would do.
+					ref := registryRef(t, strings.TrimPrefix(edgeSite.URL, "http://"), "apps/web:v1")
+					auth := authn.FromConfig(authn.AuthConfig{Username: "admin", Password: harborPassword})
+					if err := remote.Write(ref, img, remote.WithAuth(auth), remote.WithContext(ctx)); err != nil {
+						return fmt.Errorf("cannot push to the edge's Harbor: %w", err)
+					}
+					if err := edgeSite.Harbor.Server.WaitIdle(ctx); err != nil {
+						return err
+					}
+					got, err := remote.Head(registryRef(t, hubSite.RegistryURL, "apps/web:v1"), remote.WithContext(ctx))
+					if err != nil {
+						return fmt.Errorf("the push was not replicated to the hub: %w", err)
+					}
+					if got.Digest != digest {
+						return fmt.Errorf("hub digest = %s, want %s", got.Digest, digest)
+					}
+					return nil
+				},
+			),
 		}},
 	})
 }
