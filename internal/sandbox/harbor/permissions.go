@@ -70,7 +70,7 @@ func knownAccess(kind, resource, action string) bool {
 	return false
 }
 
-// roleActions is what a project role may do (the project RBAC roles of
+// roleAllows reports what a project role may do (the project RBAC roles of
 // src/common/rbac/project/rbac_role.go, reduced to the resources the
 // simulator serves): project administrators and maintainers everything,
 // developers push and pull, guests pull.
