@@ -411,6 +411,10 @@ func TestOldHarborRobotHasNoSystemPermissions(t *testing.T) {
 	if got := permissionSummary(robots[0].Permissions); strings.Contains(got, "system:") || !strings.Contains(got, "project:apps=") {
 		t.Fatalf("robot permissions on v2.9 = %s, want project permissions only", got)
 	}
+	// The robot cannot create the destination project: the engine did.
+	if ok, err := th.edgeAPI.ProjectExists(ctx, "apps"); err != nil || !ok {
+		t.Fatalf("project apps at the edge: exists %t, %v; want it made for the push", ok, err)
+	}
 }
 
 // TestRefusedPolicyLeavesNoEndpoint checks that a policy Harbor refuses

@@ -275,7 +275,15 @@ func (c *Client) ensureRobot(ctx context.Context, remote *registry.Record, name 
 	if reg != nil {
 		regID = reg.ID
 	}
-	perms := robotPermissions(pols, regID, atLeast(version, systemPermissionsSince))
+	withSystem := atLeast(version, systemPermissionsSince)
+	perms := robotPermissions(pols, regID, withSystem)
+	if !withSystem {
+		// The robot cannot create the destination projects a push needs:
+		// make the named ones now, with the site's own credentials.
+		if err := ensureProjects(ctx, hc, site, pushProjects(perms)); err != nil {
+			return nil, c.explainAuth(ctx, hc, site, err)
+		}
+	}
 	description := "Replication robot of terraform-provider-mc: the registry endpoint of another site's Harbor uses it"
 	existing, err := findRobot(ctx, hc, name)
 	if err != nil {
@@ -323,6 +331,36 @@ func (c *Client) deleteRobot(ctx context.Context, remote, local string) error {
 	}
 	if err := hc.DeleteRobot(ctx, rb.ID); err != nil && !harbor.IsNotFound(err) {
 		return fmt.Errorf("cannot delete robot account %q in the Harbor of site %q: %w", rb.Name, remote, err)
+	}
+	return nil
+}
+
+// pushProjects returns the named projects perms may push to ("*" left out).
+func pushProjects(perms []harbor.RobotPermission) []string {
+	var out []string
+	for _, p := range perms {
+		if p.Kind == "project" && p.Namespace != "*" && slices.Contains(p.Access, harbor.RobotAccess{Resource: "repository", Action: "push"}) {
+			out = append(out, p.Namespace)
+		}
+	}
+	return out
+}
+
+// ensureProjects makes the projects of names that do not exist in hc, the
+// Harbor of site; a 409 means another apply made it meanwhile.
+func ensureProjects(ctx context.Context, hc *harbor.Client, site string, names []string) error {
+	for _, name := range names {
+		exists, err := hc.ProjectExists(ctx, name)
+		if err != nil {
+			return fmt.Errorf("cannot check project %q in the Harbor of site %q: %w", name, site, err)
+		}
+		if exists {
+			continue
+		}
+		if _, err := hc.CreateProject(ctx, harbor.ProjectReq{ProjectName: name}); err != nil && !harbor.IsConflict(err) {
+			return fmt.Errorf("cannot create the destination project %q in the Harbor of site %q, which is older than v2.10 "+
+				"and so cannot let the replication robot create it: %w", name, site, err)
+		}
 	}
 	return nil
 }
