@@ -3,6 +3,7 @@ package imagereplication
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -99,7 +100,7 @@ func robotPermissions(pols []harbor.ReplicationPolicy, regID int64, withSystem b
 		byProject["*"] = all
 	}
 	var out []harbor.RobotPermission
-	for _, name := range slices.Sorted(mapsKeys(byProject)) {
+	for _, name := range slices.Sorted(maps.Keys(byProject)) {
 		acc := byProject[name]
 		sortAccess(acc)
 		out = append(out, harbor.RobotPermission{Kind: "project", Namespace: name, Access: acc})
@@ -110,16 +111,6 @@ func robotPermissions(pols []harbor.ReplicationPolicy, regID int64, withSystem b
 		out = append(out, harbor.RobotPermission{Kind: "system", Namespace: "/", Access: acc})
 	}
 	return out
-}
-
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
-		}
-	}
 }
 
 func sortAccess(acc []harbor.RobotAccess) {
