@@ -190,12 +190,12 @@ type ReplicationTrigger struct {
 // DestRegistry names a registry endpoint (by ID); the other side is the
 // Harbor itself (leave it nil).
 type ReplicationPolicy struct {
-	ID                        int64               `json:"id,omitempty"`
-	Name                      string              `json:"name"`
-	Description               string              `json:"description,omitempty"`
-	SrcRegistry               *Registry           `json:"src_registry,omitempty"`
-	DestRegistry              *Registry           `json:"dest_registry,omitempty"`
-	DestNamespace             string              `json:"dest_namespace,omitempty"`
+	ID            int64     `json:"id,omitempty"`
+	Name          string    `json:"name"`
+	Description   string    `json:"description,omitempty"`
+	SrcRegistry   *Registry `json:"src_registry,omitempty"`
+	DestRegistry  *Registry `json:"dest_registry,omitempty"`
+	DestNamespace string    `json:"dest_namespace,omitempty"`
 	// DestNamespaceReplaceCount is how many leading path components of a
 	// source repository the destination namespace replaces: -1 (Harbor's
 	// default when it is absent, on create and on update alike) replaces
@@ -215,9 +215,9 @@ type ReplicationPolicy struct {
 	CopyByChunk *bool `json:"copy_by_chunk,omitempty"`
 	// SingleActiveReplication runs at most one execution of the policy at
 	// a time (Harbor v2.14+; earlier versions ignore it).
-	SingleActiveReplication *bool `json:"single_active_replication,omitempty"`
-	CreationTime              time.Time           `json:"creation_time,omitzero"`
-	UpdateTime                time.Time           `json:"update_time,omitzero"`
+	SingleActiveReplication *bool     `json:"single_active_replication,omitempty"`
+	CreationTime            time.Time `json:"creation_time,omitzero"`
+	UpdateTime              time.Time `json:"update_time,omitzero"`
 }
 
 // RegistryRef returns a Registry holding only id, as policies refer to endpoints.
