@@ -69,6 +69,7 @@ type ImageReplicationTrigger struct {
 // between two sites' Harbors. The Harbor replication policy's name is the
 // managed resource's metadata.name.
 // +kubebuilder:validation:XValidation:rule="self.sourceSite != self.destinationSite",message="sourceSite and destinationSite must be two different sites"
+// +kubebuilder:validation:XValidation:rule="!(has(self.trigger) && has(self.trigger.type) && self.trigger.type == 'event_based' && (!has(self.direction) || self.direction == 'pull'))",message="an event_based trigger never fires with direction pull: Harbor offers only manual and scheduled triggers for a remote source; use a scheduled trigger, or direction push",fieldPath=".trigger.type"
 type ImageReplicationParameters struct {
 	// SourceSite is the Site whose Harbor holds the images.
 	// +kubebuilder:validation:MinLength=1
@@ -120,6 +121,43 @@ type ImageReplicationParameters struct {
 	// +optional
 	// +kubebuilder:default=true
 	Enabled *bool `json:"enabled,omitempty"`
+
+	// EndpointInsecure lets the Harbor that runs the policy skip the TLS
+	// verification of the other Harbor's certificate when it checks and
+	// uses the registry endpoint (the endpoint's insecure flag). It is
+	// Harbor's own setting, not the Site's harbor.insecure. The endpoint is
+	// shared by the replications between the same two Harbors.
+	// +optional
+	EndpointInsecure bool `json:"endpointInsecure,omitempty"`
+
+	// Speed is the bandwidth limit of each task in KB/s; 0 is unlimited.
+	// Omitted keeps the policy's value, also one changed in Harbor's UI.
+	// +optional
+	// +kubebuilder:validation:Minimum=0
+	Speed *int32 `json:"speed,omitempty"`
+
+	// CopyByChunk copies blobs in chunks. Omitted keeps the policy's value.
+	// +optional
+	CopyByChunk *bool `json:"copyByChunk,omitempty"`
+
+	// SingleActiveReplication runs at most one execution at a time (Harbor
+	// v2.14 or later; not with an event_based trigger). Omitted keeps the
+	// policy's value.
+	// +optional
+	SingleActiveReplication *bool `json:"singleActiveReplication,omitempty"`
+
+	// ReplicateDeletion replicates deletions of artifacts too. Omitted keeps
+	// the policy's value.
+	// +optional
+	ReplicateDeletion *bool `json:"replicateDeletion,omitempty"`
+
+	// DestinationNamespaceReplaceCount is how many leading path components
+	// of a source repository destinationNamespace replaces: -1 (Harbor's
+	// default) all of them, 0 none. Omitted keeps the policy's value.
+	// +optional
+	// +kubebuilder:validation:Minimum=-1
+	// +kubebuilder:validation:Maximum=127
+	DestinationNamespaceReplaceCount *int32 `json:"destinationNamespaceReplaceCount,omitempty"`
 
 	// RunRequest requests one run of the policy: whenever it changes to a
 	// new non-empty value (a timestamp, a build number, any token), the
@@ -181,6 +219,18 @@ type ImageReplicationObservation struct {
 	// RegistryID is the id of the registry endpoint the policy uses.
 	// +optional
 	RegistryID int64 `json:"registryID,omitempty"`
+	// RegistryName is the name of that registry endpoint.
+	// +optional
+	RegistryName string `json:"registryName,omitempty"`
+	// Robot is the robot account of the remote Harbor the endpoint uses as
+	// its credential.
+	// +optional
+	Robot string `json:"robot,omitempty"`
+	// CredentialsCurrent is false when the remote Site's Harbor credentials
+	// changed since the robot's secret was last set; the controller then
+	// refreshes it.
+	// +optional
+	CredentialsCurrent bool `json:"credentialsCurrent,omitempty"`
 	// LastExecution is the newest execution of the policy, or the one
 	// started for a pending run request; absent before the first run.
 	// +optional

@@ -111,11 +111,16 @@ resource "mc_site" "site_b" {
   }
 }
 
-# Images built at site B are pulled into the hub; the first run happens now.
+# Images built at site B are pushed into the hub on every push (an
+# event_based trigger needs direction push: a Harbor sees no events of
+# another one); the first run happens now. The hub's registry endpoint at
+# site B logs in with a robot account made in the hub's Harbor, allowed to
+# push to the library project and to create missing projects.
 resource "mc_image_replication" "site_b_to_hub" {
   name             = "site-b-to-hub"
   source_site      = mc_site.site_b.name
   destination_site = mc_site.site_a.name
+  direction        = "push"
 
   filters = {
     name = "library/**"

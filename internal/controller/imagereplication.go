@@ -136,7 +136,30 @@ func (a *ImageReplicationAdapter) DesiredSpec(_ context.Context, mg Managed) (im
 		DestinationNamespace: p.DestinationNamespace,
 		Override:             boolOrDefault(p.Override, true),
 		Enabled:              boolOrDefault(p.Enabled, true),
+		EndpointInsecure:     p.EndpointInsecure,
+		Settings:             replicationSettings(p),
 	}, nil
+}
+
+// replicationSettings are the policy settings p sets; those it omits keep
+// the policy's values (they are not late-initialized, so that a change made
+// in Harbor's UI stays).
+func replicationSettings(p v1alpha1.ImageReplicationParameters) imagereplication.Settings {
+	s := imagereplication.Settings{
+		Speed: clonePtr(p.Speed), CopyByChunk: clonePtr(p.CopyByChunk),
+		SingleActiveReplication: clonePtr(p.SingleActiveReplication), Deletion: clonePtr(p.ReplicateDeletion),
+	}
+	if c := p.DestinationNamespaceReplaceCount; c != nil {
+		s.DestinationNamespaceReplaceCount = new(int8(*c))
+	}
+	return s
+}
+
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	return new(*p)
 }
 
 // DefaultExternalName is the id Create returns for mg's spec:
@@ -167,6 +190,9 @@ func (a *ImageReplicationAdapter) SetObservation(mg Managed, observed imagerepli
 	at.RunsOn = observed.RunsOn
 	at.PolicyID = observed.PolicyID
 	at.RegistryID = observed.RegistryID
+	at.RegistryName = observed.RegistryName
+	at.Robot = observed.Robot
+	at.CredentialsCurrent = observed.CredentialsCurrent
 	at.LastExecution = executionObservation(observed.LastExecution)
 }
 

@@ -124,3 +124,29 @@ func TestImageReplicationIntegration_runRequest(t *testing.T) {
 		return len(pols) == 0 && len(regs) == 0, fmt.Sprintf("%d policies, %d endpoints", len(pols), len(regs))
 	})
 }
+
+// TestImageReplicationIntegration_eventBasedPullRefused: the API server
+// refuses an event_based trigger with direction pull (the default), on
+// spec.forProvider.trigger.type, and takes it with direction push.
+func TestImageReplicationIntegration_eventBasedPullRefused(t *testing.T) {
+	e := startController(t)
+	obj := func(name, direction string) *v1alpha1.ImageReplication {
+		return &v1alpha1.ImageReplication{
+			ObjectMeta: metav1.ObjectMeta{Name: name},
+			Spec: v1alpha1.ImageReplicationSpec{ForProvider: v1alpha1.ImageReplicationParameters{
+				SourceSite: "ctrl-event-edge", DestinationSite: "ctrl-event-hub", Direction: direction,
+				Trigger: v1alpha1.ImageReplicationTrigger{Type: v1alpha1.ReplicationTriggerEventBased},
+			}},
+		}
+	}
+	// Dry runs: the API server validates, and nothing is stored for the
+	// controller to reconcile.
+	ctx := context.Background()
+	err := e.kube.Create(ctx, obj("ctrl-event-pull", ""), client.DryRunAll)
+	if err == nil || !strings.Contains(err.Error(), "spec.forProvider.trigger.type") || !strings.Contains(err.Error(), "never fires with direction pull") {
+		t.Fatalf("Create(event_based pull) error = %v, want a refusal on spec.forProvider.trigger.type", err)
+	}
+	if err := e.kube.Create(ctx, obj("ctrl-event-push", v1alpha1.ReplicationDirectionPush), client.DryRunAll); err != nil {
+		t.Fatalf("Create(event_based push) error = %v", err)
+	}
+}

@@ -139,6 +139,18 @@ func TestImageReplicationDesiredSpec(t *testing.T) {
 				Trigger: imagereplication.Trigger{Type: "scheduled", Cron: "0 0 2 * * *"}, Override: true, Enabled: true,
 			},
 		},
+		"the endpoint's insecure flag and the settings set; the others keep Harbor's values (nil)": {
+			obj: replicationObject(func(r *v1alpha1.ImageReplication) {
+				p := &r.Spec.ForProvider
+				p.EndpointInsecure = true
+				p.Speed, p.ReplicateDeletion, p.DestinationNamespaceReplaceCount = new(int32(2048)), new(true), new(int32(0))
+			}),
+			want: imagereplication.Spec{
+				Name: testReplication, SourceSite: "site-a", DestinationSite: "site-b", Direction: "pull",
+				Trigger: imagereplication.Trigger{Type: "manual"}, Override: true, Enabled: true, EndpointInsecure: true,
+				Settings: imagereplication.Settings{Speed: new(int32(2048)), Deletion: new(true), DestinationNamespaceReplaceCount: new(int8(0))},
+			},
+		},
 		"an adopted policy keeps the name of its external name": {
 			obj: replicationObject(func(r *v1alpha1.ImageReplication) {
 				r.Annotations = map[string]string{v1alpha1.AnnotationExternalName: "site-b/legacy_mirror"}

@@ -17,7 +17,22 @@ func expandImageReplication(ctx context.Context, m imageReplicationModel) (image
 	s := imagereplication.Spec{
 		Name: m.Name.ValueString(), SourceSite: m.SourceSite.ValueString(), DestinationSite: m.DestinationSite.ValueString(),
 		Direction: m.Direction.ValueString(), DestinationNamespace: m.DestinationNamespace.ValueString(),
-		Override: m.Override.ValueBool(), Enabled: m.Enabled.ValueBool(),
+		Override: m.Override.ValueBool(), Enabled: m.Enabled.ValueBool(), EndpointInsecure: m.EndpointInsecure.ValueBool(),
+	}
+	if known(m.Speed) {
+		s.Settings.Speed = new(int32(m.Speed.ValueInt64()))
+	}
+	if known(m.CopyByChunk) {
+		s.Settings.CopyByChunk = new(m.CopyByChunk.ValueBool())
+	}
+	if known(m.SingleActive) {
+		s.Settings.SingleActiveReplication = new(m.SingleActive.ValueBool())
+	}
+	if known(m.ReplicateDeletion) {
+		s.Settings.Deletion = new(m.ReplicateDeletion.ValueBool())
+	}
+	if known(m.ReplaceCount) {
+		s.Settings.DestinationNamespaceReplaceCount = new(int8(m.ReplaceCount.ValueInt64()))
 	}
 	if !m.Filters.IsNull() && !m.Filters.IsUnknown() {
 		var f replicationFiltersModel
@@ -63,9 +78,28 @@ func flattenImageReplication(ctx context.Context, m *imageReplicationModel, s im
 	m.Trigger = types.ObjectValueMust(replicationTriggerTypes, map[string]attr.Value{
 		"type": types.StringValue(s.Trigger.Type), "cron": optionalString(s.Trigger.Cron),
 	})
+	m.EndpointInsecure = types.BoolValue(s.EndpointInsecure)
+	if v := s.Settings.Speed; v != nil {
+		m.Speed = types.Int64Value(int64(*v))
+	}
+	if v := s.Settings.CopyByChunk; v != nil {
+		m.CopyByChunk = types.BoolValue(*v)
+	}
+	if v := s.Settings.SingleActiveReplication; v != nil {
+		m.SingleActive = types.BoolValue(*v)
+	}
+	if v := s.Settings.Deletion; v != nil {
+		m.ReplicateDeletion = types.BoolValue(*v)
+	}
+	if v := s.Settings.DestinationNamespaceReplaceCount; v != nil {
+		m.ReplaceCount = types.Int64Value(int64(*v))
+	}
 	m.RunsOn = types.StringValue(st.RunsOn)
 	m.PolicyID = types.Int64Value(st.PolicyID)
 	m.RegistryID = types.Int64Value(st.RegistryID)
+	m.RegistryName = types.StringValue(st.RegistryName)
+	m.Robot = types.StringValue(st.Robot)
+	m.CredentialsCurrent = types.BoolValue(st.CredentialsCurrent)
 	if e := st.LastExecution; e == nil {
 		m.LastExecution = types.ObjectNull(replicationExecutionTypes)
 	} else {
@@ -77,3 +111,6 @@ func flattenImageReplication(ctx context.Context, m *imageReplicationModel, s im
 	}
 	return diags
 }
+
+// known reports whether v has a value: neither null nor unknown.
+func known(v attr.Value) bool { return !v.IsNull() && !v.IsUnknown() }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
+	"github.com/hashicorp/terraform-plugin-framework-validators/int64validator"
 	"github.com/hashicorp/terraform-plugin-framework-validators/stringvalidator"
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -13,6 +14,8 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/booldefault"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/boolplanmodifier"
+	"github.com/hashicorp/terraform-plugin-framework/resource/schema/int64planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/objectdefault"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema/stringdefault"
@@ -66,9 +69,18 @@ type imageReplicationModel struct {
 	Override             types.Bool     `tfsdk:"override"`
 	Enabled              types.Bool     `tfsdk:"enabled"`
 	RunOnCreate          types.Bool     `tfsdk:"run_on_create"`
+	EndpointInsecure     types.Bool     `tfsdk:"endpoint_insecure"`
+	Speed                types.Int64    `tfsdk:"speed"`
+	CopyByChunk          types.Bool     `tfsdk:"copy_by_chunk"`
+	SingleActive         types.Bool     `tfsdk:"single_active_replication"`
+	ReplicateDeletion    types.Bool     `tfsdk:"replicate_deletion"`
+	ReplaceCount         types.Int64    `tfsdk:"destination_namespace_replace_count"`
 	RunsOn               types.String   `tfsdk:"runs_on"`
 	PolicyID             types.Int64    `tfsdk:"policy_id"`
 	RegistryID           types.Int64    `tfsdk:"registry_id"`
+	RegistryName         types.String   `tfsdk:"registry_name"`
+	Robot                types.String   `tfsdk:"robot"`
+	CredentialsCurrent   types.Bool     `tfsdk:"credentials_current"`
 	LastExecution        types.Object   `tfsdk:"last_execution"`
 	Timeouts             timeouts.Value `tfsdk:"timeouts"`
 }
@@ -101,7 +113,13 @@ func imageReplicationSchema(ctx context.Context) schema.Schema {
 	return schema.Schema{
 		MarkdownDescription: "Image replication between two sites' Harbors: a registry endpoint in the Harbor that runs the policy " +
 			"(the destination's for `pull`, the source's for `push`) pointing at the other site's Harbor, and a replication policy. " +
-			"An endpoint that already points at the same Harbor with the same user is reused; delete removes the endpoint when no other policy uses it.\n\n" +
+			"The endpoint's credential is a robot account made in the other Harbor with the least the direction needs: read and pull of the source projects " +
+			"for `pull`; push on the destination projects for `push`, and project creation (Harbor v2.10 or later) since Harbor creates missing destination projects. " +
+			"It is refreshed when the other site's Harbor credentials change (a new `password_wo_version`). So the site's credentials must be allowed to manage " +
+			"robot accounts: an administrator, or a system robot with robot permissions. A Harbor in OIDC mode refuses a user's CLI secret on the robot, registry " +
+			"and replication APIs: give such a site a robot account or the local admin. The endpoint, `site-<remote site>`, is shared by the replications between " +
+			"the same two Harbors; delete removes it, and its robot, when no other policy uses it. Delete stops the policy's running executions first.\n\n" +
+			"An `event_based` trigger needs direction `push`: Harbor sees no events of a remote source.\n\n" +
 			"With `run_on_create`, create starts one execution and waits until it succeeds, failing with Harbor's message when it fails.",
 		Attributes: map[string]schema.Attribute{
 			"id": schema.StringAttribute{
@@ -170,7 +188,7 @@ func imageReplicationSchema(ctx context.Context) schema.Schema {
 						Optional:            true,
 						Computed:            true,
 						Default:             stringdefault.StaticString(imagereplication.TriggerManual),
-						MarkdownDescription: "`manual`, `scheduled` (with `cron`) or `event_based` (on every push).",
+						MarkdownDescription: "`manual`, `scheduled` (with `cron`) or `event_based` (on every push; direction `push` only).",
 						Validators: []validator.String{stringvalidator.OneOf(imagereplication.TriggerManual,
 							imagereplication.TriggerScheduled, imagereplication.TriggerEventBased)},
 					},
@@ -203,6 +221,49 @@ func imageReplicationSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Start one execution when the replication is created and wait until it succeeds. Changing it later has no effect.",
 				PlanModifiers:       []planmodifier.Bool{keepStateBool()},
 			},
+			"endpoint_insecure": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				Default:  booldefault.StaticBool(false),
+				MarkdownDescription: "Let the Harbor that runs the policy skip the TLS verification of the other Harbor's certificate when it checks and uses the registry endpoint " +
+					"(the endpoint's `insecure`). Default `false`. This is Harbor's own setting, not the site's `insecure` (how the provider reaches a Harbor). " +
+					"The endpoint is shared by the replications between the same two Harbors: give them the same value.",
+			},
+			"speed": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Bandwidth limit of each task in KB/s; `0` is unlimited. When not set, the policy keeps its value, " +
+					"also one changed in Harbor's UI.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				Validators:    []validator.Int64{int64validator.AtLeast(0)},
+			},
+			"copy_by_chunk": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Copy blobs in chunks. When not set, the policy keeps its value.",
+				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"single_active_replication": schema.BoolAttribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "Run at most one execution of the policy at a time (Harbor v2.14 or later; older Harbors ignore it and report `false`). " +
+					"Not with an `event_based` trigger. When not set, the policy keeps its value.",
+				PlanModifiers: []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"replicate_deletion": schema.BoolAttribute{
+				Optional:            true,
+				Computed:            true,
+				MarkdownDescription: "Replicate deletions of artifacts too. When not set, the policy keeps its value.",
+				PlanModifiers:       []planmodifier.Bool{boolplanmodifier.UseStateForUnknown()},
+			},
+			"destination_namespace_replace_count": schema.Int64Attribute{
+				Optional: true,
+				Computed: true,
+				MarkdownDescription: "How many leading path components of a source repository `destination_namespace` replaces: `-1` (Harbor's default) " +
+					"all of them, so `a/b/c` lands as `<namespace>/c`; `0` none, so it lands as `<namespace>/a/b/c`. When not set, the policy keeps its value.",
+				PlanModifiers: []planmodifier.Int64{int64planmodifier.UseStateForUnknown()},
+				Validators:    []validator.Int64{int64validator.Between(-1, 127)},
+			},
 			"runs_on": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Site whose Harbor runs the policy.",
@@ -215,6 +276,21 @@ func imageReplicationSchema(ctx context.Context) schema.Schema {
 			"registry_id": schema.Int64Attribute{
 				Computed:            true,
 				MarkdownDescription: "ID of the registry endpoint the policy uses.",
+			},
+			"registry_name": schema.StringAttribute{
+				Computed:            true,
+				MarkdownDescription: "Name of the registry endpoint: `site-<remote site>`, shortened with a hash to Harbor's 64 characters.",
+			},
+			"robot": schema.StringAttribute{
+				Computed: true,
+				MarkdownDescription: "Robot account of the remote Harbor that the endpoint uses as its credential, holding the least the policies " +
+					"using the endpoint need; empty for an endpoint with other credentials.",
+			},
+			"credentials_current": schema.BoolAttribute{
+				Computed: true,
+				MarkdownDescription: "`false` when the remote site's Harbor credentials changed since the robot's secret was last set " +
+					"(a new `password_wo_version` of the site): the next apply refreshes the robot's secret and the endpoint.",
+				PlanModifiers: []planmodifier.Bool{renewWhenFalse()},
 			},
 			"last_execution": schema.SingleNestedAttribute{
 				Computed:            true,
@@ -323,4 +399,26 @@ func (keepStateBoolModifier) PlanModifyBool(_ context.Context, req planmodifier.
 		return
 	}
 	resp.PlanValue = req.StateValue
+}
+
+// renewWhenFalse plans true for an attribute whose state is false, so that
+// the plan updates the resource; credentials_current uses it to refresh the
+// robot's secret after the remote site's credentials changed.
+func renewWhenFalse() planmodifier.Bool { return renewWhenFalseModifier{} }
+
+type renewWhenFalseModifier struct{}
+
+func (renewWhenFalseModifier) Description(context.Context) string {
+	return "An update renews what the state reports as not current."
+}
+
+func (m renewWhenFalseModifier) MarkdownDescription(ctx context.Context) string {
+	return m.Description(ctx)
+}
+
+func (renewWhenFalseModifier) PlanModifyBool(_ context.Context, req planmodifier.BoolRequest, resp *planmodifier.BoolResponse) {
+	if req.State.Raw.IsNull() || req.Plan.Raw.IsNull() || req.StateValue.IsNull() || req.StateValue.IsUnknown() {
+		return
+	}
+	resp.PlanValue = types.BoolValue(true)
 }

@@ -491,3 +491,33 @@ func (c *Client) DeleteRobot(ctx context.Context, id int64) error {
 	}
 	return nil
 }
+
+// UpdateRobot replaces a robot account's description, disable flag,
+// duration and permissions (PUT /robots/{id}); its secret is kept.
+func (c *Client) UpdateRobot(ctx context.Context, id int64, r RobotUpdate) error {
+	if _, err := c.do(ctx, request{method: http.MethodPut, path: idPath("/robots", id), body: r}); err != nil {
+		return fmt.Errorf("cannot update robot account %d: %w", id, err)
+	}
+	return nil
+}
+
+// RefreshRobotSecret sets a robot account's secret to secret (PATCH
+// /robots/{id}); Harbor wants 8 to 128 characters with at least one
+// upper-case letter, one lower-case letter and one digit (see NewRobotSecret).
+func (c *Client) RefreshRobotSecret(ctx context.Context, id int64, secret Secret) error {
+	body := map[string]string{"secret": secret.Reveal()}
+	if _, err := c.do(ctx, request{method: http.MethodPatch, path: idPath("/robots", id), body: body, secrets: []string{secret.Reveal()}}); err != nil {
+		return fmt.Errorf("cannot refresh the secret of robot account %d: %w", id, err)
+	}
+	return nil
+}
+
+// UpdateUserPassword sets the password of user userID (PUT
+// /users/{id}/password); oldPassword is needed when users change their own.
+func (c *Client) UpdateUserPassword(ctx context.Context, userID int64, oldPassword, newPassword string) error {
+	body := map[string]string{"old_password": oldPassword, "new_password": newPassword}
+	if _, err := c.do(ctx, request{method: http.MethodPut, path: idPath("/users", userID) + "/password", body: body, secrets: []string{oldPassword, newPassword}}); err != nil {
+		return fmt.Errorf("cannot update the password of user %d: %w", userID, err)
+	}
+	return nil
+}

@@ -43,6 +43,11 @@ func (e *env) count(method, path string) int64 {
 func newEnv(t *testing.T, o harborsim.Options) *env {
 	t.Helper()
 	o.AdminUsername, o.AdminPassword = adminUser, adminPass
+	if o.Pinger == nil {
+		// The registry endpoints of these tests point at made-up hosts:
+		// take them as healthy.
+		o.Pinger = func(context.Context, harborsim.Endpoint) error { return nil }
+	}
 	e := &env{sim: harborsim.New(o)}
 	e.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		v, _ := e.requests.LoadOrStore(r.Method+" "+r.URL.Path, new(atomic.Int64))
@@ -309,8 +314,9 @@ func TestRegistriesAndPolicyValidation(t *testing.T) {
 	}
 	_, err = c.CreateRegistry(ctx(t), reg)
 	wantStatus(t, err, http.StatusConflict, "CONFLICT")
+	// Harbor finds no adapter for an unknown type and hides that behind a 500.
 	_, err = c.CreateRegistry(ctx(t), harbor.Registry{Name: "x", URL: "https://x.example", Type: "nexus"})
-	wantStatus(t, err, http.StatusBadRequest, "BAD_REQUEST")
+	wantStatus(t, err, http.StatusInternalServerError, "UNKNOWN")
 	got, err := c.GetRegistry(ctx(t), regID)
 	if err != nil || got.URL != "https://site-a.example" || got.Credential == nil || got.Credential.AccessSecret == "pw" {
 		t.Fatalf("GetRegistry() = %+v, %v; want trimmed URL and a masked secret", got, err)

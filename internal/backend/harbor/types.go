@@ -190,22 +190,34 @@ type ReplicationTrigger struct {
 // DestRegistry names a registry endpoint (by ID); the other side is the
 // Harbor itself (leave it nil).
 type ReplicationPolicy struct {
-	ID                        int64               `json:"id,omitempty"`
-	Name                      string              `json:"name"`
-	Description               string              `json:"description,omitempty"`
-	SrcRegistry               *Registry           `json:"src_registry,omitempty"`
-	DestRegistry              *Registry           `json:"dest_registry,omitempty"`
-	DestNamespace             string              `json:"dest_namespace,omitempty"`
-	DestNamespaceReplaceCount *int                `json:"dest_namespace_replace_count,omitempty"`
+	ID            int64     `json:"id,omitempty"`
+	Name          string    `json:"name"`
+	Description   string    `json:"description,omitempty"`
+	SrcRegistry   *Registry `json:"src_registry,omitempty"`
+	DestRegistry  *Registry `json:"dest_registry,omitempty"`
+	DestNamespace string    `json:"dest_namespace,omitempty"`
+	// DestNamespaceReplaceCount is how many leading path components of a
+	// source repository the destination namespace replaces: -1 (Harbor's
+	// default when it is absent, on create and on update alike) replaces
+	// them all, 0 none.
+	DestNamespaceReplaceCount *int8               `json:"dest_namespace_replace_count,omitempty"`
 	Trigger                   *ReplicationTrigger `json:"trigger,omitempty"`
 	Filters                   []ReplicationFilter `json:"filters,omitempty"`
-	ReplicateDeletion         bool                `json:"replicate_deletion"`
-	Deletion                  bool                `json:"deletion"`
-	Override                  bool                `json:"override"`
-	Enabled                   bool                `json:"enabled"`
-	Speed                     *int32              `json:"speed,omitempty"`
-	CreationTime              time.Time           `json:"creation_time,omitzero"`
-	UpdateTime                time.Time           `json:"update_time,omitzero"`
+	// Deletion replicates deletions; Harbor reads this field (and stores it
+	// as replicate_deletion internally).
+	Deletion bool `json:"deletion"`
+	Override bool `json:"override"`
+	Enabled  bool `json:"enabled"`
+	// Speed is the bandwidth limit of each task in KB/s; 0 (or absent, or
+	// negative) is unlimited.
+	Speed *int32 `json:"speed,omitempty"`
+	// CopyByChunk copies blobs in chunks (Harbor v2.7+).
+	CopyByChunk *bool `json:"copy_by_chunk,omitempty"`
+	// SingleActiveReplication runs at most one execution of the policy at
+	// a time (Harbor v2.14+; earlier versions ignore it).
+	SingleActiveReplication *bool     `json:"single_active_replication,omitempty"`
+	CreationTime            time.Time `json:"creation_time,omitzero"`
+	UpdateTime              time.Time `json:"update_time,omitzero"`
 }
 
 // RegistryRef returns a Registry holding only id, as policies refer to endpoints.
@@ -336,6 +348,18 @@ type RobotCreated struct {
 	Secret       Secret    `json:"secret"`
 	CreationTime time.Time `json:"creation_time,omitzero"`
 	ExpiresAt    int64     `json:"expires_at"`
+}
+
+// RobotUpdate is the body of PUT /robots/{id}. Harbor replaces the
+// description, the disable flag, the duration and the permissions; name and
+// level must be the robot's own, the name in full (robot$name).
+type RobotUpdate struct {
+	Name        string            `json:"name"`
+	Description string            `json:"description"`
+	Level       string            `json:"level"`
+	Disable     bool              `json:"disable"`
+	Duration    int64             `json:"duration"`
+	Permissions []RobotPermission `json:"permissions"`
 }
 
 // Robot is a robot account as Harbor lists it (without its secret).

@@ -6,15 +6,12 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
-
-// registryPrefix starts the name of every registry endpoint this client
-// makes; the rest is the remote site's name.
-const registryPrefix = "site-"
 
 // Client implements engine.Client for image replications.
 type Client struct {
@@ -59,13 +56,20 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	if err != nil || pol == nil {
 		return obs, err
 	}
-	actual, regID, err := c.specFromPolicy(ctx, hc, runsOn, *pol)
+	actual, reg, remote, err := c.specFromPolicy(ctx, hc, runsOn, *pol)
 	if err != nil {
 		return obs, err
 	}
 	obs.Exists, obs.Ready, obs.Actual = true, true, actual
-	obs.UpToDate = Equal(want, actual)
-	obs.Status = Status{RunsOn: runsOn, PolicyID: pol.ID, RegistryID: regID}
+	obs.Status = Status{RunsOn: runsOn, PolicyID: pol.ID}
+	if reg != nil {
+		obs.Status.RegistryID, obs.Status.RegistryName = reg.ID, reg.Name
+		if reg.Credential != nil && strings.Contains(reg.Credential.AccessKey, "$"+robotPrefix) {
+			obs.Status.Robot = reg.Credential.AccessKey
+		}
+		obs.Status.CredentialsCurrent = c.credentialsCurrent(ctx, *reg, remote)
+	}
+	obs.UpToDate = Equal(want, actual) && (want.Name == "" || obs.Status.CredentialsCurrent)
 	execs, err := hc.ListReplicationExecutions(ctx, pol.ID)
 	if err != nil {
 		return obs, fmt.Errorf("cannot list executions of replication %q: %w", name, err)
@@ -103,27 +107,47 @@ func findPolicy(ctx context.Context, hc *harbor.Client, name string) (*harbor.Re
 }
 
 // specFromPolicy turns a Harbor policy into a spec; the remote site is the
-// one whose Harbor URL the policy's registry endpoint points at.
-func (c *Client) specFromPolicy(ctx context.Context, hc *harbor.Client, runsOn string, p harbor.ReplicationPolicy) (Spec, int64, error) {
+// one whose Harbor URL the policy's registry endpoint points at. It also
+// returns the endpoint (nil when the policy names none that exists) and
+// the remote site's name ("" when no site has that Harbor).
+func (c *Client) specFromPolicy(ctx context.Context, hc *harbor.Client, runsOn string, p harbor.ReplicationPolicy) (Spec, *harbor.Registry, string, error) {
 	s := Spec{Name: p.Name, DestinationNamespace: p.DestNamespace, Override: p.Override, Enabled: p.Enabled, Trigger: Trigger{Type: TriggerManual}}
+	s.Settings = Settings{
+		Speed: new(int32(0)), CopyByChunk: new(false), SingleActiveReplication: new(false), Deletion: new(p.Deletion),
+		DestinationNamespaceReplaceCount: new(int8(-1)),
+	}
+	if p.Speed != nil {
+		*s.Settings.Speed = max(*p.Speed, 0)
+	}
+	if p.CopyByChunk != nil {
+		*s.Settings.CopyByChunk = *p.CopyByChunk
+	}
+	if p.SingleActiveReplication != nil {
+		*s.Settings.SingleActiveReplication = *p.SingleActiveReplication
+	}
+	if p.DestNamespaceReplaceCount != nil {
+		*s.Settings.DestinationNamespaceReplaceCount = *p.DestNamespaceReplaceCount
+	}
 	reg := p.SrcRegistry
 	s.Direction = DirectionPull
 	if reg == nil || reg.ID == 0 {
 		reg, s.Direction = p.DestRegistry, DirectionPush
 	}
-	var regID int64
-	remote := ""
+	var full *harbor.Registry
+	remote, matched := "", ""
 	if reg != nil && reg.ID != 0 {
-		regID = reg.ID
-		full, err := hc.GetRegistry(ctx, reg.ID)
+		var err error
+		full, err = hc.GetRegistry(ctx, reg.ID)
 		if err != nil && !harbor.IsNotFound(err) {
-			return s, 0, fmt.Errorf("cannot get registry endpoint %d: %w", reg.ID, err)
+			return s, nil, "", fmt.Errorf("cannot get registry endpoint %d: %w", reg.ID, err)
 		}
 		if full != nil {
-			remote, err = c.siteByHarborURL(ctx, full.URL, strings.TrimPrefix(full.Name, registryPrefix))
+			s.EndpointInsecure = full.Insecure
+			matched, err = c.siteByHarborURL(ctx, full.URL, strings.TrimPrefix(full.Name, registryPrefix))
 			if err != nil {
-				return s, 0, err
+				return s, nil, "", err
 			}
+			remote = matched
 			if remote == "" {
 				remote = strings.TrimPrefix(full.Name, registryPrefix)
 			}
@@ -161,7 +185,20 @@ func (c *Client) specFromPolicy(ctx context.Context, hc *harbor.Client, runsOn s
 			}
 		}
 	}
-	return s, regID, nil
+	return s, full, matched, nil
+}
+
+// credentialsCurrent reports whether endpoint reg was last given a robot
+// secret under the credentials the record of site remote holds now.
+func (c *Client) credentialsCurrent(ctx context.Context, reg harbor.Registry, remote string) bool {
+	if remote == "" {
+		return true // no site to compare with: nothing to rotate from
+	}
+	rec, err := c.sites.Lookup(ctx, remote)
+	if err != nil || rec.Spec.Harbor == nil {
+		return true
+	}
+	return endpointFingerprint(reg.Description) == credentialsFingerprint(*rec.Spec.Harbor)
 }
 
 // siteByHarborURL returns the site whose Harbor is at u, trying the site
@@ -219,14 +256,19 @@ func (c *Client) apply(ctx context.Context, want Spec) error {
 	if err != nil {
 		return err
 	}
-	regID, err := ensureRegistry(ctx, hc, want.RemoteSite(), *remote.Spec.Harbor)
+	cur, err := findPolicy(ctx, hc, want.Name)
+	if err != nil {
+		return c.explainAuth(ctx, hc, want.RunsOn(), err)
+	}
+	pol := policy(want, cur)
+	ep, err := c.ensureEndpoint(ctx, hc, want.RunsOn(), remote, pol, want.EndpointInsecure)
 	if err != nil {
 		return err
 	}
-	pol := policy(want, regID)
-	cur, err := findPolicy(ctx, hc, want.Name)
-	if err != nil {
-		return err
+	if want.Direction == DirectionPush {
+		pol.DestRegistry = harbor.RegistryRef(ep.ID)
+	} else {
+		pol.SrcRegistry = harbor.RegistryRef(ep.ID)
 	}
 	if cur == nil {
 		_, err = hc.CreateReplicationPolicy(ctx, pol)
@@ -235,7 +277,17 @@ func (c *Client) apply(ctx context.Context, want Spec) error {
 			if cur, err = findPolicy(ctx, hc, want.Name); err == nil && cur == nil {
 				err = fmt.Errorf("replication policy %q conflicts but cannot be found", want.Name)
 			}
+			if err != nil {
+				return err
+			}
 		} else if err != nil {
+			if ep.Created {
+				// Leave nothing behind: the endpoint (and its robot) were
+				// made for this policy only.
+				if derr := hc.DeleteRegistry(ctx, ep.ID); derr == nil {
+					_ = c.deleteRobot(ctx, want.RemoteSite(), want.RunsOn())
+				}
+			}
 			return harborInputError(err, "cannot create replication policy %q", want.Name)
 		}
 	}
@@ -261,7 +313,12 @@ func harborInputError(err error, format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, err)...)
 }
 
-func policy(s Spec, regID int64) harbor.ReplicationPolicy {
+// policy is the policy body for s. Harbor's PUT replaces the whole policy
+// (a field left out is reset: the replace count to -1, the speed to
+// unlimited, ...), so the settings s leaves unset (nil) carry cur's values;
+// on create they are left to Harbor's defaults. The registry endpoint is
+// marked on the side it belongs to, with id 0 until it is known.
+func policy(s Spec, cur *harbor.ReplicationPolicy) harbor.ReplicationPolicy {
 	p := harbor.ReplicationPolicy{
 		Name:          s.Name,
 		Description:   fmt.Sprintf("Managed by terraform-provider-mc: %s → %s", s.SourceSite, s.DestinationSite),
@@ -270,13 +327,33 @@ func policy(s Spec, regID int64) harbor.ReplicationPolicy {
 		Enabled:       s.Enabled,
 		Trigger:       &harbor.ReplicationTrigger{Type: s.Trigger.Type},
 	}
+	if cur != nil {
+		p.Speed, p.CopyByChunk, p.SingleActiveReplication = cur.Speed, cur.CopyByChunk, cur.SingleActiveReplication
+		p.DestNamespaceReplaceCount, p.Deletion = cur.DestNamespaceReplaceCount, cur.Deletion
+	}
+	st := s.Settings
+	if st.Speed != nil {
+		p.Speed = new(*st.Speed)
+	}
+	if st.CopyByChunk != nil {
+		p.CopyByChunk = new(*st.CopyByChunk)
+	}
+	if st.SingleActiveReplication != nil {
+		p.SingleActiveReplication = new(*st.SingleActiveReplication)
+	}
+	if st.DestinationNamespaceReplaceCount != nil {
+		p.DestNamespaceReplaceCount = new(*st.DestinationNamespaceReplaceCount)
+	}
+	if st.Deletion != nil {
+		p.Deletion = *st.Deletion
+	}
 	if s.Trigger.Type == TriggerScheduled {
 		p.Trigger.Settings = &harbor.TriggerSettings{Cron: s.Trigger.Cron}
 	}
 	if s.Direction == DirectionPush {
-		p.DestRegistry = harbor.RegistryRef(regID)
+		p.DestRegistry = harbor.RegistryRef(0)
 	} else {
-		p.SrcRegistry = harbor.RegistryRef(regID)
+		p.SrcRegistry = harbor.RegistryRef(0)
 	}
 	if s.Filters.Name != "" {
 		p.Filters = append(p.Filters, harbor.ReplicationFilter{Type: harbor.FilterName, Value: s.Filters.Name})
@@ -293,51 +370,16 @@ func policy(s Spec, regID int64) harbor.ReplicationPolicy {
 	return p
 }
 
-// ensureRegistry returns the endpoint pointing at the remote Harbor: one
-// that already has its URL and user is reused, else "site-<remote>" is made
-// or brought up to date.
-func ensureRegistry(ctx context.Context, hc *harbor.Client, remoteSite string, remote registry.Harbor) (int64, error) {
-	regs, err := hc.ListRegistries(ctx, "")
-	if err != nil {
-		return 0, fmt.Errorf("cannot list registry endpoints: %w", err)
-	}
-	url := strings.TrimSuffix(remote.URL, "/")
-	name := registryPrefix + remoteSite
-	var named *harbor.Registry
-	for i, r := range regs {
-		if strings.TrimSuffix(r.URL, "/") == url && r.Credential != nil && r.Credential.AccessKey == remote.Username {
-			return r.ID, nil
-		}
-		if r.Name == name {
-			named = &regs[i]
-		}
-	}
-	credType, insecure := "basic", remote.Insecure
-	if named != nil {
-		err := hc.UpdateRegistry(ctx, named.ID, harbor.RegistryUpdate{
-			URL: &url, CredentialType: &credType, AccessKey: &remote.Username, AccessSecret: &remote.Password, Insecure: &insecure,
-		})
-		if err != nil {
-			return 0, fmt.Errorf("cannot update registry endpoint %q: %w", name, err)
-		}
-		return named.ID, nil
-	}
-	id, err := hc.CreateRegistry(ctx, harbor.Registry{
-		Name: name, URL: url, Type: "harbor", Insecure: insecure,
-		Description: "Harbor of site " + remoteSite + ", managed by terraform-provider-mc",
-		Credential:  &harbor.RegistryCredential{Type: credType, AccessKey: remote.Username, AccessSecret: remote.Password},
-	})
-	if harbor.IsConflict(err) {
-		return ensureRegistry(ctx, hc, remoteSite, remote)
-	}
-	if err != nil {
-		return 0, fmt.Errorf("cannot create registry endpoint %q: %w", name, err)
-	}
-	return id, nil
-}
+// stopWait bounds how long Delete waits for the executions it stopped to
+// stop, before it tries the delete anyway (and is called again).
+const stopWait = time.Minute
 
 // Delete removes the policy and, when no other policy uses it, the
-// registry endpoint this client made for it.
+// registry endpoint this client made for it and its robot account in the
+// remote Harbor. Harbor refuses (412) to delete a policy while one of its
+// executions runs, and an execution can stay InProgress for good (a known
+// Harbor failure), so the running executions are stopped first and waited
+// for.
 func (c *Client) Delete(ctx context.Context, id string) error {
 	runsOn, name, err := ParseID(id)
 	if err != nil {
@@ -351,9 +393,12 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	if err != nil || pol == nil {
 		return err
 	}
+	if err := stopExecutions(ctx, hc, pol.ID, name); err != nil {
+		return err
+	}
 	if err := hc.DeleteReplicationPolicy(ctx, pol.ID); err != nil && !harbor.IsNotFound(err) {
 		if harbor.IsPreconditionFailed(err) {
-			return fmt.Errorf("cannot delete replication policy %q while an execution runs: %w", name, err)
+			return fmt.Errorf("cannot delete replication policy %q while an execution runs (stopped, not yet stopping): %w", name, err)
 		}
 		return fmt.Errorf("cannot delete replication policy %q: %w", name, err)
 	}
@@ -374,19 +419,63 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	if !strings.HasPrefix(full.Name, registryPrefix) {
 		return nil // not ours
 	}
-	others, err := hc.ListReplicationPolicies(ctx, "")
+	others, err := policiesUsing(ctx, hc, reg.ID, name)
 	if err != nil {
-		return fmt.Errorf("cannot list replication policies: %w", err)
+		return err
 	}
-	for _, p := range others {
-		if (p.SrcRegistry != nil && p.SrcRegistry.ID == reg.ID) || (p.DestRegistry != nil && p.DestRegistry.ID == reg.ID) {
-			return nil
+	remote, err := c.siteByHarborURL(ctx, full.URL, strings.TrimPrefix(full.Name, registryPrefix))
+	if err != nil {
+		return err
+	}
+	ours := full.Credential != nil && strings.Contains(full.Credential.AccessKey, "$"+robotName(runsOn))
+	if len(others) > 0 {
+		if ours && remote != "" {
+			// The robot keeps only what the remaining policies need.
+			if rec, err := c.sites.Lookup(ctx, remote); err == nil && rec.Spec.Harbor != nil {
+				if _, err := c.ensureRobot(ctx, rec, robotName(runsOn), others, full); err != nil {
+					return err
+				}
+			}
 		}
+		return nil
 	}
 	if err := hc.DeleteRegistry(ctx, reg.ID); err != nil && !harbor.IsNotFound(err) && !harbor.IsPreconditionFailed(err) {
 		return fmt.Errorf("cannot delete registry endpoint %q: %w", full.Name, err)
 	}
+	if ours && remote != "" {
+		return c.deleteRobot(ctx, remote, runsOn)
+	}
 	return nil
+}
+
+// stopExecutions stops the executions of policy policyID that have not
+// finished (PUT /replication/executions/{id}) and waits, at most stopWait,
+// until they have.
+func stopExecutions(ctx context.Context, hc *harbor.Client, policyID int64, name string) error {
+	running := func(ctx context.Context) ([]harbor.ReplicationExecution, error) {
+		execs, err := hc.ListReplicationExecutions(ctx, policyID)
+		if err != nil {
+			return nil, fmt.Errorf("cannot list executions of replication %q: %w", name, err)
+		}
+		return slices.DeleteFunc(execs, harbor.ReplicationExecution.Done), nil
+	}
+	execs, err := running(ctx)
+	if err != nil || len(execs) == 0 {
+		return err
+	}
+	for _, e := range execs {
+		if err := hc.StopReplication(ctx, e.ID); err != nil && !harbor.IsNotFound(err) {
+			return fmt.Errorf("cannot stop execution %d of replication %q: %w", e.ID, name, err)
+		}
+	}
+	_, err = engine.Wait(ctx, func(ctx context.Context) (engine.Observation[struct{}, struct{}], error) {
+		left, err := running(ctx)
+		return engine.Observation[struct{}, struct{}]{Exists: true, Ready: len(left) == 0, Message: fmt.Sprintf("%d executions still running", len(left))}, err
+	}, engine.WaitOptions{Timeout: stopWait, MinInterval: 200 * time.Millisecond, MaxInterval: 2 * time.Second})
+	if engine.IsTimeout(err) {
+		return nil // the delete answers 412, and Delete is called again
+	}
+	return err
 }
 
 // Run starts an execution of the policy, or returns the one already in
@@ -477,5 +566,17 @@ func Equal(want, actual Spec) bool {
 		want.Direction == actual.Direction && want.Filters.Name == actual.Filters.Name && want.Filters.Tag == actual.Filters.Tag &&
 		slices.Equal(want.Filters.Labels, actual.Filters.Labels) && want.Filters.ResourceType == actual.Filters.ResourceType &&
 		want.Trigger == actual.Trigger && want.DestinationNamespace == actual.DestinationNamespace &&
-		want.Override == actual.Override && want.Enabled == actual.Enabled
+		want.Override == actual.Override && want.Enabled == actual.Enabled && want.EndpointInsecure == actual.EndpointInsecure &&
+		settingsEqual(want.Settings, actual.Settings)
+}
+
+// settingsEqual compares the settings want manages (the non-nil ones).
+func settingsEqual(want, actual Settings) bool {
+	return sameIfSet(want.Speed, actual.Speed) && sameIfSet(want.CopyByChunk, actual.CopyByChunk) &&
+		sameIfSet(want.SingleActiveReplication, actual.SingleActiveReplication) && sameIfSet(want.Deletion, actual.Deletion) &&
+		sameIfSet(want.DestinationNamespaceReplaceCount, actual.DestinationNamespaceReplaceCount)
+}
+
+func sameIfSet[T comparable](want, actual *T) bool {
+	return want == nil || (actual != nil && *want == *actual)
 }

@@ -127,6 +127,12 @@ func TestConformance(t *testing.T) {
 			Filters: imagereplication.Filters{Name: "library/**", Tag: "v*"},
 			Trigger: imagereplication.Trigger{Type: imagereplication.TriggerManual},
 			Enabled: true, Override: true,
+			// Set to Harbor's defaults, so that what Observe reports
+			// (every setting) equals the spec.
+			Settings: imagereplication.Settings{
+				Speed: new(int32(0)), CopyByChunk: new(false), SingleActiveReplication: new(false), Deletion: new(false),
+				DestinationNamespaceReplaceCount: new(int8(-1)),
+			},
 		}
 	}
 	// Replications between the same sites share one registry endpoint, which

@@ -41,6 +41,34 @@ type Spec struct {
 	DestinationNamespace string
 	Override             bool
 	Enabled              bool
+	// EndpointInsecure turns off the TLS verification Harbor core does when
+	// it checks and uses the registry endpoint pointing at the remote
+	// Harbor. It is the endpoint's own setting, not the site's: the site's
+	// insecure flag is about how the engine reaches that Harbor. Registry
+	// endpoints are shared by the replications between the same two
+	// Harbors, so they should agree on it.
+	EndpointInsecure bool
+	// Settings are the policy's settings that keep Harbor's value when not
+	// set (nil): an update sends back what the policy has.
+	Settings Settings
+}
+
+// Settings are policy settings a replication may leave to Harbor (or to a
+// change made in Harbor's UI): a nil field keeps the policy's value.
+type Settings struct {
+	// Speed is the bandwidth limit of each task in KB/s; 0 is unlimited.
+	Speed *int32
+	// CopyByChunk copies blobs in chunks.
+	CopyByChunk *bool
+	// SingleActiveReplication runs at most one execution at a time
+	// (Harbor v2.14+; older Harbors ignore it and report false).
+	SingleActiveReplication *bool
+	// Deletion replicates deletions of artifacts.
+	Deletion *bool
+	// DestinationNamespaceReplaceCount is how many leading path components
+	// of the source repository the destination namespace replaces: -1
+	// (Harbor's default) all of them, 0 none.
+	DestinationNamespaceReplaceCount *int8
 }
 
 // Filters select what is replicated; empty fields select everything.
@@ -70,6 +98,17 @@ type Status struct {
 	RunsOn     string
 	PolicyID   int64
 	RegistryID int64
+	// RegistryName is the registry endpoint's name in the Harbor that runs
+	// the policy.
+	RegistryName string
+	// Robot is the full name of the robot account in the remote Harbor
+	// that the endpoint uses as its credential; empty when the endpoint
+	// has other credentials (one made before robots, or by hand).
+	Robot string
+	// CredentialsCurrent is false when the remote site's Harbor credentials
+	// changed after the robot's secret was last set: the next update
+	// refreshes the robot's secret and the endpoint.
+	CredentialsCurrent bool
 	// LastExecution is the newest execution, nil before the first.
 	LastExecution *Execution
 }

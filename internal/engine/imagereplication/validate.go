@@ -79,6 +79,19 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 			v.Add("trigger.type", "%q is not manual, scheduled or event_based", s.Trigger.Type)
 		}
 	}
+	if v.Known("trigger.type") && v.Known("direction") && s.Trigger.Type == TriggerEventBased && s.Direction == DirectionPull {
+		v.Add("trigger.type", "an event_based trigger never fires with direction pull: Harbor offers only manual and scheduled triggers "+
+			"for a remote source, since it sees no events of the other Harbor; use a scheduled trigger, or direction push")
+	}
+	if sp := s.Settings.Speed; sp != nil && *sp < 0 {
+		v.Add("speed", "speed %d is negative: give a limit in KB/s, or 0 for none", *sp)
+	}
+	if rc := s.Settings.DestinationNamespaceReplaceCount; rc != nil && *rc < -1 {
+		v.Add("destination_namespace_replace_count", "%d is not -1 (replace the whole path), 0 (keep it) or a positive number of path components", *rc)
+	}
+	if sa := s.Settings.SingleActiveReplication; sa != nil && *sa && v.Known("trigger.type") && s.Trigger.Type == TriggerEventBased {
+		v.Add("single_active_replication", "Harbor refuses single active replication with an event_based trigger")
+	}
 	if s.DestinationNamespace != "" && !namePattern.MatchString(s.DestinationNamespace) {
 		v.Add("destination_namespace", "%q is not a Harbor project name", s.DestinationNamespace)
 	}
