@@ -31,6 +31,7 @@ CAPI_VERSION=v1.14.2
 REGISTRY_VERSION=v3.1.2
 HELM_VERSION=v3.22.0
 KUSTOMIZE_VERSION=v5.8.3
+KUSTOMIZE_KUBE_OPENAPI=v0.0.0-20260721132016-d427ff9ee9ad
 
 export GOFLAGS="${GOFLAGS:-} -trimpath"
 export CGO_ENABLED=0
@@ -167,8 +168,11 @@ build_kustomize() {
   have "$out" && return 0
   local d="$WORK/kustomize-$KUSTOMIZE_VERSION"
   wrapper "$d" sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5
-  # kustomize v5.8 needs Go 1.27, as Argo CD does.
+  # kustomize v5.8.3 needs Go 1.27, as Argo CD does. The kube-openapi
+  # pseudo-version it requires is refused by the module proxy here (403), so
+  # take the one kustomize v5.8.2 was released with.
   sed -i "s/^go 1.26$/go 1.27/" "$d/go.mod"
+  echo "replace k8s.io/kube-openapi => k8s.io/kube-openapi $KUSTOMIZE_KUBE_OPENAPI" >>"$d/go.mod"
   (cd "$d" && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go mod tidy && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go build -ldflags=-s -o "$BIN/$out.tmp" sigs.k8s.io/kustomize/kustomize/v5)
   mv "$BIN/$out.tmp" "$BIN/$out"
 }
