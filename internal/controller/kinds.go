@@ -25,6 +25,7 @@ var controllersByKind = map[string]kindController{
 	"clusterregistration": {setup: SetupClusterRegistration, fieldPaths: &ClusterRegistrationAdapter{}},
 	"project":             {setup: SetupProject, fieldPaths: &ProjectAdapter{}},
 	"projectmember":       {setup: SetupProjectMember, fieldPaths: &ProjectMemberAdapter{}},
+	"helmrelease":         {setup: SetupHelmRelease, fieldPaths: &HelmReleaseAdapter{}},
 }
 
 // SetupAll registers the controller of every kind of kinds.All with mgr.

@@ -8,6 +8,7 @@ package kinds
 import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/project"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/projectmember"
@@ -38,4 +39,5 @@ var All = []Kind{
 	{Name: "clusterregistration", TerraformType: "mc_cluster_registration", CRDKind: "ClusterRegistration", ReplaceFields: clusterregistration.ReplaceFields},
 	{Name: "project", TerraformType: "mc_project", CRDKind: "Project", ReplaceFields: project.ReplaceFields},
 	{Name: "projectmember", TerraformType: "mc_project_member", CRDKind: "ProjectMember", ReplaceFields: projectmember.ReplaceFields},
+	{Name: "helmrelease", TerraformType: "mc_helm_release", CRDKind: "HelmRelease", ReplaceFields: helmrelease.ReplaceFields},
 }

@@ -14,6 +14,7 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"clusterregistration": NewClusterRegistrationResource,
 	"project":             NewProjectResource,
 	"projectmember":       NewProjectMemberResource,
+	"helmrelease":         NewHelmReleaseResource,
 }
 
 // kindResources returns the resources of kinds.All, in its order. A kind

@@ -148,7 +148,7 @@ func (c *Client) commit(ctx context.Context, d *delivery, want Spec) error {
 		what = want.RepoURL + "/" + want.Path
 	}
 	change := git.Change{
-		Files:   map[string]string{ManifestPath(d.dir, want): manifest},
+		Files:   map[string]string{ManifestPath(d.dir, want): manifest, KeepPath(d.dir): keepContent},
 		Message: fmt.Sprintf("helm release %s: %s %s", want.ID(), redact.URL(strings.TrimSuffix(what, "/")), want.Version),
 	}
 	if _, err := c.delivery.Commit(ctx, d.dynamic(), d.target, change, d.root, gitops.App{Namespace: d.ns, Name: ApplicationName(want)}); err != nil {
@@ -264,12 +264,21 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.Status = Status{Application: d.ns + "/" + ApplicationName(key), ManifestPath: path}
 	content, inGit := files[path]
 	if !inGit {
-		if u != nil && u.GetLabels()[chart.LabelKind] == KindLabel {
-			// Removed from git; Argo CD is still removing what it installed.
-			obs.Exists = true
-			obs.Message = "Argo CD is removing the release's Application"
+		if u == nil || u.GetLabels()[chart.LabelKind] != KindLabel {
 			return obs, nil
 		}
+		// Removed from git; Argo CD is still removing what it installed.
+		obs.Exists = true
+		obs.Message = "Argo CD is removing the release's Application"
+		rev, err := c.delivery.Revision(ctx, d.target, []string{path})
+		if err != nil || rev == "" {
+			return obs, err
+		}
+		root, err := c.delivery.Observe(ctx, d.dynamic(), d.target, d.root, rev)
+		if err != nil {
+			return obs, err
+		}
+		obs.Failed = root.Failed
 		return obs, nil
 	}
 	app, err := chart.Parse(content)

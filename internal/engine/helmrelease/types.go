@@ -96,6 +96,14 @@ func ManifestPath(dir string, s Spec) string {
 	return joinPath(dir, "helm", s.Cluster+"-"+s.Namespace+"-"+s.Name+".yaml")
 }
 
+// KeepPath is a file that keeps the helm directory, and so the site's
+// GitOps path, in git when the last release is removed: the root
+// application fails ("app path does not exist") on a path that is not in
+// the repository. Argo CD reads only YAML and JSON files of the directory.
+func KeepPath(dir string) string { return joinPath(dir, "helm", ".keep") }
+
+const keepContent = "Helm releases of this site (mc_helm_release) are the YAML files of this directory.\n"
+
 func joinPath(parts ...string) string {
 	var out []string
 	for _, p := range parts {
