@@ -64,7 +64,7 @@ type helmReleaseModel struct {
 	Chart        types.String   `tfsdk:"chart"`
 	Version      types.String   `tfsdk:"version"`
 	Path         types.String   `tfsdk:"path"`
-	Values       types.String   `tfsdk:"values"`
+	Values       yamlValues     `tfsdk:"values"`
 	Set          types.Map      `tfsdk:"set"`
 	SetString    types.Map      `tfsdk:"set_string"`
 	ValueFiles   types.List     `tfsdk:"value_files"`
@@ -140,7 +140,7 @@ func helmReleaseSchema(ctx context.Context) schema.Schema {
 				Optional: true,
 				MarkdownDescription: "Values, a YAML mapping (such as `yamlencode({...})`), checked at plan time. Values written in another key order " +
 					"or style are the same values: no change is planned.",
-				PlanModifiers: []planmodifier.String{sameValues{}},
+				CustomType: yamlValuesType{},
 			},
 			"set": schema.MapAttribute{
 				Optional:            true,
@@ -188,27 +188,6 @@ func helmReleaseSchema(ctx context.Context) schema.Schema {
 	}
 }
 
-// sameValues keeps the state's values when the planned values are the
-// same YAML in another key order or style, so that no change is planned.
-type sameValues struct{}
-
-func (sameValues) Description(context.Context) string {
-	return "Values equal as YAML to the state's keep the state's text."
-}
-
-func (m sameValues) MarkdownDescription(ctx context.Context) string { return m.Description(ctx) }
-
-func (sameValues) PlanModifyString(_ context.Context, req planmodifier.StringRequest, resp *planmodifier.StringResponse) {
-	if req.StateValue.IsNull() || req.PlanValue.IsUnknown() || req.PlanValue.IsNull() || req.PlanValue.Equal(req.StateValue) {
-		return
-	}
-	planned, err1 := chart.CanonicalValues(req.PlanValue.ValueString())
-	current, err2 := chart.CanonicalValues(req.StateValue.ValueString())
-	if err1 == nil && err2 == nil && planned == current {
-		resp.PlanValue = req.StateValue
-	}
-}
-
 // expandHelmRelease builds the engine spec from the plan.
 func expandHelmRelease(ctx context.Context, plan, _ *helmReleaseModel) (helmrelease.Spec, diag.Diagnostics) {
 	var diags diag.Diagnostics
@@ -248,7 +227,7 @@ func flattenHelmReleaseObservation(ctx context.Context, m *helmReleaseModel, obs
 	m.RepoURL = types.StringValue(s.RepoURL)
 	m.Chart, m.Version, m.Path = optionalString(s.Chart), optionalString(s.Version), optionalString(s.Path)
 	if cur, err := chart.CanonicalValues(m.Values.ValueString()); err != nil || cur != s.Values {
-		m.Values = optionalString(s.Values)
+		m.Values = yamlValuesOf(s.Values)
 	}
 	m.Set = optionalStringMap(ctx, s.Set, &diags)
 	m.SetString = optionalStringMap(ctx, s.SetString, &diags)

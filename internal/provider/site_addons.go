@@ -6,7 +6,6 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/attr"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
 	"github.com/hashicorp/terraform-plugin-framework/resource/schema"
-	"github.com/hashicorp/terraform-plugin-framework/resource/schema/planmodifier"
 	"github.com/hashicorp/terraform-plugin-framework/schema/validator"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
@@ -22,7 +21,7 @@ type clusterAddonModel struct {
 	Chart           types.String `tfsdk:"chart"`
 	Version         types.String `tfsdk:"version"`
 	Path            types.String `tfsdk:"path"`
-	Values          types.String `tfsdk:"values"`
+	Values          yamlValues   `tfsdk:"values"`
 	Set             types.Map    `tfsdk:"set"`
 	SetString       types.Map    `tfsdk:"set_string"`
 	ValueFiles      types.List   `tfsdk:"value_files"`
@@ -31,7 +30,7 @@ type clusterAddonModel struct {
 
 var clusterAddonTypes = map[string]attr.Type{
 	"name": types.StringType, "namespace": types.StringType, "repo_url": types.StringType, "chart": types.StringType,
-	"version": types.StringType, "path": types.StringType, "values": types.StringType,
+	"version": types.StringType, "path": types.StringType, "values": yamlValuesType{},
 	"set": types.MapType{ElemType: types.StringType}, "set_string": types.MapType{ElemType: types.StringType},
 	"value_files": types.ListType{ElemType: types.StringType}, "cluster_selector": types.MapType{ElemType: types.StringType},
 }
@@ -63,7 +62,7 @@ func clusterAddonsAttribute() schema.ListNestedAttribute {
 			"path":    schema.StringAttribute{Optional: true, MarkdownDescription: "Directory of the chart in the git repository."},
 			"values": schema.StringAttribute{
 				Optional: true, MarkdownDescription: "Values, a YAML mapping; the same values in another key order or style are no change.",
-				PlanModifiers: []planmodifier.String{sameValues{}},
+				CustomType: yamlValuesType{},
 			},
 			"set":         schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Helm parameters (`--set`)."},
 			"set_string":  schema.MapAttribute{Optional: true, ElementType: types.StringType, MarkdownDescription: "Helm parameters taken as strings."},
@@ -123,10 +122,10 @@ func flattenClusterAddons(ctx context.Context, prior types.List, addons []site.C
 	}
 	elems := make([]attr.Value, 0, len(addons))
 	for _, a := range addons {
-		values := optionalString(a.Values)
+		values := yamlValuesOf(a.Values)
 		if p, ok := priorValues[a.Name]; ok {
 			if c, err := chart.CanonicalValues(p); err == nil && c == a.Values && p != "" {
-				values = types.StringValue(p)
+				values = yamlValuesOf(p)
 			}
 		}
 		files := types.ListNull(types.StringType)
