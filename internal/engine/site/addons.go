@@ -154,31 +154,36 @@ func selects(a ClusterAddon, c siteCluster) bool {
 	return true
 }
 
-// addonFiles renders the manifests of s's add-ons for clusters, with the
-// index that lists them.
-func addonFiles(s Spec, clusters []siteCluster) (map[string]string, error) {
-	files := map[string]string{}
-	dir := s.GitOps.Path
-	var paths []string
+// addonApplications are the Applications of s's add-ons for clusters, by
+// manifest path.
+func addonApplications(s Spec, clusters []siteCluster) map[string]chart.Application {
+	apps := map[string]chart.Application{}
 	for _, c := range clusters {
 		for _, a := range s.ClusterAddons {
 			if !selects(a, c) {
 				continue
 			}
-			manifest, err := chart.Render(chart.Application{
+			apps[AddonManifestPath(s.GitOps.Path, c.Name, a.Name)] = chart.Application{
 				Name: AddonApplicationName(c.Name, a.Name), Namespace: s.ArgoCD.Namespace,
 				Labels:      map[string]string{chart.LabelKind: AddonKindLabel, registry.LabelSite: s.Name, LabelAddonCluster: c.Name},
 				ReleaseName: a.Name, Source: addonSource(a), Cluster: c.Name, TargetNamespace: a.Namespace,
-			})
-			if err != nil {
-				return nil, err
 			}
-			p := AddonManifestPath(dir, c.Name, a.Name)
-			files[p] = manifest
-			paths = append(paths, p)
 		}
 	}
-	slices.Sort(paths)
+	return apps
+}
+
+// addonFiles renders apps, with the index that lists them.
+func addonFiles(dir string, apps map[string]chart.Application) (map[string]string, error) {
+	files := map[string]string{}
+	for p, app := range apps {
+		manifest, err := chart.Render(app)
+		if err != nil {
+			return nil, err
+		}
+		files[p] = manifest
+	}
+	paths := slices.Sorted(maps.Keys(apps))
 	files[addonIndexPath(dir)] = "# Manifests of the site's cluster add-ons (mc_site cluster_addons), one a line.\n" + strings.Join(paths, "\n") + "\n"
 	return files, nil
 }
@@ -242,7 +247,7 @@ func syncAddons(ctx context.Context, m *registry.Management, s Spec, cur *Spec) 
 	if err != nil {
 		return err
 	}
-	want, err := addonFiles(s, clusters)
+	want, err := addonFiles(s.GitOps.Path, addonApplications(s, clusters))
 	if err != nil {
 		return err
 	}
@@ -269,7 +274,8 @@ func observeAddons(ctx context.Context, m *registry.Management, rec Spec) (rende
 	if err != nil {
 		return false, false, "", err
 	}
-	want, err := addonFiles(rec, clusters)
+	apps := addonApplications(rec, clusters)
+	want, err := addonFiles(rec.GitOps.Path, apps)
 	if err != nil {
 		return false, false, "", err
 	}
@@ -281,24 +287,18 @@ func observeAddons(ctx context.Context, m *registry.Management, rec Spec) (rende
 		return false, false, "the cluster add-ons are not rendered for the clusters registered now", nil
 	}
 	var waiting []string
-	for _, c := range clusters {
-		for _, a := range rec.ClusterAddons {
-			if !selects(a, c) {
-				continue
-			}
-			name := AddonApplicationName(c.Name, a.Name)
-			app, err := kube.GetApplicationSync(ctx, m.Dynamic, rec.ArgoCD.Namespace, name)
-			if err != nil {
-				return true, false, "", err
-			}
-			switch {
-			case !app.Exists:
-				waiting = append(waiting, name+" does not exist yet")
-			case app.ComparisonError != "":
-				waiting = append(waiting, name+": "+app.ComparisonError)
-			case app.SyncStatus != "Synced" || app.HealthStatus != "Healthy":
-				waiting = append(waiting, fmt.Sprintf("%s is %s and %s", name, orUnknown(app.SyncStatus), orUnknown(app.HealthStatus)))
-			}
+	for _, p := range slices.Sorted(maps.Keys(apps)) {
+		app := apps[p]
+		u, err := chart.GetApplication(ctx, m.Dynamic, app.Namespace, app.Name)
+		if err != nil {
+			return true, false, "", err
+		}
+		ready, failed, msg := chart.Progress(u, app)
+		if failed != nil {
+			return true, false, "", failed
+		}
+		if !ready {
+			waiting = append(waiting, app.Name+": "+msg)
 		}
 	}
 	if len(waiting) > 0 {

@@ -148,7 +148,11 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	}
 	if rec.Spec.GitOps != nil && len(rec.Spec.ClusterAddons) > 0 && reachable {
 		rendered, ready, msg, err := observeAddons(ctx, m, rec.Spec)
-		if err != nil {
+		var terminal *engine.TerminalError
+		switch {
+		case errors.As(err, &terminal):
+			obs.Failed = err
+		case err != nil:
 			return obs, err
 		}
 		upToDate = upToDate && rendered
