@@ -109,6 +109,9 @@ func startControllerWith(t *testing.T, opts Options) integrationEnv {
 	if err := SetupClusterRegistration(mgr, opts); err != nil {
 		t.Fatalf("SetupClusterRegistration() error = %v", err)
 	}
+	if err := SetupHelmRelease(mgr, opts); err != nil {
+		t.Fatalf("SetupHelmRelease() error = %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()
