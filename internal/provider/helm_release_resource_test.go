@@ -140,8 +140,10 @@ resource "mc_helm_release" "demo" {
 				),
 			},
 			{
-				// A new version, values and parameters: an upgrade in place.
-				Config: release("0.2.0", canonicalValues, `set = { size = "3" }`),
+				// A new version, values (in another key order and style than
+				// the canonical form the manifest holds) and parameters: an
+				// upgrade in place.
+				Config: release("0.2.0", restyledValues, `set = { size = "3" }`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_helm_release.demo", plancheck.ResourceActionUpdate)},
 				},
@@ -153,18 +155,32 @@ resource "mc_helm_release" "demo" {
 				),
 			},
 			{
-				// The same values in another key order and style: no change.
+				// No perpetual diff: the canonical values read back are the
+				// configured ones.
 				Config: release("0.2.0", restyledValues, `set = { size = "3" }`),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
 			{
+				// Import reads the values in canonical form.
 				ResourceName:            "mc_helm_release.demo",
 				ImportState:             true,
 				ImportStateId:           siteName + "/" + siteName + "-wl/acc-helm/demo",
 				ImportStateVerify:       true,
-				ImportStateVerifyIgnore: []string{"timeouts"},
+				ImportStateVerifyIgnore: []string{"timeouts", "values"},
+				ImportStateCheck: func(states []*terraform.InstanceState) error {
+					if len(states) != 1 || states[0].Attributes["values"] != "extra: two\nmessage: upgraded\n" {
+						return fmt.Errorf("imported values: %v", states)
+					}
+					return nil
+				},
+			},
+			{
+				// The canonical text is the same values: nothing to commit,
+				// and afterwards no diff either.
+				Config: release("0.2.0", canonicalValues, `set = { size = "3" }`),
+				Check: resource.TestCheckResourceAttr("mc_helm_release.demo", "revision", "0.2.0"),
 			},
 			{
 				Config: release("0.2.0", canonicalValues, `set = { size = "3" }`),
