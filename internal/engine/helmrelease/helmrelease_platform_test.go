@@ -234,3 +234,41 @@ func TestHelmReleaseInvalidTemplateFailsFast(t *testing.T) {
 	}
 	f.destroy(t, id, "hr-broken", "broken")
 }
+
+func TestHelmReleaseFromOCI(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	h, ok := f.p.Harbors[sandbox.HarborSiteB]
+	if !ok {
+		t.Fatalf("the platform has no Harbor %s", sandbox.HarborSiteB)
+	}
+	// The chart is pushed to the site's Harbor through its /v2/, and the
+	// site knows that Harbor: Argo CD is given its credentials.
+	chartURL, err := charttest.PushOCI(ctx, h.URL, h.Username, h.Password, "library", charttest.Chart{Name: "hr-oci-" + f.site, Version: "0.3.0"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := f.p.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sites := site.New(registry.New(cfg, f.p.Namespace))
+	rec, err := sites.Lookup(ctx, f.site)
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := rec.Spec
+	spec.Harbor = &site.Harbor{URL: h.URL, Username: h.Username, Password: h.Password, PasswordVersion: 1}
+	if err := sites.Update(ctx, f.site, spec); err != nil {
+		t.Fatalf("cannot give the site its Harbor: %v", err)
+	}
+	want := helmrelease.Spec{
+		Site: f.site, Cluster: f.cluster, Namespace: "hr-oci", Name: "from-oci",
+		RepoURL: chartURL, Version: "0.3.0", Values: "message: from Harbor",
+	}
+	id := f.converge(t, "", want)
+	if got, wantData := f.configMap(t, "hr-oci", "from-oci"), map[string]string{"chartVersion": "0.3.0", "message": "from Harbor", "extra": "", "size": "0"}; !cmp.Equal(got, wantData) {
+		t.Errorf("installed ConfigMap (-want +got):\n%s", cmp.Diff(wantData, got))
+	}
+	f.destroy(t, id, "hr-oci", "from-oci")
+}

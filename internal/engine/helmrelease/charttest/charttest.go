@@ -8,16 +8,27 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"sort"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/partial"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
 )
 
 // ConfigMapTemplate renders a ConfigMap named <release>-cfg whose data
@@ -184,4 +195,85 @@ func (r *Repository) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/gzip")
 	_, _ = w.Write(pkg)
+}
+
+// Media types of a Helm chart pushed as an OCI artifact.
+const (
+	HelmConfigMediaType = "application/vnd.cncf.helm.config.v1+json"
+	HelmChartMediaType  = "application/vnd.cncf.helm.chart.content.v1.tar+gzip"
+)
+
+// PushOCI pushes c as an OCI artifact (as helm push does: the chart's
+// metadata as config, the packaged chart as its one layer) to
+// <registry>/<repository>/<name>:<version> through the registry at
+// registryURL (http or https) with Basic credentials, and returns the
+// chart's oci:// URL without the tag.
+func PushOCI(ctx context.Context, registryURL, username, password, repository string, c Chart) (string, error) {
+	pkg, err := c.Package()
+	if err != nil {
+		return "", err
+	}
+	u, err := url.Parse(registryURL)
+	if err != nil {
+		return "", err
+	}
+	meta, err := json.Marshal(map[string]string{"apiVersion": "v2", "name": c.Name, "version": c.Version, "type": "application"})
+	if err != nil {
+		return "", err
+	}
+	img := &helmArtifact{config: meta, layer: static.NewLayer(pkg, HelmChartMediaType)}
+	var opts []name.Option
+	if u.Scheme == "http" {
+		opts = append(opts, name.Insecure)
+	}
+	ref, err := name.ParseReference(u.Host+"/"+repository+"/"+c.Name+":"+c.Version, opts...)
+	if err != nil {
+		return "", err
+	}
+	auth := remote.WithAuth(authn.FromConfig(authn.AuthConfig{Username: username, Password: password}))
+	if err := remote.Write(ref, img, auth, remote.WithContext(ctx)); err != nil {
+		return "", fmt.Errorf("cannot push chart %s: %w", ref, err)
+	}
+	return "oci://" + u.Host + "/" + repository + "/" + c.Name, nil
+}
+
+// helmArtifact is an OCI manifest with a Helm config and one chart layer.
+type helmArtifact struct {
+	config []byte
+	layer  v1.Layer
+}
+
+var _ v1.Image = (*helmArtifact)(nil)
+
+func (a *helmArtifact) Layers() ([]v1.Layer, error)               { return []v1.Layer{a.layer}, nil }
+func (a *helmArtifact) MediaType() (types.MediaType, error)       { return types.OCIManifestSchema1, nil }
+func (a *helmArtifact) Size() (int64, error)                      { return partial.Size(a) }
+func (a *helmArtifact) ConfigName() (v1.Hash, error)              { return partial.ConfigName(a) }
+func (a *helmArtifact) ConfigFile() (*v1.ConfigFile, error)       { return &v1.ConfigFile{}, nil }
+func (a *helmArtifact) RawConfigFile() ([]byte, error)            { return a.config, nil }
+func (a *helmArtifact) Digest() (v1.Hash, error)                  { return partial.Digest(a) }
+func (a *helmArtifact) RawManifest() ([]byte, error)              { return json.Marshal(a.manifest()) }
+func (a *helmArtifact) LayerByDiffID(h v1.Hash) (v1.Layer, error) { return a.LayerByDigest(h) }
+
+func (a *helmArtifact) Manifest() (*v1.Manifest, error) { m := a.manifest(); return m, nil }
+
+func (a *helmArtifact) manifest() *v1.Manifest {
+	cfgHash, cfgSize, _ := v1.SHA256(bytes.NewReader(a.config))
+	dg, _ := a.layer.Digest()
+	size, _ := a.layer.Size()
+	return &v1.Manifest{
+		SchemaVersion: 2, MediaType: types.OCIManifestSchema1,
+		Config: v1.Descriptor{MediaType: HelmConfigMediaType, Size: cfgSize, Digest: cfgHash},
+		Layers: []v1.Descriptor{{MediaType: HelmChartMediaType, Size: size, Digest: dg}},
+	}
+}
+
+func (a *helmArtifact) LayerByDigest(h v1.Hash) (v1.Layer, error) {
+	if dg, _ := a.layer.Digest(); dg == h {
+		return a.layer, nil
+	}
+	if cfg, _, _ := v1.SHA256(bytes.NewReader(a.config)); cfg == h {
+		return static.NewLayer(a.config, HelmConfigMediaType), nil
+	}
+	return nil, fmt.Errorf("no blob %s", h)
 }
