@@ -17,7 +17,6 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/gitops"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease/chart"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
-	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
@@ -69,9 +68,15 @@ func (c *Client) connect(ctx context.Context, name string) (*delivery, error) {
 		target: gitops.Target{Repo: git.Repository{URL: g.RepoURL, Username: g.Username, Password: g.Password}, Branch: g.Branch},
 		dir:    g.Path,
 		ns:     spec.ArgoCD.Namespace,
-		root:   gitops.App{Namespace: spec.ArgoCD.Namespace, Name: site.RootApplicationName(name)},
+		root:   gitops.App{Namespace: spec.ArgoCD.Namespace, Name: rootApplicationName(name)},
 	}, nil
 }
+
+// rootApplicationName is the name of site's root application, which
+// mc_site makes (site.RootApplicationName; a kind reaches sites only
+// through the registry, so the name is repeated here and a test holds the
+// two together).
+func rootApplicationName(site string) string { return site + "-root" }
 
 // application is the Argo CD Application of s (whose values are
 // canonical) in Argo CD namespace ns.
@@ -118,8 +123,17 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err := Validate(want); err != nil {
 		return err
 	}
-	if want.ID() != id {
-		return engine.InvalidInput("", "the release %q cannot become %q in place", id, want.ID())
+	cur, err := ParseID(id)
+	if err != nil {
+		return engine.InvalidInput("id", "%v", err)
+	}
+	for _, f := range []struct{ path, from, to string }{
+		{"site", cur.Site, want.Site}, {"cluster", cur.Cluster, want.Cluster},
+		{"namespace", cur.Namespace, want.Namespace}, {"name", cur.Name, want.Name},
+	} {
+		if f.from != f.to {
+			return engine.InvalidInput(f.path, "cannot change %s from %q to %q in place: that needs a new release", f.path, f.from, f.to)
+		}
 	}
 	d, err := c.connect(ctx, want.Site)
 	if err != nil {
