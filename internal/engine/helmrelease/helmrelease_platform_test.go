@@ -7,15 +7,22 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
@@ -271,4 +278,45 @@ func TestHelmReleaseFromOCI(t *testing.T) {
 		t.Errorf("installed ConfigMap (-want +got):\n%s", cmp.Diff(wantData, got))
 	}
 	f.destroy(t, id, "hr-oci", "from-oci")
+}
+
+func TestConformance(t *testing.T) {
+	f := newFixture(t)
+	repo := charttest.Serve(t, charttest.Chart{Name: "hr-conformance", Version: "1.0.0"})
+	cfg, err := f.p.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	gitRepo, err := f.p.CreateGitRepo(context.Background(), f.site+"-gitops", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n atomic.Int64
+	enginetest.Conformance(t, enginetest.Kind[helmrelease.Spec, helmrelease.Status]{
+		Client: f.client,
+		NewSpec: func(*testing.T) helmrelease.Spec {
+			return helmrelease.Spec{
+				Site: f.site, Cluster: f.cluster, Namespace: "hr-conformance", Name: fmt.Sprintf("c%d", n.Add(1)),
+				RepoURL: repo.URL, Chart: "hr-conformance", Version: "1.0.0", Values: "message: conformance\n",
+			}
+		},
+		ID: func(s helmrelease.Spec) string { return s.ID() },
+		// The release's manifest in the site's GitOps repository.
+		Count: func(ctx context.Context, s helmrelease.Spec) (int, error) {
+			path := helmrelease.ManifestPath("sites/"+f.site, s)
+			files, _, err := git.NewCommitter().ReadFiles(ctx, git.Repository{URL: gitRepo, Username: f.p.GitUsername, Password: f.p.GitPassword}, "main", "", []string{path})
+			return len(files), err
+		},
+		CompareOptions: []cmp.Option{cmpopts.EquateEmpty()},
+		Immutable: []enginetest.ImmutableChange[helmrelease.Spec]{
+			{Path: "namespace", Change: func(s helmrelease.Spec) helmrelease.Spec { s.Namespace += "-other"; return s }},
+			{Path: "name", Change: func(s helmrelease.Spec) helmrelease.Spec { s.Name += "-renamed"; return s }},
+		},
+		WithTransport: func(_ *testing.T, wrap func(http.RoundTripper) http.RoundTripper) engine.Client[helmrelease.Spec, helmrelease.Status] {
+			wrapped := rest.CopyConfig(cfg)
+			wrapped.Wrap(wrap)
+			return helmrelease.New(registry.New(wrapped, f.p.Namespace))
+		},
+		Trigger: f.client.Trigger,
+	})
 }
