@@ -261,3 +261,51 @@ resource "mc_helm_release" "many" {
 		}},
 	})
 }
+
+// TestAccSite_clusterAddons: a site's add-on reaches the cluster registered
+// there; values in another style than the record's give no perpetual diff.
+func TestAccSite_clusterAddons(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
+	const siteName = "acc-addons"
+	repo := charttest.Serve(t, charttest.Chart{Name: "acc-addon-base", Version: "1.0.0"})
+	wl := workloadClient(t, p)
+	config := strings.Replace(helmSiteConfig(t, p, siteName), `    password_wo_version = 1
+  }
+}`, fmt.Sprintf(`    password_wo_version = 1
+  }
+  cluster_addons = [{
+    name      = "base"
+    namespace = "acc-addons"
+    repo_url  = %q
+    chart     = "acc-addon-base"
+    version   = "1.0.0"
+    values    = "{message: 'from the site'}"
+  }]
+}`, repo.URL), 1)
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				// The registration comes after the site: the next apply
+				// renders the add-on for it.
+				Config: config,
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.helm", plancheck.ResourceActionUpdate)},
+				},
+				Check: func(*terraform.State) error {
+					return checkReleaseConfigMap(wl, "acc-addons", "base", map[string]string{"chartVersion": "1.0.0", "message": "from the site", "extra": "", "size": "0"})
+				},
+			},
+			{
+				Config: config,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
+		},
+	})
+}
