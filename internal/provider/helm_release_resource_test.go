@@ -287,9 +287,11 @@ func TestAccSite_clusterAddons(t *testing.T) {
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				// The registration comes after the site: the next apply
-				// renders the add-on for it.
-				Config: config,
+				// The registration comes after the site: the site is then
+				// not ready (the add-on is not rendered for the new cluster)
+				// and the next plan updates it.
+				Config:             config,
+				ExpectNonEmptyPlan: true,
 			},
 			{
 				Config: config,
