@@ -173,7 +173,7 @@ func helmReleaseSchema(ctx context.Context) schema.Schema {
 			},
 			"revision": schema.StringAttribute{
 				Computed:            true,
-				MarkdownDescription: "Revision Argo CD last compared: the chart version, or the commit of a chart in git.",
+				MarkdownDescription: "Revision Argo CD last compared: the chart version (Helm repository), the manifest digest (OCI), or the commit (git).",
 			},
 			"sync_status": schema.StringAttribute{
 				Computed:            true,
