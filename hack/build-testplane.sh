@@ -29,6 +29,9 @@ ARGOCD_VERSION=v3.6.1
 ARGOCD_GOTOOLCHAIN=go1.27.4
 CAPI_VERSION=v1.14.2
 REGISTRY_VERSION=v3.1.2
+HELM_VERSION=v3.22.0
+KUSTOMIZE_VERSION=v5.8.3
+KUSTOMIZE_KUBE_OPENAPI=v0.0.0-20260721132016-d427ff9ee9ad
 
 export GOFLAGS="${GOFLAGS:-} -trimpath"
 export CGO_ENABLED=0
@@ -144,6 +147,33 @@ build_registry() {
   local d="$WORK/registry-$REGISTRY_VERSION"
   wrapper "$d" github.com/distribution/distribution/v3 "$REGISTRY_VERSION" github.com/distribution/distribution/v3/cmd/registry
   (cd "$d" && go mod tidy && go build -ldflags=-s -o "$BIN/$out.tmp" github.com/distribution/distribution/v3/cmd/registry)
+  mv "$BIN/$out.tmp" "$BIN/$out"
+}
+
+# helm: the Helm CLI, which Argo CD's repo-server runs to render Helm sources
+# (helm template, helm dependency build, helm pull for OCI and repository charts).
+build_helm() {
+  local out="helm-$HELM_VERSION"
+  have "$out" && return 0
+  local d="$WORK/helm-$HELM_VERSION"
+  wrapper "$d" helm.sh/helm/v3 "$HELM_VERSION" helm.sh/helm/v3/cmd/helm
+  local ld="-s -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  (cd "$d" && go mod tidy && go build -ldflags="$ld" -o "$BIN/$out.tmp" helm.sh/helm/v3/cmd/helm)
+  mv "$BIN/$out.tmp" "$BIN/$out"
+}
+
+# kustomize: the kustomize CLI, which Argo CD's repo-server runs for kustomize sources.
+build_kustomize() {
+  local out="kustomize-$KUSTOMIZE_VERSION"
+  have "$out" && return 0
+  local d="$WORK/kustomize-$KUSTOMIZE_VERSION"
+  wrapper "$d" sigs.k8s.io/kustomize/kustomize/v5 "$KUSTOMIZE_VERSION" sigs.k8s.io/kustomize/kustomize/v5
+  # kustomize v5.8.3 needs Go 1.27, as Argo CD does. The kube-openapi
+  # pseudo-version it requires is refused by the module proxy here (403), so
+  # take the one kustomize v5.8.2 was released with.
+  sed -i "s/^go 1.26$/go 1.27/" "$d/go.mod"
+  echo "replace k8s.io/kube-openapi => k8s.io/kube-openapi $KUSTOMIZE_KUBE_OPENAPI" >>"$d/go.mod"
+  (cd "$d" && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go mod tidy && GOTOOLCHAIN=$ARGOCD_GOTOOLCHAIN go build -ldflags=-s -o "$BIN/$out.tmp" sigs.k8s.io/kustomize/kustomize/v5)
   mv "$BIN/$out.tmp" "$BIN/$out"
 }
 
@@ -288,7 +318,7 @@ run_part() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd capi registry)
+[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd capi registry helm kustomize)
 
 failed=0
 running=0

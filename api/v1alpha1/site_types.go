@@ -131,6 +131,56 @@ type SiteParameters struct {
 	// Harbor is the site's Harbor; omitted means the site has none.
 	// +optional
 	Harbor *HarborParameters `json:"harbor,omitempty"`
+
+	// ClusterAddons are Helm charts every cluster registered at the site
+	// gets: one Argo CD Application per cluster and add-on, rendered into
+	// the GitOps repository under <path>/clusters/<cluster>/. Needs gitops.
+	// +optional
+	// +listType=map
+	// +listMapKey=name
+	// +kubebuilder:validation:MaxItems=64
+	ClusterAddons []ClusterAddonParameters `json:"clusterAddons,omitempty"`
+}
+
+// ClusterAddonParameters is a Helm chart every cluster of a site gets.
+type ClusterAddonParameters struct {
+	// Name is the add-on's name, also its Helm release name.
+	// +kubebuilder:validation:MaxLength=53
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Name string `json:"name"`
+	// Namespace is the namespace of each cluster the chart is installed into.
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace"`
+	// RepoURL is a Helm repository's URL, oci://<registry>/<repository>,
+	// or a git repository's URL (with Path).
+	// +kubebuilder:validation:Pattern=`^(https?|oci)://`
+	RepoURL string `json:"repoURL"`
+	// Chart is the chart's name in the Helm repository.
+	// +optional
+	Chart string `json:"chart,omitempty"`
+	// Version is the chart version, OCI tag, or git revision.
+	// +optional
+	Version string `json:"version,omitempty"`
+	// Path is the chart's directory in the git repository.
+	// +optional
+	Path string `json:"path,omitempty"`
+	// Values is a YAML mapping of values.
+	// +optional
+	Values string `json:"values,omitempty"`
+	// Set are Helm parameters (--set).
+	// +optional
+	Set map[string]string `json:"set,omitempty"`
+	// SetString are Helm parameters taken as strings.
+	// +optional
+	SetString map[string]string `json:"setString,omitempty"`
+	// ValueFiles are values files of the chart.
+	// +optional
+	// +listType=atomic
+	ValueFiles []string `json:"valueFiles,omitempty"`
+	// ClusterSelector are labels a cluster must have in Argo CD to get the
+	// add-on; omitted selects every cluster of the site.
+	// +optional
+	ClusterSelector map[string]string `json:"clusterSelector,omitempty"`
 }
 
 // SiteObservation is what the controller observed of the site.

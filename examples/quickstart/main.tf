@@ -175,6 +175,25 @@ resource "mc_cluster_registration" "brownfield" {
   }
 }
 
+# A Helm chart kept in the GitOps repository (charts/hello), installed into
+# the brownfield cluster by site B's Argo CD. Changing the values upgrades
+# it in place; the apply waits until it is Synced and Healthy.
+resource "mc_helm_release" "hello" {
+  site      = mc_site.site_b.name
+  cluster   = mc_cluster_registration.brownfield.name
+  namespace = "hello"
+  name      = "hello"
+  repo_url  = var.gitops_repo_url
+  path      = "charts/hello"
+  version   = "main"
+  values = yamlencode({
+    greeting = "Hello from site B"
+  })
+  set = {
+    site = mc_site.site_b.name
+  }
+}
+
 variable "bitbucket_workspace" {
   description = "Bitbucket workspace of the team projects."
   type        = string
@@ -296,6 +315,14 @@ output "brownfield" {
   value = {
     argocd_secret      = mc_cluster_registration.brownfield.argocd_secret
     kubernetes_version = mc_cluster_registration.brownfield.kubernetes_version
+  }
+}
+
+output "hello_release" {
+  value = {
+    application   = mc_helm_release.hello.application
+    revision      = mc_helm_release.hello.revision
+    health_status = mc_helm_release.hello.health_status
   }
 }
 

@@ -27,6 +27,7 @@ var controllersByKind = map[string]kindController{
 	"projectmember":         {setup: SetupProjectMember, fieldPaths: &ProjectMemberAdapter{}},
 	"application":           {setup: SetupApplication, fieldPaths: &ApplicationAdapter{}},
 	"applicationdeployment": {setup: SetupApplicationDeployment, fieldPaths: &ApplicationDeploymentAdapter{}},
+	"helmrelease":           {setup: SetupHelmRelease, fieldPaths: &HelmReleaseAdapter{}},
 }
 
 // SetupAll registers the controller of every kind of kinds.All with mgr.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/types"
@@ -184,6 +185,13 @@ func (a *SiteAdapter) DesiredSpec(ctx context.Context, mg Managed) (site.Spec, e
 			hb.PasswordVersion = SecretVersion(hb.Password)
 		}
 		want.Harbor = hb
+	}
+	for _, c := range p.ClusterAddons {
+		want.ClusterAddons = append(want.ClusterAddons, site.ClusterAddon{
+			Name: c.Name, Namespace: c.Namespace, RepoURL: c.RepoURL, Chart: c.Chart, Version: c.Version, Path: c.Path,
+			Values: c.Values, Set: maps.Clone(c.Set), SetString: maps.Clone(c.SetString), ValueFiles: slices.Clone(c.ValueFiles),
+			ClusterSelector: maps.Clone(c.ClusterSelector),
+		})
 	}
 	return want, nil
 }

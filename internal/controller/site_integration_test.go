@@ -112,6 +112,9 @@ func startControllerWith(t *testing.T, opts Options) integrationEnv {
 	if err := SetupApplicationDeployment(mgr, opts); err != nil {
 		t.Fatalf("SetupApplicationDeployment() error = %v", err)
 	}
+	if err := SetupHelmRelease(mgr, opts); err != nil {
+		t.Fatalf("SetupHelmRelease() error = %v", err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- mgr.Start(ctx) }()

@@ -10,6 +10,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/applicationdeployment"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/project"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/projectmember"
@@ -42,4 +43,5 @@ var All = []Kind{
 	{Name: "projectmember", TerraformType: "mc_project_member", CRDKind: "ProjectMember", ReplaceFields: projectmember.ReplaceFields},
 	{Name: "application", TerraformType: "mc_application", CRDKind: "GitOpsApplication", ReplaceFields: application.ReplaceFields},
 	{Name: "applicationdeployment", TerraformType: "mc_application_deployment", CRDKind: "ApplicationDeployment", ReplaceFields: applicationdeployment.ReplaceFields},
+	{Name: "helmrelease", TerraformType: "mc_helm_release", CRDKind: "HelmRelease", ReplaceFields: helmrelease.ReplaceFields},
 }

@@ -16,6 +16,7 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"projectmember":         NewProjectMemberResource,
 	"application":           NewApplicationResource,
 	"applicationdeployment": NewApplicationDeploymentResource,
+	"helmrelease":           NewHelmReleaseResource,
 }
 
 // kindResources returns the resources of kinds.All, in its order. A kind

@@ -48,6 +48,9 @@ func expandSite(ctx context.Context, plan, config siteModel) (site.Spec, diag.Di
 			Password: secrets.PasswordWO.ValueString(), PasswordVersion: h.PasswordWOVersion.ValueInt64(),
 		}
 	}
+	addons, d := expandClusterAddons(ctx, plan.ClusterAddons)
+	diags.Append(d...)
+	s.ClusterAddons = addons
 	return s, diags
 }
 
@@ -101,6 +104,7 @@ func flattenSite(ctx context.Context, m *siteModel, s site.Spec, st site.Status)
 			"password_wo_version": optionalInt64(h.PasswordVersion), "insecure": types.BoolValue(h.Insecure),
 		})
 	}
+	m.ClusterAddons = flattenClusterAddons(ctx, m.ClusterAddons, s.ClusterAddons, &diags)
 	diags.Append(flattenStatus(ctx, m, st)...)
 	return diags
 }

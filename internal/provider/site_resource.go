@@ -88,6 +88,7 @@ type siteModel struct {
 	ArgoCD            types.Object   `tfsdk:"argocd"`
 	GitOps            types.Object   `tfsdk:"gitops"`
 	Harbor            types.Object   `tfsdk:"harbor"`
+	ClusterAddons     types.List     `tfsdk:"cluster_addons"`
 	HarborVersion     types.String   `tfsdk:"harbor_version"`
 	KubernetesVersion types.String   `tfsdk:"kubernetes_version"`
 	CAPIVersion       types.String   `tfsdk:"capi_version"`
@@ -310,6 +311,7 @@ func siteSchema(ctx context.Context) schema.Schema {
 					},
 				},
 			},
+			"cluster_addons": clusterAddonsAttribute(),
 			"harbor_version": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Version the site's Harbor reports; null without `harbor`.",

@@ -43,6 +43,10 @@ const (
 	KwokVersion   = "v0.8.0"
 	ArgoCDVersion = "v3.6.1"
 	CAPIVersion   = "v1.14.2"
+	// HelmVersion and KustomizeVersion are the CLIs Argo CD's repo-server
+	// runs for Helm and kustomize sources.
+	HelmVersion      = "v3.22.0"
+	KustomizeVersion = "v5.8.3"
 )
 
 // Namespaces and names the sandbox creates.
@@ -254,6 +258,7 @@ func Down(stateDir string) error {
 type binaries struct {
 	etcd, apiserver, kcm, scheduler, kwok, argocd string
 	registry                                      string
+	helm, kustomize                               string
 	kwokStages, argocdFiles, capiCRDs             string
 
 	capiManager, capiBootstrap, capiControlPlane, capd, capiWebhooks string
@@ -269,12 +274,14 @@ func findBinaries(cache string) (*binaries, error) {
 		kwok:        filepath.Join(bin, "kwok-"+KwokVersion),
 		argocd:      filepath.Join(bin, "argocd-"+ArgoCDVersion),
 		registry:    filepath.Join(bin, "registry-"+RegistryVersion),
+		helm:        filepath.Join(bin, "helm-"+HelmVersion),
+		kustomize:   filepath.Join(bin, "kustomize-"+KustomizeVersion),
 		kwokStages:  filepath.Join(cache, "kwok-stages-"+KwokVersion),
 		argocdFiles: filepath.Join(cache, "argocd-"+ArgoCDVersion+"-files"),
 		capiCRDs:    filepath.Join(cache, "capi-"+CAPIVersion+"-crds"),
 	}
 	var missing []string
-	files := []string{b.etcd, b.apiserver, b.kcm, b.scheduler, b.kwok, b.argocd, b.registry, b.kwokStages, filepath.Join(b.argocdFiles, "crds"), b.capiCRDs}
+	files := []string{b.etcd, b.apiserver, b.kcm, b.scheduler, b.kwok, b.argocd, b.registry, b.helm, b.kustomize, b.kwokStages, filepath.Join(b.argocdFiles, "crds"), b.capiCRDs}
 	for _, f := range append(files, capiBinaries(cache, b)...) {
 		if _, err := os.Stat(f); err != nil {
 			missing = append(missing, f)

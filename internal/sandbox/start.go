@@ -701,6 +701,14 @@ func (s *starter) startArgoCD(ctx context.Context) error {
 			return err
 		}
 	}
+	// The repo-server runs helm and kustomize from its PATH for Helm and
+	// kustomize sources.
+	for n, bin := range map[string]string{"helm": s.bins.helm, "kustomize": s.bins.kustomize} {
+		_ = os.Remove(filepath.Join(binDir, n))
+		if err := os.Symlink(bin, filepath.Join(binDir, n)); err != nil {
+			return err
+		}
+	}
 	wrapper, err := os.ReadFile(filepath.Join(s.bins.argocdFiles, "git-verify-wrapper.sh"))
 	if err != nil {
 		return err

@@ -84,7 +84,10 @@ func (a Application) object() *unstructured.Unstructured {
 	}
 	if a.Automated {
 		spec["syncPolicy"] = map[string]any{
-			"automated":   map[string]any{"prune": true, "selfHeal": true},
+			// allowEmpty: a GitOps kind that removes the last manifest of
+			// the path must be synced too ("auto-sync will wipe out all
+			// resources" otherwise).
+			"automated":   map[string]any{"prune": true, "selfHeal": true, "allowEmpty": true},
 			"syncOptions": []any{"CreateNamespace=true"},
 		}
 	}

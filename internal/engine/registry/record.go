@@ -47,6 +47,34 @@ type Site struct {
 	GitOps *GitOps
 	// Harbor is the site's Harbor; nil means the site has none.
 	Harbor *Harbor
+	// ClusterAddons are Helm charts every cluster registered at the site
+	// gets, through the site's GitOps repository.
+	ClusterAddons []ClusterAddon
+}
+
+// ClusterAddon is a Helm chart installed into every cluster registered at
+// the site whose Argo CD labels match ClusterSelector: one Argo CD
+// Application per cluster and add-on, under <gitops path>/clusters/<cluster>/.
+type ClusterAddon struct {
+	// Name is the add-on's name and Helm release name.
+	Name string `json:"name"`
+	// Namespace is the namespace the chart is installed into.
+	Namespace string `json:"namespace"`
+	// RepoURL, Chart, Version and Path name the chart as a Helm release
+	// does (a Helm repository, oci:// or git).
+	RepoURL string `json:"repoURL"`
+	Chart   string `json:"chart,omitempty"`
+	Version string `json:"version,omitempty"`
+	Path    string `json:"path,omitempty"`
+	// Values is a YAML mapping, in canonical form once applied.
+	Values string `json:"values,omitempty"`
+	// Set and SetString are Helm parameters; ValueFiles values files.
+	Set        map[string]string `json:"set,omitempty"`
+	SetString  map[string]string `json:"setString,omitempty"`
+	ValueFiles []string          `json:"valueFiles,omitempty"`
+	// ClusterSelector are labels a cluster must have in Argo CD to get the
+	// add-on; empty selects every cluster of the site.
+	ClusterSelector map[string]string `json:"clusterSelector,omitempty"`
 }
 
 // ManagementCluster is how to reach a site's management cluster: either Host
@@ -125,6 +153,7 @@ type settings struct {
 	ArgoCD            ArgoCD            `json:"argocd"`
 	GitOps            *gitOpsSettings   `json:"gitops,omitempty"`
 	Harbor            *harborSettings   `json:"harbor,omitempty"`
+	ClusterAddons     []ClusterAddon    `json:"clusterAddons,omitempty"`
 }
 
 type harborSettings struct {
@@ -154,7 +183,7 @@ type gitOpsSettings struct {
 // encodeRecord is the Secret in namespace that records s: the settings as
 // JSON, each secret value under its own key.
 func encodeRecord(namespace string, s Site) (*corev1.Secret, error) {
-	st := settings{Description: s.Description, Labels: s.Labels, ArgoCD: s.ArgoCD}
+	st := settings{Description: s.Description, Labels: s.Labels, ArgoCD: s.ArgoCD, ClusterAddons: s.ClusterAddons}
 	data := map[string][]byte{}
 	if mc := s.ManagementCluster; mc != nil {
 		st.ManagementCluster = &clusterSettings{Host: mc.Host, CACertificate: mc.CACertificate, Insecure: mc.Insecure, Context: mc.Context, TokenVersion: mc.TokenVersion, KubeconfigVersion: mc.KubeconfigVersion}
@@ -202,7 +231,7 @@ func decodeRecord(sec *corev1.Secret) (*Record, error) {
 	if err := json.Unmarshal(sec.Data[keySettings], &st); err != nil {
 		return nil, fmt.Errorf("site record %s/%s is corrupt: %w", sec.Namespace, sec.Name, err)
 	}
-	s := Site{Name: name, Description: st.Description, Labels: st.Labels, ArgoCD: st.ArgoCD}
+	s := Site{Name: name, Description: st.Description, Labels: st.Labels, ArgoCD: st.ArgoCD, ClusterAddons: st.ClusterAddons}
 	if c := st.ManagementCluster; c != nil {
 		s.ManagementCluster = &ManagementCluster{
 			Host: c.Host, CACertificate: c.CACertificate, Insecure: c.Insecure, Context: c.Context,

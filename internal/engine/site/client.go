@@ -146,6 +146,21 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 			}
 		}
 	}
+	if rec.Spec.GitOps != nil && len(rec.Spec.ClusterAddons) > 0 && reachable {
+		rendered, ready, msg, err := observeAddons(ctx, m, rec.Spec)
+		var terminal *engine.TerminalError
+		switch {
+		case errors.As(err, &terminal):
+			obs.Failed = err
+		case err != nil:
+			return obs, err
+		}
+		upToDate = upToDate && rendered
+		rootReady = rootReady && ready
+		if msg != "" {
+			obs.Message = msg
+		}
+	}
 	harborReady := true
 	if h := rec.Spec.Harbor; h != nil {
 		version, err := c.reg.HarborVersion(ctx, *h)
@@ -221,11 +236,19 @@ func (c *Client) apply(ctx context.Context, want Spec, cur *Spec) error {
 			return err
 		}
 	}
+	addons, err := canonicalAddons(want.ClusterAddons)
+	if err != nil {
+		return err
+	}
+	want.ClusterAddons = addons
 	if want.GitOps != nil {
 		if err := c.checkGitOps(ctx, want.GitOps); err != nil {
 			return err
 		}
 		if err := applyRoot(ctx, m, want); err != nil {
+			return err
+		}
+		if err := syncAddons(ctx, m, want, cur); err != nil {
 			return err
 		}
 	} else if cur != nil && cur.GitOps != nil {
@@ -532,7 +555,7 @@ func equalSpecs(a, b Spec) bool {
 	if a.Harbor != nil && *a.Harbor != *b.Harbor {
 		return false
 	}
-	return a.GitOps == nil || *a.GitOps == *b.GitOps
+	return (a.GitOps == nil || *a.GitOps == *b.GitOps) && equalAddons(a.ClusterAddons, b.ClusterAddons)
 }
 
 func equalApplications(a, b kube.Application) bool {

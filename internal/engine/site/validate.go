@@ -46,6 +46,7 @@ func Validate(s Spec) error {
 	if h := s.Harbor; h != nil {
 		v.AddError(ValidateHarbor(*h))
 	}
+	validateAddons(v, s)
 	return v.Err()
 }
 

@@ -1,0 +1,4 @@
+package helmrelease
+
+// RootApplicationName is rootApplicationName, for the tests.
+var RootApplicationName = rootApplicationName

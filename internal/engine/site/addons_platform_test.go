@@ -1,0 +1,163 @@
+//go:build platform
+
+package site_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"testing"
+	"time"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/gitops"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease/charttest"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
+)
+
+// TestClusterAddons: registering a cluster at a site with add-ons is a
+// change of the site that installs them there; a change of an add-on's
+// values reaches the cluster; deregistering removes them.
+func TestClusterAddons(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
+	ctx := context.Background()
+	cfg, err := p.RESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("addons-%06x", rand.IntN(1<<24))
+	repo, err := p.CreateGitRepo(ctx, name, map[string]string{"sites/" + name + "/README.md": "site " + name + "\n"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	charts := charttest.Serve(t, charttest.Chart{Name: "addon-base", Version: "1.0.0"})
+	sites := site.New(registry.New(cfg, p.Namespace))
+	spec := site.Spec{
+		Name:   name,
+		ArgoCD: site.ArgoCD{Namespace: p.ArgoCDNamespace, Destination: p.ArgoCDClusterName},
+		GitOps: &site.GitOps{RepoURL: repo, Branch: "main", Path: "sites/" + name, Username: p.GitUsername, Password: p.GitPassword},
+		ClusterAddons: []site.ClusterAddon{
+			{Name: "base", Namespace: name + "-base", RepoURL: charts.URL, Chart: "addon-base", Version: "1.0.0", Values: "message: v1"},
+			{Name: "tier-only", Namespace: name + "-base", RepoURL: charts.URL, Chart: "addon-base", Version: "1.0.0",
+				ClusterSelector: map[string]string{"tier": "gold"}},
+		},
+	}
+	converge := func(id string, want site.Spec) {
+		t.Helper()
+		cctx, cancel := context.WithTimeout(ctx, 4*time.Minute)
+		defer cancel()
+		start := time.Now()
+		if _, obs, err := engine.Converge(cctx, sites, id, want, engine.ConvergeOptions{Timeout: 3 * time.Minute}); err != nil {
+			t.Fatalf("converge site: %v (last: %s)", err, obs.Message)
+		}
+		t.Logf("site converged in %s", time.Since(start).Round(time.Millisecond))
+	}
+	converge("", spec)
+	t.Cleanup(func() {
+		cctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		if err := engine.DeleteUntilGone(cctx, sites, name, engine.ConvergeOptions{}); err != nil {
+			t.Errorf("cannot delete site %s: %v", name, err)
+		}
+	})
+
+	wcfg, err := p.WorkloadRESTConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	wl, err := kubernetes.NewForConfig(wcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	message := func() (string, bool) {
+		cm, err := wl.CoreV1().ConfigMaps(name+"-base").Get(ctx, "base-cfg", metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			return "", false
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cm.Data["message"], true
+	}
+
+	// Register the workload cluster: the site is no longer up to date.
+	ca, err := os.ReadFile(p.WorkloadCAFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regs := clusterregistration.New(registry.New(cfg, p.Namespace))
+	regID, err := regs.Create(ctx, clusterregistration.Spec{
+		Site: name, Name: name + "-wl", Server: p.WorkloadServerURL, CACertificate: string(ca), Token: p.WorkloadToken, TokenVersion: 1,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := sites.Observe(ctx, name, spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.UpToDate {
+		t.Fatalf("a site whose new cluster has no add-ons yet is reported up to date: %+v", obs)
+	}
+	converge(name, spec)
+	if got, ok := message(); !ok || got != "v1" {
+		t.Fatalf("add-on base on the new cluster: message %q (installed %v), want v1", got, ok)
+	}
+	if _, err := wl.CoreV1().ConfigMaps(name+"-base").Get(ctx, "tier-only-cfg", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+		t.Errorf("the add-on for tier=gold clusters reached a cluster without the label: err = %v", err)
+	}
+
+	// Values in another style are no change; new values reach the cluster.
+	restyled := spec
+	restyled.ClusterAddons = append([]site.ClusterAddon(nil), spec.ClusterAddons...)
+	restyled.ClusterAddons[0].Values = "{message: 'v1'}"
+	if obs, err := sites.Observe(ctx, name, restyled); err != nil || !obs.UpToDate {
+		t.Errorf("values in another style are reported as a change: %+v, %v", obs, err)
+	}
+	changed := restyled
+	changed.ClusterAddons = append([]site.ClusterAddon(nil), spec.ClusterAddons...)
+	changed.ClusterAddons[0].Values = "message: v2"
+	converge(name, changed)
+	if got, _ := message(); got != "v2" {
+		t.Errorf("after the values change the add-on's message is %q, want v2", got)
+	}
+
+	// Deregister the cluster: the site removes its add-ons' Applications
+	// (Argo CD no longer reaches the cluster, so what they installed stays).
+	if err := regs.Delete(ctx, regID); err != nil {
+		t.Fatal(err)
+	}
+	obs, err = sites.Observe(ctx, name, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if obs.UpToDate {
+		t.Errorf("a site whose cluster left still holding its add-ons is reported up to date: %+v", obs)
+	}
+	converge(name, changed)
+	dc, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	app := site.AddonApplicationName(name+"-wl", "base")
+	dctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	if _, err := engine.Wait(dctx, func(ctx context.Context) (engine.Observation[struct{}, struct{}], error) {
+		st, err := kube.GetApplicationSync(ctx, dc, p.ArgoCDNamespace, app)
+		return engine.Observation[struct{}, struct{}]{Exists: st.Exists}, err
+	}, engine.WaitOptions{Until: func(exists, _ bool) bool { return !exists }, Trigger: gitops.Trigger(dctx, dc, gitops.App{Namespace: p.ArgoCDNamespace, Name: app})}); err != nil {
+		t.Errorf("the add-on's Application is still there after the cluster left the site: %v", err)
+	}
+}
