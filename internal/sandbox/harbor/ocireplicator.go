@@ -21,7 +21,8 @@ import (
 
 // OCIReplicator is the real Replicator: it speaks the OCI distribution API
 // to both sides. It lists a registry through /v2/_catalog and
-// /v2/<name>/tags/list, and copies an artifact by pulling its manifest by
+// /v2/<name>/tags/list (a remote Harbor through its API, see List), and
+// copies an artifact by pulling its manifest by
 // digest and pushing the very same bytes (manifests, child manifests of an
 // image index, blobs), so that digests are preserved; then it sets the tags.
 //
