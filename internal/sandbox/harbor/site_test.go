@@ -229,15 +229,29 @@ func TestReplicationBetweenSites(t *testing.T) {
 	}
 	t.Logf("failing execution took %s; task log of a failed copy: %s", ex.EndTime.Sub(ex.StartTime).Round(time.Millisecond), log)
 
-	// The source registry down: the listing fails, and so does the execution.
+	// The source registry down, its Harbor up: site-b is listed through
+	// its API, as Harbor's harbor adapter does, which answers from
+	// site-b's database, so the listing works and the copies fail.
 	siteB.StopRegistry()
 	execID, err = clientA.StartReplication(ctx, policyID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ex = waitDone(t, ctx, clientA, execID)
+	if ex.Status != harbor.StatusFailed || ex.Total != 2 || ex.Failed != 2 {
+		t.Fatalf("execution with site-b's registry down = %+v; want Failed, 2 of 2 tasks failed", ex)
+	}
+
+	// Site-b's Harbor failing every request: the listing fails, and so
+	// does the execution.
+	siteB.Harbor.Server.SetFaults(harborsim.Faults{ErrorRate: 1, Statuses: []int{http.StatusInternalServerError}})
+	execID, err = clientA.StartReplication(ctx, policyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ex = waitDone(t, ctx, clientA, execID)
 	if ex.Status != harbor.StatusFailed || ex.Total != 0 || !strings.HasPrefix(ex.StatusText, "failed to fetch artifacts: ") {
-		t.Fatalf("execution with site-b's registry down = %+v; want Failed listing site-b", ex)
+		t.Fatalf("execution with site-b's Harbor failing = %+v; want Failed listing site-b", ex)
 	}
 	t.Logf("execution with the source down took %s: %s", ex.EndTime.Sub(ex.StartTime).Round(time.Millisecond), ex.StatusText)
 }
