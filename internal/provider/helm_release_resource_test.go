@@ -180,7 +180,7 @@ resource "mc_helm_release" "demo" {
 				// The canonical text is the same values: nothing to commit,
 				// and afterwards no diff either.
 				Config: release("0.2.0", canonicalValues, `set = { size = "3" }`),
-				Check: resource.TestCheckResourceAttr("mc_helm_release.demo", "revision", "0.2.0"),
+				Check:  resource.TestCheckResourceAttr("mc_helm_release.demo", "revision", "0.2.0"),
 			},
 			{
 				Config: release("0.2.0", canonicalValues, `set = { size = "3" }`),

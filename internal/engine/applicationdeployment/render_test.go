@@ -118,16 +118,16 @@ func TestValidate(t *testing.T) {
 		path string
 	}{
 		"application without project": {func(s *Spec) { s.Application = "web" }, "application"},
-		"cluster not a label":          {func(s *Spec) { s.Cluster = "Brown_Field" }, "cluster"},
-		"namespace not a label":        {func(s *Spec) { s.Namespace = "a.b" }, "namespace"},
-		"repository upper case":        {func(s *Spec) { s.Image.Repository = "Harbor/Web" }, "image.repository"},
-		"tag and digest":               {func(s *Spec) { s.Image.Digest = "sha256:" + strings.Repeat("a", 64) }, "image.tag"},
-		"neither tag nor digest":       {func(s *Spec) { s.Image.Tag = "" }, "image.tag"},
-		"bad tag":                      {func(s *Spec) { s.Image.Tag = "a b" }, "image.tag"},
-		"prune without automated":      {func(s *Spec) { s.SyncPolicy.Automated = false }, "sync_policy.automated"},
-		"bad sync option":              {func(s *Spec) { s.SyncPolicy.SyncOptions = []string{"Prune"} }, "sync_policy.sync_options"},
-		"bad backoff":                  {func(s *Spec) { s.SyncPolicy.Retry.BackoffDuration = "soon" }, "sync_policy.retry.backoff_duration"},
-		"negative retry":               {func(s *Spec) { s.SyncPolicy.Retry.Limit = -1 }, "sync_policy.retry.limit"},
+		"cluster not a label":         {func(s *Spec) { s.Cluster = "Brown_Field" }, "cluster"},
+		"namespace not a label":       {func(s *Spec) { s.Namespace = "a.b" }, "namespace"},
+		"repository upper case":       {func(s *Spec) { s.Image.Repository = "Harbor/Web" }, "image.repository"},
+		"tag and digest":              {func(s *Spec) { s.Image.Digest = "sha256:" + strings.Repeat("a", 64) }, "image.tag"},
+		"neither tag nor digest":      {func(s *Spec) { s.Image.Tag = "" }, "image.tag"},
+		"bad tag":                     {func(s *Spec) { s.Image.Tag = "a b" }, "image.tag"},
+		"prune without automated":     {func(s *Spec) { s.SyncPolicy.Automated = false }, "sync_policy.automated"},
+		"bad sync option":             {func(s *Spec) { s.SyncPolicy.SyncOptions = []string{"Prune"} }, "sync_policy.sync_options"},
+		"bad backoff":                 {func(s *Spec) { s.SyncPolicy.Retry.BackoffDuration = "soon" }, "sync_policy.retry.backoff_duration"},
+		"negative retry":              {func(s *Spec) { s.SyncPolicy.Retry.Limit = -1 }, "sync_policy.retry.limit"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
