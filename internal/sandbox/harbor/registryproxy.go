@@ -101,14 +101,26 @@ func artifactTypeOf(mediaType string) string {
 
 // serveRegistry answers /v2/ and below.
 func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) {
-	if s.proxy == nil {
-		registryError(w, http.StatusNotFound, "UNSUPPORTED", "this Harbor has no registry")
-		return
-	}
 	p := s.authenticate(r)
 	challenge := func() {
 		w.Header().Set("WWW-Authenticate", `Basic realm="harbor"`)
 		registryError(w, http.StatusUnauthorized, "UNAUTHORIZED", "authentication required")
+	}
+	if s.proxy == nil {
+		// A simulator without a registry still answers the version check
+		// every Harbor answers, so that another Harbor's health check of
+		// it verifies the credentials as against a real one.
+		if r.URL.Path == "/v2" || r.URL.Path == "/v2/" {
+			if p == nil {
+				challenge()
+				return
+			}
+			w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+			writeJSON(w, http.StatusOK, struct{}{})
+			return
+		}
+		registryError(w, http.StatusNotFound, "UNSUPPORTED", "this Harbor has no registry")
+		return
 	}
 	path := r.URL.Path
 	switch {

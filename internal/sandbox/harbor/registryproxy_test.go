@@ -160,3 +160,39 @@ func ref(t *testing.T, registryURL, s string) name.Reference {
 	}
 	return r
 }
+
+// TestVersionCheckWithoutRegistry checks that a simulator without a registry
+// answers /v2/ as every Harbor does, so another Harbor's health check of it
+// verifies the credentials, and refuses everything below it.
+func TestVersionCheckWithoutRegistry(t *testing.T) {
+	srv := httptest.NewServer(harborsim.New(harborsim.Options{AdminPassword: "Harbor12345"}))
+	defer srv.Close()
+	cases := []struct {
+		name, path, user, password string
+		want                       int
+	}{
+		{"admin", "/v2/", "admin", "Harbor12345", http.StatusOK},
+		{"wrong password", "/v2/", "admin", "wrong", http.StatusUnauthorized},
+		{"anonymous", "/v2/", "", "", http.StatusUnauthorized},
+		{"below /v2/", "/v2/library/app/manifests/v1", "admin", "Harbor12345", http.StatusNotFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodGet, srv.URL+tc.path, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.user != "" {
+				req.SetBasicAuth(tc.user, tc.password)
+			}
+			resp, err := srv.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tc.want {
+				t.Errorf("GET %s = %d, want %d", tc.path, resp.StatusCode, tc.want)
+			}
+		})
+	}
+}
