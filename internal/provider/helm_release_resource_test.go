@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -15,6 +16,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
@@ -180,7 +182,7 @@ resource "mc_helm_release" "demo" {
 				// The canonical text is the same values: nothing to commit,
 				// and afterwards no diff either.
 				Config: release("0.2.0", canonicalValues, `set = { size = "3" }`),
-				Check: resource.TestCheckResourceAttr("mc_helm_release.demo", "revision", "0.2.0"),
+				Check:  resource.TestCheckResourceAttr("mc_helm_release.demo", "revision", "0.2.0"),
 			},
 			{
 				Config: release("0.2.0", canonicalValues, `set = { size = "3" }`),
@@ -262,8 +264,11 @@ resource "mc_helm_release" "many" {
 	})
 }
 
-// TestAccSite_clusterAddons: a site's add-on reaches the cluster registered
-// there; values in another style than the record's give no perpetual diff.
+// TestAccSite_clusterAddons: a cluster registered after the site gets the
+// site's add-on from its registration, with no apply of the site, whose
+// next plan is empty; values in another style than the record's give no
+// perpetual diff; destroying the registration removes the cluster's add-on
+// manifests, again with the site's plan empty.
 func TestAccSite_clusterAddons(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
@@ -283,23 +288,30 @@ func TestAccSite_clusterAddons(t *testing.T) {
     values    = "{message: 'from the site'}"
   }]
 }`, repo.URL), 1)
+	siteOnly, _, found := strings.Cut(config, `resource "mc_cluster_registration"`)
+	if !found {
+		t.Fatal("the site configuration has no cluster registration")
+	}
+	manifest := "sites/" + siteName + "/clusters/" + siteName + "-wl/base.yaml"
+	addonManifest := func(s *terraform.State) (string, error) {
+		site := s.RootModule().Resources["mc_site.helm"].Primary.Attributes
+		files, _, err := git.NewCommitter().ReadFiles(context.Background(),
+			git.Repository{URL: site["gitops.repo_url"], Username: p.GitUsername, Password: p.GitPassword}, "main", "", []string{manifest})
+		return files[manifest], err
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				// The registration comes after the site: the site is then
-				// not ready (the add-on is not rendered for the new cluster)
-				// and the next plan updates it.
-				Config:             config,
-				ExpectNonEmptyPlan: true,
-			},
-			{
+				// The registration comes after the site (it depends on it)
+				// and commits the add-on for its cluster: the plan after
+				// the apply is empty, and the add-on reaches the cluster.
 				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.helm", plancheck.ResourceActionUpdate)},
-				},
-				Check: func(*terraform.State) error {
-					return checkReleaseConfigMap(wl, "acc-addons", "base", map[string]string{"chartVersion": "1.0.0", "message": "from the site", "extra": "", "size": "0"})
+				Check: func(s *terraform.State) error {
+					if content, err := addonManifest(s); err != nil || !strings.Contains(content, "kind: Application") {
+						return fmt.Errorf("add-on manifest %s after the registration: %q, %v", manifest, content, err)
+					}
+					return waitReleaseConfigMap(wl, "acc-addons", "base", map[string]string{"chartVersion": "1.0.0", "message": "from the site", "extra": "", "size": "0"})
 				},
 			},
 			{
@@ -308,6 +320,37 @@ func TestAccSite_clusterAddons(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
+			{
+				// Destroying the registration removes the cluster's add-on
+				// manifest; the site's plan stays empty.
+				Config: siteOnly,
+				Check: func(s *terraform.State) error {
+					if content, err := addonManifest(s); err != nil || content != "" {
+						return fmt.Errorf("add-on manifest %s after the registration was destroyed: %q, %v", manifest, content, err)
+					}
+					return nil
+				},
+			},
+			{
+				Config: siteOnly,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
 		},
 	})
+}
+
+// waitReleaseConfigMap waits up to two minutes until checkReleaseConfigMap
+// holds, for what Argo CD delivers after an apply that does not wait.
+func waitReleaseConfigMap(cs kubernetes.Interface, namespace, release string, want map[string]string) error {
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
+		last = checkReleaseConfigMap(cs, namespace, release, want)
+		return last == nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %v", err, last)
+	}
+	return nil
 }
