@@ -17,9 +17,11 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease/charttest"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
@@ -293,6 +295,10 @@ func TestAccSite_clusterAddons(t *testing.T) {
 		t.Fatal("the site configuration has no cluster registration")
 	}
 	manifest := "sites/" + siteName + "/clusters/" + siteName + "-wl/base.yaml"
+	dc, err := dynamic.NewForConfig(mustRESTConfig(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
 	addonManifest := func(s *terraform.State) (string, error) {
 		site := s.RootModule().Resources["mc_site.helm"].Primary.Attributes
 		files, _, err := git.NewCommitter().ReadFiles(context.Background(),
@@ -322,11 +328,20 @@ func TestAccSite_clusterAddons(t *testing.T) {
 			},
 			{
 				// Destroying the registration removes the cluster's add-on
-				// manifest; the site's plan stays empty.
+				// manifest, so Argo CD its Application; once it has, the
+				// site's plan is empty.
 				Config: siteOnly,
 				Check: func(s *terraform.State) error {
 					if content, err := addonManifest(s); err != nil || content != "" {
 						return fmt.Errorf("add-on manifest %s after the registration was destroyed: %q, %v", manifest, content, err)
+					}
+					app := siteName + "-wl-base"
+					err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+						st, err := kube.GetApplicationSync(ctx, dc, p.ArgoCDNamespace, "addon-"+app)
+						return err == nil && !st.Exists, nil
+					})
+					if err != nil {
+						return fmt.Errorf("the add-on Application addon-%s is still there after the registration was destroyed: %w", app, err)
 					}
 					return nil
 				},

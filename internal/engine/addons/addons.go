@@ -13,6 +13,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -204,10 +205,19 @@ func Target(s registry.Site) gitops.Target {
 // what differs from git as one commit through gitops.Shared(), asking the
 // site's root application to refresh. It does not wait for Argo CD. A site
 // without GitOps has nothing to commit.
+//
+// Commits for one site are serialised in this process, each listing the
+// clusters after the previous one committed: two registrations at once
+// cannot leave the index without one of them. (Another process, say the
+// controller beside Terraform, can still race; the site then reads as out
+// of date and its next apply or reconcile renders the add-ons again.)
 func Commit(ctx context.Context, m *registry.Management, s registry.Site) error {
 	if s.GitOps == nil {
 		return nil
 	}
+	mu, _ := siteLocks.LoadOrStore(s.Name, &sync.Mutex{})
+	mu.(*sync.Mutex).Lock()
+	defer mu.(*sync.Mutex).Unlock()
 	clusters, err := Clusters(ctx, m.Core, s)
 	if err != nil {
 		return err
@@ -230,6 +240,9 @@ func Commit(ctx context.Context, m *registry.Management, s registry.Site) error 
 	}
 	return nil
 }
+
+// siteLocks holds a *sync.Mutex per site name.
+var siteLocks sync.Map
 
 // Registered brings the add-ons in the GitOps repository of the site conn
 // connects to up to date with the clusters registered there now, after a
