@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
@@ -15,9 +16,12 @@ import (
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/wait"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease/charttest"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
@@ -262,8 +266,11 @@ resource "mc_helm_release" "many" {
 	})
 }
 
-// TestAccSite_clusterAddons: a site's add-on reaches the cluster registered
-// there; values in another style than the record's give no perpetual diff.
+// TestAccSite_clusterAddons: a cluster registered after the site gets the
+// site's add-on from its registration, with no apply of the site, whose
+// next plan is empty; values in another style than the record's give no
+// perpetual diff; destroying the registration removes the cluster's add-on
+// manifests, again with the site's plan empty.
 func TestAccSite_clusterAddons(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
@@ -283,23 +290,34 @@ func TestAccSite_clusterAddons(t *testing.T) {
     values    = "{message: 'from the site'}"
   }]
 }`, repo.URL), 1)
+	siteOnly, _, found := strings.Cut(config, `resource "mc_cluster_registration"`)
+	if !found {
+		t.Fatal("the site configuration has no cluster registration")
+	}
+	manifest := "sites/" + siteName + "/clusters/" + siteName + "-wl/base.yaml"
+	dc, err := dynamic.NewForConfig(mustRESTConfig(t, p))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addonManifest := func(s *terraform.State) (string, error) {
+		site := s.RootModule().Resources["mc_site.helm"].Primary.Attributes
+		files, _, err := git.NewCommitter().ReadFiles(context.Background(),
+			git.Repository{URL: site["gitops.repo_url"], Username: p.GitUsername, Password: p.GitPassword}, "main", "", []string{manifest})
+		return files[manifest], err
+	}
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
 		Steps: []resource.TestStep{
 			{
-				// The registration comes after the site: the site is then
-				// not ready (the add-on is not rendered for the new cluster)
-				// and the next plan updates it.
-				Config:             config,
-				ExpectNonEmptyPlan: true,
-			},
-			{
+				// The registration comes after the site (it depends on it)
+				// and commits the add-on for its cluster: the plan after
+				// the apply is empty, and the add-on reaches the cluster.
 				Config: config,
-				ConfigPlanChecks: resource.ConfigPlanChecks{
-					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_site.helm", plancheck.ResourceActionUpdate)},
-				},
-				Check: func(*terraform.State) error {
-					return checkReleaseConfigMap(wl, "acc-addons", "base", map[string]string{"chartVersion": "1.0.0", "message": "from the site", "extra": "", "size": "0"})
+				Check: func(s *terraform.State) error {
+					if content, err := addonManifest(s); err != nil || !strings.Contains(content, "kind: Application") {
+						return fmt.Errorf("add-on manifest %s after the registration: %q, %v", manifest, content, err)
+					}
+					return waitReleaseConfigMap(wl, "acc-addons", "base", map[string]string{"chartVersion": "1.0.0", "message": "from the site", "extra": "", "size": "0"})
 				},
 			},
 			{
@@ -308,6 +326,46 @@ func TestAccSite_clusterAddons(t *testing.T) {
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
 				},
 			},
+			{
+				// Destroying the registration removes the cluster's add-on
+				// manifest, so Argo CD its Application; once it has, the
+				// site's plan is empty.
+				Config: siteOnly,
+				Check: func(s *terraform.State) error {
+					if content, err := addonManifest(s); err != nil || content != "" {
+						return fmt.Errorf("add-on manifest %s after the registration was destroyed: %q, %v", manifest, content, err)
+					}
+					app := siteName + "-wl-base"
+					err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+						st, err := kube.GetApplicationSync(ctx, dc, p.ArgoCDNamespace, "addon-"+app)
+						return err == nil && !st.Exists, nil
+					})
+					if err != nil {
+						return fmt.Errorf("the add-on Application addon-%s is still there after the registration was destroyed: %w", app, err)
+					}
+					return nil
+				},
+			},
+			{
+				Config: siteOnly,
+				ConfigPlanChecks: resource.ConfigPlanChecks{
+					PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()},
+				},
+			},
 		},
 	})
+}
+
+// waitReleaseConfigMap waits up to two minutes until checkReleaseConfigMap
+// holds, for what Argo CD delivers after an apply that does not wait.
+func waitReleaseConfigMap(cs kubernetes.Interface, namespace, release string, want map[string]string) error {
+	var last error
+	err := wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 2*time.Minute, true, func(context.Context) (bool, error) {
+		last = checkReleaseConfigMap(cs, namespace, release, want)
+		return last == nil, nil
+	})
+	if err != nil {
+		return fmt.Errorf("%w: %v", err, last)
+	}
+	return nil
 }

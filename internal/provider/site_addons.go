@@ -41,9 +41,9 @@ func clusterAddonsAttribute() schema.ListNestedAttribute {
 		Optional: true,
 		MarkdownDescription: "Helm charts that every cluster registered at the site (by `mc_cluster` or `mc_cluster_registration`) gets, " +
 			"such as its base components. The site renders one Argo CD Application per cluster and add-on into its GitOps repository " +
-			"under `<gitops.path>/clusters/<cluster>/<name>.yaml`; needs `gitops`. A cluster registered later is reported as a change " +
-			"of the site (the controller applies it by itself), a cluster that leaves loses its add-ons, and a change of an add-on " +
-			"reaches every cluster. The site is ready once every add-on is Synced and Healthy.",
+			"under `<gitops.path>/clusters/<cluster>/<name>.yaml`; needs `gitops`. A cluster registered later gets the add-ons from its " +
+			"registration, which commits them without waiting for their sync, and a cluster that leaves loses them the same way, " +
+			"with no apply of the site; a change of an add-on reaches every cluster. The site is ready once every add-on is Synced and Healthy.",
 		NestedObject: schema.NestedAttributeObject{Attributes: map[string]schema.Attribute{
 			"name": schema.StringAttribute{
 				Required: true, MarkdownDescription: "Add-on name, also its Helm release name.",

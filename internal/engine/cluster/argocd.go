@@ -14,6 +14,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/addons"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
@@ -72,6 +73,8 @@ type siteConnection struct {
 	dynamic         dynamic.Interface
 	core            kubernetes.Interface
 	argoCDNamespace string
+	// site is the connection to the site, to render its cluster add-ons.
+	site *registry.Connection
 }
 
 // connectSite looks site siteName up in the registry and connects to its
@@ -82,7 +85,7 @@ func (c *Client) connectSite(ctx context.Context, siteName string) (*siteConnect
 	if err != nil {
 		return nil, err
 	}
-	return &siteConnection{dynamic: conn.Dynamic, core: conn.Core, argoCDNamespace: conn.Record.Spec.ArgoCD.Namespace}, nil
+	return &siteConnection{dynamic: conn.Dynamic, core: conn.Core, argoCDNamespace: conn.Record.Spec.ArgoCD.Namespace, site: conn}, nil
 }
 
 // argoCDSecretLabels are the labels of the Argo CD cluster Secret of s: its
@@ -243,9 +246,30 @@ func registrationDrift(wanted, ready bool, reg registration) string {
 // site siteName to what want asks: it writes the cluster Secret once Cluster
 // API has written the kubeconfig Secret (and rewrites it when stale), or
 // deletes it when registration is off. It is idempotent.
+// Then it brings the site's cluster add-ons in the site's GitOps repository
+// up to date with the clusters registered there (one commit, without
+// waiting for Argo CD to sync them).
 func applyRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) error {
+	if err := writeRegistration(ctx, sc, siteName, ns, name, want); err != nil {
+		return err
+	}
+	return syncSiteAddons(ctx, sc)
+}
+
+// syncSiteAddons renders the site's cluster add-ons for the clusters
+// registered at the site now.
+func syncSiteAddons(ctx context.Context, sc *siteConnection) error {
+	if sc.site == nil || sc.argoCDNamespace == "" {
+		return nil
+	}
+	return addons.Registered(ctx, sc.site)
+}
+
+// writeRegistration writes, rewrites or deletes the Argo CD cluster Secret
+// of cluster ns/name as applyRegistration says.
+func writeRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) error {
 	if !want.ArgoCDRegistration {
-		return deleteRegistration(ctx, sc, siteName, ns, name)
+		return removeRegistration(ctx, sc, siteName, ns, name)
 	}
 	if sc.argoCDNamespace == "" {
 		return engine.InvalidInput("argocd_registration", "site %q names no Argo CD namespace to register the cluster in", siteName)
@@ -309,9 +333,19 @@ func checkArgoCDNameFree(ctx context.Context, sc *siteConnection, desired *corev
 }
 
 // deleteRegistration deletes the Argo CD cluster Secret the engine made for
-// cluster ns/name of site siteName, if it exists; a Secret of that name that
-// the engine did not make is left alone.
+// cluster ns/name of site siteName, if it exists (a Secret of that name that
+// the engine did not make is left alone), then removes the cluster's add-ons
+// from the site's GitOps repository.
 func deleteRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string) error {
+	if err := removeRegistration(ctx, sc, siteName, ns, name); err != nil {
+		return err
+	}
+	return syncSiteAddons(ctx, sc)
+}
+
+// removeRegistration deletes the Argo CD cluster Secret of cluster ns/name
+// if the engine made it.
+func removeRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string) error {
 	if sc.argoCDNamespace == "" {
 		return nil
 	}

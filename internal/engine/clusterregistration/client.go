@@ -18,6 +18,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/addons"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
@@ -41,6 +42,8 @@ func New(reg *registry.Registry) *Client { return &Client{sites: reg} }
 type argoCD struct {
 	core      kubernetes.Interface
 	namespace string
+	// site is the connection to the site, to render its cluster add-ons.
+	site *registry.Connection
 }
 
 // connect finds site's Argo CD. A site that is not registered is a
@@ -55,7 +58,7 @@ func (c *Client) connect(ctx context.Context, site string) (*argoCD, error) {
 	if ns == "" {
 		return nil, engine.InvalidInput("site", "site %q names no Argo CD namespace to register the cluster in", site)
 	}
-	return &argoCD{core: conn.Core, namespace: ns}, nil
+	return &argoCD{core: conn.Core, namespace: ns, site: conn}, nil
 }
 
 // secretLabels are the labels of the registration s's Secret: its user
@@ -196,6 +199,9 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	return c.apply(ctx, want)
 }
 
+// apply writes the registration's Secret, then renders the site's cluster
+// add-ons for the cluster into the site's GitOps repository (without
+// waiting for Argo CD to sync them).
 func (c *Client) apply(ctx context.Context, want Spec) error {
 	if err := Validate(want); err != nil {
 		return err
@@ -204,6 +210,14 @@ func (c *Client) apply(ctx context.Context, want Spec) error {
 	if err != nil {
 		return err
 	}
+	if err := c.applySecret(ctx, a, want); err != nil {
+		return err
+	}
+	return addons.Registered(ctx, a.site)
+}
+
+// applySecret creates or updates the registration's Argo CD cluster Secret.
+func (c *Client) applySecret(ctx context.Context, a *argoCD, want Spec) error {
 	secrets := a.core.CoreV1().Secrets(a.namespace)
 	where := a.namespace + "/" + SecretName(want.Name)
 	cur, err := secrets.Get(ctx, SecretName(want.Name), metav1.GetOptions{})
@@ -266,9 +280,10 @@ func (c *Client) apply(ctx context.Context, want Spec) error {
 	return nil
 }
 
-// Delete removes the registration's Argo CD cluster Secret; a Secret of
-// that name the engine did not make is left alone, and a registration
-// already gone, or at a site no longer registered, is deleted.
+// Delete removes the registration's Argo CD cluster Secret, then the
+// cluster's add-ons from the site's GitOps repository; a Secret of that
+// name the engine did not make is left alone, and a registration already
+// gone, or at a site no longer registered, is deleted.
 func (c *Client) Delete(ctx context.Context, id string) error {
 	site, name, err := ParseID(id)
 	if err != nil {
@@ -278,6 +293,15 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
+	if err := deleteSecret(ctx, a, site, name); err != nil {
+		return err
+	}
+	return addons.Registered(ctx, a.site)
+}
+
+// deleteSecret deletes the registration's Argo CD cluster Secret if the
+// engine made it.
+func deleteSecret(ctx context.Context, a *argoCD, site, name string) error {
 	secrets := a.core.CoreV1().Secrets(a.namespace)
 	sec, err := secrets.Get(ctx, SecretName(name), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {

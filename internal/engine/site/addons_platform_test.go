@@ -15,6 +15,7 @@ import (
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/gitops"
 
@@ -26,9 +27,10 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
-// TestClusterAddons: registering a cluster at a site with add-ons is a
-// change of the site that installs them there; a change of an add-on's
-// values reaches the cluster; deregistering removes them.
+// TestClusterAddons: registering a cluster at a site with add-ons installs
+// them there without an Update of the site, which stays up to date; a
+// change of an add-on's values reaches the cluster; deregistering removes
+// them, again without the site.
 func TestClusterAddons(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
@@ -92,7 +94,8 @@ func TestClusterAddons(t *testing.T) {
 		return cm.Data["message"], true
 	}
 
-	// Register the workload cluster: the site is no longer up to date.
+	// Register the workload cluster: it gets the add-ons without a site
+	// Update.
 	ca, err := os.ReadFile(p.WorkloadCAFile)
 	if err != nil {
 		t.Fatal(err)
@@ -104,14 +107,21 @@ func TestClusterAddons(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The registration committed the cluster's add-ons: the site is up to
+	// date at once and becomes ready (the add-on installed) with no
+	// Update of the site.
+	manifest := site.AddonManifestPath(spec.GitOps.Path, name+"-wl", "base")
+	if files := gitFiles(t, spec, manifest); files[manifest] == "" {
+		t.Fatalf("registering the cluster did not commit its add-on %s", manifest)
+	}
 	obs, err := sites.Observe(ctx, name, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if obs.UpToDate {
-		t.Fatalf("a site whose new cluster has no add-ons yet is reported up to date: %+v", obs)
+	if !obs.UpToDate {
+		t.Fatalf("a site whose new cluster got its add-ons at registration is reported out of date: %+v", obs)
 	}
-	converge(name, spec)
+	waitSiteReady(t, sites, name, spec)
 	if got, ok := message(); !ok || got != "v1" {
 		t.Fatalf("add-on base on the new cluster: message %q (installed %v), want v1", got, ok)
 	}
@@ -134,19 +144,22 @@ func TestClusterAddons(t *testing.T) {
 		t.Errorf("after the values change the add-on's message is %q, want v2", got)
 	}
 
-	// Deregister the cluster: the site removes its add-ons' Applications
+	// Deregister the cluster: the registration removes its add-ons'
+	// manifests and so their Applications, with no Update of the site
 	// (Argo CD no longer reaches the cluster, so what they installed stays).
 	if err := regs.Delete(ctx, regID); err != nil {
 		t.Fatal(err)
+	}
+	if files := gitFiles(t, spec, manifest); files[manifest] != "" {
+		t.Errorf("the add-on manifest %s of the deregistered cluster is still in git", manifest)
 	}
 	obs, err = sites.Observe(ctx, name, changed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if obs.UpToDate {
-		t.Errorf("a site whose cluster left still holding its add-ons is reported up to date: %+v", obs)
+	if !obs.UpToDate {
+		t.Errorf("a site whose cluster left with its add-ons is reported out of date: %+v", obs)
 	}
-	converge(name, changed)
 	dc, err := dynamic.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -159,5 +172,37 @@ func TestClusterAddons(t *testing.T) {
 		return engine.Observation[struct{}, struct{}]{Exists: st.Exists}, err
 	}, engine.WaitOptions{Until: func(exists, _ bool) bool { return !exists }, Trigger: gitops.Trigger(dctx, dc, gitops.App{Namespace: p.ArgoCDNamespace, Name: app})}); err != nil {
 		t.Errorf("the add-on's Application is still there after the cluster left the site: %v", err)
+	}
+}
+
+// gitFiles reads paths from the site's GitOps branch; a missing file is
+// absent from the result.
+func gitFiles(t *testing.T, s site.Spec, paths ...string) map[string]string {
+	t.Helper()
+	g := s.GitOps
+	files, _, err := gitops.Shared().Committer().ReadFiles(context.Background(),
+		git.Repository{URL: g.RepoURL, Username: g.Username, Password: g.Password}, g.Branch, "", paths)
+	if err != nil {
+		t.Fatalf("cannot read %v from the GitOps repository: %v", paths, err)
+	}
+	return files
+}
+
+// waitSiteReady waits, observing only, until site id is ready at want: it
+// fails when the site is out of date on the way (nothing may need a site
+// Update).
+func waitSiteReady(t *testing.T, sites *site.Client, id string, want site.Spec) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	obs, err := engine.Wait(ctx, func(ctx context.Context) (engine.Observation[site.Spec, site.Status], error) {
+		obs, err := sites.Observe(ctx, id, want)
+		if err == nil && !obs.UpToDate {
+			err = &engine.TerminalError{Message: "the site is out of date: " + obs.Message}
+		}
+		return obs, err
+	}, engine.WaitOptions{MaxInterval: 2 * time.Second})
+	if err != nil {
+		t.Fatalf("site %s did not become ready without an Update: %v (last: %s)", id, err, obs.Message)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/addons"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
@@ -54,7 +55,7 @@ func New(reg *registry.Registry) *Client {
 func (c *Client) Namespace() string { return c.reg.Namespace() }
 
 // RootApplicationName is the name of site name's root application.
-func RootApplicationName(name string) string { return name + "-root" }
+func RootApplicationName(name string) string { return addons.RootApplicationName(name) }
 
 func repoSecretName(name string) string { return "mc-site-" + name + "-gitops" }
 
