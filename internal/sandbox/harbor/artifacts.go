@@ -120,6 +120,9 @@ func (s *Server) addArtifact(a Artifact, createProject bool) error {
 	if mt == "" {
 		mt = "application/vnd.oci.image.config.v1+json"
 	}
+	if s.repos[a.Repository] == nil {
+		s.repos[a.Repository] = &repository{id: s.newID("repository"), projectID: p.id, name: a.Repository, created: s.now()}
+	}
 	id := s.newID("artifact")
 	s.artifacts[id] = &artifact{id: id, projectID: p.id, repoName: a.Repository,
 		digest: a.Digest, tags: slices.Clone(a.Tags), labels: slices.Clone(a.Labels), typ: typ, mediaType: mt,

@@ -37,6 +37,9 @@
 //	POST   /projects/{p}/members             201 Location; 400 role, group, unknown user id; 404 unknown
 //	                                         user name; 409
 //	GET|PUT|DELETE /projects/{p}/members/{mid}  200; 400 role; 404
+//	GET    /projects/{p}/repositories        200 paged, newest first (q name); 403/404 as GET project
+//	DELETE /projects/{p}/repositories/{r}    200, removing its artifacts and their manifests from the
+//	                                         registry; 404; r encoded twice
 //	GET    /projects/{p}/repositories/{r}/artifacts[/{reference}]  200 (paged); 404; r encoded twice
 //	GET    /registries                       200 paged
 //	POST   /registries                       201 Location; 400 name empty or over 64, url scheme, the
@@ -120,6 +123,16 @@
 //     pattern matches all; only the tags that match are copied; an untagged
 //     artifact matches as the empty tag; the resource filter is validated
 //     but takes no part in the selection; a bad pattern fails the execution.
+//   - Repositories (src/server/v2.0/handler/repository.go
+//     ListRepositories, DeleteRepository): listing needs repository:list
+//     on the project (anyone may list a public project's), deletion
+//     repository:delete; a repository exists while it has artifacts.
+//   - Listing a source (src/pkg/reg/adapter/harbor/base/adapter.go
+//     FetchArtifacts): a remote Harbor is listed through its API with the
+//     endpoint's credentials (projects, their repositories, their
+//     artifacts with tags, untagged ones included), so a robot sees the
+//     projects it has permissions on and the public ones; other registries
+//     through /v2/_catalog and the tags lists (native adapter).
 //   - Triggers: event-based policies run on a push into this Harbor
 //     (AddArtifact, or a push through /v2/), and only those with a local
 //     source (src/controller/event/handler/replication/event/handler.go
@@ -135,8 +148,10 @@
 //     the registry and replication permissions; before v2.10 Harbor checked
 //     no access and had no system permission set, and the simulator refuses
 //     those permissions on system robots. PUT keeps the name, level and
-//     project; PATCH sets the given secret (8-128 characters, upper, lower,
-//     digit) or answers a new one.
+//     project (the body's name is the robot's full name, robot$name or
+//     robot$project+name, as updateV2Robot compares it); PATCH sets the
+//     given secret (8-128 characters, upper, lower, digit) or answers a new
+//     one.
 //   - Users (src/server/v2.0/handler/user.go UpdateUserPassword): in
 //     db_auth the admin sets anyone's password, everyone their own with the
 //     old one; the rule is the robot secret's.
@@ -155,7 +170,8 @@
 //
 // Below /v2/ it serves Options.Registry, a real OCI registry, as Harbor
 // does: Basic credentials (Harbor would send clients to its token service),
-// the catalog for the admin only, pulls and pushes by project permission
+// the catalog for whoever may read the system catalog (the admin, a system
+// robot with catalog:read; src/server/middleware/v2auth/auth.go), pulls and pushes by project permission
 // (anonymous pulls from public projects), 404 NAME_UNKNOWN for a missing
 // project. A manifest pushed by tag through it is recorded as an artifact
 // and starts the event-based policies, as Harbor's push event does; with

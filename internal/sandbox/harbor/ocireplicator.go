@@ -21,7 +21,8 @@ import (
 
 // OCIReplicator is the real Replicator: it speaks the OCI distribution API
 // to both sides. It lists a registry through /v2/_catalog and
-// /v2/<name>/tags/list, and copies an artifact by pulling its manifest by
+// /v2/<name>/tags/list (a remote Harbor through its API, see List), and
+// copies an artifact by pulling its manifest by
 // digest and pushing the very same bytes (manifests, child manifests of an
 // image index, blobs), so that digests are preserved; then it sets the tags.
 //
@@ -83,7 +84,17 @@ func (r *OCIReplicator) options(ctx context.Context, ep Endpoint) []remote.Optio
 // manifest digest in each repository, with all the tags pointing at it.
 // Untagged manifests cannot be discovered through the distribution API and
 // are not listed.
+//
+// A remote Harbor (Type "harbor") is listed through its API instead, as
+// Harbor's harbor adapter does (src/pkg/reg/adapter/harbor/base/adapter.go
+// FetchArtifacts): its projects, their repositories, their artifacts with
+// tags, all with the endpoint's credentials; the catalog is the system
+// admin's, which a least-privilege robot is not. Untagged artifacts are
+// listed too.
 func (r *OCIReplicator) List(ctx context.Context, src Endpoint) ([]Artifact, error) {
+	if src.Type == "harbor" && !src.Local {
+		return r.listHarbor(ctx, src)
+	}
 	reg, err := registryOf(src)
 	if err != nil {
 		return nil, err
@@ -251,4 +262,85 @@ func (r *OCIReplicator) ensureProject(ctx context.Context, dst Endpoint, reposit
 func isNotFound(err error) bool {
 	var te *transport.Error
 	return errors.As(err, &te) && te.StatusCode == http.StatusNotFound
+}
+
+// listHarbor lists a Harbor through its API: GET /projects, then
+// /projects/{p}/repositories, then .../repositories/{r}/artifacts?with_tag=true,
+// every list read page by page.
+func (r *OCIReplicator) listHarbor(ctx context.Context, src Endpoint) ([]Artifact, error) {
+	if _, err := registryOf(src); err != nil {
+		return nil, err
+	}
+	base := strings.TrimSuffix(src.URL, "/") + apiPrefix
+	hc := &http.Client{Transport: r.transport(src), Timeout: 30 * time.Second}
+	var projects []struct {
+		Name string `json:"name"`
+	}
+	if err := getAllPages(ctx, hc, src, base+"/projects", &projects); err != nil {
+		return nil, fmt.Errorf("cannot list the projects of %s: %w", src.URL, err)
+	}
+	var out []Artifact
+	for _, p := range projects {
+		var repos []struct {
+			Name string `json:"name"`
+		}
+		if err := getAllPages(ctx, hc, src, base+"/projects/"+url.PathEscape(p.Name)+"/repositories", &repos); err != nil {
+			return nil, fmt.Errorf("cannot list the repositories of project %s at %s: %w", p.Name, src.URL, err)
+		}
+		for _, repo := range repos {
+			var arts []artifactJSON
+			u := base + "/projects/" + url.PathEscape(p.Name) + "/repositories/" + repositoryPathSegment(repo.Name) + "/artifacts?with_tag=true"
+			if err := getAllPages(ctx, hc, src, u, &arts); err != nil {
+				return nil, fmt.Errorf("cannot list the artifacts of %s at %s: %w", repo.Name, src.URL, err)
+			}
+			for _, a := range arts {
+				tags := []string{}
+				for _, t := range a.Tags {
+					tags = append(tags, t.Name)
+				}
+				out = append(out, Artifact{Repository: repo.Name, Digest: a.Digest, Tags: tags, Type: a.Type,
+					MediaType: a.MediaType, Size: a.Size})
+			}
+		}
+	}
+	return out, nil
+}
+
+// getAllPages reads every page of a Harbor list (page_size 100) into out, a
+// pointer to a slice.
+func getAllPages[T any](ctx context.Context, hc *http.Client, ep Endpoint, u string, out *[]T) error {
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	for page := 1; ; page++ {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s%spage=%d&page_size=100", u, sep, page), nil)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Accept", "application/json")
+		if ep.Username != "" || ep.Password != "" {
+			req.SetBasicAuth(ep.Username, ep.Password)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, 32<<20))
+		resp.Body.Close()
+		if err != nil {
+			return err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return fmt.Errorf("GET %s: %d %s", req.URL.Path, resp.StatusCode, strings.TrimSpace(string(body)))
+		}
+		var items []T
+		if err := json.Unmarshal(body, &items); err != nil {
+			return fmt.Errorf("GET %s: cannot decode the answer: %w", req.URL.Path, err)
+		}
+		*out = append(*out, items...)
+		if len(items) < 100 {
+			return nil
+		}
+	}
 }

@@ -118,13 +118,14 @@ func (s *Server) serveRegistry(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case path == "/v2/_catalog":
-		// Only the system administrator may list the catalog.
+		// Whoever may read the system catalog (v2auth: the admin, or a
+		// system robot with catalog:read) may list it.
 		if p == nil {
 			challenge()
 			return
 		}
-		if !p.admin {
-			registryError(w, http.StatusForbidden, "DENIED", "only the system admin can list the catalog")
+		if !p.can("system", "/", "catalog", "read") {
+			registryError(w, http.StatusForbidden, "DENIED", "only the system admin or a robot with catalog:read can list the catalog")
 			return
 		}
 	default:

@@ -492,6 +492,8 @@ func (s *Server) routes() {
 	a("GET /projects/{project}/members/{mid}", s.getMember)
 	a("PUT /projects/{project}/members/{mid}", s.updateMember)
 	a("DELETE /projects/{project}/members/{mid}", s.deleteMember)
+	a("GET /projects/{project}/repositories", s.listRepositories)
+	a("DELETE /projects/{project}/repositories/{repository}", s.deleteRepository)
 	a("GET /projects/{project}/repositories/{repository}/artifacts", s.listArtifacts)
 	a("GET /projects/{project}/repositories/{repository}/artifacts/{reference}", s.getArtifact)
 

@@ -124,6 +124,11 @@ func TestRobotSecretRefreshAndUpdate(t *testing.T) {
 	if got := put(strings.Replace(withPerm, "robot$sync", "robot$other", 1)); got != 400 {
 		t.Fatalf("PUT renaming = %d, want 400", got)
 	}
+	// The body names the robot by its full name, as updateV2Robot compares
+	// it with the stored robot's (robot$ prefix included).
+	if got := put(strings.Replace(withPerm, "robot$sync", "sync", 1)); got != 400 {
+		t.Fatalf("PUT with the name without its prefix = %d, want 400", got)
+	}
 	if got := put(strings.Replace(withPerm, `"read"`, `"fly"`, 1)); got != 400 {
 		t.Fatalf("PUT unknown access = %d, want 400", got)
 	}
@@ -210,6 +215,26 @@ func TestOIDCCLISecret(t *testing.T) {
 		}
 		if err := HealthCheck(context.Background(), Endpoint{Type: "harbor", URL: srv.URL, Username: "alice", Password: "wrong-1A"}); err == nil {
 			t.Errorf("%s: health check with a wrong secret is healthy", tt.mode)
+		}
+	}
+}
+
+// TestProjectRobotUpdateName checks that PUT /robots/{id} of a project robot
+// wants its full name, robot$project+name.
+func TestProjectRobotUpdateName(t *testing.T) {
+	s := New(Options{})
+	defer s.Close()
+	perm := `"permissions":[{"kind":"project","namespace":"library","access":[{"resource":"repository","action":"pull"}]}]`
+	status, name, _ := createRobot(t, s, `{"name":"ci","level":"project","duration":-1,`+perm+`}`)
+	if status != 201 || name != "robot$library+ci" {
+		t.Fatalf("create project robot = %d %q, want 201 robot$library+ci", status, name)
+	}
+	for _, tt := range []struct {
+		name string
+		want int
+	}{{"ci", 400}, {"robot$ci", 400}, {"robot$library+ci", 200}} {
+		if got, _, body := call(t, s, "PUT", "/api/v2.0/robots/1", `{"name":"`+tt.name+`","level":"project","duration":-1,`+perm+`}`, false); got != tt.want {
+			t.Errorf("PUT with name %q = %d %s, want %d", tt.name, got, body, tt.want)
 		}
 	}
 }

@@ -100,6 +100,7 @@ type Server struct {
 	executions map[int64]*execution
 	tasks      map[int64]*task
 	artifacts  map[int64]*artifact
+	repos      map[string]*repository // by full name, project/...
 	robots     map[int64]*robot
 	stuck      map[int64]bool // StickExecutions: policy id (0 all) -> stuck
 	wg         sync.WaitGroup
@@ -138,6 +139,7 @@ func New(o Options) *Server {
 		executions: map[int64]*execution{},
 		tasks:      map[int64]*task{},
 		artifacts:  map[int64]*artifact{},
+		repos:      map[string]*repository{},
 		robots:     map[int64]*robot{},
 		stuck:      map[int64]bool{},
 		closing:    make(chan struct{}),
