@@ -63,7 +63,8 @@ type ProjectHarbor struct {
 	Public bool `json:"public,omitempty"`
 
 	// ForceDestroy deletes the Harbor project even when it holds
-	// repositories. By default Harbor refuses, and its answer is reported.
+	// repositories, deleting them first. By default Harbor refuses, and its
+	// answer is reported.
 	// +optional
 	ForceDestroy bool `json:"forceDestroy,omitempty"`
 }

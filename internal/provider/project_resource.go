@@ -207,10 +207,9 @@ func projectSchema(ctx context.Context) schema.Schema {
 					},
 					"force_destroy": schema.BoolAttribute{
 						Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-						MarkdownDescription: "Delete the Harbor project on destroy even when it holds repositories. Default `false`: " +
-							"Harbor refuses, and its answer is shown. Deleting the repositories is not supported yet (the provider's Harbor " +
-							"client does not call Harbor's repository API): with `true`, destroy of a project that holds repositories fails " +
-							"saying so; delete them in Harbor, then destroy again.",
+						MarkdownDescription: "Delete the Harbor project on destroy even when it holds repositories: with `true`, " +
+							"destroy deletes the project's repositories (and their artifacts) first, then the project. Default `false`: " +
+							"Harbor refuses to delete a project that holds repositories, and its answer is shown.",
 					},
 				},
 			},

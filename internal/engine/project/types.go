@@ -100,7 +100,7 @@ type Harbor struct {
 	Site   string
 	Public bool
 	// ForceDestroy deletes the Harbor project even when it holds
-	// repositories.
+	// repositories, deleting them first.
 	ForceDestroy bool
 }
 
