@@ -204,8 +204,9 @@ func (a *ProjectAdapter) SetObservation(mg Managed, observed project.Status) {
 	}
 }
 
-// LateInitialize fills only the Jira type and the Bitbucket privacy, whose
-// absence has no meaning of its own; everything else the user leaves out
+// LateInitialize fills only the Jira type, the Bitbucket privacy and the
+// Harbor site (the hub's when left out, fixed once the Harbor project is
+// made), whose absence has no meaning of its own; everything else the user leaves out
 // stays out (an Observe-only Project adopts without taking over).
 func (a *ProjectAdapter) LateInitialize(mg Managed, actual project.Spec) bool {
 	p, err := asProject(mg)
@@ -219,6 +220,9 @@ func (a *ProjectAdapter) LateInitialize(mg Managed, actual project.Spec) bool {
 	}
 	if fp.Bitbucket != nil && fp.Bitbucket.Private == nil && actual.Bitbucket != nil {
 		fp.Bitbucket.Private, changed = new(actual.Bitbucket.Private), true
+	}
+	if fp.Harbor != nil && fp.Harbor.Site == "" && actual.Harbor != nil && actual.Harbor.Site != "" {
+		fp.Harbor.Site, changed = actual.Harbor.Site, true
 	}
 	return changed
 }

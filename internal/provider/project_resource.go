@@ -195,10 +195,11 @@ func projectSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Makes a Harbor project, named after the key in lower case, in a site's Harbor.",
 				Attributes: map[string]schema.Attribute{
 					"site": schema.StringAttribute{
-						Required: true,
-						MarkdownDescription: "Site (`mc_site` name) whose Harbor holds the project, usually the hub. The provider has no " +
-							"notion of a hub site yet, so it is required. Changing it makes a new project.",
-						PlanModifiers: []planmodifier.String{requiresReplaceOnceSet()},
+						Optional: true, Computed: true,
+						MarkdownDescription: "Site (`mc_site` name) whose Harbor holds the project. Default: the hub site " +
+							"(the `mc_site` with `hub = true`), resolved when the Harbor project is made and kept afterwards. " +
+							"Changing it makes a new project.",
+						PlanModifiers: []planmodifier.String{stringUnlessBlockChanges("harbor"), requiresReplaceOnceSet()},
 						Validators:    []validator.String{dnsLabel()},
 					},
 					"public": schema.BoolAttribute{
