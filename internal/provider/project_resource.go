@@ -338,6 +338,17 @@ func flattenProject(ctx context.Context, m *projectModel, obs engine.Observation
 			m.ArgoCD = types.ObjectValueMust(projectArgoCDTypes, map[string]attr.Value{"sites": sites})
 		}
 	}
+	if applied && s.Harbor != nil && known(m.Harbor) {
+		// harbor.site left out defaults to the hub: the planned unknown
+		// becomes the site the engine made the Harbor project at.
+		attrs := m.Harbor.Attributes()
+		if site, ok := attrs["site"].(types.String); ok && site.IsUnknown() {
+			attrs["site"] = types.StringValue(s.Harbor.Site)
+			v, d := types.ObjectValue(projectHarborTypes, attrs)
+			diags.Append(d...)
+			m.Harbor = v
+		}
+	}
 	m.ID = types.StringValue(s.Key)
 	m.BitbucketUUID = optionalString(st.BitbucketUUID)
 	m.JiraID = optionalString(st.JiraID)
