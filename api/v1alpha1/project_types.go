@@ -50,20 +50,23 @@ type ProjectJira struct {
 
 // ProjectHarbor turns on the project's Harbor project.
 type ProjectHarbor struct {
-	// Site is the Site whose Harbor holds the project. Changing it needs a
-	// new Project.
+	// Site is the Site whose Harbor holds the project; default the hub Site
+	// (spec.forProvider.hub), filled in once the Harbor project is made.
+	// Changing it needs a new Project.
+	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=63
 	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
 	// +kubebuilder:validation:XValidation:rule="self == oldSelf",message="site is immutable: a Harbor project cannot move; make a new Project"
-	Site string `json:"site"`
+	Site string `json:"site,omitempty"`
 
 	// Public lets anyone pull from the Harbor project.
 	// +optional
 	Public bool `json:"public,omitempty"`
 
 	// ForceDestroy deletes the Harbor project even when it holds
-	// repositories. By default Harbor refuses, and its answer is reported.
+	// repositories, deleting them first. By default Harbor refuses, and its
+	// answer is reported.
 	// +optional
 	ForceDestroy bool `json:"forceDestroy,omitempty"`
 }

@@ -109,6 +109,12 @@ type SiteParameters struct {
 	// +optional
 	Description string `json:"description,omitempty"`
 
+	// Hub marks the platform's hub site: a Project's Harbor project is made
+	// in the hub's Harbor unless it names another site. At most one site is
+	// the hub.
+	// +optional
+	Hub bool `json:"hub,omitempty"`
+
 	// Labels recorded on the site record.
 	// +optional
 	Labels map[string]string `json:"labels,omitempty"`

@@ -78,6 +78,8 @@ variable "workload_token" {
 resource "mc_site" "site_a" {
   name        = "site-a"
   description = "Platform plane: portal, Bitbucket, Jira and the hub Harbor"
+  # The hub: projects get their Harbor project here unless they name a site.
+  hub = true
 
   harbor = {
     url                 = var.harbor_a_url
@@ -232,16 +234,16 @@ resource "mc_project" "web" {
     lead_account_id = var.project_lead_account_id
   }
 
-  harbor = {
-    site = mc_site.site_a.name
-  }
+  # No site: the Harbor project is made at the hub, site A.
+  harbor = {}
 
   argocd = {
     sites = [mc_site.site_b.name]
   }
 
-  # The AppProject lists site B's clusters: make it after the clusters.
-  depends_on = [mc_cluster.dev, mc_cluster_registration.brownfield]
+  # The AppProject lists site B's clusters: make it after the clusters; the
+  # Harbor project goes to the hub, which must be registered first.
+  depends_on = [mc_site.site_a, mc_cluster.dev, mc_cluster_registration.brownfield]
 }
 
 # The project's shop application: a source repository "shop" and a yaml

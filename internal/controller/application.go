@@ -88,8 +88,7 @@ func (a *ApplicationAdapter) Connect(ctx context.Context, mg Managed) (engine.Cl
 	if _, err := asApplication(mg); err != nil {
 		return nil, err
 	}
-	// The Project adapter's reading of the ProviderConfig's services.
-	services, err := (&ProjectAdapter{providerConfigs: a.providerConfigs}).services(ctx, mg)
+	services, err := servicesOf(ctx, a.providerConfigs, mg)
 	if err != nil {
 		return nil, err
 	}

@@ -89,7 +89,7 @@ func (a *ApplicationDeploymentAdapter) Connect(ctx context.Context, mg Managed) 
 	if _, err := asApplicationDeployment(mg); err != nil {
 		return nil, err
 	}
-	services, err := (&ProjectAdapter{providerConfigs: a.providerConfigs}).services(ctx, mg)
+	services, err := servicesOf(ctx, a.providerConfigs, mg)
 	if err != nil {
 		return nil, err
 	}

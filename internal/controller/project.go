@@ -99,7 +99,7 @@ func (a *ProjectAdapter) Connect(ctx context.Context, mg Managed) (engine.Client
 	if _, err := asProject(mg); err != nil {
 		return nil, err
 	}
-	services, err := a.services(ctx, mg)
+	services, err := servicesOf(ctx, a.providerConfigs, mg)
 	if err != nil {
 		return nil, err
 	}
@@ -111,16 +111,17 @@ func (a *ProjectAdapter) Connect(ctx context.Context, mg Managed) (engine.Client
 	return c.Client, nil
 }
 
-// services reads the Bitbucket and Jira settings from the credentials
+// servicesOf reads the Bitbucket and Jira settings from the credentials
 // Secret of the ProviderConfig mg references; a ProviderConfig without one
-// configures neither.
-func (a *ProjectAdapter) services(ctx context.Context, mg Managed) (registry.Services, error) {
+// configures neither. Every adapter whose engine reaches the services through
+// the registry calls it at Connect.
+func servicesOf(ctx context.Context, providerConfigs ProviderConfigResolver, mg Managed) (registry.Services, error) {
 	name := v1alpha1.DefaultProviderConfigName
 	if ref := mg.GetResourceSpec().ProviderConfigReference; ref != nil && ref.Name != "" {
 		name = ref.Name
 	}
 	var pc v1alpha1.ProviderConfig
-	if err := a.providerConfigs.Kube.Get(ctx, client.ObjectKey{Name: name}, &pc); err != nil {
+	if err := providerConfigs.Kube.Get(ctx, client.ObjectKey{Name: name}, &pc); err != nil {
 		return registry.Services{}, fmt.Errorf("cannot get ProviderConfig %q: %w", name, err)
 	}
 	ref := pc.Spec.Credentials.SecretRef
@@ -128,7 +129,7 @@ func (a *ProjectAdapter) services(ctx context.Context, mg Managed) (registry.Ser
 		return registry.Services{}, nil
 	}
 	var sec corev1.Secret
-	if err := a.providerConfigs.Secrets.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, &sec); err != nil {
+	if err := providerConfigs.Secrets.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, &sec); err != nil {
 		if apierrors.IsNotFound(err) {
 			return registry.Services{}, fmt.Errorf("ProviderConfig %q: secret %s/%s not found", name, ref.Namespace, ref.Name)
 		}
@@ -203,8 +204,9 @@ func (a *ProjectAdapter) SetObservation(mg Managed, observed project.Status) {
 	}
 }
 
-// LateInitialize fills only the Jira type and the Bitbucket privacy, whose
-// absence has no meaning of its own; everything else the user leaves out
+// LateInitialize fills only the Jira type, the Bitbucket privacy and the
+// Harbor site (the hub's when left out, fixed once the Harbor project is
+// made), whose absence has no meaning of its own; everything else the user leaves out
 // stays out (an Observe-only Project adopts without taking over).
 func (a *ProjectAdapter) LateInitialize(mg Managed, actual project.Spec) bool {
 	p, err := asProject(mg)
@@ -218,6 +220,9 @@ func (a *ProjectAdapter) LateInitialize(mg Managed, actual project.Spec) bool {
 	}
 	if fp.Bitbucket != nil && fp.Bitbucket.Private == nil && actual.Bitbucket != nil {
 		fp.Bitbucket.Private, changed = new(actual.Bitbucket.Private), true
+	}
+	if fp.Harbor != nil && fp.Harbor.Site == "" && actual.Harbor != nil && actual.Harbor.Site != "" {
+		fp.Harbor.Site, changed = actual.Harbor.Site, true
 	}
 	return changed
 }

@@ -95,3 +95,31 @@ func TestServicesOfSecret(t *testing.T) {
 		t.Errorf("servicesOfSecret() of a Secret without the keys = %+v, want none", got)
 	}
 }
+
+// TestProjectLateInitializeHarborSite: a Project whose harbor names no site
+// gets the site the engine made the Harbor project at (the hub's); a named
+// site is left alone.
+func TestProjectLateInitializeHarborSite(t *testing.T) {
+	a := &ProjectAdapter{}
+	actual := project.Spec{Key: "WEB", Harbor: &project.Harbor{Site: "site-a"}}
+	for name, tc := range map[string]struct {
+		site, want  string
+		wantChanged bool
+	}{
+		"left out: the hub's":  {site: "", want: "site-a", wantChanged: true},
+		"named: kept as named": {site: "site-c", want: "site-c", wantChanged: false},
+	} {
+		t.Run(name, func(t *testing.T) {
+			p := &v1alpha1.Project{
+				ObjectMeta: metav1.ObjectMeta{Name: "web"},
+				Spec:       v1alpha1.ProjectSpec{ForProvider: v1alpha1.ProjectParameters{Name: "Web", Harbor: &v1alpha1.ProjectHarbor{Site: tc.site}}},
+			}
+			if changed := a.LateInitialize(p, actual); changed != tc.wantChanged {
+				t.Errorf("LateInitialize() = %v, want %v", changed, tc.wantChanged)
+			}
+			if got := p.Spec.ForProvider.Harbor.Site; got != tc.want {
+				t.Errorf("harbor.site = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}

@@ -47,7 +47,15 @@ func SetupProjectMember(mgr ctrl.Manager, o Options) error {
 // member's id, "<KEY>/<accountID>" or "<KEY>/group:<group>" with its Harbor
 // identity) and a FieldPathTranslator.
 type ProjectMemberAdapter struct {
-	engines *engineCache[engine.Client[projectmember.Spec, projectmember.Status]]
+	providerConfigs ProviderConfigResolver
+	engines         *engineCache[projectMemberEngine]
+}
+
+// projectMemberEngine is a ProviderConfig's project member engine client and
+// the registry it finds the services through.
+type projectMemberEngine struct {
+	engine.Client[projectmember.Spec, projectmember.Status]
+	reg *registry.Registry
 }
 
 var (
@@ -60,7 +68,12 @@ var (
 // ProviderConfigs with providerConfigs and builds engine clients with
 // newEngine.
 func NewProjectMemberAdapter(providerConfigs ProviderConfigResolver, newEngine ProjectMemberEngineFactory) *ProjectMemberAdapter {
-	return &ProjectMemberAdapter{engines: newEngineCache(providerConfigs, newEngine)}
+	return &ProjectMemberAdapter{
+		providerConfigs: providerConfigs,
+		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) projectMemberEngine {
+			return projectMemberEngine{Client: newEngine(reg), reg: reg}
+		}),
+	}
 }
 
 func asProjectMember(mg Managed) (*v1alpha1.ProjectMember, error) {
@@ -72,12 +85,23 @@ func asProjectMember(mg Managed) (*v1alpha1.ProjectMember, error) {
 }
 
 // Connect returns the engine client of the ProviderConfig the ProjectMember
-// references.
+// references, with the Bitbucket and Jira its credentials Secret names: a
+// member is granted in them whether or not a Project controller runs in the
+// same process.
 func (a *ProjectMemberAdapter) Connect(ctx context.Context, mg Managed) (engine.Client[projectmember.Spec, projectmember.Status], error) {
 	if _, err := asProjectMember(mg); err != nil {
 		return nil, err
 	}
-	return a.engines.get(ctx, mg)
+	services, err := servicesOf(ctx, a.providerConfigs, mg)
+	if err != nil {
+		return nil, err
+	}
+	c, err := a.engines.get(ctx, mg)
+	if err != nil {
+		return nil, err
+	}
+	c.reg.UseServices(services)
+	return c.Client, nil
 }
 
 func projectMemberSpec(m *v1alpha1.ProjectMember) projectmember.Spec {

@@ -134,6 +134,7 @@ func (a *SiteAdapter) DesiredSpec(ctx context.Context, mg Managed) (site.Spec, e
 	want := site.Spec{
 		Name:        ExternalName(s),
 		Description: p.Description,
+		Hub:         p.Hub,
 		Labels:      maps.Clone(p.Labels),
 		ArgoCD: site.ArgoCD{
 			Namespace:   orDefault(p.ArgoCD.Namespace, defaultArgoCDNamespace),

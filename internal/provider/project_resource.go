@@ -195,10 +195,11 @@ func projectSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Makes a Harbor project, named after the key in lower case, in a site's Harbor.",
 				Attributes: map[string]schema.Attribute{
 					"site": schema.StringAttribute{
-						Required: true,
-						MarkdownDescription: "Site (`mc_site` name) whose Harbor holds the project, usually the hub. The provider has no " +
-							"notion of a hub site yet, so it is required. Changing it makes a new project.",
-						PlanModifiers: []planmodifier.String{requiresReplaceOnceSet()},
+						Optional: true, Computed: true,
+						MarkdownDescription: "Site (`mc_site` name) whose Harbor holds the project. Default: the hub site " +
+							"(the `mc_site` with `hub = true`), resolved when the Harbor project is made and kept afterwards. " +
+							"Changing it makes a new project.",
+						PlanModifiers: []planmodifier.String{stringUnlessBlockChanges("harbor"), requiresReplaceOnceSet()},
 						Validators:    []validator.String{dnsLabel()},
 					},
 					"public": schema.BoolAttribute{
@@ -207,10 +208,9 @@ func projectSchema(ctx context.Context) schema.Schema {
 					},
 					"force_destroy": schema.BoolAttribute{
 						Optional: true, Computed: true, Default: booldefault.StaticBool(false),
-						MarkdownDescription: "Delete the Harbor project on destroy even when it holds repositories. Default `false`: " +
-							"Harbor refuses, and its answer is shown. Deleting the repositories is not supported yet (the provider's Harbor " +
-							"client does not call Harbor's repository API): with `true`, destroy of a project that holds repositories fails " +
-							"saying so; delete them in Harbor, then destroy again.",
+						MarkdownDescription: "Delete the Harbor project on destroy even when it holds repositories: with `true`, " +
+							"destroy deletes the project's repositories (and their artifacts) first, then the project. Default `false`: " +
+							"Harbor refuses to delete a project that holds repositories, and its answer is shown.",
 					},
 				},
 			},
@@ -336,6 +336,17 @@ func flattenProject(ctx context.Context, m *projectModel, obs engine.Observation
 			sites, d := types.ListValueFrom(ctx, types.StringType, a.Sites)
 			diags.Append(d...)
 			m.ArgoCD = types.ObjectValueMust(projectArgoCDTypes, map[string]attr.Value{"sites": sites})
+		}
+	}
+	if applied && s.Harbor != nil && known(m.Harbor) {
+		// harbor.site left out defaults to the hub: the planned unknown
+		// becomes the site the engine made the Harbor project at.
+		attrs := m.Harbor.Attributes()
+		if site, ok := attrs["site"].(types.String); ok && site.IsUnknown() {
+			attrs["site"] = types.StringValue(s.Harbor.Site)
+			v, d := types.ObjectValue(projectHarborTypes, attrs)
+			diags.Append(d...)
+			m.Harbor = v
 		}
 	}
 	m.ID = types.StringValue(s.Key)

@@ -15,7 +15,7 @@ import (
 // from the configuration (they are never in the plan).
 func expandSite(ctx context.Context, plan, config siteModel) (site.Spec, diag.Diagnostics) {
 	var diags diag.Diagnostics
-	s := site.Spec{Name: plan.Name.ValueString(), Description: plan.Description.ValueString()}
+	s := site.Spec{Name: plan.Name.ValueString(), Description: plan.Description.ValueString(), Hub: plan.Hub.ValueBool()}
 	labels, d := stringMap(ctx, plan.Labels)
 	diags.Append(d...)
 	s.Labels = labels
@@ -69,6 +69,7 @@ func flattenSite(ctx context.Context, m *siteModel, s site.Spec, st site.Status)
 	m.ID = types.StringValue(s.Name)
 	m.Name = types.StringValue(s.Name)
 	m.Description = optionalString(s.Description)
+	m.Hub = types.BoolValue(s.Hub)
 	if len(s.Labels) == 0 {
 		m.Labels = types.MapNull(types.StringType)
 	} else {

@@ -83,6 +83,7 @@ type siteModel struct {
 	ID                types.String   `tfsdk:"id"`
 	Name              types.String   `tfsdk:"name"`
 	Description       types.String   `tfsdk:"description"`
+	Hub               types.Bool     `tfsdk:"hub"`
 	Labels            types.Map      `tfsdk:"labels"`
 	ManagementCluster types.Object   `tfsdk:"management_cluster"`
 	ArgoCD            types.Object   `tfsdk:"argocd"`
@@ -172,6 +173,11 @@ func siteSchema(ctx context.Context) schema.Schema {
 			"description": schema.StringAttribute{
 				Optional:            true,
 				MarkdownDescription: "Free text describing the site.",
+			},
+			"hub": schema.BoolAttribute{
+				Optional: true, Computed: true, Default: booldefault.StaticBool(false),
+				MarkdownDescription: "Whether this is the platform's hub site, whose Harbor holds a `mc_project`'s Harbor project " +
+					"when the project names no `harbor.site`. At most one site is the hub. Default `false`.",
 			},
 			"labels": schema.MapAttribute{
 				Optional:            true,

@@ -423,6 +423,34 @@ func (c *Client) GetReplicationTaskLog(ctx context.Context, executionID, taskID 
 
 // ---- artifacts
 
+// repositoriesPath is the repositories of a project.
+func repositoriesPath(project string) string {
+	return "/projects/" + url.PathEscape(project) + "/repositories"
+}
+
+// ListRepositories lists the repositories of a project, all pages. Their
+// names are full, "project/repository".
+func (c *Client) ListRepositories(ctx context.Context, project string) ([]Repository, error) {
+	rs, err := listAll[Repository](ctx, c, repositoriesPath(project), url.Values{}, nil)
+	if err != nil {
+		err = c.projectErr(ctx, project, err)
+		return nil, fmt.Errorf("cannot list repositories of project %q: %w", project, err)
+	}
+	return rs, nil
+}
+
+// DeleteRepository deletes a repository and its artifacts; repository is
+// its name within the project (without the "project/" prefix), escaped
+// twice in the path as Harbor requires.
+func (c *Client) DeleteRepository(ctx context.Context, project, repository string) error {
+	p := repositoriesPath(project) + "/" + PathEscapeRepository(repository)
+	if _, err := c.do(ctx, request{method: http.MethodDelete, path: p}); err != nil {
+		err = c.projectErr(ctx, project, err)
+		return fmt.Errorf("cannot delete repository %s/%s: %w", project, repository, err)
+	}
+	return nil
+}
+
 func artifactsPath(project, repository string) string {
 	return "/projects/" + url.PathEscape(project) + "/repositories/" + PathEscapeRepository(repository) + "/artifacts"
 }

@@ -280,6 +280,15 @@ type Label struct {
 	Name string `json:"name"`
 }
 
+// Repository is a repository of a project (Harbor's Repository).
+type Repository struct {
+	ID            int64     `json:"id"`
+	ProjectID     int64     `json:"project_id"`
+	Name          string    `json:"name"` // full name, "project/repository"
+	ArtifactCount int64     `json:"artifact_count"`
+	CreationTime  time.Time `json:"creation_time"`
+}
+
 // Artifact is an image (or other OCI artifact) in a repository.
 type Artifact struct {
 	ID             int64     `json:"id"`

@@ -52,6 +52,26 @@ func declared(key string, want Spec, rec *registry.Project) (Spec, bool) {
 	return specOfRecord(rec), true
 }
 
+// withHarborSite fills in want's Harbor site when it names none: the site
+// the record holds the Harbor project at, else the hub site's.
+func (c *Client) withHarborSite(ctx context.Context, want Spec, rec *registry.Project) (Spec, error) {
+	if want.Harbor == nil || want.Harbor.Site != "" {
+		return want, nil
+	}
+	h := *want.Harbor
+	if rec != nil && rec.Harbor != nil {
+		h.Site = rec.Harbor.Site
+	} else {
+		hub, err := c.reg.Hub(ctx)
+		if err != nil {
+			return want, err
+		}
+		h.Site = hub.Spec.Name
+	}
+	want.Harbor = &h
+	return want, nil
+}
+
 // specOfRecord is the spec a record declares.
 func specOfRecord(rec *registry.Project) Spec {
 	s := Spec{Key: rec.Key, Name: rec.Name, Description: rec.Description, OnDestroy: OnDestroyDelete}
@@ -94,6 +114,11 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	rec, err := c.lookupRecord(ctx, key)
 	if err != nil {
 		return obs, err
+	}
+	if want.Key != "" {
+		if want, err = c.withHarborSite(ctx, want, rec); err != nil {
+			return obs, err
+		}
 	}
 	decl, ok := declared(key, want, rec)
 	if !ok {
@@ -291,6 +316,13 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if err := Validate(want); err != nil {
 		return "", err
 	}
+	rec, err := c.lookupRecord(ctx, want.Key)
+	if err != nil {
+		return "", err
+	}
+	if want, err = c.withHarborSite(ctx, want, rec); err != nil {
+		return "", err
+	}
 	if err := c.apply(ctx, want); err != nil {
 		return "", err
 	}
@@ -314,6 +346,9 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	}
 	rec, err := c.lookupRecord(ctx, key)
 	if err != nil {
+		return err
+	}
+	if want, err = c.withHarborSite(ctx, want, rec); err != nil {
 		return err
 	}
 	if err := c.refuseImmutableChanges(ctx, rec, want); err != nil {

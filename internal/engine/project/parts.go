@@ -243,25 +243,41 @@ func (c *Client) applyHarbor(ctx context.Context, want Spec) (int64, error) {
 
 // deleteHarbor deletes the Harbor project. Harbor refuses (412) while the
 // project holds repositories; that answer is returned as it is unless
-// force is set.
+// force is set, which deletes the repositories first.
 func (c *Client) deleteHarbor(ctx context.Context, site, name string, force bool) error {
 	p, err := c.observeHarbor(ctx, site, name)
 	if err != nil || p == nil {
 		return err
 	}
-	if p.RepoCount > 0 && force {
-		return engine.Terminal("cannot delete Harbor project %s at site %s: it holds %d repositories, and deleting them (force_destroy) "+
-			"needs Harbor's repository API, which this provider's Harbor client does not call yet: delete them in Harbor, then destroy again", name, site, p.RepoCount)
-	}
 	hc, err := c.siteHarbor(ctx, site)
 	if err != nil {
 		return err
+	}
+	if force {
+		if err := deleteHarborRepositories(ctx, hc, name); err != nil {
+			return fmt.Errorf("cannot delete Harbor project %s at site %s: %w", name, site, err)
+		}
 	}
 	if err := hc.DeleteProject(ctx, name); err != nil && !harbor.IsNotFound(err) && !harbor.IsForbidden(err) {
 		if harbor.IsPreconditionFailed(err) {
 			return engine.Terminal("cannot delete Harbor project %s at site %s: %v (set harbor.force_destroy to delete its repositories with it)", name, site, err)
 		}
 		return fmt.Errorf("cannot delete Harbor project %s at site %s: %w", name, site, err)
+	}
+	return nil
+}
+
+// deleteHarborRepositories deletes every repository of the Harbor project
+// name (force_destroy); one already gone counts as deleted.
+func deleteHarborRepositories(ctx context.Context, hc *harbor.Client, name string) error {
+	repos, err := hc.ListRepositories(ctx, name)
+	if err != nil {
+		return err
+	}
+	for _, r := range repos {
+		if err := hc.DeleteRepository(ctx, name, strings.TrimPrefix(r.Name, name+"/")); err != nil && !harbor.IsNotFound(err) {
+			return err
+		}
 	}
 	return nil
 }

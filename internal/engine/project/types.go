@@ -96,11 +96,12 @@ type Jira struct {
 
 // Harbor is the project's Harbor project.
 type Harbor struct {
-	// Site is the site whose Harbor holds the project.
+	// Site is the site whose Harbor holds the project; empty means the hub
+	// site (registry.Hub), resolved when the project is made.
 	Site   string
 	Public bool
 	// ForceDestroy deletes the Harbor project even when it holds
-	// repositories.
+	// repositories, deleting them first.
 	ForceDestroy bool
 }
 

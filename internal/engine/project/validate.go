@@ -62,7 +62,7 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 			v.Add("jira.type", "%q is not software, business or service_desk", j.Type)
 		}
 	}
-	if h := s.Harbor; h != nil {
+	if h := s.Harbor; h != nil && h.Site != "" {
 		if err := registry.ValidateName(h.Site); err != nil {
 			v.Add("harbor.site", "%v", err)
 		}

@@ -37,6 +37,9 @@ type Site struct {
 	Name        string
 	Description string
 	Labels      map[string]string
+	// Hub marks the platform's hub site, whose Harbor holds the projects'
+	// images unless a project names another site (see Registry.Hub).
+	Hub bool
 	// ManagementCluster is the site's Cluster API management cluster; nil
 	// means the platform plane's own cluster.
 	ManagementCluster *ManagementCluster
@@ -148,6 +151,7 @@ func ValidateName(name string) error {
 // settings is the non-secret part of the record, as stored.
 type settings struct {
 	Description       string            `json:"description,omitempty"`
+	Hub               bool              `json:"hub,omitempty"`
 	Labels            map[string]string `json:"labels,omitempty"`
 	ManagementCluster *clusterSettings  `json:"managementCluster,omitempty"`
 	ArgoCD            ArgoCD            `json:"argocd"`
@@ -183,7 +187,7 @@ type gitOpsSettings struct {
 // encodeRecord is the Secret in namespace that records s: the settings as
 // JSON, each secret value under its own key.
 func encodeRecord(namespace string, s Site) (*corev1.Secret, error) {
-	st := settings{Description: s.Description, Labels: s.Labels, ArgoCD: s.ArgoCD, ClusterAddons: s.ClusterAddons}
+	st := settings{Description: s.Description, Hub: s.Hub, Labels: s.Labels, ArgoCD: s.ArgoCD, ClusterAddons: s.ClusterAddons}
 	data := map[string][]byte{}
 	if mc := s.ManagementCluster; mc != nil {
 		st.ManagementCluster = &clusterSettings{Host: mc.Host, CACertificate: mc.CACertificate, Insecure: mc.Insecure, Context: mc.Context, TokenVersion: mc.TokenVersion, KubeconfigVersion: mc.KubeconfigVersion}
@@ -231,7 +235,7 @@ func decodeRecord(sec *corev1.Secret) (*Record, error) {
 	if err := json.Unmarshal(sec.Data[keySettings], &st); err != nil {
 		return nil, fmt.Errorf("site record %s/%s is corrupt: %w", sec.Namespace, sec.Name, err)
 	}
-	s := Site{Name: name, Description: st.Description, Labels: st.Labels, ArgoCD: st.ArgoCD, ClusterAddons: st.ClusterAddons}
+	s := Site{Name: name, Description: st.Description, Hub: st.Hub, Labels: st.Labels, ArgoCD: st.ArgoCD, ClusterAddons: st.ClusterAddons}
 	if c := st.ManagementCluster; c != nil {
 		s.ManagementCluster = &ManagementCluster{
 			Host: c.Host, CACertificate: c.CACertificate, Insecure: c.Insecure, Context: c.Context,

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -36,6 +37,8 @@ var (
 	ErrNotRegistered = errors.New("site not registered")
 	// ErrNoHarbor means the site's record has no Harbor block.
 	ErrNoHarbor = errors.New("site has no Harbor")
+	// ErrNoHub is wrapped by the error of Hub when no site is the hub.
+	ErrNoHub = errors.New("no hub site")
 )
 
 // Registry finds site records in one namespace of the platform plane and
@@ -160,6 +163,47 @@ func (r *Registry) List(ctx context.Context) ([]string, error) {
 	}
 	sort.Strings(names)
 	return names, nil
+}
+
+// Hub returns the record of the hub site, the one registered with Hub set.
+// No hub is a *engine.DependencyError wrapping ErrNoHub; more than one is an
+// error naming them.
+func (r *Registry) Hub(ctx context.Context) (*Record, error) {
+	cs, err := r.platformClient()
+	if err != nil {
+		return nil, err
+	}
+	l, err := cs.CoreV1().Secrets(r.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord + "=site"})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list sites: %w", err)
+	}
+	var hubs []*Record
+	for i := range l.Items {
+		rec, err := decodeRecord(&l.Items[i])
+		if err != nil {
+			return nil, err
+		}
+		if rec.Spec.Hub {
+			hubs = append(hubs, rec)
+		}
+	}
+	switch len(hubs) {
+	case 0:
+		return nil, &engine.DependencyError{
+			Kind: "site", Name: "hub",
+			Reason: fmt.Sprintf("is not registered in namespace %q: no site is the hub", r.namespace),
+			Hint:   "set hub = true on the site whose Harbor holds the projects, or name the site",
+			Err:    ErrNoHub,
+		}
+	case 1:
+		return hubs[0], nil
+	}
+	names := make([]string, 0, len(hubs))
+	for _, h := range hubs {
+		names = append(names, h.Spec.Name)
+	}
+	sort.Strings(names)
+	return nil, fmt.Errorf("cannot find the hub site: sites %s all say they are the hub; set hub on one of them only", strings.Join(names, ", "))
 }
 
 // Register writes s as site s.Name's record, creating or replacing it.

@@ -159,3 +159,32 @@ func TestClientsAreKeptPerConnectionSettings(t *testing.T) {
 		t.Errorf("Harbor() of a site without one: error = %v, want a dependency error", err)
 	}
 }
+
+func TestHub(t *testing.T) {
+	api := registrytest.New(t)
+	reg := registry.New(api.Config(), "mc-system")
+	ctx := context.Background()
+
+	if err := reg.Register(ctx, registry.Site{Name: "site-b"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := reg.Hub(ctx)
+	if dep, ok := engine.AsDependency(err); !ok || !errors.Is(err, registry.ErrNoHub) || !strings.Contains(dep.Hint, "hub = true") {
+		t.Errorf("Hub() without a hub: error = %v, want a *engine.DependencyError wrapping ErrNoHub whose hint names hub = true", err)
+	}
+
+	if err := reg.Register(ctx, registry.Site{Name: "site-a", Hub: true}); err != nil {
+		t.Fatal(err)
+	}
+	hub, err := reg.Hub(ctx)
+	if err != nil || hub.Spec.Name != "site-a" || !hub.Spec.Hub {
+		t.Errorf("Hub() = %+v, %v; want site-a", hub, err)
+	}
+
+	if err := reg.Register(ctx, registry.Site{Name: "site-b", Hub: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reg.Hub(ctx); err == nil || !strings.Contains(err.Error(), "site-a, site-b") {
+		t.Errorf("Hub() with two hubs: error = %v, want one naming site-a, site-b", err)
+	}
+}

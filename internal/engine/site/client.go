@@ -544,7 +544,7 @@ func keepSecrets(want *Spec, cur Spec) {
 // equalSpecs compares two specs without their secret values.
 func equalSpecs(a, b Spec) bool {
 	a, b = withoutSecrets(a), withoutSecrets(b)
-	if a.Name != b.Name || a.Description != b.Description || !maps.Equal(a.Labels, b.Labels) || a.ArgoCD != b.ArgoCD {
+	if a.Name != b.Name || a.Description != b.Description || a.Hub != b.Hub || !maps.Equal(a.Labels, b.Labels) || a.ArgoCD != b.ArgoCD {
 		return false
 	}
 	if (a.ManagementCluster == nil) != (b.ManagementCluster == nil) || (a.GitOps == nil) != (b.GitOps == nil) || (a.Harbor == nil) != (b.Harbor == nil) {
