@@ -149,8 +149,10 @@ func TestTopologyClusterFromClusterAPITemplates(t *testing.T) {
 	if err := capitemplates.ReplicasHold(ctx, dc, md, 2, applied.Add(30*time.Second)); err != nil {
 		t.Errorf("30 seconds after the scale: %v", err)
 	}
-	if o, err := c.Observe(ctx, id, want); err != nil || !o.UpToDate || !o.Ready {
-		t.Errorf("Observe() 30 seconds after the scale: UpToDate=%v Ready=%v err=%v (%s)", o.UpToDate, o.Ready, err, o.Message)
+	// The poke is a new generation of the Cluster: wait until the cluster
+	// is ready at it again, and still wants no change.
+	if o := waitFor(t, c, id, want, "ready after the poke", nil); !o.UpToDate || o.Status.ReadyWorkers != 2 {
+		t.Errorf("after the poke: UpToDate=%v ReadyWorkers=%d (%s)", o.UpToDate, o.Status.ReadyWorkers, o.Message)
 	}
 
 	if err := c.Delete(ctx, id); err != nil {

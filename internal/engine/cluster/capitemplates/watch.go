@@ -45,12 +45,30 @@ func ReplicasHold(ctx context.Context, dc dynamic.Interface, md *unstructured.Un
 	if err := check(md); err != nil {
 		return err
 	}
+	mds := dc.Resource(clusterv1.GroupVersion.WithResource("machinedeployments")).Namespace(md.GetNamespace())
+	// finalCheck reads the object once more when the deadline has passed
+	// before the watch could start (a slow machine reaches the deadline while
+	// the caller was still waiting for other things).
+	finalCheck := func(ctx context.Context) error {
+		u, err := mds.Get(ctx, md.GetName(), metav1.GetOptions{})
+		if err != nil {
+			return fmt.Errorf("cannot get MachineDeployment %s/%s: %w", md.GetNamespace(), md.GetName(), err)
+		}
+		return check(u)
+	}
+	if !time.Now().Before(deadline) {
+		return finalCheck(ctx)
+	}
+	parent := ctx
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
-	w, err := dc.Resource(clusterv1.GroupVersion.WithResource("machinedeployments")).Namespace(md.GetNamespace()).Watch(ctx, metav1.ListOptions{
+	w, err := mds.Watch(ctx, metav1.ListOptions{
 		FieldSelector: "metadata.name=" + md.GetName(), ResourceVersion: md.GetResourceVersion(),
 	})
 	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) && parent.Err() == nil {
+			return finalCheck(parent)
+		}
 		return fmt.Errorf("cannot watch MachineDeployment %s/%s: %w", md.GetNamespace(), md.GetName(), err)
 	}
 	defer w.Stop()
