@@ -62,6 +62,16 @@ export TF_VAR_bitbucket_workspace="$MC_SANDBOX_BITBUCKET_WORKSPACE"
 # The Go service templates the sandbox seeds in its Bitbucket, for mc_application.
 export TF_VAR_template_source_repo="$MC_SANDBOX_TEMPLATE_SOURCE_REPO" TF_VAR_template_yaml_repo="$MC_SANDBOX_TEMPLATE_YAML_REPO"
 
+# A state left by a demo against an earlier platform (stopped since) names
+# objects that are gone: start from an empty state on a new platform. The env
+# file differs per platform (its ports are chosen at start).
+platform_id=$(sha256sum "$state/env" | cut -c1-16)
+if [ -f "$quickstart/terraform.tfstate" ] && [ "$(cat "$quickstart/.demo-platform" 2>/dev/null)" != "$platform_id" ]; then
+  step "Forgetting the Terraform state of an earlier platform"
+  rm -f "$quickstart/terraform.tfstate" "$quickstart/terraform.tfstate.backup"
+fi
+echo "$platform_id" >"$quickstart/.demo-platform"
+
 cd "$quickstart"
 step "terraform init"
 terraform init -input=false
