@@ -39,20 +39,12 @@ func SetupApplication(mgr ctrl.Manager, o Options) error {
 	return setupManaged(mgr, "application", r, func() client.ObjectList { return &v1alpha1.GitOpsApplicationList{} }, o)
 }
 
-// applicationEngine is an application engine client with the registry it
-// was built over, whose Bitbucket the adapter configures from the
-// ProviderConfig.
-type applicationEngine struct {
-	engine.Client[application.Spec, application.Status]
-	reg *registry.Registry
-}
-
 // ApplicationAdapter connects GitOpsApplication managed resources to the
 // application engine. It is an ExternalNamer (external names are
 // "<PROJECT>/<name>") and a FieldPathTranslator.
 type ApplicationAdapter struct {
 	providerConfigs ProviderConfigResolver
-	engines         *engineCache[applicationEngine]
+	engines         *engineCache[servicedEngine[application.Spec, application.Status]]
 }
 
 var (
@@ -67,8 +59,8 @@ var (
 func NewApplicationAdapter(providerConfigs ProviderConfigResolver, newEngine ApplicationEngineFactory) *ApplicationAdapter {
 	return &ApplicationAdapter{
 		providerConfigs: providerConfigs,
-		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) applicationEngine {
-			return applicationEngine{Client: newEngine(reg), reg: reg}
+		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) servicedEngine[application.Spec, application.Status] {
+			return servicedEngine[application.Spec, application.Status]{Client: newEngine(reg), reg: reg}
 		}),
 	}
 }
@@ -88,16 +80,7 @@ func (a *ApplicationAdapter) Connect(ctx context.Context, mg Managed) (engine.Cl
 	if _, err := asApplication(mg); err != nil {
 		return nil, err
 	}
-	services, err := servicesOf(ctx, a.providerConfigs, mg)
-	if err != nil {
-		return nil, err
-	}
-	c, err := a.engines.get(ctx, mg)
-	if err != nil {
-		return nil, err
-	}
-	c.reg.UseServices(services)
-	return c.Client, nil
+	return connectWithServices(ctx, a.providerConfigs, a.engines, mg)
 }
 
 // applicationSpec is the engine spec of m. on_destroy is always delete:

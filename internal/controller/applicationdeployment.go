@@ -45,15 +45,7 @@ func SetupApplicationDeployment(mgr ctrl.Manager, o Options) error {
 // "<site>/<PROJECT>/<application>/<cluster>".
 type ApplicationDeploymentAdapter struct {
 	providerConfigs ProviderConfigResolver
-	engines         *engineCache[applicationDeploymentEngine]
-}
-
-// applicationDeploymentEngine is an engine client with its registry, whose
-// services (Bitbucket, for the yaml repositories' credentials) Connect sets
-// from the ProviderConfig.
-type applicationDeploymentEngine struct {
-	engine.Client[applicationdeployment.Spec, applicationdeployment.Status]
-	reg *registry.Registry
+	engines         *engineCache[servicedEngine[applicationdeployment.Spec, applicationdeployment.Status]]
 }
 
 var (
@@ -68,8 +60,8 @@ var (
 func NewApplicationDeploymentAdapter(providerConfigs ProviderConfigResolver, newEngine ApplicationDeploymentEngineFactory) *ApplicationDeploymentAdapter {
 	return &ApplicationDeploymentAdapter{
 		providerConfigs: providerConfigs,
-		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) applicationDeploymentEngine {
-			return applicationDeploymentEngine{Client: newEngine(reg), reg: reg}
+		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) servicedEngine[applicationdeployment.Spec, applicationdeployment.Status] {
+			return servicedEngine[applicationdeployment.Spec, applicationdeployment.Status]{Client: newEngine(reg), reg: reg}
 		}),
 	}
 }
@@ -89,16 +81,7 @@ func (a *ApplicationDeploymentAdapter) Connect(ctx context.Context, mg Managed) 
 	if _, err := asApplicationDeployment(mg); err != nil {
 		return nil, err
 	}
-	services, err := servicesOf(ctx, a.providerConfigs, mg)
-	if err != nil {
-		return nil, err
-	}
-	c, err := a.engines.get(ctx, mg)
-	if err != nil {
-		return nil, err
-	}
-	c.reg.UseServices(services)
-	return c.Client, nil
+	return connectWithServices(ctx, a.providerConfigs, a.engines, mg)
 }
 
 // DesiredSpec builds the engine spec from spec.forProvider.

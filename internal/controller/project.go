@@ -54,18 +54,11 @@ func SetupProject(mgr ctrl.Manager, o Options) error {
 	return setupManaged(mgr, "project", r, func() client.ObjectList { return &v1alpha1.ProjectList{} }, o)
 }
 
-// projectEngine is a project engine client with the registry it was built
-// over, whose services the adapter configures from the ProviderConfig.
-type projectEngine struct {
-	engine.Client[project.Spec, project.Status]
-	reg *registry.Registry
-}
-
 // ProjectAdapter connects Project managed resources to the project engine.
 // External names are the project's key, metadata.name in upper case.
 type ProjectAdapter struct {
 	providerConfigs ProviderConfigResolver
-	engines         *engineCache[projectEngine]
+	engines         *engineCache[servicedEngine[project.Spec, project.Status]]
 }
 
 var (
@@ -79,8 +72,8 @@ var (
 func NewProjectAdapter(providerConfigs ProviderConfigResolver, newEngine ProjectEngineFactory) *ProjectAdapter {
 	return &ProjectAdapter{
 		providerConfigs: providerConfigs,
-		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) projectEngine {
-			return projectEngine{Client: newEngine(reg), reg: reg}
+		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) servicedEngine[project.Spec, project.Status] {
+			return servicedEngine[project.Spec, project.Status]{Client: newEngine(reg), reg: reg}
 		}),
 	}
 }
@@ -99,11 +92,26 @@ func (a *ProjectAdapter) Connect(ctx context.Context, mg Managed) (engine.Client
 	if _, err := asProject(mg); err != nil {
 		return nil, err
 	}
-	services, err := servicesOf(ctx, a.providerConfigs, mg)
+	return connectWithServices(ctx, a.providerConfigs, a.engines, mg)
+}
+
+// servicedEngine is an engine client with the registry it was built over,
+// whose platform services (Bitbucket, Jira) Connect sets from the
+// ProviderConfig: the kinds that reach those services share it.
+type servicedEngine[S, O any] struct {
+	engine.Client[S, O]
+	reg *registry.Registry
+}
+
+// connectWithServices returns the engine client of the ProviderConfig mg
+// references, its registry configured with the Bitbucket and Jira that the
+// ProviderConfig's credentials Secret names.
+func connectWithServices[S, O any](ctx context.Context, providerConfigs ProviderConfigResolver, engines *engineCache[servicedEngine[S, O]], mg Managed) (engine.Client[S, O], error) {
+	services, err := servicesOf(ctx, providerConfigs, mg)
 	if err != nil {
 		return nil, err
 	}
-	c, err := a.engines.get(ctx, mg)
+	c, err := engines.get(ctx, mg)
 	if err != nil {
 		return nil, err
 	}

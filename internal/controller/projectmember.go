@@ -48,14 +48,7 @@ func SetupProjectMember(mgr ctrl.Manager, o Options) error {
 // identity) and a FieldPathTranslator.
 type ProjectMemberAdapter struct {
 	providerConfigs ProviderConfigResolver
-	engines         *engineCache[projectMemberEngine]
-}
-
-// projectMemberEngine is a ProviderConfig's project member engine client and
-// the registry it finds the services through.
-type projectMemberEngine struct {
-	engine.Client[projectmember.Spec, projectmember.Status]
-	reg *registry.Registry
+	engines         *engineCache[servicedEngine[projectmember.Spec, projectmember.Status]]
 }
 
 var (
@@ -70,8 +63,8 @@ var (
 func NewProjectMemberAdapter(providerConfigs ProviderConfigResolver, newEngine ProjectMemberEngineFactory) *ProjectMemberAdapter {
 	return &ProjectMemberAdapter{
 		providerConfigs: providerConfigs,
-		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) projectMemberEngine {
-			return projectMemberEngine{Client: newEngine(reg), reg: reg}
+		engines: newEngineCache(providerConfigs, func(reg *registry.Registry) servicedEngine[projectmember.Spec, projectmember.Status] {
+			return servicedEngine[projectmember.Spec, projectmember.Status]{Client: newEngine(reg), reg: reg}
 		}),
 	}
 }
@@ -92,16 +85,7 @@ func (a *ProjectMemberAdapter) Connect(ctx context.Context, mg Managed) (engine.
 	if _, err := asProjectMember(mg); err != nil {
 		return nil, err
 	}
-	services, err := servicesOf(ctx, a.providerConfigs, mg)
-	if err != nil {
-		return nil, err
-	}
-	c, err := a.engines.get(ctx, mg)
-	if err != nil {
-		return nil, err
-	}
-	c.reg.UseServices(services)
-	return c.Client, nil
+	return connectWithServices(ctx, a.providerConfigs, a.engines, mg)
 }
 
 func projectMemberSpec(m *v1alpha1.ProjectMember) projectmember.Spec {
