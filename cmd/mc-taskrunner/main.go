@@ -43,6 +43,7 @@ func main() {
 	flag.StringVar(&executors, "executors", tasksv1.ExecutorLocal, "executors offered, comma-separated (local, kubernetes_job)")
 	flag.IntVar(&cfg.MaxParallel, "max-parallel", 2, "how many runs are executed at once")
 	flag.StringVar(&cfg.JobNamespace, "job-namespace", "", "namespace of the kubernetes_job executor's Jobs; --namespace when empty")
+	flag.StringVar(&cfg.BuilderImage, "builder-image", taskrunner.DefaultBuilderImage, "the kubernetes_job executor's builder image, for runs that name none")
 	logConfig := textlogger.NewConfig()
 	logConfig.AddFlags(flag.CommandLine)
 	flag.Parse()

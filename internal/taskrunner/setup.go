@@ -117,8 +117,8 @@ func (cfg *Config) defaults() error {
 		cfg.Executors = []string{tasksv1.ExecutorLocal}
 	}
 	for _, e := range cfg.Executors {
-		if e != tasksv1.ExecutorLocal {
-			return fmt.Errorf("unknown executor %q (want %s)", e, tasksv1.ExecutorLocal)
+		if e != tasksv1.ExecutorLocal && e != tasksv1.ExecutorKubernetesJob {
+			return fmt.Errorf("unknown executor %q (want %s or %s)", e, tasksv1.ExecutorLocal, tasksv1.ExecutorKubernetesJob)
 		}
 	}
 	if cfg.MaxParallel <= 0 {
@@ -126,6 +126,9 @@ func (cfg *Config) defaults() error {
 	}
 	if cfg.JobNamespace == "" {
 		cfg.JobNamespace = cfg.Namespace
+	}
+	if cfg.BuilderImage == "" {
+		cfg.BuilderImage = DefaultBuilderImage
 	}
 	for _, d := range []string{cfg.WorkDir, cfg.CacheDir} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -181,6 +184,13 @@ func Run(ctx context.Context, restCfg *rest.Config, cfg Config) error {
 		executors[tasksv1.ExecutorLocal] = &LocalExecutor{
 			Registry: cfg.Registry, Insecure: cfg.HarborInsecure, RegistryAuth: cfg.Harbor,
 			CacheDir: cfg.CacheDir, Path: os.Getenv("PATH"), Secrets: secrets,
+		}
+	}
+	if slices.Contains(cfg.Executors, tasksv1.ExecutorKubernetesJob) {
+		executors[tasksv1.ExecutorKubernetesJob] = &JobExecutor{
+			Client: mgr.GetAPIReader(), Writer: mgr.GetClient(), Namespace: cfg.JobNamespace,
+			Registry: cfg.Registry, Insecure: cfg.HarborInsecure, RegistryAuth: cfg.Harbor,
+			BuilderImage: cfg.BuilderImage, Secrets: secrets,
 		}
 	}
 	r := &Runner{
