@@ -44,12 +44,24 @@ func main() {
 	flag.IntVar(&cfg.MaxParallel, "max-parallel", 2, "how many runs are executed at once")
 	flag.StringVar(&cfg.JobNamespace, "job-namespace", "", "namespace of the kubernetes_job executor's Jobs; --namespace when empty")
 	flag.StringVar(&cfg.BuilderImage, "builder-image", taskrunner.DefaultBuilderImage, "the kubernetes_job executor's builder image, for runs that name none")
+	nodeSelector := flag.String("job-node-selector", "", "node labels the kubernetes_job executor's build pods need, as key=value,key=value")
 	logConfig := textlogger.NewConfig()
 	logConfig.AddFlags(flag.CommandLine)
 	flag.Parse()
 	for _, e := range strings.Split(executors, ",") {
 		if e = strings.TrimSpace(e); e != "" {
 			cfg.Executors = append(cfg.Executors, e)
+		}
+	}
+	if *nodeSelector != "" {
+		cfg.JobNodeSelector = map[string]string{}
+		for _, kv := range strings.Split(*nodeSelector, ",") {
+			k, v, ok := strings.Cut(strings.TrimSpace(kv), "=")
+			if !ok || k == "" {
+				fmt.Fprintf(os.Stderr, "mc-taskrunner: invalid --job-node-selector %q: want key=value,key=value\n", *nodeSelector)
+				os.Exit(2)
+			}
+			cfg.JobNodeSelector[k] = v
 		}
 	}
 	cfg.CredentialsFromEnv()

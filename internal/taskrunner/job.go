@@ -75,6 +75,9 @@ type JobExecutor struct {
 	RegistryAuth Credentials
 	// BuilderImage is the default builder (DefaultBuilderImage when empty).
 	BuilderImage string
+	// NodeSelector pins the build pods to nodes (builder nodes with room
+	// for image builds).
+	NodeSelector map[string]string
 	// PollInterval is how often the Job is looked at (default 1s).
 	PollInterval time.Duration
 	// Secrets are masked in messages and log tails.
@@ -214,6 +217,7 @@ func (e *JobExecutor) Job(w *Workspace) (*batchv1.Job, error) {
 				ObjectMeta: metav1.ObjectMeta{Labels: labels},
 				Spec: corev1.PodSpec{
 					RestartPolicy:                corev1.RestartPolicyNever,
+					NodeSelector:                 e.NodeSelector,
 					AutomountServiceAccountToken: ptr.To(false),
 					Containers: []corev1.Container{{
 						Name:                     BuildContainer,

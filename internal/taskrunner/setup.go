@@ -69,6 +69,8 @@ type Config struct {
 	JobNamespace string
 	// BuilderImage is the kubernetes_job executor's default builder.
 	BuilderImage string
+	// JobNodeSelector pins the kubernetes_job executor's build pods.
+	JobNodeSelector map[string]string
 	// Log is the logger.
 	Log logr.Logger
 }
@@ -190,7 +192,7 @@ func Run(ctx context.Context, restCfg *rest.Config, cfg Config) error {
 		executors[tasksv1.ExecutorKubernetesJob] = &JobExecutor{
 			Client: mgr.GetAPIReader(), Writer: mgr.GetClient(), Namespace: cfg.JobNamespace,
 			Registry: cfg.Registry, Insecure: cfg.HarborInsecure, RegistryAuth: cfg.Harbor,
-			BuilderImage: cfg.BuilderImage, Secrets: secrets,
+			BuilderImage: cfg.BuilderImage, NodeSelector: cfg.JobNodeSelector, Secrets: secrets,
 		}
 	}
 	r := &Runner{
