@@ -45,8 +45,8 @@ func startJobRunner(t *testing.T, p *sandbox.Platform) {
 		done <- taskrunner.Run(ctx, cfg, taskrunner.Config{
 			Site: jobSite, Namespace: sandbox.TaskRunnerNamespace, Identity: "runner-job",
 			HarborURL: h.URL, Harbor: taskrunner.Credentials{Username: h.Username, Password: h.Password},
-			Git:       taskrunner.Credentials{Username: p.Bitbucket.Username, Password: p.Bitbucket.Password},
-			WorkDir:   t.TempDir(), CacheDir: t.TempDir(),
+			Git:     taskrunner.Credentials{Username: p.Bitbucket.Username, Password: p.Bitbucket.Password},
+			WorkDir: t.TempDir(), CacheDir: t.TempDir(),
 			Executors: []string{tasksv1.ExecutorLocal, tasksv1.ExecutorKubernetesJob}, JobNodeSelector: unschedulable,
 			Log: logr.Discard(),
 		})
