@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
@@ -151,9 +152,15 @@ func (e *JobExecutor) Checkout(ctx context.Context, w *Workspace) (string, error
 	return fmt.Sprintf("resolved %s to %s", src.Revision, w.Commit), nil
 }
 
-// gitContext is kaniko's git build context of the commit: git://host/path#commit.
+// gitContext is kaniko's git build context of the commit:
+// git://host/path#commit, without user information (the builder clones with
+// GIT_USERNAME and GIT_PASSWORD).
 func gitContext(repoURL, commit string) (context, pullMethod string) {
 	u := redact.URL(repoURL)
+	if parsed, err := url.Parse(repoURL); err == nil && parsed.User != nil {
+		parsed.User = nil
+		u = parsed.String()
+	}
 	pullMethod = "https"
 	if rest, ok := strings.CutPrefix(u, "http://"); ok {
 		u, pullMethod = rest, "http"
@@ -284,7 +291,8 @@ func (e *JobExecutor) Build(ctx context.Context, w *Workspace) (string, error) {
 		if done, failed, msg := jobFinished(job); done {
 			if failed {
 				tail := r.Text(e.terminationMessage(ctx, job))
-				return "", &StepError{Message: r.Text(fmt.Sprintf("build Job %s failed: %s", job.Name, msg)), LogTail: tail}
+				return "", &StepError{Message: r.Text(fmt.Sprintf("build Job %s failed: %s", job.Name, msg)), LogTail: tail,
+					TimedOut: strings.HasPrefix(msg, "DeadlineExceeded")}
 			}
 			return fmt.Sprintf("build Job %s completed", job.Name), nil
 		}
