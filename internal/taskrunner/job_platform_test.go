@@ -14,6 +14,7 @@ import (
 	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/util/retry"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	tasksv1 "github.com/mcplatform/terraform-provider-mc/api/tasks/v1alpha1"
@@ -71,15 +72,12 @@ func buildJob(t *testing.T, c client.WithWatch, run *tasksv1.TaskRun) (*batchv1.
 	defer w.Stop()
 	for ev := range w.ResultChan() {
 		pod, ok := ev.Object.(*corev1.Pod)
-		if !ok || len(pod.OwnerReferences) == 0 {
-			continue
+		if !ok || len(pod.OwnerReferences) == 0 || pod.OwnerReferences[0].Name != taskrunner.JobName(run) {
+			continue // not a pod of this run's Job (an earlier run's of the same name)
 		}
 		job := &batchv1.Job{}
 		if err := c.Get(ctx, client.ObjectKey{Namespace: pod.Namespace, Name: pod.OwnerReferences[0].Name}, job); err != nil {
 			t.Fatal(err)
-		}
-		if job.UID != pod.OwnerReferences[0].UID {
-			continue // a pod of an earlier run's Job
 		}
 		return job, pod
 	}
@@ -96,7 +94,7 @@ func terminate(t *testing.T, c client.Client, pod *corev1.Pod, exitCode int32, m
 	if exitCode != 0 {
 		phase, reason = corev1.PodFailed, "Error"
 	}
-	pod.Status = corev1.PodStatus{
+	status := corev1.PodStatus{
 		Phase:     phase,
 		StartTime: &now,
 		ContainerStatuses: []corev1.ContainerStatus{{
@@ -105,7 +103,16 @@ func terminate(t *testing.T, c client.Client, pod *corev1.Pod, exitCode int32, m
 				ExitCode: exitCode, Reason: reason, Message: message, StartedAt: now, FinishedAt: now}},
 		}},
 	}
-	if err := c.Status().Update(context.Background(), pod); err != nil {
+	// The scheduler writes the pod too (Unschedulable): retry on conflicts.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur := &corev1.Pod{}
+		if err := c.Get(context.Background(), client.ObjectKeyFromObject(pod), cur); err != nil {
+			return err
+		}
+		cur.Status = status
+		return c.Status().Update(context.Background(), cur)
+	})
+	if err != nil {
 		t.Fatal(err)
 	}
 }
@@ -181,7 +188,7 @@ func TestJobExecutorOnKwok(t *testing.T) {
 
 	digest := "sha256:" + strings.Repeat("5e", 32)
 	terminate(t, c, pod, 0, digest)
-	got := waitEnded(t, c, run, 2*time.Minute)
+	got := waitEnded(t, c, run, 5*time.Minute)
 	if got.Status.Phase != tasksv1.PhaseSucceeded || got.Status.ImageDigest != digest || got.Status.ImageRef != registry+"/"+harborProject+"/kaniko@"+digest {
 		t.Errorf("completed Job: %s %q, digest %s ref %s", got.Status.Phase, got.Status.Message, got.Status.ImageDigest, got.Status.ImageRef)
 	}
@@ -193,7 +200,7 @@ func TestJobExecutorOnKwok(t *testing.T) {
 	run2 := startRun(t, c, "taskrunner-test-job-fails", failing)
 	_, pod2 := buildJob(t, c, run2)
 	terminate(t, c, pod2, 1, "Step 3/6 : RUN go build -o /app .\n./main.go:4:2: undefined: undefinedHandler\nerror building image: error building stage: failed to execute command: exit status 1")
-	bad := waitEnded(t, c, run2, 2*time.Minute)
+	bad := waitEnded(t, c, run2, 5*time.Minute)
 	if bad.Status.Phase != tasksv1.PhaseFailed || !strings.HasPrefix(bad.Status.Message, "step build failed: build Job ") {
 		t.Errorf("failed Job: %s %q", bad.Status.Phase, bad.Status.Message)
 	}

@@ -75,11 +75,11 @@ func (l *Lease) Run(ctx context.Context) {
 			if l.OnLeader != nil {
 				l.OnLeader(false)
 			}
-			if held {
-				rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-				l.Release(rctx)
-				cancel()
-			}
+			// Also when the last attempt's answer was lost: Release
+			// checks the holder itself.
+			rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			l.Release(rctx)
+			cancel()
 			return
 		case <-t.C:
 		}
