@@ -95,7 +95,7 @@ func applyCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.
 	}
 	for _, u := range crds {
 		name := u.GetName()
-		err := waitFor(ctx, "CRD "+name+" to be established", 60e9, func(ctx context.Context) error {
+		err := waitFor(ctx, "CRD "+name+" to be established", 180e9, func(ctx context.Context) error {
 			got, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
 				return err
