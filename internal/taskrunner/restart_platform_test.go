@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -166,7 +167,9 @@ func TestRunnerRestartResumesWithoutASecondPush(t *testing.T) {
 			Command: `while [ ! -e "$RELEASE" ]; do sleep 0.2; done; cp Dockerfile "$OUT/"`,
 			Env:     map[string]string{"RELEASE": release},
 		},
-		Image: tasksv1.TaskRunImage{Project: harborProject, Repository: "restart"},
+		// A tag of this test run's own: the image (the same digest every
+		// time) may be in Harbor from an earlier run on a reused platform.
+		Image: tasksv1.TaskRunImage{Project: harborProject, Repository: "restart", Tag: "t" + strconv.FormatInt(time.Now().UnixNano(), 36)},
 	})
 
 	stopA := startOwnRunner(t, p, restartSite, "runner-a", reg.host)
