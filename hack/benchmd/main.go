@@ -18,6 +18,12 @@
 //	BENCHMD-NOTE BenchmarkName: text
 //
 // and a line under the whole file's header with "BENCHMD-NOTE *: text".
+// The testing package prints a benchmark's metrics sorted by unit; a
+// benchmark orders its table's columns by printing
+//
+//	BENCHMD-COLUMNS BenchmarkName: unit unit ...
+//
+// (the units it names first, in that order, then the others).
 package main
 
 import (
@@ -94,6 +100,7 @@ type benchmark struct {
 	name  string // BenchmarkPlan
 	pkg   string // import path
 	units []string
+	order []string // BENCHMD-COLUMNS
 	rows  []*row
 	notes []string
 }
@@ -114,6 +121,7 @@ var (
 	// The results: iterations, then value-unit pairs.
 	resultsPart = regexp.MustCompile(`^\s*(\d+)((?:\s+[-+0-9.eE]+\s+\S+)+)\s*$`)
 	noteLine    = regexp.MustCompile(`^\s*BENCHMD-NOTE\s+(\*|Benchmark\S*):\s*(.*?)\s*$`)
+	columnsLine = regexp.MustCompile(`^\s*BENCHMD-COLUMNS\s+(Benchmark\S*):\s*(.*?)\s*$`)
 )
 
 // parse reads one `go test -bench` output.
@@ -139,6 +147,11 @@ func (r *report) parse(in io.Reader) error {
 				b := r.benchmark(pkg, strings.SplitN(m[1], "/", 2)[0])
 				b.notes = appendOnce(b.notes, m[2])
 			}
+			continue
+		}
+		if m := columnsLine.FindStringSubmatch(line); m != nil {
+			b := r.benchmark(pkg, strings.SplitN(m[1], "/", 2)[0])
+			b.order = strings.Fields(m[2])
 			continue
 		}
 		if m := nameLine.FindStringSubmatch(line); m != nil {
@@ -225,9 +238,20 @@ func (b *benchmark) columns() []string {
 		}
 	}
 	if len(own) == 0 {
-		return b.units
+		own = b.units
 	}
-	return own
+	var cols []string
+	for _, u := range b.order {
+		if slices.Contains(own, u) {
+			cols = append(cols, u)
+		}
+	}
+	for _, u := range own {
+		if !slices.Contains(cols, u) {
+			cols = append(cols, u)
+		}
+	}
+	return cols
 }
 
 // header describes where and when the benchmarks ran.

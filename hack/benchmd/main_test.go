@@ -12,6 +12,7 @@ goarch: amd64
 pkg: github.com/mcplatform/terraform-provider-mc/internal/provider
 cpu: AMD EPYC 7B13
 BenchmarkPlan/N=200-2         	plan table printed by the benchmark
+BENCHMD-COLUMNS BenchmarkPlan: x_floor missing-unit
 BENCHMD-NOTE BenchmarkPlan: The manifest peer is bounded at N=200 (BENCH_PEER_MAX_N).
        1	30000000 ns/op	         1.500 ours-plan-s	         3.000 x_floor
 BenchmarkPlan/N=1000-2        	       1	90000000 ns/op	         7.000 ours-plan-s	        12.00 peer-rss-MB
@@ -52,10 +53,10 @@ Run under load.
 
 Package ` + "`github.com/mcplatform/terraform-provider-mc/internal/provider`" + `.
 
-| | ours-plan-s | x_floor | peer-rss-MB |
+| | x_floor | ours-plan-s | peer-rss-MB |
 |---|---:|---:|---:|
-| N=200 | 1.25 | 2.50 | |
-| N=1000 | 7.00 | | 12.00 |
+| N=200 | 2.50 | 1.25 | |
+| N=1000 | | 7.00 | 12.00 |
 
 The manifest peer is bounded at N=200 (BENCH_PEER_MAX_N).
 
