@@ -567,20 +567,14 @@ func (r *planResult) report(b *testing.B, all map[string]*planResult) {
 func (pb *planBench) measure(b *testing.B, n, reps int, contenders []planContender) map[string]*planResult {
 	b.Helper()
 	ctx := context.Background()
-	type workdir struct {
-		c   planContender
-		dir string
-		r   *planResult
-		rss []int
-	}
-	var dirs []*workdir
+	var dirs []*planWorkdir
 	for _, c := range contenders {
 		if c.maxN > 0 && n > c.maxN {
 			continue
 		}
 		id := fmt.Sprintf("pb%s%d%s", pb.suffix, n, c.tag)
 		cfg, resources := c.config(b, n, id)
-		w := &workdir{c: c, dir: filepath.Join(pb.dir, fmt.Sprintf("%s-%d", c.name, n)), r: &planResult{name: c.name, n: n, resources: resources}}
+		w := &planWorkdir{n: n, c: c, dir: filepath.Join(pb.dir, fmt.Sprintf("%s-%d", c.name, n)), r: &planResult{name: c.name, n: n, resources: resources}}
 		writeBenchFile(b, filepath.Join(w.dir, "main.tf"), cfg)
 		dirs = append(dirs, w)
 	}
@@ -597,20 +591,25 @@ func (pb *planBench) measure(b *testing.B, n, reps int, contenders []planContend
 		})
 		d, out, err := pb.run(ctx, w.dir, direct, "", "apply", "-auto-approve", "-input=false", "-no-color", "-parallelism=20")
 		if err != nil {
-			b.Fatalf("terraform apply of %d %s: %v\n%s", n, w.c.name, err, outputTail(out))
+			w.drop(b, fmt.Errorf("terraform apply: %w", err), out)
+			continue
 		}
 		w.r.apply = d
 		b.Logf("N=%d: applied %s in %s", n, w.c.name, d.Round(time.Millisecond))
 	}
-	plans := map[*workdir][]time.Duration{}
+	plans := map[*planWorkdir][]time.Duration{}
 	for i := range reps {
 		// Rotate the order, so that none always runs first or last.
 		for j := range dirs {
 			w := dirs[(i+j)%len(dirs)]
+			if w.dropped {
+				continue
+			}
 			rss := filepath.Join(pb.dir, fmt.Sprintf("rss-%d", pb.nextRun()))
 			d, out, err := pb.run(ctx, w.dir, direct, rss, "plan", "-refresh=true", "-input=false", "-no-color", "-detailed-exitcode")
 			if err != nil {
-				b.Fatalf("terraform plan of %d %s (want no changes): %v\n%s", n, w.c.name, err, outputTail(out))
+				w.drop(b, fmt.Errorf("terraform plan (want no changes): %w", err), out)
+				continue
 			}
 			plans[w] = append(plans[w], d)
 			w.rss = append(w.rss, readPeakRSS(rss))
@@ -618,6 +617,9 @@ func (pb *planBench) measure(b *testing.B, n, reps int, contenders []planContend
 	}
 	results := map[string]*planResult{}
 	for _, w := range dirs {
+		if w.dropped {
+			continue
+		}
 		w.r.plan = planMedian(plans[w])
 		w.r.rssKiB = slices.Max(w.rss)
 		b.Logf("N=%d: %s plans %s", n, w.c.name, planDurations(plans[w]))
@@ -628,7 +630,8 @@ func (pb *planBench) measure(b *testing.B, n, reps int, contenders []planContend
 		pb.proxy.reset()
 		counted, out, err := pb.run(ctx, w.dir, w.c.kubeconfigEnv+"="+pb.proxyKubeconfig, "", "plan", "-refresh=true", "-input=false", "-no-color", "-detailed-exitcode")
 		if err != nil {
-			b.Fatalf("counted terraform plan of %d %s (want no changes): %v\n%s", n, w.c.name, err, outputTail(out))
+			b.Logf("N=%d: the counted plan of %s failed, its requests are not reported: %v\n%s", n, w.c.name, err, outputTail(out))
+			continue
 		}
 		requests, conns := pb.proxy.counts()
 		w.r.counted, w.r.conns, w.r.discovery = true, conns, requests[discoveryKind]
@@ -642,6 +645,26 @@ func (pb *planBench) measure(b *testing.B, n, reps int, contenders []planContend
 			n, w.c.name, counted.Round(time.Millisecond), w.r.requests, conns, formatCounts(requests))
 	}
 	return results
+}
+
+// planWorkdir is the root module of one contender at one N.
+type planWorkdir struct {
+	n   int
+	c   planContender
+	dir string
+	r   *planResult
+	rss []int
+	// dropped is set when the contender failed: the others are still
+	// measured, and BENCHMARKS.md says why it is missing.
+	dropped bool
+}
+
+// drop leaves the contender out of this N's measurement, saying why.
+func (w *planWorkdir) drop(b *testing.B, err error, out []byte) {
+	b.Helper()
+	w.dropped = true
+	b.Logf("N=%d: %s left out: %v\n%s", w.n, w.c.name, err, outputTail(out))
+	fmt.Printf("BENCHMD-NOTE BenchmarkPlan: %s at N = %d was left out: %s (see the benchmark's log in bin/bench).\n", w.c.name, w.n, strings.ReplaceAll(err.Error(), "\n", " "))
 }
 
 // isWrite tells a request kind of apiRequestKind that changes something.
