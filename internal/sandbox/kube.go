@@ -95,6 +95,9 @@ func applyCRDs(ctx context.Context, dyn dynamic.Interface, crds []*unstructured.
 	}
 	for _, u := range crds {
 		name := u.GetName()
+		// Minutes, not seconds: on a loaded 2-core machine the apiserver
+		// takes more than a minute to establish the large Argo CD and
+		// Cluster API CRDs.
 		err := waitFor(ctx, "CRD "+name+" to be established", 180e9, func(ctx context.Context) error {
 			got, err := dyn.Resource(crdGVR).Get(ctx, name, metav1.GetOptions{})
 			if err != nil {
