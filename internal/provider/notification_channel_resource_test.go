@@ -12,34 +12,54 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/terraform-plugin-go/tfprotov6"
+	"github.com/hashicorp/terraform-plugin-testing/config"
 	"github.com/hashicorp/terraform-plugin-testing/helper/resource"
 	"github.com/hashicorp/terraform-plugin-testing/plancheck"
 	"github.com/hashicorp/terraform-plugin-testing/statecheck"
 	"github.com/hashicorp/terraform-plugin-testing/terraform"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/notificationchannel"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/notify"
-	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
-// notificationChannelConfig is a webhook channel name posting to url,
-// signed with hmac; events is the HCL of the events argument, or empty.
-func notificationChannelConfig(p *sandbox.Platform, name, url string, urlVersion int, hmac, events string) string {
-	return providerBlock(p) + fmt.Sprintf(`
+// notificationChannelConfig is provider and a webhook channel name whose
+// URL and HMAC secret come from ephemeral variables (channelVariables), as
+// a user passes secrets; events is the HCL of the events argument, or empty.
+func notificationChannelConfig(provider, name string, urlVersion int, events string) string {
+	return provider + fmt.Sprintf(`
+variable "url" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
+variable "hmac" {
+  type      = string
+  sensitive = true
+  ephemeral = true
+}
+
 resource "mc_notification_channel" "hook" {
   name                   = %q
   type                   = "webhook"
-  url_wo                 = %q
+  url_wo                 = var.url
   url_wo_version         = %d
-  hmac_secret_wo         = %q
+  hmac_secret_wo         = var.hmac
   hmac_secret_wo_version = 1
   %s
 }
-`, name, url, urlVersion, hmac, events)
+`, name, urlVersion, events)
+}
+
+// channelVariables are the values of notificationChannelConfig's variables.
+func channelVariables(url, hmac string) config.Variables {
+	return config.Variables{"url": config.StringVariable(url), "hmac": config.StringVariable(hmac)}
 }
 
 // secretsAbsent fails when any of secrets shows in the JSON of v.
@@ -71,18 +91,20 @@ func (s noSecretsInState) CheckState(_ context.Context, req statecheck.CheckStat
 	resp.Error = secretsAbsent("state", req.State, s...)
 }
 
-func TestAccNotificationChannel_lifecycle(t *testing.T) {
-	p := sandboxtest.Platform(t)
+// notificationChannelLifecycle creates a channel through the provider
+// configured by provider (whose registry namespace is namespace, reached
+// with cs), imports it, changes its events and its URL, and destroys it,
+// checking that no write-only value reaches the plan or the state.
+func notificationChannelLifecycle(t *testing.T, factories map[string]func() (tfprotov6.ProviderServer, error), provider, namespace string, cs kubernetes.Interface) {
 	const name, hmac = "acc-notify-hook", "acc-notify-hmac-key"
 	// Nothing is ever posted: the channel only stores the URL.
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	firstURL, secondURL := srv.URL+"/hooks/first-T0123", srv.URL+"/hooks/second-T4567"
 	secrets := []string{"first-T0123", "second-T4567", hmac}
-	cs := platformClients(t, p)
 	secretName := registry.NotificationChannelSecretName(name)
 	storedChannel := func() (notify.Channel, error) {
-		sec, err := cs.CoreV1().Secrets(p.Namespace).Get(context.Background(), secretName, metav1.GetOptions{})
+		sec, err := cs.CoreV1().Secrets(namespace).Get(context.Background(), secretName, metav1.GetOptions{})
 		if err != nil {
 			return notify.Channel{}, err
 		}
@@ -103,16 +125,17 @@ func TestAccNotificationChannel_lifecycle(t *testing.T) {
 	}
 	noSecrets := resource.ConfigPlanChecks{PostApplyPostRefresh: []plancheck.PlanCheck{noSecretsInPlan(secrets)}}
 	resource.Test(t, resource.TestCase{
-		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		ProtoV6ProviderFactories: factories,
 		CheckDestroy: func(*terraform.State) error {
-			if _, err := cs.CoreV1().Secrets(p.Namespace).Get(context.Background(), secretName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
+			if _, err := cs.CoreV1().Secrets(namespace).Get(context.Background(), secretName, metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 				return fmt.Errorf("the channel's Secret after destroy: err = %v, want NotFound", err)
 			}
 			return nil
 		},
 		Steps: []resource.TestStep{
 			{
-				Config: notificationChannelConfig(p, name, firstURL, 1, hmac, `events = ["run_failed", "sync_failed"]`),
+				Config:          notificationChannelConfig(provider, name, 1, `events = ["run_failed", "sync_failed"]`),
+				ConfigVariables: channelVariables(firstURL, hmac),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply:             []plancheck.PlanCheck{noSecretsInPlan(secrets)},
 					PostApplyPostRefresh: []plancheck.PlanCheck{noSecretsInPlan(secrets), plancheck.ExpectEmptyPlan()},
@@ -120,7 +143,7 @@ func TestAccNotificationChannel_lifecycle(t *testing.T) {
 				ConfigStateChecks: []statecheck.StateCheck{noSecretsInState(secrets)},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("mc_notification_channel.hook", "id", name),
-					resource.TestCheckResourceAttr("mc_notification_channel.hook", "secret", p.Namespace+"/"+secretName),
+					resource.TestCheckResourceAttr("mc_notification_channel.hook", "secret", namespace+"/"+secretName),
 					resource.TestCheckResourceAttr("mc_notification_channel.hook", "events.#", "2"),
 					resource.TestCheckNoResourceAttr("mc_notification_channel.hook", "url_wo"),
 					resource.TestCheckNoResourceAttr("mc_notification_channel.hook", "hmac_secret_wo"),
@@ -138,7 +161,8 @@ func TestAccNotificationChannel_lifecycle(t *testing.T) {
 			},
 			{
 				// Events back to the default (all): an update in place.
-				Config: notificationChannelConfig(p, name, firstURL, 1, hmac, ""),
+				Config:          notificationChannelConfig(provider, name, 1, ""),
+				ConfigVariables: channelVariables(firstURL, hmac),
 				ConfigPlanChecks: resource.ConfigPlanChecks{
 					PreApply: []plancheck.PlanCheck{plancheck.ExpectResourceAction("mc_notification_channel.hook", plancheck.ResourceActionUpdate)},
 				},
@@ -150,20 +174,22 @@ func TestAccNotificationChannel_lifecycle(t *testing.T) {
 			{
 				// A new URL without a new version is not seen: write-only
 				// values are not compared.
-				Config:           notificationChannelConfig(p, name, secondURL, 1, hmac, ""),
+				Config:           notificationChannelConfig(provider, name, 1, ""),
+				ConfigVariables:  channelVariables(secondURL, hmac),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 				Check:            expectStored(firstURL, notify.Events),
 			},
 			{
 				// The new URL with a new version is written.
-				Config:            notificationChannelConfig(p, name, secondURL, 2, hmac, ""),
+				Config:            notificationChannelConfig(provider, name, 2, ""),
+				ConfigVariables:   channelVariables(secondURL, hmac),
 				ConfigPlanChecks:  noSecrets,
 				ConfigStateChecks: []statecheck.StateCheck{noSecretsInState(secrets)},
 				Check: resource.ComposeAggregateTestCheckFunc(
 					resource.TestCheckResourceAttr("mc_notification_channel.hook", "url_wo_version", "2"),
 					expectStored(secondURL, notify.Events),
 					func(*terraform.State) error {
-						sec, err := cs.CoreV1().Secrets(p.Namespace).Get(context.Background(), secretName, metav1.GetOptions{})
+						sec, err := cs.CoreV1().Secrets(namespace).Get(context.Background(), secretName, metav1.GetOptions{})
 						if err != nil {
 							return err
 						}
@@ -175,9 +201,15 @@ func TestAccNotificationChannel_lifecycle(t *testing.T) {
 				),
 			},
 			{
-				Config:           notificationChannelConfig(p, name, secondURL, 2, hmac, ""),
+				Config:           notificationChannelConfig(provider, name, 2, ""),
+				ConfigVariables:  channelVariables(secondURL, hmac),
 				ConfigPlanChecks: resource.ConfigPlanChecks{PreApply: []plancheck.PlanCheck{plancheck.ExpectEmptyPlan()}},
 			},
 		},
 	})
+}
+
+func TestAccNotificationChannel_lifecycle(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	notificationChannelLifecycle(t, protoV6ProviderFactories, providerBlock(p), p.Namespace, platformClients(t, p))
 }
