@@ -151,6 +151,8 @@ func notificationChannelLifecycle(t *testing.T, factories map[string]func() (tfp
 				),
 			},
 			{
+				Config:            notificationChannelConfig(provider, name, 1, `events = ["run_failed", "sync_failed"]`),
+				ConfigVariables:   channelVariables(firstURL, hmac),
 				ResourceName:      "mc_notification_channel.hook",
 				ImportState:       true,
 				ImportStateId:     name,
