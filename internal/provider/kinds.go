@@ -17,6 +17,7 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"application":           NewApplicationResource,
 	"applicationdeployment": NewApplicationDeploymentResource,
 	"helmrelease":           NewHelmReleaseResource,
+	"cirun":                 NewCIRunResource,
 }
 
 // kindResources returns the resources of kinds.All, in its order. A kind

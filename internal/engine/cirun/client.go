@@ -71,6 +71,7 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if err := Validate(want); err != nil {
 		return "", err
 	}
+	given := want
 	want = normalized(want)
 	name := RunName(want)
 	id := want.Site + "/" + name
@@ -100,7 +101,7 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if !runner.Available {
 		return "", noRunner(want.Site, runner)
 	}
-	run, err := c.taskRun(ctx, want, name)
+	run, err := c.taskRun(ctx, want, given, name)
 	if err != nil {
 		return "", err
 	}
@@ -119,8 +120,10 @@ func noRunner(site string, r kube.TaskRunnerInfo) error {
 	return engine.Terminal("site %q has no task runner: %s; deploy config/taskrunner there (mc_site.task_runner tells)", site, why)
 }
 
-// taskRun builds the TaskRun of want, writing the Secrets it names.
-func (c *Client) taskRun(ctx context.Context, want Spec, name string) (*tasksv1alpha1.TaskRun, error) {
+// taskRun builds the TaskRun of want (given, with its defaults filled),
+// writing the Secrets it names. The inputs annotation keeps the spec as
+// given, so that an import reads back what was written.
+func (c *Client) taskRun(ctx context.Context, want, given Spec, name string) (*tasksv1alpha1.TaskRun, error) {
 	repoURL := want.Source.Repository
 	if want.Source.Application != "" {
 		u, err := c.b.SourceRepository(ctx, want.Source.Application)
@@ -134,7 +137,7 @@ func (c *Client) taskRun(ctx context.Context, want Spec, name string) (*tasksv1a
 			Name: name, Namespace: tasksv1alpha1.DefaultNamespace,
 			Labels: map[string]string{tasksv1alpha1.LabelSite: want.Site, registry.LabelManagedBy: registry.ManagedBy},
 			Annotations: map[string]string{
-				AnnotationInputs: string(inputs(want)), AnnotationOnDestroy: want.OnDestroy,
+				AnnotationInputs: string(asGiven(given)), AnnotationOnDestroy: want.OnDestroy,
 			},
 		},
 		Spec: tasksv1alpha1.TaskRunSpec{
@@ -341,8 +344,8 @@ func progress(run *tasksv1alpha1.TaskRun) string {
 	return "phase " + phase
 }
 
-// actualSpec is the spec a TaskRun was made from: the inputs annotation,
-// or, for a TaskRun made by hand, what its spec says.
+// actualSpec is the spec a TaskRun was made from, as it was given: the
+// inputs annotation, or, for a TaskRun made by hand, what its spec says.
 func actualSpec(run *tasksv1alpha1.TaskRun) Spec {
 	var s Spec
 	if raw := run.Annotations[AnnotationInputs]; raw == "" || json.Unmarshal([]byte(raw), &s) != nil {
@@ -364,7 +367,20 @@ func actualSpec(run *tasksv1alpha1.TaskRun) Spec {
 		s.Notify = append(s.Notify, n.Channel)
 	}
 	s.OnDestroy = run.Annotations[AnnotationOnDestroy]
-	return normalized(s)
+	if s.OnDestroy == "" {
+		s.OnDestroy = OnDestroyForget
+	}
+	return s
+}
+
+// asGiven is the JSON of a spec as a front-end gave it (notify and
+// on_destroy aside).
+func asGiven(s Spec) []byte {
+	raw, err := json.Marshal(s)
+	if err != nil {
+		panic(fmt.Sprintf("cirun: cannot encode a spec: %v", err)) // plain data: cannot happen
+	}
+	return raw
 }
 
 // statusOf reads a TaskRun's status.

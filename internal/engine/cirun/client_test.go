@@ -24,7 +24,7 @@ const (
 	succeed outcome = iota
 	failBuild
 	failScan
-	hang // claims the run and never finishes it
+	hang  // claims the run and never finishes it
 	never // never claims it
 )
 
@@ -154,7 +154,9 @@ func (f *fakeBackend) execute(key string, o outcome) {
 			return
 		}
 	}
-	write(func(r *tasksv1alpha1.TaskRun) { r.Status.Phase, r.Status.FinishedAt = tasksv1alpha1.PhaseSucceeded, &now })
+	write(func(r *tasksv1alpha1.TaskRun) {
+		r.Status.Phase, r.Status.FinishedAt = tasksv1alpha1.PhaseSucceeded, &now
+	})
 }
 
 func (f *fakeBackend) DeleteRun(_ context.Context, site, name string, uid types.UID) error {
@@ -327,6 +329,15 @@ func TestCreateAdoptsTheRunOfTheSameInputs(t *testing.T) {
 	if creates, _ := b.count(); creates != 1 {
 		t.Errorf("TaskRuns created = %d, want 1", creates)
 	}
+	imported, err := c.Observe(ctx, first, Spec{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantActual := testSpec()
+	wantActual.OnDestroy = OnDestroyDelete // the second create changed it
+	if diff := cmp.Diff(wantActual, imported.Actual); diff != "" {
+		t.Errorf("Observe().Actual mismatch, want the spec as given (-want +got):\n%s", diff)
+	}
 	obs, err := c.Observe(ctx, first, again)
 	if err != nil || !obs.UpToDate || obs.Actual.OnDestroy != OnDestroyDelete {
 		t.Errorf("Observe() = up to date %t, on_destroy %q, %v: want the adopted run to take on_destroy = delete", obs.UpToDate, obs.Actual.OnDestroy, err)
@@ -445,7 +456,7 @@ func TestTaskRunOfASpec(t *testing.T) {
 	spec := testSpec()
 	spec.Source = Source{Application: "DEMO/hello", Revision: "main"}
 	spec.Notify = []string{"team", "ops"}
-	run, err := c.taskRun(context.Background(), normalized(spec), RunName(spec))
+	run, err := c.taskRun(context.Background(), normalized(spec), spec, RunName(spec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +487,7 @@ func TestTaskRunOfASpec(t *testing.T) {
 		t.Error("no Secret for channel team")
 	}
 	spec.ReplicateTo = []string{"site-c"}
-	if _, err := c.taskRun(context.Background(), normalized(spec), RunName(spec)); err == nil {
+	if _, err := c.taskRun(context.Background(), normalized(spec), spec, RunName(spec)); err == nil {
 		t.Error("replicate_to a site without a policy: want an error")
 	} else if in, ok := engine.AsInvalidInput(err); !ok || in.Path != "replicate_to" {
 		t.Errorf("error = %v, want invalid replicate_to", err)
