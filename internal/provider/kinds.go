@@ -17,6 +17,7 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"application":           NewApplicationResource,
 	"applicationdeployment": NewApplicationDeploymentResource,
 	"helmrelease":           NewHelmReleaseResource,
+	"notificationchannel":   NewNotificationChannelResource,
 	"cirun":                 NewCIRunResource,
 }
 
