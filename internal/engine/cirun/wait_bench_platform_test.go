@@ -4,11 +4,13 @@ package cirun_test
 
 import (
 	"context"
+	"flag"
 	"fmt"
 	"net/http"
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,15 +45,15 @@ const (
 // to the return of the production wait (engine.Wait with the client's
 // TaskRun Trigger), beside engine.Wait polling every 10 seconds without a
 // Trigger. Each run has a new trigger value, so each is a new build.
-// $MC_BENCH_CIRUN_RUNS runs (default 3).
+// N runs of -benchtime=Nx, else $MC_BENCH_CIRUN_RUNS, else 3.
 //
 //	watch-median-ms, watch-worst-ms       production wait
 //	poll10s-median-ms, poll10s-worst-ms   10-second poll
 //	poll10s/watch                         ratio of the medians
 func BenchmarkCIRunCreateReturn(b *testing.B) {
-	runs := 3
-	if n, err := strconv.Atoi(os.Getenv("MC_BENCH_CIRUN_RUNS")); err == nil && n > 0 {
-		runs = n
+	runs, probe := benchRuns(b)
+	if probe {
+		return
 	}
 	p := sandboxtest.Platform(b)
 	cfg, err := p.RESTConfig()
@@ -180,4 +182,22 @@ func watchSucceeded(ctx context.Context, dc dynamic.Interface, name string, out 
 		}
 		w.Stop()
 	}
+}
+
+// benchRuns is the number of runs: N of -benchtime=Nx, else
+// $MC_BENCH_CIRUN_RUNS, else 3. probe is true for the single-iteration call
+// the testing package makes before the -benchtime=Nx call (N > 1), which
+// would otherwise build for nothing.
+func benchRuns(b *testing.B) (runs int, probe bool) {
+	if f := flag.Lookup("test.benchtime"); f != nil {
+		if s, ok := strings.CutSuffix(f.Value.String(), "x"); ok {
+			if n, err := strconv.Atoi(s); err == nil && n > 0 {
+				return n, b.N == 1 && n > 1
+			}
+		}
+	}
+	if n, err := strconv.Atoi(os.Getenv("MC_BENCH_CIRUN_RUNS")); err == nil && n > 0 {
+		return n, false
+	}
+	return 3, false
 }
