@@ -87,7 +87,7 @@ resource "mc_ci_run" "go" {
   }
   depends_on = [mc_site.a]
 }
-`, p.Bitbucket.TemplateURL(sandbox.TemplateGoService), ciRunProject, ciRunBuild) + extra
+`, p.Bitbucket.TemplateURL(sandbox.TemplateGoService), ciRunProject, strings.ReplaceAll(ciRunBuild, "${", "$${")) + extra
 }
 
 // ciRunSetup makes the test's registry namespace, its Harbor project at
@@ -204,7 +204,7 @@ resource "mc_ci_run" "at_hub" {
   }
 }
 `),
-				ExpectError: regexp.MustCompile(`site "site-a" has no task runner`),
+				ExpectError: regexp.MustCompile(`Site "site-a" has no task\s+runner`),
 			},
 		},
 	})
