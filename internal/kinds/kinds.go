@@ -8,6 +8,7 @@ package kinds
 import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/application"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/applicationdeployment"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/cirun"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease"
@@ -46,4 +47,5 @@ var All = []Kind{
 	{Name: "applicationdeployment", TerraformType: "mc_application_deployment", CRDKind: "ApplicationDeployment", ReplaceFields: applicationdeployment.ReplaceFields},
 	{Name: "helmrelease", TerraformType: "mc_helm_release", CRDKind: "HelmRelease", ReplaceFields: helmrelease.ReplaceFields},
 	{Name: "notificationchannel", TerraformType: "mc_notification_channel", CRDKind: "NotificationChannel", ReplaceFields: notificationchannel.ReplaceFields},
+	{Name: "cirun", TerraformType: "mc_ci_run", CRDKind: "CIRun", ReplaceFields: cirun.ReplaceFields},
 }

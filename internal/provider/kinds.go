@@ -18,6 +18,7 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"applicationdeployment": NewApplicationDeploymentResource,
 	"helmrelease":           NewHelmReleaseResource,
 	"notificationchannel":   NewNotificationChannelResource,
+	"cirun":                 NewCIRunResource,
 }
 
 // kindResources returns the resources of kinds.All, in its order. A kind
