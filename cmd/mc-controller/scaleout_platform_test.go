@@ -70,7 +70,7 @@ type scaleoutEnv struct {
 	providerConfig string
 }
 
-func newScaleoutEnv(t *testing.T, prefix string) scaleoutEnv {
+func newScaleoutEnv(t testing.TB, prefix string) scaleoutEnv {
 	t.Helper()
 	p := sandboxtest.Platform(t)
 	cfg, err := p.RESTConfig()
@@ -101,7 +101,7 @@ func newScaleoutEnv(t *testing.T, prefix string) scaleoutEnv {
 }
 
 // create creates obj and deletes it when the test ends.
-func (e scaleoutEnv) create(t *testing.T, obj client.Object) {
+func (e scaleoutEnv) create(t testing.TB, obj client.Object) {
 	t.Helper()
 	if err := e.kube.Create(context.Background(), obj); err != nil {
 		t.Fatalf("cannot create %T %s: %v", obj, obj.GetName(), err)
@@ -111,7 +111,7 @@ func (e scaleoutEnv) create(t *testing.T, obj client.Object) {
 
 // installCRDs creates or updates the CRDs of config/crd and waits until
 // they are established.
-func installCRDs(t *testing.T, kube client.Client) {
+func installCRDs(t testing.TB, kube client.Client) {
 	t.Helper()
 	ctx := context.Background()
 	files, err := filepath.Glob(filepath.Join("..", "..", "config", "crd", v1alpha1.Group+"_*.yaml"))
@@ -153,7 +153,7 @@ func installCRDs(t *testing.T, kube client.Client) {
 
 // eventually checks every 250ms until check reports done, failing the test
 // with the last message after timeout.
-func eventually(t *testing.T, timeout time.Duration, what string, check func() (done bool, message string)) {
+func eventually(t testing.TB, timeout time.Duration, what string, check func() (done bool, message string)) {
 	t.Helper()
 	var last string
 	err := wait.PollUntilContextTimeout(context.Background(), 250*time.Millisecond, timeout, true, func(context.Context) (bool, error) {
@@ -182,7 +182,7 @@ type replica struct {
 // everything the process writes. The process is stopped (SIGTERM, then
 // SIGKILL) when the test ends; its log is kept in the test's temporary
 // directory and printed when the test fails.
-func startReplica(t *testing.T, p *sandbox.Platform, name string, args ...string) *replica {
+func startReplica(t testing.TB, p *sandbox.Platform, name string, args ...string) *replica {
 	t.Helper()
 	self, err := os.Executable()
 	if err != nil {
