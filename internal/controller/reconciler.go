@@ -294,6 +294,16 @@ func (r *Reconciler[S, O]) reconcile(ctx context.Context, req reconcile.Request)
 		return r.create(ctx, mg, external, want)
 	}
 
+	// A create that was cut off (the controller stopped between marking
+	// it pending and recording its outcome, as when a leader is killed)
+	// may have made only part of the external resource: a Cluster API
+	// Cluster without its control plane, say. Adopting that as it is would
+	// leave it half-made for good, so Create, which is idempotent and
+	// adopts every part that exists, runs again to finish it.
+	if _, pending := mg.GetAnnotations()[v1alpha1.AnnotationCreatePending]; pending && policies.Allows(v1alpha1.ManagementActionCreate) {
+		return r.create(ctx, mg, external, want)
+	}
+
 	// The external resource exists: record its name, and forget a create
 	// that was cut off (it is adopted).
 	metadataChanged := setAnnotation(mg, v1alpha1.AnnotationExternalName, id)

@@ -246,8 +246,23 @@ func TestReconcileSite(t *testing.T) {
 			},
 		},
 		{
-			name:   "after a crash during Create, an existing external resource is adopted without calling Create",
+			name:   "after a crash during Create, an existing external resource is adopted by calling the idempotent Create again, which finishes what was cut off",
 			site:   siteObject(withFinalizer, withAnnotations(v1alpha1.AnnotationCreatePending, "2026-05-04T09:59:00Z")),
+			engine: fakeSiteEngine{observation: existingReady},
+			want: outcome{
+				Calls:               []string{"Observe edge-1", "Create edge-1"},
+				AnnotationsAtCreate: map[string]string{v1alpha1.AnnotationCreatePending: "2026-05-04T10:00:00Z"},
+				Result:              reconcile.Result{RequeueAfter: testNotReadyInterval},
+				Annotations:         map[string]string{v1alpha1.AnnotationExternalName: testSite},
+				Finalizers:          []string{v1alpha1.Finalizer},
+				Conditions:          []v1alpha1.Condition{ready(v1alpha1.Creating("create requested")), synced()},
+				ObservedGeneration:  3,
+				Description:         "edge site",
+			},
+		},
+		{
+			name:   "a create cut off under an Observe-only policy is adopted as it is",
+			site:   siteObject(withFinalizer, withAnnotations(v1alpha1.AnnotationCreatePending, "2026-05-04T09:59:00Z"), withPolicies(v1alpha1.ManagementActionObserve)),
 			engine: fakeSiteEngine{observation: existingReady},
 			want: outcome{
 				Calls:              []string{"Observe edge-1"},
