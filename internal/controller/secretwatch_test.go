@@ -103,7 +103,7 @@ func TestSecretWatchRequestsSiteRecords(t *testing.T) {
 		secret client.Object
 		want   []reconcile.Request
 	}{
-		"the record of a Site named after its site": {record("edge", map[string]string{"mc.mcplatform.dev/site": "edge", "mc.mcplatform.dev/record": "site"}), []reconcile.Request{request("edge")}},
+		"the record of a Site named after its site":  {record("edge", map[string]string{"mc.mcplatform.dev/site": "edge", "mc.mcplatform.dev/record": "site"}), []reconcile.Request{request("edge")}},
 		"the record of a Site with an external name": {record("hub", map[string]string{"mc.mcplatform.dev/site": "hub", "mc.mcplatform.dev/record": "site"}), []reconcile.Request{request("renamed")}},
 		"the record of a site no Site manages":       {record("other", map[string]string{"mc.mcplatform.dev/site": "other", "mc.mcplatform.dev/record": "site"}), nil},
 		"an object made for a site, not its record":  {record("edge", map[string]string{"mc.mcplatform.dev/site": "edge"}), nil},
