@@ -38,7 +38,7 @@ const (
 
 // depTemplates makes the template repositories of mc_application in the
 // platform's Bitbucket (idempotent) and returns their clone URLs.
-func depTemplates(t *testing.T, p *sandbox.Platform) (source, yaml string) {
+func depTemplates(t testing.TB, p *sandbox.Platform) (source, yaml string) {
 	t.Helper()
 	ctx := context.Background()
 	b := p.Bitbucket

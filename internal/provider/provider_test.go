@@ -65,7 +65,7 @@ func platformClients(t *testing.T, p *sandbox.Platform) kubernetes.Interface {
 
 // gitRepo creates a repository on the sandbox git server holding one
 // ConfigMap manifest under path.
-func gitRepo(t *testing.T, p *sandbox.Platform, name, path string) string {
+func gitRepo(t testing.TB, p *sandbox.Platform, name, path string) string {
 	t.Helper()
 	url, err := p.CreateGitRepo(context.Background(), name, map[string]string{
 		path + "/configmap.yaml": fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: %s-marker\n  namespace: default\ndata:\n  site: %s\n", name, name),
