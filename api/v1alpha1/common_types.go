@@ -25,6 +25,12 @@ const (
 	AnnotationPollInterval = Group + "/poll-interval"
 )
 
+// LabelShard assigns a managed resource to a shard of the controller: an
+// mc-controller started with --shard=<value> sees and reconciles only the
+// managed resources labelled mc.mcplatform.dev/shard=<value>; one started
+// without --shard reconciles every managed resource, labelled or not.
+const LabelShard = Group + "/shard"
+
 // Finalizer is the finalizer the managed reconciler puts on every managed
 // resource so that the external resource is handled before the object goes.
 const Finalizer = "finalizer.managedresource." + Group

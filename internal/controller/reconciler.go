@@ -8,7 +8,9 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -247,6 +249,10 @@ func (r *Reconciler[S, O]) reconcile(ctx context.Context, req reconcile.Request)
 		return reconcile.Result{}, fmt.Errorf("cannot get managed resource %q: %w", req.Name, err)
 	}
 
+	if before, err := statusOf(mg); err == nil {
+		ctx = context.WithValue(ctx, statusAtReadKey{}, before)
+	}
+
 	if isPaused(mg) {
 		r.triggers.stop(req.NamespacedName)
 		setConditions(mg, v1alpha1.ReconcilePaused())
@@ -291,6 +297,16 @@ func (r *Reconciler[S, O]) reconcile(ctx context.Context, req reconcile.Request)
 			setConditions(mg, v1alpha1.Unavailable(err.Error()))
 			return r.terminal(ctx, mg, EventReasonCannotCreate, "Create", err)
 		}
+		return r.create(ctx, mg, external, want)
+	}
+
+	// A create that was cut off (the controller stopped between marking
+	// it pending and recording its outcome, as when a leader is killed)
+	// may have made only part of the external resource: a Cluster API
+	// Cluster without its control plane, say. Adopting that as it is would
+	// leave it half-made for good, so Create, which is idempotent and
+	// adopts every part that exists, runs again to finish it.
+	if _, pending := mg.GetAnnotations()[v1alpha1.AnnotationCreatePending]; pending && policies.Allows(v1alpha1.ManagementActionCreate) {
 		return r.create(ctx, mg, external, want)
 	}
 
@@ -575,8 +591,28 @@ func (r *Reconciler[S, O]) jitter(d time.Duration) time.Duration {
 }
 
 func (r *Reconciler[S, O]) updateStatus(ctx context.Context, mg Managed) error {
+	if before, ok := ctx.Value(statusAtReadKey{}).(map[string]any); ok {
+		if now, err := statusOf(mg); err == nil && equality.Semantic.DeepEqual(before, now) {
+			// Nothing changed: a steady estate costs no writes.
+			return nil
+		}
+	}
 	if err := r.kube.Status().Update(ctx, mg); err != nil {
 		return fmt.Errorf("cannot update status of %q: %w", mg.GetName(), err)
 	}
 	return nil
+}
+
+// statusAtReadKey is the context key of the status a reconcile read, which
+// updateStatus compares with the status it would write.
+type statusAtReadKey struct{}
+
+// statusOf returns mg's status as JSON values.
+func statusOf(mg Managed) (map[string]any, error) {
+	u, err := runtime.DefaultUnstructuredConverter.ToUnstructured(mg)
+	if err != nil {
+		return nil, err
+	}
+	status, _ := u["status"].(map[string]any)
+	return status, nil
 }

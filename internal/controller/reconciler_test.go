@@ -246,8 +246,23 @@ func TestReconcileSite(t *testing.T) {
 			},
 		},
 		{
-			name:   "after a crash during Create, an existing external resource is adopted without calling Create",
+			name:   "after a crash during Create, an existing external resource is adopted by calling the idempotent Create again, which finishes what was cut off",
 			site:   siteObject(withFinalizer, withAnnotations(v1alpha1.AnnotationCreatePending, "2026-05-04T09:59:00Z")),
+			engine: fakeSiteEngine{observation: existingReady},
+			want: outcome{
+				Calls:               []string{"Observe edge-1", "Create edge-1"},
+				AnnotationsAtCreate: map[string]string{v1alpha1.AnnotationCreatePending: "2026-05-04T10:00:00Z"},
+				Result:              reconcile.Result{RequeueAfter: testNotReadyInterval},
+				Annotations:         map[string]string{v1alpha1.AnnotationExternalName: testSite},
+				Finalizers:          []string{v1alpha1.Finalizer},
+				Conditions:          []v1alpha1.Condition{ready(v1alpha1.Creating("create requested")), synced()},
+				ObservedGeneration:  3,
+				Description:         "edge site",
+			},
+		},
+		{
+			name:   "a create cut off under an Observe-only policy is adopted as it is",
+			site:   siteObject(withFinalizer, withAnnotations(v1alpha1.AnnotationCreatePending, "2026-05-04T09:59:00Z"), withPolicies(v1alpha1.ManagementActionObserve)),
 			engine: fakeSiteEngine{observation: existingReady},
 			want: outcome{
 				Calls:              []string{"Observe edge-1"},
@@ -745,5 +760,65 @@ func TestReconcileSiteConflictIsRetriedQuietly(t *testing.T) {
 	}
 	if diff := cmp.Diff(reconcile.Result{RequeueAfter: time.Second}, result); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
+	}
+}
+
+// TestReconcileSiteSteadyStateWritesNothing: reconciling a Ready,
+// up-to-date Site whose status already says so sends no write to the API
+// server, so that a steady estate costs no writes at every poll.
+func TestReconcileSiteSteadyStateWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	var writes []string
+	count := func(verb string) func(client.Object) {
+		return func(o client.Object) { writes = append(writes, verb+" "+o.GetName()) }
+	}
+	kube := fake.NewClientBuilder().WithScheme(testScheme(t)).
+		WithObjects(defaultProviderConfig(), siteObject()).
+		WithStatusSubresource(&v1alpha1.Site{}).
+		WithInterceptorFuncs(interceptor.Funcs{
+			Update: func(ctx context.Context, c client.WithWatch, o client.Object, opts ...client.UpdateOption) error {
+				count("update")(o)
+				return c.Update(ctx, o, opts...)
+			},
+			SubResourceUpdate: func(ctx context.Context, c client.Client, sub string, o client.Object, opts ...client.SubResourceUpdateOption) error {
+				count("update " + sub)(o)
+				return c.SubResource(sub).Update(ctx, o, opts...)
+			},
+		}).Build()
+	fakeEngine := &fakeSiteEngine{kube: kube}
+	adapter := NewSiteAdapter(ProviderConfigResolver{Kube: kube, Secrets: kube, InjectedIdentity: &rest.Config{}}, kube,
+		func(*registry.Registry) engine.Client[site.Spec, site.Status] { return fakeEngine })
+	r := NewReconciler(kube, func() Managed { return &v1alpha1.Site{} }, Adapter[site.Spec, site.Status](adapter),
+		WithPollInterval(testPollInterval), WithPollJitter(0), WithNotReadyPollInterval(testNotReadyInterval))
+	req := reconcile.Request{NamespacedName: types.NamespacedName{Name: testSite}}
+
+	// Create, then observe Ready: both write.
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	fakeEngine.observation = existingReady
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if len(writes) == 0 {
+		t.Fatalf("no writes while creating and becoming Ready")
+	}
+	writes = nil
+	// Nothing changed since.
+	for range 3 {
+		if _, err := r.Reconcile(ctx, req); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(writes) != 0 {
+		t.Errorf("writes in the steady state = %v, want none", writes)
+	}
+	// A change in what Observe reports is written.
+	fakeEngine.observation.Status.KubernetesVersion = "v1.36.4"
+	if _, err := r.Reconcile(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"update status " + testSite}, writes); diff != "" {
+		t.Errorf("writes after a change of the observed status (-want +got):\n%s", diff)
 	}
 }

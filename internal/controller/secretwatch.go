@@ -3,6 +3,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -27,6 +28,22 @@ type SecretReferencer interface {
 	ReferencedSecrets(mg Managed) []types.NamespacedName
 }
 
+// RecordKeeper is implemented by adapters whose kind keeps its external
+// resource in a Secret of the platform plane (a site's record). The
+// controller then reconciles the managed resource as soon as that Secret
+// changes, from the Secret metadata it watches anyway, so that a change
+// made outside (a drift) is corrected within a second instead of at the
+// next poll.
+type RecordKeeper interface {
+	// RecordOf returns the external name of the resource whose record
+	// secret is, and whether secret is such a record.
+	RecordOf(secret client.Object) (externalName string, ok bool)
+}
+
+// externalNameIndex is the field index of managed resources by their
+// external name.
+const externalNameIndex = "mc.mcplatform.dev/external-name"
+
 // referencedSecretsIndex is the field index of managed resources by the
 // "<namespace>/<name>" of each Secret they reference.
 const referencedSecretsIndex = "mc.mcplatform.dev/referenced-secrets"
@@ -43,8 +60,17 @@ func watchSecrets[S, O any](mgr ctrl.Manager, b *builder.Builder, r *Reconciler[
 	}
 	referencer, references := r.adapter.(SecretReferencer)
 	_, publishes := r.adapter.(ConnectionPublisher[S, O])
-	if !references && !publishes {
+	keeper, keeps := r.adapter.(RecordKeeper)
+	if !references && !publishes && !keeps {
 		return b, nil
+	}
+	if keeps {
+		err := mgr.GetFieldIndexer().IndexField(context.Background(), r.newManaged(), externalNameIndex, func(o client.Object) []string {
+			return []string{ExternalName(o)}
+		})
+		if err != nil {
+			return nil, fmt.Errorf("cannot index %s by external name: %w", owner.Kind, err)
+		}
 	}
 	if references {
 		err := mgr.GetFieldIndexer().IndexField(context.Background(), r.newManaged(), referencedSecretsIndex, referencedSecretKeys(referencer))
@@ -52,7 +78,7 @@ func watchSecrets[S, O any](mgr ctrl.Manager, b *builder.Builder, r *Reconciler[
 			return nil, fmt.Errorf("cannot index %s by referenced Secrets: %w", owner.Kind, err)
 		}
 	}
-	w := secretWatch{kube: mgr.GetClient(), owner: owner, publishes: publishes, references: references, newList: newList}
+	w := secretWatch{kube: mgr.GetClient(), owner: owner, publishes: publishes, references: references, records: keeper, newList: newList}
 	return b.WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(w.requests)), nil
 }
 
@@ -65,7 +91,10 @@ type secretWatch struct {
 	// publishes tells whether the kind publishes connection Secrets, and
 	// references whether it reads Secrets its spec names.
 	publishes, references bool
-	newList               func() client.ObjectList
+	// records, when set, tells the records of the kind's external
+	// resources.
+	records RecordKeeper
+	newList func() client.ObjectList
 }
 
 // requests returns the managed resource that controls secret, if the kind
@@ -77,18 +106,32 @@ func (w secretWatch) requests(ctx context.Context, secret client.Object) []recon
 			requests = append(requests, reconcile.Request{NamespacedName: types.NamespacedName{Name: ref.Name}})
 		}
 	}
-	if !w.references {
-		return requests
-	}
-	list := w.newList()
 	key := types.NamespacedName{Namespace: secret.GetNamespace(), Name: secret.GetName()}.String()
-	if err := w.kube.List(ctx, list, client.MatchingFields{referencedSecretsIndex: key}); err != nil {
-		ctrl.LoggerFrom(ctx).Error(err, "cannot list the managed resources that reference a Secret", "secret", key)
+	if w.records != nil {
+		if name, ok := w.records.RecordOf(secret); ok {
+			requests = w.appendListed(ctx, requests, client.MatchingFields{externalNameIndex: name}, "secret", key)
+		}
+	}
+	if w.references {
+		requests = w.appendListed(ctx, requests, client.MatchingFields{referencedSecretsIndex: key}, "secret", key)
+	}
+	return requests
+}
+
+// appendListed appends to requests the managed resources that match, from
+// the cache.
+func (w secretWatch) appendListed(ctx context.Context, requests []reconcile.Request, match client.MatchingFields, logKeysAndValues ...any) []reconcile.Request {
+	list := w.newList()
+	if err := w.kube.List(ctx, list, match); err != nil {
+		ctrl.LoggerFrom(ctx).Error(err, "cannot list the managed resources a Secret concerns", logKeysAndValues...)
 		return requests
 	}
 	_ = meta.EachListItem(list, func(o runtime.Object) error {
 		if obj, ok := o.(client.Object); ok {
-			requests = append(requests, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(obj)})
+			req := reconcile.Request{NamespacedName: client.ObjectKeyFromObject(obj)}
+			if !slices.Contains(requests, req) {
+				requests = append(requests, req)
+			}
 		}
 		return nil
 	})

@@ -75,3 +75,45 @@ func TestSecretWatchRequests(t *testing.T) {
 		})
 	}
 }
+
+// TestSecretWatchRequestsSiteRecords checks that a change to a site record
+// wakes the Site whose external name it records, and nothing else.
+func TestSecretWatchRequestsSiteRecords(t *testing.T) {
+	sites := &SiteAdapter{}
+	kube := fake.NewClientBuilder().WithScheme(testScheme(t)).
+		WithObjects(
+			siteObject(func(s *v1alpha1.Site) { s.Name = "edge" }),
+			siteObject(func(s *v1alpha1.Site) {
+				s.Name = "renamed"
+				s.Annotations = map[string]string{v1alpha1.AnnotationExternalName: "hub"}
+			}),
+		).
+		WithIndex(&v1alpha1.Site{}, referencedSecretsIndex, referencedSecretKeys(sites)).
+		WithIndex(&v1alpha1.Site{}, externalNameIndex, func(o client.Object) []string { return []string{ExternalName(o)} }).
+		Build()
+	w := secretWatch{kube: kube, owner: v1alpha1.GroupVersion.WithKind("Site"), references: true, records: sites,
+		newList: func() client.ObjectList { return &v1alpha1.SiteList{} }}
+	record := func(site string, labels map[string]string) *metav1.PartialObjectMetadata {
+		return &metav1.PartialObjectMetadata{ObjectMeta: metav1.ObjectMeta{Namespace: "mc-system", Name: "site-" + site, Labels: labels}}
+	}
+	request := func(name string) reconcile.Request {
+		return reconcile.Request{NamespacedName: types.NamespacedName{Name: name}}
+	}
+	cases := map[string]struct {
+		secret client.Object
+		want   []reconcile.Request
+	}{
+		"the record of a Site named after its site":  {record("edge", map[string]string{"mc.mcplatform.dev/site": "edge", "mc.mcplatform.dev/record": "site"}), []reconcile.Request{request("edge")}},
+		"the record of a Site with an external name": {record("hub", map[string]string{"mc.mcplatform.dev/site": "hub", "mc.mcplatform.dev/record": "site"}), []reconcile.Request{request("renamed")}},
+		"the record of a site no Site manages":       {record("other", map[string]string{"mc.mcplatform.dev/site": "other", "mc.mcplatform.dev/record": "site"}), nil},
+		"an object made for a site, not its record":  {record("edge", map[string]string{"mc.mcplatform.dev/site": "edge"}), nil},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			got := w.requests(context.Background(), tc.secret)
+			if diff := cmp.Diff(tc.want, got); diff != "" {
+				t.Errorf("requests (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

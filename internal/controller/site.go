@@ -65,6 +65,7 @@ type SiteAdapter struct {
 var (
 	_ Adapter[site.Spec, site.Status] = (*SiteAdapter)(nil)
 	_ SecretReferencer                = (*SiteAdapter)(nil)
+	_ RecordKeeper                    = (*SiteAdapter)(nil)
 	_ Triggerer                       = (*site.Client)(nil)
 )
 
@@ -95,6 +96,16 @@ func (a *SiteAdapter) ReferencedSecrets(mg Managed) []types.NamespacedName {
 		}
 	}
 	return out
+}
+
+// RecordOf tells the site whose record secret is: a change to a site
+// record made outside the controller is corrected at once.
+func (a *SiteAdapter) RecordOf(secret client.Object) (string, bool) {
+	l := secret.GetLabels()
+	if l[registry.LabelRecord] != "site" || l[registry.LabelSite] == "" {
+		return "", false
+	}
+	return l[registry.LabelSite], true
 }
 
 // NewSiteAdapter returns a SiteAdapter that resolves ProviderConfigs with

@@ -365,9 +365,7 @@ func runAndWait(ctx context.Context, c *imagereplication.Client, id string, time
 	if err != nil {
 		return err
 	}
-	_, err = engine.WaitRun(ctx, func(ctx context.Context) (imagereplication.Execution, error) {
-		return c.Execution(ctx, id, execID)
-	}, imagereplication.Execution.Progress, engine.WaitOptions{Timeout: timeout, MinInterval: 250 * time.Millisecond, MaxInterval: 5 * time.Second})
+	_, err = c.WaitExecution(ctx, id, execID, timeout)
 	return err
 }
 

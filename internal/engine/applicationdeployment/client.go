@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -212,17 +213,41 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		return obs, err
 	}
 	obs.Status = Status{ApplicationName: e.app.Name, ArgoCDNamespace: e.app.Namespace, ManifestPath: e.manifestPath, YAMLPath: e.yamlPath}
+	// The reads are independent of each other: made at once, an Observe
+	// (and so the wait's return after Argo CD reports ready) costs the
+	// slowest of them instead of their sum.
 	committer := c.delivery.Committer()
-	gitopsFiles, _, err := committer.ReadFiles(ctx, e.gitops.Repo, e.gitops.Branch, "", []string{e.manifestPath})
-	if err != nil {
-		return obs, fmt.Errorf("cannot read the GitOps repository: %w", err)
-	}
-	yamlFiles, _, err := committer.ReadFiles(ctx, e.yaml.Repo, e.yaml.Branch, "", []string{e.yamlPath})
-	if err != nil {
-		return obs, fmt.Errorf("cannot read the yaml repository: %w", err)
-	}
-	live, liveExists, err := getApplicationSpec(ctx, e)
-	if err != nil {
+	var (
+		gitopsFiles, yamlFiles map[string]string
+		live                   appSpec
+		liveExists             bool
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if gitopsFiles, _, err = committer.ReadFiles(gctx, e.gitops.Repo, e.gitops.Branch, "", []string{e.manifestPath}); err != nil {
+			return fmt.Errorf("cannot read the GitOps repository: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		if yamlFiles, _, err = committer.ReadFiles(gctx, e.yaml.Repo, e.yaml.Branch, "", []string{e.yamlPath}); err != nil {
+			return fmt.Errorf("cannot read the yaml repository: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		live, liveExists, err = getApplicationSpec(gctx, e)
+		return err
+	})
+	g.Go(func() (err error) {
+		obs.Status.GitOpsCommit, err = c.delivery.Revision(gctx, e.gitops, []string{e.manifestPath})
+		return err
+	})
+	g.Go(func() (err error) {
+		obs.Status.YAMLCommit, err = c.delivery.Revision(gctx, e.yaml, []string{e.yamlPath})
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return obs, err
 	}
 	manifest, inGit := gitopsFiles[e.manifestPath]
@@ -266,12 +291,6 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	}
 	obs.UpToDate = upToDate && liveExists && len(liveDiff) == 0
 
-	if obs.Status.GitOpsCommit, err = c.delivery.Revision(ctx, e.gitops, []string{e.manifestPath}); err != nil {
-		return obs, err
-	}
-	if obs.Status.YAMLCommit, err = c.delivery.Revision(ctx, e.yaml, []string{e.yamlPath}); err != nil {
-		return obs, err
-	}
 	s, err := c.delivery.Observe(ctx, e.conn.Dynamic, e.yaml, e.app, obs.Status.YAMLCommit)
 	if err != nil {
 		return obs, err

@@ -4,19 +4,12 @@ package applicationdeployment_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
-	"slices"
-	"strconv"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/bitbucket"
@@ -25,6 +18,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/applicationdeployment"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest/readiness"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
@@ -110,149 +104,75 @@ type untriggered struct {
 	engine.Client[applicationdeployment.Spec, applicationdeployment.Status]
 }
 
-// syncedAt watches the Application and returns when Argo CD first reports
-// it Synced and Healthy at revision with its operation Succeeded there.
-func syncedAt(ctx context.Context, dc dynamic.Interface, ns, name, rev string) (time.Time, error) {
-	for {
-		w, err := dc.Resource(kube.ApplicationGVR).Namespace(ns).Watch(ctx, metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()})
-		if err != nil {
-			return time.Time{}, err
-		}
-		for ev := range w.ResultChan() {
-			u, ok := ev.Object.(*unstructured.Unstructured)
-			if !ok {
-				continue
-			}
-			s := kube.ApplicationSyncOf(u)
-			if s.SyncStatus == "Synced" && s.HealthStatus == "Healthy" && s.SyncRevision == rev &&
-				s.Operation != nil && s.Operation.Phase == "Succeeded" && s.Operation.Revision == rev {
-				w.Stop()
-				return time.Now(), nil
-			}
-		}
-		if ctx.Err() != nil {
-			return time.Time{}, ctx.Err()
-		}
-	}
+// syncedAt reports whether Argo CD reports the Application u Synced and
+// Healthy at revision with its operation Succeeded there.
+func syncedAt(u *unstructured.Unstructured, revision string) bool {
+	s := kube.ApplicationSyncOf(u)
+	return s.SyncStatus == "Synced" && s.HealthStatus == "Healthy" && s.SyncRevision == revision &&
+		s.Operation != nil && s.Operation.Phase == kube.OperationSucceeded && s.Operation.Revision == revision
 }
 
 // BenchmarkApplicationDeploymentReturn measures how long after Argo CD
 // reports the Application Synced and Healthy at the committed yaml revision
 // (operation Succeeded) an apply of a new image returns: engine.Converge as
 // the provider runs it (woken by the Application's watch) beside the same
-// Converge polling every 10 seconds without a trigger. Each run bumps the
-// image tag; both converge on the same commit.
+// Converge polling every 10 seconds without a trigger (figures: package
+// readiness). Each run bumps the image tag; both converge on the same
+// commit. Runs: N of -benchtime=Nx, else $MC_BENCH_DEPLOYMENT_RUNS, else 3.
 func BenchmarkApplicationDeploymentReturn(b *testing.B) {
+	runs, probe := readiness.Runs(b, "MC_BENCH_DEPLOYMENT_RUNS", 3)
+	if probe {
+		return
+	}
 	p := sandboxtest.Platform(b)
 	sandboxtest.Require(b, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
 	ctx := context.Background()
-	// The testing package calls a benchmark more than once (b.N = 1
-	// first): the site, the application and the first deployment are made
-	// once, and removed by the last call.
-	if benchState == nil {
-		env := newBenchEnv(b, p)
-		id, _, err := engine.Converge(ctx, env.client, "", env.spec, engine.ConvergeOptions{Timeout: 5 * time.Minute})
-		if err != nil {
-			b.Fatalf("first deployment: %v", err)
-		}
-		benchState = &benchStateT{env: env, id: id}
+	env := newBenchEnv(b, p)
+	id, _, err := engine.Converge(ctx, env.client, "", env.spec, engine.ConvergeOptions{Timeout: 5 * time.Minute})
+	if err != nil {
+		b.Fatalf("first deployment: %v", err)
 	}
-	env, id := benchState.env, benchState.id
-	spec := env.spec
-	appName := applicationdeployment.ApplicationName(benchProject, "svc", benchCluster)
-	var watchLag, pollLag []time.Duration
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
-		spec.Image.Tag = fmt.Sprintf("%d-%d", time.Now().UnixNano(), i)
-		runCtx, cancel := context.WithTimeout(ctx, 5*time.Minute)
-		// Commit first, so that the independent watch knows the revision
-		// from its first event; both waits below commit nothing new.
-		if err := env.client.Update(runCtx, id, spec); err != nil {
-			b.Fatal(err)
-		}
-		obs, err := env.client.Observe(runCtx, id, spec)
-		if err != nil {
-			b.Fatal(err)
-		}
-		revision := obs.Status.YAMLCommit
-		syncedC := make(chan time.Time, 1)
-		go func() {
-			t, err := syncedAt(runCtx, env.dc, env.argoNS, appName, revision)
-			if err != nil {
-				b.Error(err)
-			}
-			syncedC <- t
-		}()
-		var wg sync.WaitGroup
-		var watchDone, pollDone time.Time
-		wg.Add(2)
-		go func() {
-			defer wg.Done()
-			_, _, err := engine.Converge(runCtx, env.client, id, spec, engine.ConvergeOptions{Timeout: 4 * time.Minute})
-			watchDone = time.Now()
-			if err != nil {
-				b.Error(err)
-			}
-		}()
-		go func() {
-			defer wg.Done()
-			_, _, err := engine.Converge(runCtx, untriggered{env.client}, id, spec,
-				engine.ConvergeOptions{Timeout: 4 * time.Minute, MinInterval: 10 * time.Second, MaxInterval: 10 * time.Second})
-			pollDone = time.Now()
-			if err != nil {
-				b.Error(err)
-			}
-		}()
-		wg.Wait()
-		var synced time.Time
-		select {
-		case synced = <-syncedC:
-		case <-time.After(30 * time.Second):
-			b.Fatalf("run %d: the independent watch never saw %.12s Synced and Healthy", i, revision)
-		}
-		cancel()
-		watchLag = append(watchLag, watchDone.Sub(synced))
-		pollLag = append(pollLag, pollDone.Sub(synced))
-	}
-	b.StopTimer()
-	report := func(name string, d []time.Duration) {
-		slices.Sort(d)
-		b.ReportMetric(float64(d[len(d)/2].Microseconds())/1000, name+"-median-ms")
-		b.ReportMetric(float64(d[len(d)-1].Microseconds())/1000, name+"-worst-ms")
-	}
-	report("watch", watchLag)
-	report("poll10s", pollLag)
-	b.Logf("return after Synced+Healthy: watch %v, 10s poll %v", fmtDurations(watchLag), fmtDurations(pollLag))
-	if b.N >= requestedRuns() {
-		if err := engine.DeleteUntilGone(ctx, env.client, id, engine.ConvergeOptions{Timeout: 3 * time.Minute}); err != nil {
+	b.Cleanup(func() {
+		if err := engine.DeleteUntilGone(context.Background(), env.client, id, engine.ConvergeOptions{Timeout: 3 * time.Minute}); err != nil {
 			b.Errorf("delete: %v", err)
 		}
-		benchState = nil
-	}
-}
-
-// benchStateT is what the calls of the benchmark share.
-type benchStateT struct {
-	env benchEnv
-	id  string
-}
-
-var benchState *benchStateT
-
-// requestedRuns is N of -benchtime=Nx (1 otherwise): the last call's b.N.
-func requestedRuns() int {
-	if f := flag.Lookup("test.benchtime"); f != nil {
-		if n, err := strconv.Atoi(strings.TrimSuffix(f.Value.String(), "x")); err == nil && strings.HasSuffix(f.Value.String(), "x") && n > 0 {
-			return n
+	})
+	appName := applicationdeployment.ApplicationName(benchProject, "svc", benchCluster)
+	samples := make([]readiness.Sample, 0, runs)
+	for i := range runs {
+		spec := env.spec
+		spec.Image.Tag = fmt.Sprintf("%d-%d", time.Now().UnixNano(), i)
+		var revision string
+		s, err := readiness.Measure(ctx, readiness.Run{
+			Timeout: 5 * time.Minute,
+			// Commit first, so that the independent watch knows the
+			// revision; both waits below commit nothing new.
+			Start: func(ctx context.Context) error {
+				if err := env.client.Update(ctx, id, spec); err != nil {
+					return err
+				}
+				obs, err := env.client.Observe(ctx, id, spec)
+				revision = obs.Status.YAMLCommit
+				return err
+			},
+			WatchReady: func(ctx context.Context, started <-chan struct{}) (time.Time, error) {
+				<-started
+				return readiness.WatchObject(ctx, env.dc, kube.ApplicationGVR, env.argoNS, appName, func(u *unstructured.Unstructured) bool { return syncedAt(u, revision) })
+			},
+			Wait: func(ctx context.Context) error {
+				_, _, err := engine.Converge(ctx, env.client, id, spec, engine.ConvergeOptions{Timeout: 4 * time.Minute})
+				return err
+			},
+			Poll: func(ctx context.Context) error {
+				_, _, err := engine.Converge(ctx, untriggered{env.client}, id, spec,
+					engine.ConvergeOptions{Timeout: 4 * time.Minute, MinInterval: readiness.PollInterval, MaxInterval: readiness.PollInterval})
+				return err
+			},
+		})
+		if err != nil {
+			b.Fatalf("run %d: %v", i, err)
 		}
+		samples = append(samples, s)
 	}
-	return 1
-}
-
-func fmtDurations(ds []time.Duration) string {
-	parts := make([]string, len(ds))
-	for i, d := range ds {
-		parts[i] = d.Round(time.Millisecond).String()
-	}
-	return strings.Join(parts, " ")
+	readiness.Report(b, samples)
 }

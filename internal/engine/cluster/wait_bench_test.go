@@ -4,48 +4,24 @@ package cluster_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"slices"
-	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest/readiness"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
-
-// createReturnRuns is the number of clusters BenchmarkClusterCreateReturn
-// creates: N of -benchtime=Nx, else $MC_BENCH_CLUSTER_RUNS, else 3. probe
-// is true for the single-iteration call the testing package makes before
-// the -benchtime=Nx call (N > 1), which would otherwise create a cluster
-// for nothing.
-func createReturnRuns(b *testing.B) (runs int, probe bool) {
-	if f := flag.Lookup("test.benchtime"); f != nil {
-		if s, ok := strings.CutSuffix(f.Value.String(), "x"); ok {
-			if n, err := strconv.Atoi(s); err == nil && n > 0 {
-				return n, b.N == 1 && n > 1
-			}
-		}
-	}
-	if n, err := strconv.Atoi(os.Getenv("MC_BENCH_CLUSTER_RUNS")); err == nil && n > 0 {
-		return n, false
-	}
-	return 3, false
-}
 
 // createReturn is what one run measured; every instant is local (monotonic).
 type createReturn struct {
@@ -77,7 +53,7 @@ type createReturn struct {
 // A negative delay (the trigger saw the change before the independent
 // watch did) counts as 0. It asserts nothing about the figures.
 func BenchmarkClusterCreateReturn(b *testing.B) {
-	runs, probe := createReturnRuns(b)
+	runs, probe := readiness.Runs(b, "MC_BENCH_CLUSTER_RUNS", 3)
 	if probe {
 		return
 	}
@@ -188,12 +164,7 @@ func BenchmarkClusterCreateReturn(b *testing.B) {
 	if clamped > 0 {
 		b.Logf("%d delays were negative (a waiter saw the change before the independent watch) and count as 0", clamped)
 	}
-	report := func(name string, ds []time.Duration) float64 {
-		m := median(ds)
-		b.ReportMetric(ms(m), name+"-median-ms")
-		b.ReportMetric(ms(slices.Max(ds)), name+"-worst-ms")
-		return ms(m)
-	}
+	report := func(name string, ds []time.Duration) float64 { return readiness.ReportDurations(b, name, ds) }
 	w := report("watch", watch)
 	pm := report("poll10s", poll)
 	fm := report("fixed10s", fixed)
@@ -206,21 +177,10 @@ func BenchmarkClusterCreateReturn(b *testing.B) {
 	b.ReportMetric(fm/w, "fixed10s/watch")
 	// ns/op would be the time of the overlapping runs over their number:
 	// report the median create-to-return of the production wait instead.
-	b.ReportMetric(float64(median(createToReturn).Nanoseconds()), "ns/op")
+	b.ReportMetric(float64(readiness.Median(createToReturn).Nanoseconds()), "ns/op")
 }
 
 var namespaces = schema.GroupVersionResource{Version: "v1", Resource: "namespaces"}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[len(s)/2]
-}
 
 // measureCreateReturn creates want and waits in three ways at once until
 // it is ready, while an independent watch records when the Cluster turns
@@ -320,26 +280,8 @@ func measureCreateReturn(c *cluster.Client, dc dynamic.Interface, want cluster.S
 // watchAvailable sends the instant a watch on the Cluster first shows its
 // Available condition True.
 func watchAvailable(ctx context.Context, dc dynamic.Interface, ns, name string, out chan<- time.Time) {
-	opts := metav1.ListOptions{FieldSelector: fields.OneTermEqualSelector("metadata.name", name).String()}
-	for ctx.Err() == nil {
-		w, err := dc.Resource(cluster.ClusterGVR).Namespace(ns).Watch(ctx, opts)
-		if err != nil {
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(100 * time.Millisecond):
-			}
-			continue
-		}
-		for ev := range w.ResultChan() {
-			u, ok := ev.Object.(*unstructured.Unstructured)
-			if ok && availableTrue(u) {
-				out <- time.Now()
-				w.Stop()
-				return
-			}
-		}
-		w.Stop()
+	if at, err := readiness.WatchObject(ctx, dc, cluster.ClusterGVR, ns, name, availableTrue); err == nil {
+		out <- at
 	}
 }
 

@@ -4,12 +4,8 @@ package gitops_test
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
-	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -22,27 +18,10 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest/readiness"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/gitops"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
-
-// benchRuns is the number of commits BenchmarkGitOpsWaitReturn waits for:
-// N of -benchtime=Nx, else $MC_BENCH_GITOPS_RUNS, else 3. probe is true for
-// the single-iteration call the testing package makes before the
-// -benchtime=Nx call (N > 1).
-func benchRuns(b *testing.B) (runs int, probe bool) {
-	if f := flag.Lookup("test.benchtime"); f != nil {
-		if s, ok := strings.CutSuffix(f.Value.String(), "x"); ok {
-			if n, err := strconv.Atoi(s); err == nil && n > 0 {
-				return n, b.N == 1 && n > 1
-			}
-		}
-	}
-	if n, err := strconv.Atoi(os.Getenv("MC_BENCH_GITOPS_RUNS")); err == nil && n > 0 {
-		return n, false
-	}
-	return 3, false
-}
 
 // waitReturn is what one run measured; every instant is local (monotonic).
 type waitReturn struct {
@@ -73,7 +52,7 @@ type waitReturn struct {
 // A negative delay (a waiter saw the state before the independent watch
 // did) counts as 0. It asserts nothing about the figures.
 func BenchmarkGitOpsWaitReturn(b *testing.B) {
-	runs, probe := benchRuns(b)
+	runs, probe := readiness.Runs(b, "MC_BENCH_GITOPS_RUNS", 3)
 	if probe {
 		return
 	}
@@ -123,12 +102,7 @@ func BenchmarkGitOpsWaitReturn(b *testing.B) {
 	if clamped > 0 {
 		b.Logf("%d delays were negative (a waiter saw the state before the independent watch) and count as 0", clamped)
 	}
-	report := func(name string, ds []time.Duration) float64 {
-		m := median(ds)
-		b.ReportMetric(ms(m), name+"-median-ms")
-		b.ReportMetric(ms(slices.Max(ds)), name+"-worst-ms")
-		return ms(m)
-	}
+	report := func(name string, ds []time.Duration) float64 { return readiness.ReportDurations(b, name, ds) }
 	w := report("watch", watch)
 	pm := report("poll10s", poll)
 	fm := report("fixed10s", fixed)
@@ -136,18 +110,7 @@ func BenchmarkGitOpsWaitReturn(b *testing.B) {
 	w = max(w, 1) // a 0 (clamped) median would make the ratios infinite
 	b.ReportMetric(pm/w, "poll10s/watch")
 	b.ReportMetric(fm/w, "fixed10s/watch")
-	b.ReportMetric(float64(median(commitToReturn).Nanoseconds()), "ns/op")
-}
-
-func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if n := len(s); n%2 == 0 {
-		return (s[n/2-1] + s[n/2]) / 2
-	}
-	return s[len(s)/2]
+	b.ReportMetric(float64(readiness.Median(commitToReturn).Nanoseconds()), "ns/op")
 }
 
 // measureWaitReturn commits change and waits for it in three ways at once

@@ -6,9 +6,11 @@ import (
 	"net/url"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/client-go/dynamic"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
@@ -264,12 +266,25 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		return obs, err
 	}
 	path := ManifestPath(d.dir, key)
-	files, _, err := c.delivery.Committer().ReadFiles(ctx, d.target.Repo, d.target.Branch, "", []string{path})
-	if err != nil {
-		return obs, fmt.Errorf("cannot read the release's manifest from %s: %w", redact.URL(d.target.Repo.URL), err)
-	}
-	u, err := chart.GetApplication(ctx, d.dynamic(), d.ns, ApplicationName(key))
-	if err != nil {
+	// The manifest in git and the Application in the cluster are read at
+	// once: an Observe (and so the wait's return after Argo CD reports
+	// ready) costs the slower of the two instead of their sum.
+	var (
+		files map[string]string
+		u     *unstructured.Unstructured
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		if files, _, err = c.delivery.Committer().ReadFiles(gctx, d.target.Repo, d.target.Branch, "", []string{path}); err != nil {
+			return fmt.Errorf("cannot read the release's manifest from %s: %w", redact.URL(d.target.Repo.URL), err)
+		}
+		return nil
+	})
+	g.Go(func() (err error) {
+		u, err = chart.GetApplication(gctx, d.dynamic(), d.ns, ApplicationName(key))
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return obs, err
 	}
 	obs.Status = Status{Application: d.ns + "/" + ApplicationName(key), ManifestPath: path}

@@ -46,7 +46,7 @@ type fixture struct {
 	client   *helmrelease.Client
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, sandboxtest.Workload...)

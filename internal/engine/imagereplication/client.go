@@ -512,6 +512,21 @@ func (c *Client) Run(ctx context.Context, id string) (int64, error) {
 	return execID, nil
 }
 
+// ExecutionPollInterval is the longest interval at which WaitExecution
+// asks Harbor about an execution: Harbor has no watch, and a GET of one
+// execution is cheap, so a done execution is seen within about a second.
+const ExecutionPollInterval = time.Second
+
+// WaitExecution waits until execution execID of replication id is done and
+// returns it; a failed execution is a terminal error with the failing
+// task's log. It polls every 250ms at first, backing off to
+// ExecutionPollInterval.
+func (c *Client) WaitExecution(ctx context.Context, id string, execID int64, timeout time.Duration) (Execution, error) {
+	return engine.WaitRun(ctx, func(ctx context.Context) (Execution, error) {
+		return c.Execution(ctx, id, execID)
+	}, Execution.Progress, engine.WaitOptions{Timeout: timeout, MinInterval: 250 * time.Millisecond, MaxInterval: ExecutionPollInterval})
+}
+
 // Execution reports execution execID of replication id.
 func (c *Client) Execution(ctx context.Context, id string, execID int64) (Execution, error) {
 	runsOn, _, err := ParseID(id)
