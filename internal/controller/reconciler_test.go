@@ -178,7 +178,7 @@ func ready(c v1alpha1.Condition) v1alpha1.Condition {
 
 var (
 	readyStatus     = site.Status{KubernetesVersion: "v1.36.3", ArgoCDVersion: "v1alpha1", RootApplication: "edge-1-root", SyncStatus: "Synced", HealthStatus: "Healthy", Ready: true}
-	readyAtProvider = v1alpha1.SiteObservation{KubernetesVersion: "v1.36.3", ArgoCDVersion: "v1alpha1", RootApplication: "edge-1-root", SyncStatus: "Synced", HealthStatus: "Healthy"}
+	readyAtProvider = v1alpha1.SiteObservation{KubernetesVersion: "v1.36.3", ArgoCDVersion: "v1alpha1", RootApplication: "edge-1-root", SyncStatus: "Synced", HealthStatus: "Healthy", TaskRunner: &v1alpha1.SiteTaskRunner{}}
 	existingReady   = engine.Observation[site.Spec, site.Status]{Exists: true, UpToDate: true, Ready: true, Status: readyStatus}
 )
 
@@ -333,7 +333,7 @@ func TestReconcileSite(t *testing.T) {
 				Finalizers:         []string{v1alpha1.Finalizer},
 				Conditions:         []v1alpha1.Condition{ready(v1alpha1.Creating("root application is OutOfSync and Progressing")), synced()},
 				ObservedGeneration: 3,
-				AtProvider:         v1alpha1.SiteObservation{RootApplication: "edge-1-root", SyncStatus: "OutOfSync", HealthStatus: "Progressing"},
+				AtProvider:         v1alpha1.SiteObservation{RootApplication: "edge-1-root", SyncStatus: "OutOfSync", HealthStatus: "Progressing", TaskRunner: &v1alpha1.SiteTaskRunner{}},
 				Description:        "edge site",
 			},
 		},
@@ -351,6 +351,7 @@ func TestReconcileSite(t *testing.T) {
 				Finalizers:         []string{v1alpha1.Finalizer},
 				Conditions:         []v1alpha1.Condition{ready(v1alpha1.Unavailable("cannot reach https://10.0.0.1:6443")), synced()},
 				ObservedGeneration: 3,
+				AtProvider:         v1alpha1.SiteObservation{TaskRunner: &v1alpha1.SiteTaskRunner{}},
 				Description:        "edge site",
 			},
 		},
@@ -367,6 +368,7 @@ func TestReconcileSite(t *testing.T) {
 				Finalizers:         []string{v1alpha1.Finalizer},
 				Conditions:         []v1alpha1.Condition{ready(v1alpha1.Unavailable("root application sync failed: one or more objects failed to apply")), synced()},
 				ObservedGeneration: 3,
+				AtProvider:         v1alpha1.SiteObservation{TaskRunner: &v1alpha1.SiteTaskRunner{}},
 				Description:        "edge site",
 			},
 		},
@@ -383,6 +385,7 @@ func TestReconcileSite(t *testing.T) {
 				Finalizers:         []string{v1alpha1.Finalizer},
 				Conditions:         []v1alpha1.Condition{ready(v1alpha1.Unavailable("spec.forProvider.gitops.path: Argo CD cannot use the path: app path does not exist")), synced()},
 				ObservedGeneration: 3,
+				AtProvider:         v1alpha1.SiteObservation{TaskRunner: &v1alpha1.SiteTaskRunner{}},
 				Description:        "edge site",
 			},
 		},

@@ -19,6 +19,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
+	harborsim "github.com/mcplatform/terraform-provider-mc/internal/sandbox/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
@@ -205,6 +206,74 @@ resource "mc_ci_run" "at_hub" {
 }
 `),
 				ExpectError: regexp.MustCompile(`Site "site-a" has no task\s+runner`),
+			},
+		},
+	})
+}
+
+// ciRunExtra is an mc_ci_run of the test's sites building with command
+// (no source file of the template is used) into repository.
+func ciRunExtra(p *sandbox.Platform, name, repository, command, more string) string {
+	return fmt.Sprintf(`
+resource "mc_ci_run" %q {
+  site = mc_site.b.name
+  source = {
+    repository = %q
+    revision   = "main"
+  }
+  image = {
+    project    = %q
+    repository = %q
+  }
+  build = {
+    command = %q
+  }
+%s
+  depends_on = [mc_site.a]
+}
+`, name, p.Bitbucket.TemplateURL(sandbox.TemplateGoService), ciRunProject, repository, strings.ReplaceAll(command, "${", "$${"), more)
+}
+
+// TestAccCIRun_sameInputsSameDigestAndFailFast: a second run of the same
+// source and build (a new run, forced by triggers) gives the same digest; a
+// build with a compile error fails with the compiler's message; a scan that
+// finds a Critical vulnerability fails the run naming it.
+func TestAccCIRun_sameInputsSameDigestAndFailFast(t *testing.T) {
+	p := sandboxtest.Platform(t)
+	ciRunSetup(t, p)
+	const cve = "CVE-2026-49001"
+	if err := p.AddVulnerabilities(sandbox.HarborSiteB, harborsim.Vulnerability{ID: cve, Package: "mc-acc-vulnerable",
+		Versions: []string{"1.0"}, Severity: "Critical", Description: "a package only this test installs"}); err != nil {
+		t.Fatal(err)
+	}
+	resource.Test(t, resource.TestCase{
+		ProtoV6ProviderFactories: protoV6ProviderFactories,
+		Steps: []resource.TestStep{
+			{
+				Config: ciRunSites(p) + ciRunExtra(p, "first", "same-inputs", ciRunBuild, "") +
+					ciRunExtra(p, "again", "same-inputs", ciRunBuild, `  triggers = { attempt = "2" }`),
+				Check: resource.ComposeAggregateTestCheckFunc(
+					resource.TestCheckResourceAttr("mc_ci_run.again", "phase", "Succeeded"),
+					resource.TestCheckResourceAttrPair("mc_ci_run.first", "image_digest", "mc_ci_run.again", "image_digest"),
+					func(s *terraform.State) error {
+						a := s.RootModule().Resources["mc_ci_run.first"].Primary.ID
+						b := s.RootModule().Resources["mc_ci_run.again"].Primary.ID
+						if a == b {
+							return fmt.Errorf("both runs are %s; want two runs", a)
+						}
+						return nil
+					},
+				),
+			},
+			{
+				Config: ciRunSites(p) + ciRunExtra(p, "broken", "broken",
+					`cd "$(mktemp -d)" && printf 'module broken\n\ngo 1.22\n' > go.mod && printf 'package main\n\nfunc main() { undefinedThing() }\n' > main.go && go build -o "$OUT/app" .`, ""),
+				ExpectError: regexp.MustCompile(`undefined: undefinedThing`),
+			},
+			{
+				Config: ciRunSites(p) + ciRunExtra(p, "vulnerable", "vulnerable",
+					`mkdir -p "$OUT/var/lib/dpkg" && printf 'Package: mc-acc-vulnerable\nVersion: 1.0\n' > "$OUT/var/lib/dpkg/status"`, ""),
+				ExpectError: regexp.MustCompile(cve),
 			},
 		},
 	})
