@@ -18,6 +18,23 @@ terraform {
 
 provider "mc" {}
 
+variable "name_prefix" {
+  description = "Prefix of the names that are global on the platform (clusters, namespaces, the project's key and name, repositories), so that several copies of the quickstart can run on one platform. Empty keeps the demo's names."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9]{0,5}-)?$", var.name_prefix))
+    error_message = "The name prefix must be empty or a lower-case letter, up to five lower-case letters or digits, and a hyphen, such as \"e2e1-\"."
+  }
+}
+
+locals {
+  # The project key takes the prefix without its hyphen, in upper case:
+  # Bitbucket and Jira keys are upper-case letters and digits.
+  project_key = "${upper(replace(var.name_prefix, "-", ""))}WEB"
+}
+
 variable "gitops_repo_url" {
   description = "URL of the GitOps repository that holds sites/<site>/ manifests."
   type        = string
@@ -119,7 +136,7 @@ resource "mc_site" "site_b" {
 # site B logs in with a robot account made in the hub's Harbor, allowed to
 # push to the library project and to create missing projects.
 resource "mc_image_replication" "site_b_to_hub" {
-  name             = "site-b-to-hub"
+  name             = "${var.name_prefix}site-b-to-hub"
   source_site      = mc_site.site_b.name
   destination_site = mc_site.site_a.name
   direction        = "push"
@@ -141,7 +158,7 @@ resource "mc_image_replication" "site_b_to_hub" {
 resource "mc_cluster" "dev" {
   site               = mc_site.site_b.id
   namespace          = "clusters"
-  name               = "dev-1"
+  name               = "${var.name_prefix}dev-1"
   infrastructure     = "in_memory"
   kubernetes_version = "v1.36.0"
 
@@ -166,7 +183,7 @@ resource "mc_cluster" "dev" {
 # site B's Argo CD so that applications can deploy to it as "brownfield-1".
 resource "mc_cluster_registration" "brownfield" {
   site             = mc_site.site_b.name
-  name             = "brownfield-1"
+  name             = "${var.name_prefix}brownfield-1"
   server           = var.workload_server
   ca_certificate   = file(var.workload_ca_file)
   token_wo         = var.workload_token
@@ -183,7 +200,7 @@ resource "mc_cluster_registration" "brownfield" {
 resource "mc_helm_release" "hello" {
   site      = mc_site.site_b.name
   cluster   = mc_cluster_registration.brownfield.name
-  namespace = "hello"
+  namespace = "${var.name_prefix}hello"
   name      = "hello"
   repo_url  = var.gitops_repo_url
   path      = "charts/hello"
@@ -222,8 +239,8 @@ variable "project_lead_account_id" {
 # the hub, and an Argo CD AppProject at site B limited to the project's
 # repositories and site B's clusters.
 resource "mc_project" "web" {
-  key         = "WEB"
-  name        = "Web shop"
+  key         = local.project_key
+  name        = "${var.name_prefix}Web shop"
   description = "The shop's front end and its APIs"
 
   bitbucket = {
@@ -251,7 +268,7 @@ resource "mc_project" "web" {
 # Go service templates, whose .tmpl files are filled with initial_values.
 resource "mc_application" "shop" {
   project = mc_project.web.key
-  name    = "shop"
+  name    = "${var.name_prefix}shop"
 
   template = {
     source_repo = var.template_source_repo
@@ -364,7 +381,7 @@ resource "mc_application_deployment" "shop" {
   application = mc_application.shop.id
   site        = mc_site.site_b.name
   cluster     = mc_cluster_registration.brownfield.name
-  namespace   = "shop"
+  namespace   = "${var.name_prefix}shop"
 
   image = {
     repository = "registry.example/web/shop"
