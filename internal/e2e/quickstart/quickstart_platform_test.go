@@ -114,7 +114,7 @@ func TestQuickstartUnderFaultsWithoutLeaks(t *testing.T) {
 		st := stats[name]
 		t.Logf("faults %-9s requests %5d  errors %4d (resets %3d)  lost answers %4d", name, st.Requests, st.Errors, st.Resets, st.LostResponses)
 	}
-	t.Logf("faults injected %d of %d requests: each one a retry the run needed", faults, total)
+	t.Logf("faults injected %d of %d requests; the provider logged %d retried HTTP requests", faults, total, countInLogs(t, w.logDir, "Retrying HTTP request"))
 	t.Logf("objects counted after the apply: %v", counts)
 	t.Logf("secrets scan: %d secrets (%s) in %d files, %d MB, and %d bytes of Events: %d leaks",
 		w.secrets.count(), strings.Join(w.secrets.kinds(), ", "), countFiles(t, w.logDir), scanned>>20, len(events), len(leaks))
@@ -137,6 +137,24 @@ func (w *workspace) converge(step string, args ...string) int {
 		}
 		w.t.Logf("%s %s failed (attempt %d), running it again:\n%s", w.cli.name, step, attempt, tail(r.output, 15))
 	}
+}
+
+// countInLogs counts the lines of the TRACE logs below dir that hold needle.
+func countInLogs(t *testing.T, dir, needle string) int {
+	t.Helper()
+	logs, err := filepath.Glob(filepath.Join(dir, "*.trace.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, f := range logs {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += strings.Count(string(b), needle)
+	}
+	return n
 }
 
 // countFiles counts the files below dir.
