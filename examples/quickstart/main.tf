@@ -337,10 +337,13 @@ output "brownfield" {
   }
 }
 
+# commit, not revision: for a chart in git, revision is the branch's head,
+# which moves with every commit to the GitOps repository (the deployment
+# below commits after the release), so an output of it would never settle.
 output "hello_release" {
   value = {
     application   = mc_helm_release.hello.application
-    revision      = mc_helm_release.hello.revision
+    commit        = mc_helm_release.hello.commit
     health_status = mc_helm_release.hello.health_status
   }
 }

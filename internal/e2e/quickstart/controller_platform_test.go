@@ -91,7 +91,9 @@ func TestControllerKeepsSecretsHidden(t *testing.T) {
 	if err := kube.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns, Labels: mine}}); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = kube.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}) })
+	t.Cleanup(func() {
+		_ = kube.Delete(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}})
+	})
 
 	// The controller, seeing only this run's objects, logging everything.
 	var logs lockedBuffer

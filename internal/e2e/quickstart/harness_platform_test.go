@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -220,6 +221,22 @@ func newWorkspace(t *testing.T, p *sandbox.Platform, c cli, src string) *workspa
 		}
 	}
 
+	// A test that stops half-way leaves nothing behind: destroy what the
+	// state still holds (unless MC_E2E_KEEP=1 keeps a failed run).
+	t.Cleanup(func() {
+		if t.Failed() && os.Getenv("MC_E2E_KEEP") == "1" {
+			return
+		}
+		if w.stateIsEmpty() {
+			return
+		}
+		t.Logf("destroying what the state of %s still holds", w.dir)
+		w.trace = false
+		if r := w.run("cleanup-destroy", nil, "destroy", "-input=false", "-auto-approve"); r.code != 0 {
+			t.Errorf("cannot destroy what the test left:\n%s", tail(r.output, 30))
+		}
+	})
+
 	// Every secret the run is given.
 	w.secrets.add("harbor admin password", p.Harbors[sandbox.HarborSiteB].Password)
 	w.secrets.add("git server password", p.GitPassword)
@@ -367,4 +384,16 @@ func (w *workspace) saveCopy(file, as string) {
 		w.t.Fatalf("no %s in the root module: %v", file, err)
 	}
 	copyFile(w.t, filepath.Join(w.dir, file), filepath.Join(w.logDir, as))
+}
+
+// stateIsEmpty reports whether the root module's state holds no resource.
+func (w *workspace) stateIsEmpty() bool {
+	b, err := os.ReadFile(filepath.Join(w.dir, "terraform.tfstate"))
+	if err != nil {
+		return true
+	}
+	var state struct {
+		Resources []json.RawMessage `json:"resources"`
+	}
+	return json.Unmarshal(b, &state) == nil && len(state.Resources) == 0
 }
