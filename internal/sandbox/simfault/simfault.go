@@ -1,7 +1,8 @@
 // Package simfault is the fault injector the sandbox's simulators (Harbor,
 // Bitbucket, Jira) share: it answers a share of requests with an error
-// status (with Retry-After for 429 and 503), loses the answers of some
-// writes after they were applied, or delays requests. Each simulator words
+// status (with Retry-After for 429 and 503) or a connection reset, loses
+// the answers of some writes after they were applied, or delays requests,
+// optionally only those of some users. Each simulator words
 // the injected errors in its own vendor's error body.
 package simfault
 
