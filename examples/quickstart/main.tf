@@ -152,6 +152,12 @@ resource "mc_image_replication" "site_b_to_hub" {
   run_on_create = true
 }
 
+variable "cluster_deletion_protection" {
+  description = "Whether destroying the workload cluster is refused; set it to false to destroy the quickstart."
+  type        = bool
+  default     = true
+}
+
 # A workload cluster at site B. The local platform runs Cluster API with its
 # in-memory backend; on real hosts drop `infrastructure` (BYOH is the
 # default) and set control_plane.endpoint to the cluster's virtual IP.
@@ -161,6 +167,8 @@ resource "mc_cluster" "dev" {
   name               = "${var.name_prefix}dev-1"
   infrastructure     = "in_memory"
   kubernetes_version = "v1.36.0"
+
+  deletion_protection = var.cluster_deletion_protection
 
   control_plane = {
     replicas = 1
