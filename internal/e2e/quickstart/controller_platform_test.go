@@ -171,17 +171,20 @@ func TestControllerKeepsSecretsHidden(t *testing.T) {
 		}
 	}
 	t.Cleanup(func() {
+		// The registrations first: deleting one needs its site's record.
 		ctx := context.Background()
-		for _, obj := range managed {
-			_ = kube.Delete(ctx, obj)
-		}
-		for _, obj := range managed {
-			key := client.ObjectKeyFromObject(obj)
-			err := wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
-				return apierrors.IsNotFound(kube.Get(ctx, key, obj)), nil
-			})
-			if err != nil {
-				t.Errorf("%s is not gone after its deletion", key.Name)
+		for _, group := range [][]client.Object{{goodReg, badReg}, {goodSite, badSite}} {
+			for _, obj := range group {
+				_ = kube.Delete(ctx, obj)
+			}
+			for _, obj := range group {
+				key := client.ObjectKeyFromObject(obj)
+				err := wait.PollUntilContextTimeout(ctx, time.Second, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+					return apierrors.IsNotFound(kube.Get(ctx, key, obj)), nil
+				})
+				if err != nil {
+					t.Errorf("%s is not gone after its deletion", key.Name)
+				}
 			}
 		}
 		_ = kube.Delete(ctx, pc)
