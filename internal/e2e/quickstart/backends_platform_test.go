@@ -25,6 +25,15 @@ func (w *workspace) projectKey() string {
 	return strings.ToUpper(strings.ReplaceAll(w.prefix, "-", "")) + "WEB"
 }
 
+// sharedPolicies counts the other replication policies from site B's
+// Harbor to the hub's: the registry endpoint and the robot they share with
+// the quickstart's stay while they exist (the engine deletes them with the
+// last policy using them).
+const sharedPolicies = "other policies from site-b to site-a"
+
+// sharedObjects are the counts that other policies keep.
+var sharedObjects = []string{"Harbor site-b registry endpoints to site-a", "Harbor site-a replication robots of site-b"}
+
 // countObjects counts, with the admins' credentials, the quickstart's
 // objects in each simulated backend, and each member or grant of its
 // project: every count is 1 after an apply that made no duplicates (none
@@ -51,6 +60,9 @@ func countObjects(t *testing.T, w *workspace) map[string]int {
 	}
 	for _, pol := range policies {
 		if pol.Name != policyName {
+			if pol.DestRegistry != nil && strings.TrimSuffix(pol.DestRegistry.URL, "/") == strings.TrimSuffix(p.Harbors[sandbox.HarborSiteA].URL, "/") {
+				counts[sharedPolicies]++
+			}
 			continue
 		}
 		counts["Harbor site-b replication policy "+policyName]++
