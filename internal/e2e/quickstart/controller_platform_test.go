@@ -65,6 +65,7 @@ func (b *lockedBuffer) String() string {
 // conditions and Events. No secret appears in the controller's log, the
 // Events or the resources' status.
 func TestControllerKeepsSecretsHidden(t *testing.T) {
+	t.Parallel() // beside the quickstart: its names are its own
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, sandboxtest.Workload...)
 	ctx := context.Background()
