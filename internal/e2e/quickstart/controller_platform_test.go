@@ -65,7 +65,7 @@ func (b *lockedBuffer) String() string {
 // conditions and Events. No secret appears in the controller's log, the
 // Events or the resources' status.
 func TestControllerKeepsSecretsHidden(t *testing.T) {
-	t.Parallel() // beside the quickstart: its names are its own
+	t.Parallel() // beside TestQuickstart: its names are its own
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, sandboxtest.Workload...)
 	ctx := context.Background()

@@ -44,7 +44,7 @@ resource "mc_site" "this" {
 // at the same time), both plans are empty; with a change in one module
 // only, that one plans exactly that change and the other stays empty.
 func TestParallelPlans(t *testing.T) {
-	t.Parallel() // beside the quickstart: its names are its own
+	t.Parallel() // beside TestQuickstart: its names are its own
 	p := sandboxtest.Platform(t)
 	tf := terraformCLI(t)
 	var ws [2]*workspace

@@ -34,7 +34,17 @@ func requireQuickstartParts(t *testing.T, p *sandbox.Platform) {
 	sandboxtest.Require(t, p, parts...)
 }
 
-// TestQuickstartUnderFaultsWithoutLeaks applies, plans and destroys the
+// TestQuickstart runs the quickstart with terraform under faults, then with
+// OpenTofu, one after the other: both register the quickstart's sites,
+// site-a and site-b, whose root application and replication endpoint are
+// named after them. The other tests of the package run beside it.
+func TestQuickstart(t *testing.T) {
+	t.Parallel()
+	t.Run("terraform under faults without leaks", testQuickstartUnderFaultsWithoutLeaks)
+	t.Run("opentofu", testQuickstartOpenTofu)
+}
+
+// testQuickstartUnderFaultsWithoutLeaks applies, plans and destroys the
 // quickstart with terraform while every simulator (Harbor A and B,
 // Bitbucket, Jira) answers 20% of the run's requests with 500, 502, 503,
 // 429 or a connection reset and loses the answers of 20% of its writes.
@@ -44,7 +54,7 @@ func requireQuickstartParts(t *testing.T, p *sandbox.Platform) {
 // the apply is empty, a plan with read-only credentials is empty too, and
 // no secret of the run appears in the TRACE logs, the state, the plan's
 // JSON, or the platform's Events.
-func TestQuickstartUnderFaultsWithoutLeaks(t *testing.T) {
+func testQuickstartUnderFaultsWithoutLeaks(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	requireQuickstartParts(t, p)
 	w := newWorkspace(t, p, terraformCLI(t), quickstartDir)

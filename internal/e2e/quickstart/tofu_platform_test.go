@@ -9,12 +9,10 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
-// TestQuickstartOpenTofu applies the quickstart with OpenTofu (the provider
+// testQuickstartOpenTofu applies the quickstart with OpenTofu (the provider
 // through tofu's dev_overrides), checks that a second plan is empty and
-// destroys it. It runs after the terraform run, not beside it: both
-// register the quickstart's sites, site-a and site-b, whose root
-// application and replication endpoint are named after them.
-func TestQuickstartOpenTofu(t *testing.T) {
+// destroys it.
+func testQuickstartOpenTofu(t *testing.T) {
 	p := sandboxtest.Platform(t)
 	requireQuickstartParts(t, p)
 	w := newWorkspace(t, p, tofuCLI(t), quickstartDir)
