@@ -10,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -131,6 +134,31 @@ type workspace struct {
 	trace     bool // TF_LOG=TRACE for every step
 	steps     int
 	secrets   *secretSet
+	webhook   *webhookReceiver
+}
+
+// webhookReceiver receives the notices of a notification channel.
+type webhookReceiver struct {
+	url, token, hmacKey string
+	notices             atomic.Int64
+}
+
+// newWebhookReceiver starts a receiver that counts the notices POSTed to
+// its secret path.
+func newWebhookReceiver(t *testing.T) *webhookReceiver {
+	t.Helper()
+	r := &webhookReceiver{token: "hook-" + randomName(24), hmacKey: "hmac-" + randomName(24)}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.Method != http.MethodPost || req.URL.Path != "/hooks/"+r.token {
+			http.NotFound(w, req)
+			return
+		}
+		r.notices.Add(1)
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(srv.Close)
+	r.url = srv.URL + "/hooks/" + r.token
+	return r
 }
 
 // newWorkspace prepares a root module with the files of src (*.tf) and the
@@ -237,6 +265,16 @@ func newWorkspace(t *testing.T, p *sandbox.Platform, c cli, src string) *workspa
 			t.Errorf("cannot destroy what the test left:\n%s", tail(r.output, 30))
 		}
 	})
+
+	// A webhook receiver for the quickstart's notification channel (when
+	// it has one): its URL, with a token in its path, and the HMAC key are
+	// secrets of the run.
+	w.webhook = newWebhookReceiver(t)
+	w.env["TF_VAR_notify_webhook_url"] = w.webhook.url
+	w.env["TF_VAR_notify_hmac_secret"] = w.webhook.hmacKey
+	w.secrets.add("webhook URL", w.webhook.url)
+	w.secrets.add("webhook path token", w.webhook.token)
+	w.secrets.add("webhook HMAC key", w.webhook.hmacKey)
 
 	// Every secret the run is given.
 	w.secrets.add("harbor admin password", p.Harbors[sandbox.HarborSiteB].Password)

@@ -133,6 +133,7 @@ func testQuickstartUnderFaultsWithoutLeaks(t *testing.T) {
 	}
 	t.Logf("faults injected %d of %d requests; the provider logged %d retried HTTP requests", faults, total, countInLogs(t, w.logDir, "Retrying HTTP request"))
 	t.Logf("objects counted after the apply: %v", counts)
+	t.Logf("notices received by the webhook: %d", w.webhook.notices.Load())
 	t.Logf("secrets scan: %d secrets (%s) in %d files, %d MB, and %d bytes of Events: %d leaks",
 		w.secrets.count(), strings.Join(w.secrets.kinds(), ", "), countFiles(t, w.logDir), scanned>>20, len(events), len(leaks))
 }
