@@ -72,6 +72,29 @@ if [ -f "$quickstart/terraform.tfstate" ] && [ "$(cat "$quickstart/.demo-platfor
 fi
 echo "$platform_id" >"$quickstart/.demo-platform"
 
+step "Starting a webhook receiver for the quickstart's notification channel"
+# Its key is fixed per platform, and the URL's version follows the URL (its
+# port is chosen at start), so a second demo on the same platform writes the
+# new URL and a second plan still changes nothing.
+notices="$state/demo-notices.jsonl"
+url_file="$state/demo-webhook-url"
+rm -f "$notices" "$url_file"
+export TF_VAR_notify_hmac_secret="demo-$platform_id"
+MC_SANDBOX_WEBHOOK_HMAC="$TF_VAR_notify_hmac_secret" "$bin/mc-sandbox" webhook-receiver --out "$notices" --url-file "$url_file" \
+  >"$state/logs/demo-webhook-receiver.log" 2>&1 &
+receiver_pid=$!
+trap 'kill "$receiver_pid" 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  [ -s "$url_file" ] && break
+  kill -0 "$receiver_pid" 2>/dev/null || { echo "demo: the webhook receiver did not start (see $state/logs/demo-webhook-receiver.log)" >&2; exit 1; }
+  sleep 0.1
+done
+TF_VAR_notify_webhook_url="$(cat "$url_file")"
+TF_VAR_notify_webhook_url_version="$(printf %s "$TF_VAR_notify_webhook_url" | cksum | cut -d' ' -f1)"
+export TF_VAR_notify_webhook_url TF_VAR_notify_webhook_url_version
+fresh_state=0
+[ -f "$quickstart/terraform.tfstate" ] || fresh_state=1
+
 cd "$quickstart"
 step "terraform init"
 terraform init -input=false
@@ -116,6 +139,18 @@ terraform output -json deployment
 terraform output -json deployment | grep -q '"health_status":"Healthy"' || { echo "demo: the deployment is not Healthy" >&2; exit 1; }
 kubectl --kubeconfig "$MC_SANDBOX_WORKLOAD_KUBECONFIG" -n shop wait --for=condition=Available --timeout=60s deployment/shop
 kubectl --kubeconfig "$MC_SANDBOX_WORKLOAD_KUBECONFIG" -n shop get deployment/shop -o wide
+
+step "Notices the webhook receiver got (signed, from the GitOps resources' waits)"
+cat "$notices" 2>/dev/null || true
+# A first apply creates both GitOps resources, and each sends one
+# sync_succeeded; a second demo on the same platform changes nothing and
+# sends none.
+if [ "$fresh_state" = 1 ]; then
+  for kind in mc_helm_release mc_application_deployment; do
+    n=$(grep '"event":"sync_succeeded"' "$notices" | grep -c "\"kind\":\"$kind\"" || true)
+    [ "$n" = 1 ] || { echo "demo: the receiver got $n sync_succeeded notices of $kind, want 1" >&2; exit 1; }
+  done
+fi
 
 cat <<DONE
 

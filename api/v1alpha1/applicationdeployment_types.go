@@ -86,6 +86,14 @@ type ApplicationDeploymentParameters struct {
 	// SyncPolicy is the Argo CD Application's sync policy.
 	// +optional
 	SyncPolicy *ApplicationDeploymentSyncPolicy `json:"syncPolicy,omitempty"`
+	// Notify names NotificationChannels told how each wait for a sync
+	// ended: sync_succeeded once Argo CD reports it Synced and Healthy at
+	// the committed revision, sync_failed when the sync fails.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Notify []string `json:"notify,omitempty"`
 }
 
 // ApplicationDeploymentObservation is what the controller observed of the

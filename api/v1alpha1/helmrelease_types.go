@@ -65,6 +65,15 @@ type HelmReleaseParameters struct {
 	// +optional
 	// +listType=atomic
 	ValueFiles []string `json:"valueFiles,omitempty"`
+
+	// Notify names NotificationChannels told how each wait for a sync
+	// ended: sync_succeeded once Argo CD reports it Synced and Healthy at
+	// the committed revision, sync_failed when the sync fails.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=16
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Notify []string `json:"notify,omitempty"`
 }
 
 // HelmReleaseObservation is what the controller observed of the release.

@@ -9,6 +9,7 @@
 //	mc-sandbox push-image [--site site-b] [--image library/demo:v1] [--state-dir D]
 //	mc-sandbox atlassian-user --account-id ID [--display-name N] [--email E] [--state-dir D]
 //	mc-sandbox atlassian-user --group G [--members ID,ID] [--state-dir D]
+//	mc-sandbox webhook-receiver --out FILE [--url-file FILE] [--addr 127.0.0.1:0]
 package main
 
 import (
@@ -50,6 +51,9 @@ commands:
   atlassian-user  add an Atlassian account (--account-id ID --display-name N --email E) or a
             group (--group G --members ID,ID; its members are replaced) to every Atlassian
             simulator the env file names (Bitbucket, Jira): the same identity in each
+  webhook-receiver  receive notification channel notices (--out FILE, one JSON line each;
+            --url-file FILE gets its URL; --addr, default 127.0.0.1:0), verifying
+            X-MC-Signature with $MC_SANDBOX_WEBHOOK_HMAC when set, until interrupted
 
 flags:
   --state-dir D   state directory (default $MC_SANDBOX_DIR or ~/.cache/mc-sandbox/state)
@@ -63,6 +67,9 @@ func run(args []string) error {
 		return fmt.Errorf("missing command")
 	}
 	cmd := args[0]
+	if cmd == "webhook-receiver" {
+		return webhookReceiver(args[1:])
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	stateDir := fs.String("state-dir", sandbox.DefaultStateDir(), "state directory")
 	nodes := fs.Int("nodes", 1, "number of fake nodes")

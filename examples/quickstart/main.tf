@@ -202,6 +202,39 @@ resource "mc_cluster_registration" "brownfield" {
   }
 }
 
+variable "notify_webhook_url" {
+  description = "URL of a webhook receiver of notices (the demo starts one: mc-sandbox webhook-receiver)."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+variable "notify_webhook_url_version" {
+  description = "Version of notify_webhook_url: change it whenever the URL changes."
+  type        = number
+  default     = 1
+}
+
+variable "notify_hmac_secret" {
+  description = "Key the receiver verifies each notice's X-MC-Signature with."
+  type        = string
+  sensitive   = true
+  ephemeral   = true
+}
+
+# Where the GitOps resources below report how each sync ended: a webhook
+# receiving signed JSON notices. Its URL and key are write-only: neither is
+# in state or plan.
+resource "mc_notification_channel" "team" {
+  name                   = "team"
+  type                   = "webhook"
+  url_wo                 = var.notify_webhook_url
+  url_wo_version         = var.notify_webhook_url_version
+  hmac_secret_wo         = var.notify_hmac_secret
+  hmac_secret_wo_version = 1
+  events                 = ["sync_succeeded", "sync_failed"]
+}
+
 # A Helm chart kept in the GitOps repository (charts/hello), installed into
 # the brownfield cluster by site B's Argo CD. Changing the values upgrades
 # it in place; the apply waits until it is Synced and Healthy.
@@ -219,6 +252,7 @@ resource "mc_helm_release" "hello" {
   set = {
     site = mc_site.site_b.name
   }
+  notify = [mc_notification_channel.team.name]
 }
 
 variable "bitbucket_workspace" {
@@ -430,6 +464,7 @@ resource "mc_application_deployment" "shop" {
     self_heal    = true
     sync_options = ["CreateNamespace=true"]
   }
+  notify = [mc_notification_channel.team.name]
 }
 
 output "ci_run" {

@@ -97,7 +97,8 @@ func (a *ApplicationDeploymentAdapter) DesiredSpec(_ context.Context, mg Managed
 func applicationDeploymentSpec(p v1alpha1.ApplicationDeploymentParameters) applicationdeployment.Spec {
 	s := applicationdeployment.Spec{
 		Application: p.Application, Site: p.Site, Cluster: p.Cluster, Namespace: p.Namespace,
-		Image: applicationdeployment.Image{Repository: p.Image.Repository, Tag: p.Image.Tag, Digest: p.Image.Digest},
+		Image:  applicationdeployment.Image{Repository: p.Image.Repository, Tag: p.Image.Tag, Digest: p.Image.Digest},
+		Notify: slices.Sorted(slices.Values(p.Notify)),
 	}
 	if sp := p.SyncPolicy; sp != nil {
 		s.SyncPolicy = applicationdeployment.SyncPolicy{Automated: sp.Automated, Prune: sp.Prune, SelfHeal: sp.SelfHeal, SyncOptions: slices.Clone(sp.SyncOptions)}

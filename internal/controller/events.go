@@ -46,4 +46,16 @@ const (
 	// cannot be reconciled, for example because its managementPolicies do
 	// not include Observe.
 	EventReasonReconcileError = "ReconcileError"
+	// EventReasonSyncSucceeded (Normal): a GitOps kind (ApplicationDeployment,
+	// HelmRelease) is Synced and Healthy at its committed revision; recorded
+	// once per revision, and sent as sync_succeeded to spec.forProvider.notify.
+	EventReasonSyncSucceeded = "SyncSucceeded"
+	// EventReasonSyncFailed (Warning): a GitOps kind's sync failed; recorded
+	// once per revision and failure, and sent as sync_failed to
+	// spec.forProvider.notify.
+	EventReasonSyncFailed = "SyncFailed"
+	// EventReasonCannotSendNotification (Warning): a notice could not be
+	// delivered to every channel of spec.forProvider.notify (a channel that
+	// does not exist, a receiver that kept failing); it is not sent again.
+	EventReasonCannotSendNotification = "CannotSendNotification"
 )

@@ -99,6 +99,7 @@ func (a *HelmReleaseAdapter) DesiredSpec(_ context.Context, mg Managed) (helmrel
 		Site: p.Site, Cluster: p.Cluster, Namespace: p.Namespace, Name: releaseName(r),
 		RepoURL: p.RepoURL, Chart: p.Chart, Version: p.Version, Path: p.Path, Values: p.Values,
 		Set: maps.Clone(p.Set), SetString: maps.Clone(p.SetString), ValueFiles: slices.Clone(p.ValueFiles),
+		Notify: slices.Sorted(slices.Values(p.Notify)),
 	}, nil
 }
 

@@ -324,6 +324,11 @@ func (r *Reconciler[S, O]) reconcile(ctx context.Context, req reconcile.Request)
 		return reconcile.Result{RequeueAfter: r.soon()}, r.updateStatus(ctx, mg)
 	}
 
+	if r.notifySync(ctx, mg, external, id, want, observation) {
+		if err := r.kube.Update(ctx, mg); err != nil {
+			return reconcile.Result{}, fmt.Errorf("cannot record the last notice of %q: %w", mg.GetName(), err)
+		}
+	}
 	r.setObserved(mg, observation)
 	if observation.Ready {
 		if err := r.publishConnectionDetails(ctx, mg, external, id); err != nil {

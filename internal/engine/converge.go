@@ -25,6 +25,10 @@ type ConvergeOptions struct {
 	MaxReupdates int
 	// MinInterval and MaxInterval are handed to Wait.
 	MinInterval, MaxInterval time.Duration
+	// NotifyFailed is told when the notices of a Notifier client about
+	// the end of the wait could not all be delivered; a delivery failure
+	// never fails Converge. Nil ignores it.
+	NotifyFailed func(err error)
 }
 
 // Converge makes the external resource match want and waits until it is
@@ -39,7 +43,8 @@ type ConvergeOptions struct {
 // It returns the resource's id (also when the wait failed, so that the
 // caller can keep it) and the last observation. A wait that outlives
 // opts.Timeout returns a *TimeoutError: the resource exists and a later
-// Converge resumes waiting.
+// Converge resumes waiting. A client that is a Notifier is told how the
+// wait ended.
 func Converge[S, O any](ctx context.Context, c Client[S, O], id string, want S, opts ConvergeOptions) (string, Observation[S, O], error) {
 	var none Observation[S, O]
 	if id == "" {
@@ -74,6 +79,7 @@ func Converge[S, O any](ctx context.Context, c Client[S, O], id string, want S, 
 			return c.Observe(ctx, id, want)
 		}, waitOpts)
 		if err != nil || obs.UpToDate || attempt >= reupdates {
+			notifyConverged(ctx, c, id, want, obs, err, opts)
 			return id, obs, err
 		}
 		if err := c.Update(ctx, id, want); err != nil {

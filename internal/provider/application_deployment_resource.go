@@ -74,6 +74,7 @@ type applicationDeploymentModel struct {
 	Namespace        types.String   `tfsdk:"namespace"`
 	Image            types.Object   `tfsdk:"image"`
 	SyncPolicy       types.Object   `tfsdk:"sync_policy"`
+	Notify           types.Set      `tfsdk:"notify"`
 	ApplicationName  types.String   `tfsdk:"argocd_application"`
 	GitOpsCommit     types.String   `tfsdk:"gitops_commit"`
 	YAMLCommit       types.String   `tfsdk:"yaml_commit"`
@@ -209,6 +210,7 @@ func applicationDeploymentSchema(ctx context.Context) schema.Schema {
 				MarkdownDescription: "Whether Argo CD reports the Application Synced and Healthy at `yaml_commit` with the Application as committed. " +
 					"A deployment that is not ready (a wait that outlived its timeout, or an Application edited in the cluster) plans an update, which resumes waiting.",
 			},
+			"notify":   notifyAttribute("deployment"),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
@@ -221,6 +223,9 @@ func expandApplicationDeployment(ctx context.Context, plan, _ *applicationDeploy
 		Application: plan.Application.ValueString(), Site: plan.Site.ValueString(),
 		Cluster: plan.Cluster.ValueString(), Namespace: plan.Namespace.ValueString(),
 	}
+	notifyNames, notifyDiags := expandNotify(ctx, plan.Notify)
+	diags.Append(notifyDiags...)
+	s.Notify = notifyNames
 	if !plan.Image.IsNull() && !plan.Image.IsUnknown() {
 		var img deploymentImageModel
 		diags.Append(plan.Image.As(ctx, &img, basetypes.ObjectAsOptions{UnhandledUnknownAsEmpty: true})...)

@@ -74,6 +74,7 @@ type helmReleaseModel struct {
 	Revision     types.String   `tfsdk:"revision"`
 	SyncStatus   types.String   `tfsdk:"sync_status"`
 	HealthStatus types.String   `tfsdk:"health_status"`
+	Notify       types.Set      `tfsdk:"notify"`
 	Timeouts     timeouts.Value `tfsdk:"timeouts"`
 }
 
@@ -183,6 +184,7 @@ func helmReleaseSchema(ctx context.Context) schema.Schema {
 				Computed:            true,
 				MarkdownDescription: "The Application's health (`Healthy`, `Progressing`, `Degraded`, ...).",
 			},
+			"notify":   notifyAttribute("Helm release"),
 			"timeouts": timeouts.Attributes(ctx, timeouts.Opts{Create: true, Update: true, Delete: true}),
 		},
 	}
@@ -196,6 +198,9 @@ func expandHelmRelease(ctx context.Context, plan, _ *helmReleaseModel) (helmrele
 		RepoURL: plan.RepoURL.ValueString(), Chart: plan.Chart.ValueString(), Version: plan.Version.ValueString(), Path: plan.Path.ValueString(),
 		Values: plan.Values.ValueString(),
 	}
+	notifyNames, notifyDiags := expandNotify(ctx, plan.Notify)
+	diags.Append(notifyDiags...)
+	s.Notify = notifyNames
 	var d diag.Diagnostics
 	s.Set, d = stringMap(ctx, plan.Set)
 	diags.Append(d...)

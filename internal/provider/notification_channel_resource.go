@@ -2,6 +2,7 @@ package provider
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -206,4 +207,29 @@ func flattenNotificationChannelObservation(ctx context.Context, m *notificationC
 	diags.Append(d...)
 	m.Events = v
 	return diags
+}
+
+// notifyAttribute is the notify argument of the GitOps kinds: the channels
+// told how each create or update's wait ended.
+func notifyAttribute(noun string) schema.SetAttribute {
+	return schema.SetAttribute{
+		Optional:    true,
+		ElementType: types.StringType,
+		MarkdownDescription: "Names of `mc_notification_channel`s told how the wait of each create and update of the " + noun +
+			" ended: `sync_succeeded` once Argo CD reports it Synced and Healthy, `sync_failed` when the sync fails or the wait times out " +
+			"(each channel gets the events its `events` list). A notice that cannot be delivered is a warning, never a failed apply. " +
+			"The channels are not stored with the " + noun + ": an import leaves `notify` null.",
+		Validators: []validator.Set{setvalidator.ValueStringsAre(dnsLabel())},
+	}
+}
+
+// expandNotify returns the channel names of a notify argument, sorted.
+func expandNotify(ctx context.Context, v types.Set) ([]string, diag.Diagnostics) {
+	var out []string
+	if v.IsNull() || v.IsUnknown() {
+		return nil, nil
+	}
+	diags := v.ElementsAs(ctx, &out, true)
+	slices.Sort(out)
+	return out, diags
 }

@@ -256,7 +256,9 @@ func (r *engineResource[M, S, O]) apply(ctx context.Context, creating bool, plan
 	// wait reports a timeout rather than a cancelled call.
 	waitCtx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
 	defer cancel()
-	id, obs, err := engine.Converge(waitCtx, c, id, spec, engine.ConvergeOptions{Timeout: timeout})
+	id, obs, err := engine.Converge(waitCtx, c, id, spec, engine.ConvergeOptions{Timeout: timeout, NotifyFailed: func(err error) {
+		diags.AddWarning("Notification not delivered", fmt.Sprintf("The %s's notice could not be delivered to every channel in notify: %s", k.noun, engineErrorDetail(err)))
+	}})
 	if id == "" || (!creating && err != nil && !obs.Exists) {
 		// Nothing was made, or the update was not applied: the state keeps
 		// what it had, so the change is planned again.

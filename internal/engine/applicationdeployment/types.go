@@ -34,6 +34,11 @@ type Spec struct {
 	Image Image
 	// SyncPolicy is the Argo CD Application's sync policy.
 	SyncPolicy SyncPolicy
+	// Notify are the notification channels told how each wait for a sync
+	// ended (sync_succeeded, sync_failed). They are not stored with the
+	// deployment: Observe never reports them, and they never make it out
+	// of date.
+	Notify []string
 }
 
 // Image is a container image: Repository with either Tag or Digest.

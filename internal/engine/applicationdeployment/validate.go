@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/notificationchannel"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
@@ -27,6 +28,13 @@ func Validate(s Spec) error { return ValidatePartial(s, nil) }
 // known yet (at plan time): checks of unknown arguments are skipped.
 func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	v := engine.NewValidation(unknown)
+	if v.Known("notify") {
+		for _, name := range s.Notify {
+			if _, err := notificationchannel.ParseID(name); err != nil {
+				v.Add("notify", "%v", err)
+			}
+		}
+	}
 	if _, _, err := SplitApplication(s.Application); err != nil {
 		v.Add("application", "%v", err)
 	} else if _, name, _ := SplitApplication(s.Application); len(validation.IsDNS1123Label(strings.ToLower(name))) > 0 {

@@ -147,12 +147,18 @@ func (f *fixture) destroy(t *testing.T, id string, namespace, release string) {
 func TestHelmReleaseFromHelmRepository(t *testing.T) {
 	f := newFixture(t)
 	repo := charttest.Serve(t, charttest.Chart{Name: "hr-demo", Version: "0.1.0"}, charttest.Chart{Name: "hr-demo", Version: "0.2.0"})
+	hook := newChannel(t, f, f.site+"-hook")
 	want := helmrelease.Spec{
 		Site: f.site, Cluster: f.cluster, Namespace: "hr-repo", Name: "demo",
 		RepoURL: repo.URL, Chart: "hr-demo", Version: "0.1.0",
 		Values: "message: hello\nextra: one\n",
+		Notify: []string{f.site + "-hook"},
 	}
 	id := f.converge(t, "", want)
+	// Converge returns after the notice was delivered: exactly one, signed.
+	if diff := cmp.Diff([]string{"sync_succeeded"}, hook.take(t)); diff != "" {
+		t.Errorf("notices after the create (-want +got):\n%s", diff)
+	}
 	if got, wantData := f.configMap(t, "hr-repo", "demo"), map[string]string{"chartVersion": "0.1.0", "message": "hello", "extra": "one", "size": "0"}; !cmp.Equal(got, wantData) {
 		t.Errorf("installed ConfigMap (-want +got):\n%s", cmp.Diff(wantData, got))
 	}
@@ -164,6 +170,9 @@ func TestHelmReleaseFromHelmRepository(t *testing.T) {
 	want.SetString = map[string]string{"extra": "007"}
 	if got := f.converge(t, id, want); got != id {
 		t.Fatalf("the update changed the id from %s to %s", id, got)
+	}
+	if diff := cmp.Diff([]string{"sync_succeeded"}, hook.take(t)); diff != "" {
+		t.Errorf("notices after the update (-want +got):\n%s", diff)
 	}
 	if got, wantData := f.configMap(t, "hr-repo", "demo"), map[string]string{"chartVersion": "0.2.0", "message": "upgraded", "extra": "007", "size": "3"}; !cmp.Equal(got, wantData) {
 		t.Errorf("upgraded ConfigMap (-want +got):\n%s", cmp.Diff(wantData, got))
@@ -187,6 +196,7 @@ func TestHelmReleaseFromHelmRepository(t *testing.T) {
 	}
 	wantActual := want
 	wantActual.Values = "extra: two\nmessage: upgraded\n"
+	wantActual.Notify = nil // not stored with the release
 	if diff := cmp.Diff(wantActual, imported.Actual); diff != "" {
 		t.Errorf("imported release (-want +got):\n%s", diff)
 	}
@@ -223,9 +233,11 @@ func TestHelmReleaseFromGit(t *testing.T) {
 func TestHelmReleaseInvalidTemplateFailsFast(t *testing.T) {
 	f := newFixture(t)
 	repo := charttest.Serve(t, charttest.Chart{Name: "hr-broken", Version: "0.1.0", Template: charttest.BrokenTemplate})
+	hook := newChannel(t, f, f.site+"-hook")
 	want := helmrelease.Spec{
 		Site: f.site, Cluster: f.cluster, Namespace: "hr-broken", Name: "broken",
 		RepoURL: repo.URL, Chart: "hr-broken", Version: "0.1.0",
+		Notify: []string{f.site + "-hook"},
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -238,6 +250,9 @@ func TestHelmReleaseInvalidTemplateFailsFast(t *testing.T) {
 	t.Logf("failed %s after the create: %v", time.Since(start).Round(time.Millisecond), err)
 	if !strings.Contains(err.Error(), "noSuchFunction") {
 		t.Errorf("the error does not carry Argo CD's message about the template: %v", err)
+	}
+	if diff := cmp.Diff([]string{"sync_failed"}, hook.take(t)); diff != "" {
+		t.Errorf("notices after the failed create (-want +got):\n%s", diff)
 	}
 	f.destroy(t, id, "hr-broken", "broken")
 }

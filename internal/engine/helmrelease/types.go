@@ -48,6 +48,11 @@ type Spec struct {
 	Set, SetString map[string]string
 	// ValueFiles are values files of the chart, applied in order.
 	ValueFiles []string
+	// Notify are the notification channels told how each wait for a sync
+	// ended (sync_succeeded, sync_failed). They are not stored with the
+	// release: Observe never reports them, and they never make it out of
+	// date.
+	Notify []string
 }
 
 // Status is what the engine reports of a release.

@@ -7,6 +7,7 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease/chart"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/notificationchannel"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
 
@@ -21,6 +22,13 @@ func Validate(s Spec) error { return ValidatePartial(s, nil) }
 // known yet (at plan time): checks of unknown arguments are skipped.
 func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	v := engine.NewValidation(unknown)
+	if v.Known("notify") {
+		for _, name := range s.Notify {
+			if _, err := notificationchannel.ParseID(name); err != nil {
+				v.Add("notify", "%v", err)
+			}
+		}
+	}
 	if v.Known("site") {
 		if err := registry.ValidateName(s.Site); err != nil {
 			v.Add("site", "%v", err)

@@ -193,3 +193,24 @@ func (c *Client) Delete(ctx context.Context, id string) error {
 	}
 	return c.reg.DeleteNotificationChannel(ctx, name)
 }
+
+// Send delivers n to each channel of names that wants its event, one after
+// another; a channel that does not exist or cannot be reached does not stop
+// the others, and every failure is returned, joined.
+func Send(ctx context.Context, reg *registry.Registry, names []string, n notify.Notice) error {
+	var errs []error
+	for _, name := range names {
+		ch, err := Lookup(ctx, reg, name)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if !ch.Wants(n.Event) {
+			continue
+		}
+		if err := notify.Send(ctx, ch, n); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
