@@ -73,6 +73,11 @@ func TestControllerKeepsSecretsHidden(t *testing.T) {
 	ns := "mc-e2e-" + suffix
 	secrets := newSecretSet()
 
+	// The controller's log, everything it says; set before any client logs.
+	var logs lockedBuffer
+	logger := textlogger.NewLogger(textlogger.NewConfig(textlogger.Verbosity(10), textlogger.Output(&logs)))
+	ctrl.SetLogger(logger)
+
 	cfg, err := p.RESTConfig()
 	if err != nil {
 		t.Fatal(err)
@@ -97,9 +102,6 @@ func TestControllerKeepsSecretsHidden(t *testing.T) {
 	})
 
 	// The controller, seeing only this run's objects, logging everything.
-	var logs lockedBuffer
-	logger := textlogger.NewLogger(textlogger.NewConfig(textlogger.Verbosity(10), textlogger.Output(&logs)))
-	ctrl.SetLogger(logger)
 	skipNameValidation := true
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                 scheme,
