@@ -304,7 +304,7 @@ build_tofu() {
   local gomod
   gomod=$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
   grep -E '^replace [^(]' "$gomod" | grep -v '=> \./' >>"$d/go.mod" || true
-  (cd "$d" && go mod tidy && go build -ldflags=-s -o "$BIN/$out.tmp" github.com/opentofu/opentofu/cmd/tofu)
+  (cd "$d" && go mod tidy && go build -ldflags="-s -X github.com/opentofu/opentofu/version.dev=no" -o "$BIN/$out.tmp" github.com/opentofu/opentofu/cmd/tofu)
   mv "$BIN/$out.tmp" "$BIN/$out"
 }
 
