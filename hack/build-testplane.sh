@@ -32,6 +32,7 @@ REGISTRY_VERSION=v3.1.2
 HELM_VERSION=v3.22.0
 KUSTOMIZE_VERSION=v5.8.3
 KUSTOMIZE_KUBE_OPENAPI=v0.0.0-20260721132016-d427ff9ee9ad
+TOFU_VERSION=v1.12.6
 
 export GOFLAGS="${GOFLAGS:-} -trimpath"
 export CGO_ENABLED=0
@@ -290,6 +291,23 @@ GO
   fi
 }
 
+# tofu: the OpenTofu CLI, which the end-to-end tests run besides terraform to
+# check that the provider works under both.
+build_tofu() {
+  local out="tofu-$TOFU_VERSION"
+  have "$out" && return 0
+  # `go install ...@version` refuses modules with replace directives, and
+  # OpenTofu's go.mod has one (its hcl fork), so build through a wrapper
+  # module that carries upstream's replace lines.
+  local d="$WORK/tofu-$TOFU_VERSION"
+  wrapper "$d" github.com/opentofu/opentofu "$TOFU_VERSION" github.com/opentofu/opentofu/cmd/tofu
+  local gomod
+  gomod=$(cd "$WORK" && GOFLAGS=-mod=mod go mod download -json "github.com/opentofu/opentofu@$TOFU_VERSION" | sed -n 's/.*"GoMod": "\(.*\)".*/\1/p')
+  grep -E '^replace [^(]' "$gomod" | grep -v '=> \./' >>"$d/go.mod" || true
+  (cd "$d" && go mod tidy && go build -ldflags="-s -X github.com/opentofu/opentofu/version.dev=no" -o "$BIN/$out.tmp" github.com/opentofu/opentofu/cmd/tofu)
+  mv "$BIN/$out.tmp" "$BIN/$out"
+}
+
 run_part() {
   local part=$1
   log "$part: start (log: $LOGS/$part.log)"
@@ -318,7 +336,7 @@ run_part() {
 }
 
 parts=("$@")
-[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd capi registry helm kustomize)
+[ ${#parts[@]} -gt 0 ] || parts=(capi-crds kube etcd kwok argocd capi registry helm kustomize tofu)
 
 failed=0
 running=0

@@ -18,6 +18,23 @@ terraform {
 
 provider "mc" {}
 
+variable "name_prefix" {
+  description = "Prefix of the names that are global on the platform (clusters, namespaces, the project's key and name, repositories), so that several copies of the quickstart can run on one platform. Empty keeps the demo's names."
+  type        = string
+  default     = ""
+
+  validation {
+    condition     = can(regex("^([a-z][a-z0-9]{0,5}-)?$", var.name_prefix))
+    error_message = "The name prefix must be empty or a lower-case letter, up to five lower-case letters or digits, and a hyphen, such as \"e2e1-\"."
+  }
+}
+
+locals {
+  # The project key takes the prefix without its hyphen, in upper case:
+  # Bitbucket and Jira keys are upper-case letters and digits.
+  project_key = "${upper(replace(var.name_prefix, "-", ""))}WEB"
+}
+
 variable "gitops_repo_url" {
   description = "URL of the GitOps repository that holds sites/<site>/ manifests."
   type        = string
@@ -119,7 +136,7 @@ resource "mc_site" "site_b" {
 # site B logs in with a robot account made in the hub's Harbor, allowed to
 # push to the library project and to create missing projects.
 resource "mc_image_replication" "site_b_to_hub" {
-  name             = "site-b-to-hub"
+  name             = "${var.name_prefix}site-b-to-hub"
   source_site      = mc_site.site_b.name
   destination_site = mc_site.site_a.name
   direction        = "push"
@@ -135,15 +152,23 @@ resource "mc_image_replication" "site_b_to_hub" {
   run_on_create = true
 }
 
+variable "cluster_deletion_protection" {
+  description = "Whether destroying the workload cluster is refused; set it to false to destroy the quickstart."
+  type        = bool
+  default     = true
+}
+
 # A workload cluster at site B. The local platform runs Cluster API with its
 # in-memory backend; on real hosts drop `infrastructure` (BYOH is the
 # default) and set control_plane.endpoint to the cluster's virtual IP.
 resource "mc_cluster" "dev" {
   site               = mc_site.site_b.id
   namespace          = "clusters"
-  name               = "dev-1"
+  name               = "${var.name_prefix}dev-1"
   infrastructure     = "in_memory"
   kubernetes_version = "v1.36.0"
+
+  deletion_protection = var.cluster_deletion_protection
 
   control_plane = {
     replicas = 1
@@ -166,7 +191,7 @@ resource "mc_cluster" "dev" {
 # site B's Argo CD so that applications can deploy to it as "brownfield-1".
 resource "mc_cluster_registration" "brownfield" {
   site             = mc_site.site_b.name
-  name             = "brownfield-1"
+  name             = "${var.name_prefix}brownfield-1"
   server           = var.workload_server
   ca_certificate   = file(var.workload_ca_file)
   token_wo         = var.workload_token
@@ -216,7 +241,7 @@ resource "mc_notification_channel" "team" {
 resource "mc_helm_release" "hello" {
   site      = mc_site.site_b.name
   cluster   = mc_cluster_registration.brownfield.name
-  namespace = "hello"
+  namespace = "${var.name_prefix}hello"
   name      = "hello"
   repo_url  = var.gitops_repo_url
   path      = "charts/hello"
@@ -256,8 +281,8 @@ variable "project_lead_account_id" {
 # the hub, and an Argo CD AppProject at site B limited to the project's
 # repositories and site B's clusters.
 resource "mc_project" "web" {
-  key         = "WEB"
-  name        = "Web shop"
+  key         = local.project_key
+  name        = "${var.name_prefix}Web shop"
   description = "The shop's front end and its APIs"
 
   bitbucket = {
@@ -285,7 +310,7 @@ resource "mc_project" "web" {
 # Go service templates, whose .tmpl files are filled with initial_values.
 resource "mc_application" "shop" {
   project = mc_project.web.key
-  name    = "shop"
+  name    = "${var.name_prefix}shop"
 
   template = {
     source_repo = var.template_source_repo
@@ -329,10 +354,12 @@ output "site_b" {
   }
 }
 
+# Without last_execution: the event-based policy runs again on every push
+# to site B (mc_ci_run pushes the shop's image), so an output of it would
+# change after every apply.
 output "site_b_to_hub" {
   value = {
-    policy_id      = mc_image_replication.site_b_to_hub.policy_id
-    last_execution = mc_image_replication.site_b_to_hub.last_execution
+    policy_id = mc_image_replication.site_b_to_hub.policy_id
   }
 }
 
@@ -354,10 +381,13 @@ output "brownfield" {
   }
 }
 
+# commit, not revision: for a chart in git, revision is the branch's head,
+# which moves with every commit to the GitOps repository (the deployment
+# below commits after the release), so an output of it would never settle.
 output "hello_release" {
   value = {
     application   = mc_helm_release.hello.application
-    revision      = mc_helm_release.hello.revision
+    commit        = mc_helm_release.hello.commit
     health_status = mc_helm_release.hello.health_status
   }
 }
@@ -422,7 +452,7 @@ resource "mc_application_deployment" "shop" {
   application = mc_application.shop.id
   site        = mc_site.site_b.name
   cluster     = mc_cluster_registration.brownfield.name
-  namespace   = "shop"
+  namespace   = "${var.name_prefix}shop"
 
   # The image the hub received from the run, by digest.
   image = {

@@ -60,6 +60,21 @@ func New(o Options) *http.Client {
 	return &http.Client{Transport: r}
 }
 
+type noRetryKey struct{}
+
+// WithoutRetry returns a context whose requests the client sends once, for
+// a write that cannot be made idempotent (such as starting a run): its
+// caller finds out what happened before it tries again, since an answer
+// lost after the server acted would otherwise make the retry act twice.
+func WithoutRetry(ctx context.Context) context.Context {
+	return context.WithValue(ctx, noRetryKey{}, true)
+}
+
+func withoutRetry(ctx context.Context) bool {
+	v, _ := ctx.Value(noRetryKey{}).(bool)
+	return v
+}
+
 // retrying is a RoundTripper that sends each request through
 // retryablehttp with a client of its own, whose backoff knows the request's
 // context and so can log each retry to the request's logger.
@@ -97,6 +112,9 @@ func (r *retrying) RoundTrip(req *http.Request) (*http.Response, error) {
 			return wait
 		},
 		ErrorHandler: retryablehttp.PassthroughErrorHandler,
+	}
+	if withoutRetry(req.Context()) {
+		c.RetryMax = 0
 	}
 	return (&retryablehttp.RoundTripper{Client: c}).RoundTrip(req)
 }

@@ -187,3 +187,26 @@ func TestLogsConnectionErrorsRedacted(t *testing.T) {
 		t.Fatalf("want two attempts logged with their error, got:\n%s", rec.String())
 	}
 }
+
+// TestWithoutRetrySendsOnce checks that a request whose context says
+// WithoutRetry is sent once, its server error answered as is.
+func TestWithoutRetrySendsOnce(t *testing.T) {
+	var calls atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		calls.Add(1)
+		w.WriteHeader(http.StatusInternalServerError)
+	}))
+	defer srv.Close()
+	req, err := http.NewRequestWithContext(WithoutRetry(context.Background()), http.MethodPost, srv.URL, strings.NewReader("start"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, err := New(Options{WaitMin: time.Millisecond}).Do(req)
+	if err != nil {
+		t.Fatalf("Do() error = %v", err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusInternalServerError || calls.Load() != 1 {
+		t.Fatalf("got %d after %d calls, want 500 after 1", resp.StatusCode, calls.Load())
+	}
+}

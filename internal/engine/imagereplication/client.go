@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
@@ -500,16 +501,40 @@ func (c *Client) Run(ctx context.Context, id string) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("cannot list executions of replication %q: %w", name, err)
 	}
+	var last int64 // the newest execution before this run's start
 	for _, e := range execs {
 		if !e.Done() {
 			return e.ID, nil
 		}
+		last = max(last, e.ID)
 	}
-	execID, err := hc.StartReplication(ctx, pol.ID)
-	if err != nil {
-		return 0, fmt.Errorf("cannot start replication %q: %w", name, err)
+	// Starting an execution is not idempotent: the client must not retry
+	// it on its own, for an answer lost after Harbor started the execution
+	// would start a second one. Each failed start is followed by a look at
+	// the executions, adopting one that started meanwhile.
+	for attempt := 0; ; attempt++ {
+		execID, err := hc.StartReplication(httpclient.WithoutRetry(ctx), pol.ID)
+		if err == nil {
+			return execID, nil
+		}
+		if attempt == startAttempts-1 {
+			return 0, fmt.Errorf("cannot start replication %q: %w", name, err)
+		}
+		execs, lerr := hc.ListReplicationExecutions(ctx, pol.ID)
+		if lerr != nil {
+			return 0, fmt.Errorf("cannot start replication %q: %w", name, err)
+		}
+		for _, e := range execs {
+			if e.ID > last {
+				return e.ID, nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return 0, fmt.Errorf("cannot start replication %q: %w", name, err)
+		case <-time.After(httpclient.Backoff(200*time.Millisecond, 5*time.Second, attempt, nil)):
+		}
 	}
-	return execID, nil
 }
 
 // ExecutionPollInterval is the longest interval at which WaitExecution
@@ -526,6 +551,9 @@ func (c *Client) WaitExecution(ctx context.Context, id string, execID int64, tim
 		return c.Execution(ctx, id, execID)
 	}, Execution.Progress, engine.WaitOptions{Timeout: timeout, MinInterval: 250 * time.Millisecond, MaxInterval: ExecutionPollInterval})
 }
+
+// startAttempts bounds the attempts to start an execution.
+const startAttempts = 6
 
 // Execution reports execution execID of replication id.
 func (c *Client) Execution(ctx context.Context, id string, execID int64) (Execution, error) {

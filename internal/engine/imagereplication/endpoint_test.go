@@ -439,3 +439,34 @@ func TestRefusedPolicyLeavesNoEndpoint(t *testing.T) {
 		t.Fatalf("left behind: endpoints %+v, robots %+v", regs, robots)
 	}
 }
+
+// TestRunAdoptsAnExecutionWhoseAnswerWasLost checks that Run, when Harbor
+// starts the execution but its answer is lost, adopts that execution
+// instead of starting a second one.
+func TestRunAdoptsAnExecutionWhoseAnswerWasLost(t *testing.T) {
+	th := newTwoHarbors(t, harborsim.Options{})
+	ctx := context.Background()
+	id, err := th.client.Create(ctx, pullSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, err := th.client.Observe(ctx, id, pullSpec())
+	if err != nil {
+		t.Fatal(err)
+	}
+	th.hub.StickExecutions(0, true)
+	th.hub.SetFaults(harborsim.Faults{LostResponseRate: 1})
+	execID, err := th.client.Run(ctx, id)
+	th.hub.SetFaults(harborsim.Faults{})
+	if err != nil {
+		t.Fatalf("Run() error = %v", err)
+	}
+	execs, err := th.hubAPI.ListReplicationExecutions(ctx, obs.Status.PolicyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(execs) != 1 || execs[0].ID != execID {
+		t.Fatalf("executions after a Run whose answer was lost = %+v, want the one Run returned (%d)", execs, execID)
+	}
+	th.hub.StickExecutions(0, false)
+}

@@ -65,7 +65,12 @@
 // {"account_id","display_name","email"} and POST /_sandbox/groups
 // {"name","members"} answer 201 (400 for an invalid account id or an
 // unknown member); GET /_sandbox/faults answers the injector's FaultStats,
-// POST /_sandbox/faults sets Faults (204).
+// POST /_sandbox/faults sets Faults (204); POST /_sandbox/credentials
+// {"username","password","read_only"} adds a further app password of the
+// owner under its own username (201), which faults can be aimed at
+// (Faults.Users); a read-only one gets 403 "Your credentials lack one or
+// more required privilege scopes." on every write, as an app password with
+// only read scopes does.
 //
 // Faults (SetFaults) apply to the API below /2.0 only.
 //

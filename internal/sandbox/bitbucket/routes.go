@@ -15,6 +15,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /_sandbox/groups", s.postSandboxGroup)
 	m.HandleFunc("GET /_sandbox/faults", s.getSandboxFaults)
 	m.HandleFunc("POST /_sandbox/faults", s.postSandboxFaults)
+	m.HandleFunc("POST /_sandbox/credentials", s.postSandboxCredential)
 
 	m.HandleFunc("GET "+apiPrefix+"/user", s.getCurrentUser)
 	m.HandleFunc("GET "+apiPrefix+"/users/{selected_user}", s.getUser)

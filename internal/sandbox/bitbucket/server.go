@@ -80,6 +80,9 @@ type Server struct {
 	seq        int64
 	users      map[string]*user // account id -> user
 	workspaces map[string]*workspace
+	// credentials are further app passwords of the owner, by lower-case
+	// username (see Credential).
+	credentials map[string]Credential
 }
 
 // New returns a simulated Bitbucket Cloud with one workspace, its owner,
@@ -235,6 +238,9 @@ func (s *Server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized")
 		return
 	}
+	if s.refuseReadOnlyWrite(w, r) {
+		return
+	}
 	// Bitbucket answers collection paths with and without a trailing slash.
 	if len(r.URL.Path) > 1 && strings.HasSuffix(r.URL.Path, "/") {
 		r2 := r.Clone(r.Context())
@@ -283,7 +289,11 @@ func (s *Server) authenticated(r *http.Request) bool {
 		return s.opts.AccessToken != "" && eq(p, s.opts.AccessToken)
 	}
 	userOK := eq(u, s.opts.Username) || strings.EqualFold(u, s.opts.Email)
-	return userOK && eq(p, s.opts.Password)
+	if userOK && eq(p, s.opts.Password) {
+		return true
+	}
+	_, ok = s.extraCredential(r)
+	return ok
 }
 
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

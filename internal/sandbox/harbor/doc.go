@@ -192,5 +192,7 @@
 // speaks the distribution API to real registries). A fault injector
 // (SetFaults) answers a share of requests with 500, 503 or 429 (with
 // Retry-After), loses the answers of some writes after applying them, or
-// delays requests.
+// delays requests. Tests in another process reach it, add users (system
+// administrators among them) and read the robots' secrets through the
+// admin-only sandbox endpoints below /_sandbox (see sandboxapi.go).
 package harborsim

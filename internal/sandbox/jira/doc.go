@@ -52,6 +52,11 @@
 //	POST   /_sandbox/groups  {"name","members":[account ids]}       201 (replaces the members); 400 unknown member
 //	POST   /_sandbox/faults  a Faults (Go field names; {} turns off)   204; 400 rate outside 0..1
 //	GET    /_sandbox/faults  the FaultStats so far                      200
+//	POST   /_sandbox/credentials  {"email","apiToken","readOnly"}      201; 400 no email or token, or the admin's
+//
+// A further credential logs in with the admin's rights under its own email,
+// so that faults can be aimed at it (Faults.Users); a read-only one gets 403
+// on every write, as a user with only the Browse projects permission does.
 //
 // A fault injector (SetFaults, internal/sandbox/simfault) answers a share of
 // API requests with 500, 503 or 429 (with Retry-After), loses the answers of

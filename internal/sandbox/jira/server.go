@@ -84,13 +84,15 @@ type Server struct {
 	mux    *http.ServeMux
 	faults *simfault.Injector
 
-	mu       sync.Mutex
-	users    map[string]*user  // account id -> user
-	groups   map[string]*group // lower-case name -> group
-	roles    []*role           // by id
-	projects []*project        // live and in the trash, by creation
-	nextID   int64             // next project id
-	nextAct  int64             // next role actor id
+	mu    sync.Mutex
+	users map[string]*user // account id -> user
+	// credentials are further API tokens, by lower-case email (see Credential).
+	credentials map[string]Credential
+	groups      map[string]*group // lower-case name -> group
+	roles       []*role           // by id
+	projects    []*project        // live and in the trash, by creation
+	nextID      int64             // next project id
+	nextAct     int64             // next role actor id
 }
 
 type user struct {
@@ -328,6 +330,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, []string{"Client must be authenticated to access this resource."}, nil)
 		return
 	}
+	if s.refuseReadOnlyWrite(w, r) {
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -347,7 +352,11 @@ func (s *Server) allowedMethods(r *http.Request) []string {
 // authenticated checks the admin's basic credentials (email and API token).
 func (s *Server) authenticated(r *http.Request) bool {
 	user, pass, ok := r.BasicAuth()
-	return ok && eq(user, s.opts.AdminEmail) && eq(pass, s.opts.APIToken)
+	if ok && eq(user, s.opts.AdminEmail) && eq(pass, s.opts.APIToken) {
+		return true
+	}
+	_, ok = s.extraCredential(r)
+	return ok
 }
 
 func hasCredentials(r *http.Request) bool {
@@ -386,6 +395,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+apiPrefix+"/group/bulk", s.bulkGetGroups)
 	m.HandleFunc("GET "+apiPrefix+"/group/member", s.groupMembers)
 	m.HandleFunc("POST /_sandbox/users", s.sandboxAddUser)
+	m.HandleFunc("POST /_sandbox/credentials", s.sandboxAddCredential)
 	m.HandleFunc("POST /_sandbox/groups", s.sandboxAddGroup)
 	m.HandleFunc("GET /_sandbox/faults", s.sandboxFaultStats)
 	m.HandleFunc("POST /_sandbox/faults", s.sandboxSetFaults)

@@ -1,15 +1,18 @@
 // Package simfault is the fault injector the sandbox's simulators (Harbor,
 // Bitbucket, Jira) share: it answers a share of requests with an error
-// status (with Retry-After for 429 and 503), loses the answers of some
-// writes after they were applied, or delays requests. Each simulator words
+// status (with Retry-After for 429 and 503) or a connection reset, loses
+// the answers of some writes after they were applied, or delays requests,
+// optionally only those of some users. Each simulator words
 // the injected errors in its own vendor's error body.
 package simfault
 
 import (
 	"fmt"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -22,7 +25,8 @@ type Faults struct {
 	// being handled: one of Statuses, chosen at random.
 	ErrorRate float64
 	// Statuses are the error statuses; default 500, 503 and 429. 429 and 503
-	// carry Retry-After: RetryAfter seconds.
+	// carry Retry-After: RetryAfter seconds. StatusConnectionReset among
+	// them resets the connection instead of answering.
 	Statuses []int
 	// RetryAfter is the Retry-After value in seconds for 429 and 503; default 0.
 	RetryAfter int
@@ -36,11 +40,25 @@ type Faults struct {
 	Delay time.Duration
 	// Seed makes the random choices repeatable when not zero.
 	Seed uint64
+	// Users, when not empty, limit injection to the requests whose basic
+	// credentials name one of these users (compared without regard to
+	// case): a test can aim faults at its own client on a simulator that
+	// other tests share. Other requests are neither faulted nor counted.
+	Users []string
 }
 
-// Stats count what the injector did.
+// StatusConnectionReset, among Faults.Statuses, stands for a connection
+// reset: the request is not handled and the connection is closed with a TCP
+// RST (or, where the connection cannot be taken over, such as HTTP/2, the
+// answer is aborted).
+const StatusConnectionReset = -1
+
+// Stats count what the injector did: the requests it saw (those of
+// Faults.Users when set) and the faults it injected into them.
 type Stats struct {
 	Requests, Errors, LostResponses, Delays int64
+	// Resets counts the connection resets (also counted in Errors).
+	Resets int64
 }
 
 // ErrorWriter writes an error answer in the simulated vendor's error body.
@@ -53,7 +71,7 @@ type Injector struct {
 	f        Faults
 	rnd      *rand.Rand
 	writeErr ErrorWriter
-	stats    struct{ requests, errors, lost, delays atomic.Int64 }
+	stats    struct{ requests, errors, lost, delays, resets atomic.Int64 }
 }
 
 // New returns an injector with injection off that words its errors with
@@ -78,7 +96,8 @@ func (fi *Injector) Set(f Faults) {
 // Stats returns what the injector did so far.
 func (fi *Injector) Stats() Stats {
 	st := &fi.stats
-	return Stats{Requests: st.requests.Load(), Errors: st.errors.Load(), LostResponses: st.lost.Load(), Delays: st.delays.Load()}
+	return Stats{Requests: st.requests.Load(), Errors: st.errors.Load(), LostResponses: st.lost.Load(), Delays: st.delays.Load(),
+		Resets: st.resets.Load()}
 }
 
 type decision struct {
@@ -109,9 +128,33 @@ func (fi *Injector) decide(method string) decision {
 	return d
 }
 
+// inScope reports whether r is one of the requests faults are aimed at.
+func (fi *Injector) inScope(r *http.Request) bool {
+	fi.mu.Lock()
+	users := fi.f.Users
+	fi.mu.Unlock()
+	if len(users) == 0 {
+		return true
+	}
+	user, _, ok := r.BasicAuth()
+	if !ok {
+		return false
+	}
+	for _, u := range users {
+		if strings.EqualFold(u, user) {
+			return true
+		}
+	}
+	return false
+}
+
 // Wrap returns a handler that injects the faults in front of next.
 func (fi *Injector) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !fi.inScope(r) {
+			next.ServeHTTP(w, r)
+			return
+		}
 		fi.stats.requests.Add(1)
 		d := fi.decide(r.Method)
 		if d.delay > 0 {
@@ -121,6 +164,12 @@ func (fi *Injector) Wrap(next http.Handler) http.Handler {
 			case <-r.Context().Done():
 				return
 			}
+		}
+		if d.status == StatusConnectionReset {
+			fi.stats.errors.Add(1)
+			fi.stats.resets.Add(1)
+			resetConnection(w)
+			return
 		}
 		if d.status != 0 {
 			fi.stats.errors.Add(1)
@@ -138,6 +187,19 @@ func (fi *Injector) Wrap(next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// resetConnection closes the request's connection with a TCP RST, or
+// aborts the answer when the connection cannot be taken over.
+func resetConnection(w http.ResponseWriter) {
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tcp, ok := conn.(*net.TCPConn); ok {
+		_ = tcp.SetLinger(0)
+	}
+	_ = conn.Close()
 }
 
 // discardWriter swallows an answer that the injector loses.

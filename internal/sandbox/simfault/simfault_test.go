@@ -58,3 +58,56 @@ func TestWrap(t *testing.T) {
 		})
 	}
 }
+
+// TestUsersScope checks that faults aimed at one user leave the others
+// alone and count only that user's requests.
+func TestUsersScope(t *testing.T) {
+	fi := New(func(w http.ResponseWriter, status int, _ string) { w.WriteHeader(status) })
+	fi.Set(Faults{ErrorRate: 1, Statuses: []int{503}, Users: []string{"chaos"}})
+	h := fi.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusOK) }))
+	tests := []struct {
+		name, user string
+		want       int
+	}{
+		{name: "the aimed user", user: "Chaos", want: 503},
+		{name: "another user", user: "admin", want: 200},
+		{name: "anonymous", want: 200},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := httptest.NewRequest(http.MethodGet, "/x", nil)
+			if tt.user != "" {
+				req.SetBasicAuth(tt.user, "pw")
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, req)
+			if rec.Code != tt.want {
+				t.Errorf("status = %d, want %d", rec.Code, tt.want)
+			}
+		})
+	}
+	if diff := cmp.Diff(Stats{Requests: 1, Errors: 1}, fi.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+}
+
+// TestConnectionReset checks that a reset fault reaches the client as a
+// connection error and that the handler never runs.
+func TestConnectionReset(t *testing.T) {
+	fi := New(func(w http.ResponseWriter, status int, _ string) { w.WriteHeader(status) })
+	fi.Set(Faults{ErrorRate: 1, Statuses: []int{StatusConnectionReset}})
+	handled := false
+	srv := httptest.NewServer(fi.Wrap(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { handled = true })))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "text/plain", nil)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("POST answered %s, want a connection error", resp.Status)
+	}
+	if handled {
+		t.Error("the handler ran for a reset request")
+	}
+	if diff := cmp.Diff(Stats{Requests: 1, Errors: 1, Resets: 1}, fi.Stats()); diff != "" {
+		t.Errorf("stats (-want +got):\n%s", diff)
+	}
+}
