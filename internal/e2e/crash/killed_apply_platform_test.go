@@ -85,12 +85,14 @@ func runKillCase(t *testing.T, b *backends, c killCase) {
 		}
 	})
 
-	killed := w.applyKilledWhen(ctx, c.limit, c.probe)
+	apply := w.startApply(ctx)
+	after := w.waitFor(ctx, apply, c.limit, c.probe)
+	apply.kill()
 	atKill, err := countAll(ctx, c.counters)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: killed terraform %s into the apply, %s; counts then %v", c.kind, killed.after.Round(time.Millisecond), c.killPoint, atKill)
+	t.Logf("%s: killed terraform %s into the apply, %s; counts then %v", c.kind, after.Round(time.Millisecond), c.killPoint, atKill)
 
 	second := w.apply(ctx)
 	got, err := countAll(ctx, c.counters)
@@ -130,13 +132,13 @@ func killCases(t *testing.T, p *sandbox.Platform, b *backends) []killCase {
 	}
 	gitopsSite := func(resource, name, repoURL string) string {
 		return fmt.Sprintf(`
-resource "mc_site" %q {
-  name = %q
+resource "mc_site" %[1]q {
+  name = %[2]q
   gitops = {
-    repo_url            = %q
+    repo_url            = %[3]q
     path                = "sites/%[2]s"
-    username            = %q
-    password_wo         = %q
+    username            = %[4]q
+    password_wo         = %[5]q
     password_wo_version = 1
   }
 }

@@ -120,7 +120,9 @@ func (w *workdir) command(ctx context.Context, out *bytes.Buffer, args ...string
 	cmd := exec.CommandContext(ctx, w.tf, append(args, "-no-color", "-input=false")...)
 	cmd.Dir = w.dir
 	cmd.Env = w.env
-	cmd.Stdout, cmd.Stderr = out, out
+	if out != nil {
+		cmd.Stdout, cmd.Stderr = out, out
+	}
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// A cancelled context kills the whole group, not terraform alone.
 	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) }
@@ -167,53 +169,68 @@ func (w *workdir) destroy(ctx context.Context) {
 	}
 }
 
-// killedRun is a terraform command killed with SIGKILL.
-type killedRun struct {
-	// after is how long the command ran until the kill.
-	after time.Duration
-	// output is what it printed until then.
-	output string
+// runningApply is a terraform apply started in the background.
+type runningApply struct {
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	started time.Time
+	exited  chan error
+	// err is the apply's result once exited has been received from.
+	err error
 }
 
-// applyKilledWhen starts terraform apply and kills its process group
-// (terraform and the provider) with SIGKILL as soon as probe reports true.
-// It fails the test when the apply ends, or probe has not fired within
-// limit, before that: the kill point was never reached.
-func (w *workdir) applyKilledWhen(ctx context.Context, limit time.Duration, probe func(context.Context) (bool, error)) killedRun {
+// startApply starts terraform apply in its own process group.
+func (w *workdir) startApply(ctx context.Context) *runningApply {
 	w.t.Helper()
-	var out syncBuffer
-	cmd := w.command(ctx, &out.buf, "apply", "-auto-approve")
-	cmd.Stdout, cmd.Stderr = &out, &out
-	t0 := time.Now()
-	if err := cmd.Start(); err != nil {
+	a := &runningApply{out: &syncBuffer{}, exited: make(chan error, 1)}
+	a.cmd = w.command(ctx, nil, "apply", "-auto-approve")
+	a.cmd.Stdout, a.cmd.Stderr = a.out, a.out
+	a.started = time.Now()
+	if err := a.cmd.Start(); err != nil {
 		w.t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
+	go func() { a.exited <- a.cmd.Wait() }()
+	return a
+}
+
+// kill kills the apply's process group (terraform and the provider plugin)
+// with SIGKILL and waits for terraform to end.
+func (a *runningApply) kill() {
+	_ = syscall.Kill(-a.cmd.Process.Pid, syscall.SIGKILL)
+	a.err = <-a.exited
+}
+
+// wait waits for the apply to end and returns its result.
+func (a *runningApply) wait() error {
+	a.err = <-a.exited
+	return a.err
+}
+
+// waitFor asks probe every 50 ms (so that what follows lands within that
+// of the backend write the probe sees) until it reports true, and returns
+// how long the apply had run by then. It kills the apply and fails the
+// test when the apply ends, or probe has not fired within limit, before
+// that: the point was never reached.
+func (w *workdir) waitFor(ctx context.Context, a *runningApply, limit time.Duration, probe func(context.Context) (bool, error)) time.Duration {
+	w.t.Helper()
 	deadline := time.After(limit)
-	// The probe asks the backend every 50 ms: the kill lands within that
-	// of the first write.
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	var lastErr error
 	for {
 		select {
-		case err := <-exited:
-			w.t.Fatalf("terraform apply ended (%v) before the kill point was reached (last probe error: %v):\n%s", err, lastErr, tail(out.String()))
+		case err := <-a.exited:
+			a.err = err
+			w.t.Fatalf("terraform apply ended (%v) before the probe fired (last probe error: %v):\n%s", err, lastErr, tail(a.out.String()))
 		case <-deadline:
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-			w.t.Fatalf("the kill point was not reached within %s (last probe error: %v):\n%s", limit, lastErr, tail(out.String()))
+			a.kill()
+			w.t.Fatalf("the probe did not fire within %s (last probe error: %v):\n%s", limit, lastErr, tail(a.out.String()))
 		case <-tick.C:
 			fired, err := probe(ctx)
 			lastErr = err
-			if !fired {
-				continue
+			if fired {
+				return time.Since(a.started)
 			}
-			after := time.Since(t0)
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-			return killedRun{after: after, output: out.String()}
 		}
 	}
 }
