@@ -4,6 +4,7 @@ package crash
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -197,6 +198,9 @@ func (b *backends) harborRobots(ctx context.Context, site, name string) (int, er
 // repository that does not exist yet has none.
 func (b *backends) gitFiles(ctx context.Context, repo git.Repository, paths ...string) (int, error) {
 	files, _, err := b.git.ReadFiles(ctx, repo, "main", "", paths)
+	if errors.Is(err, git.ErrRepositoryNotFound) {
+		return 0, nil
+	}
 	if err != nil {
 		return 0, err
 	}

@@ -204,6 +204,7 @@ resource "mc_cluster" "test" {
     },
   ]
   argocd_registration = false
+  deletion_protection = false
 }
 `, site, ns, name),
 			killPoint: "after the Cluster API Cluster was created",
