@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -21,8 +22,10 @@ import (
 // Restart is for tests of a platform of their own: a test that restarts a
 // part of a platform shared with other tests disturbs them, and
 // hack/test-platform.sh fails a run whose shared platform was restarted.
-// A component started by an executable that no longer exists (a test
-// binary that has ended) cannot be restarted.
+// A child of the sandbox's own executable (a simulator, the git server)
+// whose executable no longer exists (a test binary that has ended) is
+// restarted with the calling executable, which must call
+// RunChildIfRequested first, as sandboxtest.Main does.
 func (p *Platform) Restart(ctx context.Context, name string) error {
 	recs, err := readRecords(p.StateDir)
 	if err != nil {
@@ -40,14 +43,24 @@ func (p *Platform) Restart(ctx context.Context, name string) error {
 	if rec.Path == "" {
 		return fmt.Errorf("cannot restart %s: its command was not recorded (a platform started by an older mc-sandbox)", name)
 	}
-	if _, err := os.Stat(rec.Path); err != nil {
-		return fmt.Errorf("cannot restart %s: %w", name, err)
+	path := rec.Path
+	if _, err := os.Stat(path); err != nil {
+		// A child that serves a part of the sandbox (serve-harbor,
+		// serve-bitbucket, ...) runs the sandbox's own code, chosen by its
+		// environment: any executable that calls RunChildIfRequested, this
+		// one too, can serve it when the one that started it is gone (a
+		// test binary that has ended).
+		self, serr := os.Executable()
+		if !isSandboxChild(rec) || serr != nil {
+			return fmt.Errorf("cannot restart %s: %w", name, err)
+		}
+		path = self
 	}
 	stopGroup([]*procRecord{rec}, 5*time.Second)
 	if rec.alive() {
 		return fmt.Errorf("cannot stop %s (pid %d)", name, rec.PID)
 	}
-	started, err := startProcess(p.StateDir, name, rec.Path, rec.Args, rec.Env, rec.Order)
+	started, err := startProcess(p.StateDir, name, path, rec.Args, rec.Env, rec.Order)
 	if err != nil {
 		return err
 	}
@@ -87,4 +100,15 @@ func (p *Platform) waitRestarted(ctx context.Context, rec *procRecord) error {
 		}
 		return check(ctx)
 	})
+}
+
+// isSandboxChild reports whether rec is a child that runs the sandbox's own
+// code (see RunChildIfRequested), chosen by its environment.
+func isSandboxChild(rec *procRecord) bool {
+	for _, kv := range rec.Env {
+		if strings.HasPrefix(kv, envChild+"=") {
+			return true
+		}
+	}
+	return false
 }

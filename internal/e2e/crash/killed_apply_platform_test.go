@@ -54,6 +54,8 @@ func TestKilledApply(t *testing.T) {
 	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(append(sandboxtest.ClusterAPI, sandboxtest.ArgoCD...), sandboxtest.Workload...)...)
+	// One build of the provider for every subtest.
+	providerDir(t)
 	b := newBackends(t, p)
 	for _, c := range killCases(t, p, b) {
 		t.Run(c.kind, func(t *testing.T) {

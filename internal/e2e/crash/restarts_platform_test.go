@@ -4,6 +4,8 @@ package crash
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,6 +41,8 @@ func TestRestarts(t *testing.T) {
 	t.Parallel()
 	p := sandboxtest.Own(t)
 	sandboxtest.Require(t, p, append(append(sandboxtest.ClusterAPI, sandboxtest.ArgoCD...), sandboxtest.Workload...)...)
+	// One build of the provider for every subtest.
+	providerDir(t)
 	b := newBackends(t, p)
 	rows := map[string]killCase{}
 	for _, c := range killCases(t, p, b) {
@@ -82,6 +86,9 @@ func runRestartCase(t *testing.T, p *sandbox.Platform, b *backends, component st
 	defer cancel()
 	t0 := time.Now()
 	w := newWorkdir(t, providerBlock(p)+c.config)
+	// The provider's log, to tell where an apply that hangs waits.
+	providerLog := filepath.Join(t.TempDir(), "terraform.log")
+	w.env = append(w.env, "TF_LOG_CORE=ERROR", "TF_LOG_PROVIDER=DEBUG", "TF_LOG_PATH="+providerLog)
 	destroyed := false
 	t.Cleanup(func() {
 		if !destroyed {
@@ -101,7 +108,15 @@ func runRestartCase(t *testing.T, p *sandbox.Platform, b *backends, component st
 		t.Fatalf("cannot restart %s: %v", component, err)
 	}
 	t.Logf("%s: restarted %s %s into the apply, %s; back in %s", c.kind, component, after.Round(time.Millisecond), c.killPoint, time.Since(r0).Round(time.Millisecond))
-	err := apply.wait()
+	var err error
+	select {
+	case err = <-apply.exited:
+		apply.err = err
+	case <-time.After(restartBound):
+		apply.kill()
+		err = apply.err
+		t.Errorf("the apply neither finished nor failed within %s of the restart of %s; the end of the provider's log:\n%s", restartBound, component, logTail(providerLog, 40))
+	}
 	out := apply.out.String()
 	outcome := "the apply finished"
 	if err != nil {
@@ -126,15 +141,43 @@ func runRestartCase(t *testing.T, p *sandbox.Platform, b *backends, component st
 	t.Logf("%s: next apply %s, counts %v; %s in all", c.kind, second.Round(time.Millisecond), got, time.Since(t0).Round(time.Second))
 }
 
-// firstError is the first error diagnostic's summary line in terraform's
-// output.
-func firstError(out string) string {
-	for line := range strings.SplitSeq(out, "\n") {
-		if i := strings.Index(line, "Error: "); i >= 0 {
-			return strings.TrimSpace(line[i:])
-		}
+// restartBound is how long an apply may go on after a restart: the parts
+// come back within seconds, and the engine's retries and waits have then
+// seen them again.
+const restartBound = 3 * time.Minute
+
+// logTail is the last n lines of the file at path.
+func logTail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err.Error()
 	}
-	return "(no error diagnostic)"
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
+}
+
+// firstError is the first error diagnostic in terraform's output: its
+// summary and its detail, on one line.
+func firstError(out string) string {
+	i := strings.Index(out, "Error: ")
+	if i < 0 {
+		return "(no error diagnostic)"
+	}
+	var parts []string
+	for _, line := range strings.Split(out[i:], "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "with ") || strings.HasPrefix(line, "on ") || strings.Contains(line, "resource \"") || line == "" {
+			continue
+		}
+		if len(parts) > 0 && strings.HasPrefix(line, "Error: ") {
+			break
+		}
+		parts = append(parts, line)
+	}
+	return strings.Join(parts, " ")
 }
 
 // crashed reports whether terraform's output tells of a crash of the
