@@ -10,12 +10,14 @@ import (
 	"strings"
 	"testing"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
 
+	tasksv1alpha1 "github.com/mcplatform/terraform-provider-mc/api/tasks/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/bitbucket"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
@@ -222,6 +224,9 @@ func (b *backends) bitbucketGit(slug string) git.Repository {
 type counter struct {
 	name  string
 	count func(context.Context) (int, error)
+	// kept is set for objects a destroy leaves on purpose (an image
+	// pushed by a CI run): after the destroy there is still one.
+	kept bool
 }
 
 // countAll runs every counter and returns the counts by name.
@@ -246,6 +251,19 @@ func each(cs []counter, n int) map[string]int {
 	return out
 }
 
+// afterDestroy is the counts of cs once destroyed: 1 for what is kept, 0
+// for the rest.
+func afterDestroy(cs []counter) map[string]int {
+	out := map[string]int{}
+	for _, c := range cs {
+		out[c.name] = 0
+		if c.kept {
+			out[c.name] = 1
+		}
+	}
+	return out
+}
+
 // randomKey is a project key unique to this run (Jira keeps deleted keys
 // in its trash): prefix and random upper-case letters, 8 characters in all.
 func randomKey(prefix string) string {
@@ -256,4 +274,29 @@ func randomKey(prefix string) string {
 		s.WriteByte(letters[rand.IntN(len(letters))])
 	}
 	return s.String()
+}
+
+// taskRunGVR is the TaskRun resource of the task runners.
+var taskRunGVR = tasksv1alpha1.GroupVersion.WithResource("taskruns")
+
+// taskRuns counts the TaskRuns of site in the task runners' namespace.
+func (b *backends) taskRuns(ctx context.Context, site string) (int, error) {
+	l, err := b.dynamic.Resource(taskRunGVR).Namespace(tasksv1alpha1.DefaultNamespace).List(ctx, metav1.ListOptions{LabelSelector: tasksv1alpha1.LabelSite + "=" + site})
+	if apierrors.IsNotFound(err) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	return len(l.Items), nil
+}
+
+// harborArtifacts counts the artifacts of project/repository in site's
+// Harbor; a missing repository has none.
+func (b *backends) harborArtifacts(ctx context.Context, site, project, repository string) (int, error) {
+	l, err := b.harbors[site].ListArtifacts(ctx, project, repository)
+	if harbor.IsNotFound(err) {
+		return 0, nil
+	}
+	return len(l), err
 }

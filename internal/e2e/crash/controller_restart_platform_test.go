@@ -144,8 +144,8 @@ func testControllerRestart(t *testing.T, p *sandbox.Platform, b *backends) {
 	key := randomKey("CRC")
 	name := strings.ToLower(key)
 	counters := []counter{
-		{"Bitbucket projects", func(ctx context.Context) (int, error) { return b.bitbucketProjects(ctx, key) }},
-		{"Jira projects", func(ctx context.Context) (int, error) { return b.jiraProjects(ctx, key) }},
+		{name: "Bitbucket projects", count: func(ctx context.Context) (int, error) { return b.bitbucketProjects(ctx, key) }},
+		{name: "Jira projects", count: func(ctx context.Context) (int, error) { return b.jiraProjects(ctx, key) }},
 	}
 	proj := &v1alpha1.Project{
 		ObjectMeta: metav1.ObjectMeta{Name: name},
