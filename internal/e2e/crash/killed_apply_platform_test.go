@@ -478,7 +478,6 @@ resource "mc_helm_release" "test" {
 		const project, repository = "library", "crash-ci"
 		cases = append(cases, killCase{
 			kind:        "mc_ci_run",
-			skip:        "mc_ci_run is not in this checkout yet (issue 14, branch cirun)",
 			ownPlatform: true,
 			config: fmt.Sprintf(`
 resource "mc_site" "test" {
