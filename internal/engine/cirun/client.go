@@ -16,7 +16,9 @@ import (
 	tasksv1alpha1 "github.com/mcplatform/terraform-provider-mc/api/tasks/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/notificationchannel"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
+	"github.com/mcplatform/terraform-provider-mc/internal/notify"
 )
 
 // Annotations on a TaskRun made by this client. The spec is immutable, so
@@ -42,10 +44,9 @@ const (
 	NotifySecretPrefix = "mc-notify-"
 )
 
-// ChannelLookup returns the Secret data (the keys type, url, hmacSecret,
-// events of internal/notify) of notification channel name, or a
+// ChannelLookup returns notification channel name, or a
 // *engine.DependencyError when there is no such channel.
-type ChannelLookup func(ctx context.Context, name string) (map[string][]byte, error)
+type ChannelLookup func(ctx context.Context, name string) (notify.Channel, error)
 
 // Client implements engine.Client for CI runs.
 type Client struct {
@@ -60,7 +61,11 @@ var (
 )
 
 // New returns a CI run client over the platform's site registry.
-func New(reg *registry.Registry) *Client { return &Client{b: platform{reg: reg}} }
+func New(reg *registry.Registry) *Client {
+	return &Client{b: platform{reg: reg}, Channels: func(ctx context.Context, name string) (notify.Channel, error) {
+		return notificationchannel.Lookup(ctx, reg, name)
+	}}
+}
 
 // Create starts the run, or adopts the TaskRun of the same inputs: a run
 // already there (Pending, Running or Succeeded) is the same build and is
@@ -205,15 +210,28 @@ func (c *Client) writeChannels(ctx context.Context, want Spec) ([]tasksv1alpha1.
 	}
 	var out []tasksv1alpha1.TaskRunNotify
 	for _, ch := range slices.Sorted(slices.Values(want.Notify)) {
-		data, err := c.Channels(ctx, ch)
+		channel, err := c.Channels(ctx, ch)
 		if err != nil {
 			return nil, err
 		}
 		secret := NotifySecretPrefix + ch
-		if err := c.b.ApplySecret(ctx, want.Site, secret, data); err != nil {
+		n := tasksv1alpha1.TaskRunNotify{Channel: ch, SecretName: secret}
+		if len(channel.Events) > 0 {
+			// The run events the channel wants; none of them is none.
+			n.Events = []string{}
+			for _, e := range []string{notify.EventRunStarted, notify.EventRunSucceeded, notify.EventRunFailed, notify.EventRunTimedOut} {
+				if channel.Wants(e) {
+					n.Events = append(n.Events, e)
+				}
+			}
+			if len(n.Events) == 0 {
+				continue
+			}
+		}
+		if err := c.b.ApplySecret(ctx, want.Site, secret, notify.SecretData(channel)); err != nil {
 			return nil, err
 		}
-		out = append(out, tasksv1alpha1.TaskRunNotify{Channel: ch, SecretName: secret})
+		out = append(out, n)
 	}
 	return out, nil
 }

@@ -15,6 +15,7 @@ import (
 	tasksv1alpha1 "github.com/mcplatform/terraform-provider-mc/api/tasks/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
+	"github.com/mcplatform/terraform-provider-mc/internal/notify"
 )
 
 // outcome is how the fake runner ends a run.
@@ -450,12 +451,19 @@ func TestDelete(t *testing.T) {
 
 func TestTaskRunOfASpec(t *testing.T) {
 	b := newFakeBackend()
-	c := &Client{b: b, Channels: func(_ context.Context, name string) (map[string][]byte, error) {
-		return map[string][]byte{"type": []byte("webhook"), "url": []byte("https://hooks.test/" + name)}, nil
+	c := &Client{b: b, Channels: func(_ context.Context, name string) (notify.Channel, error) {
+		ch := notify.Channel{Name: name, Type: "webhook", URL: "https://hooks.test/" + name}
+		switch name {
+		case "ops":
+			ch.Events = []string{notify.EventRunFailed, notify.EventSyncFailed}
+		case "deploys":
+			ch.Events = []string{notify.EventSyncSucceeded}
+		}
+		return ch, nil
 	}}
 	spec := testSpec()
 	spec.Source = Source{Application: "DEMO/hello", Revision: "main"}
-	spec.Notify = []string{"team", "ops"}
+	spec.Notify = []string{"team", "ops", "deploys"}
 	run, err := c.taskRun(context.Background(), normalized(spec), spec, RunName(spec))
 	if err != nil {
 		t.Fatal(err)
@@ -468,7 +476,7 @@ func TestTaskRunOfASpec(t *testing.T) {
 		Scan:      tasksv1alpha1.TaskRunScan{Enabled: true, FailOn: "Critical"},
 		Replicate: []tasksv1alpha1.TaskRunReplication{{PolicyID: 7, Site: "site-a"}},
 		Notify: []tasksv1alpha1.TaskRunNotify{
-			{Channel: "ops", SecretName: "mc-notify-ops"}, {Channel: "team", SecretName: "mc-notify-team"},
+			{Channel: "ops", SecretName: "mc-notify-ops", Events: []string{"run_failed"}}, {Channel: "team", SecretName: "mc-notify-team"},
 		},
 	}
 	if diff := cmp.Diff(want, run.Spec); diff != "" {
@@ -483,8 +491,8 @@ func TestTaskRunOfASpec(t *testing.T) {
 	if strings.Contains(run.Annotations[AnnotationInputs], "s3cret") || strings.Contains(run.Spec.Source.RepoURL, "s3cret") {
 		t.Error("the TaskRun holds the git password")
 	}
-	if _, ok := b.secrets["site-b/mc-notify-team"]; !ok {
-		t.Error("no Secret for channel team")
+	if got := string(b.secrets["site-b/mc-notify-team"]["url"]); got != "https://hooks.test/team" {
+		t.Errorf("Secret of channel team has url %q, want the channel's", got)
 	}
 	spec.ReplicateTo = []string{"site-c"}
 	if _, err := c.taskRun(context.Background(), normalized(spec), spec, RunName(spec)); err == nil {
