@@ -24,6 +24,11 @@ type procRecord struct {
 	URL       string `json:"url,omitempty"`
 	Log       string `json:"log"`
 	Order     int    `json:"order"`
+	// Path, Args and Env (the environment added to the starter's) are the
+	// command, so that Platform.Restart can start the process again.
+	Path string   `json:"path,omitempty"`
+	Args []string `json:"args,omitempty"`
+	Env  []string `json:"env,omitempty"`
 }
 
 func pidsDir(stateDir string) string { return filepath.Join(stateDir, "pids") }
@@ -62,7 +67,7 @@ func startProcess(stateDir, name, path string, args, env []string, order int) (*
 	// Reap the child if it dies while this process lives (tests), so that it
 	// does not linger as a zombie that still looks alive.
 	go func() { _ = cmd.Wait() }()
-	rec := &procRecord{Name: name, PID: cmd.Process.Pid, Log: logPath, Order: order}
+	rec := &procRecord{Name: name, PID: cmd.Process.Pid, Log: logPath, Order: order, Path: path, Args: args, Env: env}
 	rec.StartTime, _ = procStartTime(rec.PID)
 	if err := writeJSON(filepath.Join(pidsDir(stateDir), name+".json"), rec); err != nil {
 		return nil, err
