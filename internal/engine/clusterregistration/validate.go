@@ -39,7 +39,7 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	if errs := validation.IsDNS1123Label(s.Name); len(errs) > 0 {
 		v.Add("name", "%q is not a valid cluster name: %s", s.Name, strings.Join(errs, "; "))
 	}
-	if err := kube.ValidateHost(s.Server); err != nil {
+	if err := engine.CheckURL(s.Server, engine.KubernetesAPI); err != nil {
 		v.Add("server", "%v", err)
 	}
 	if s.CACertificate != "" {
