@@ -78,7 +78,10 @@ func runValidateTable(t *testing.T, typeName string, base map[string]any, cases 
 		if err != nil {
 			t.Fatal(err)
 		}
-		resp, err := server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{TypeName: typeName, Config: &dv})
+		resp, err := server.ValidateResourceConfig(ctx, &tfprotov6.ValidateResourceConfigRequest{
+			TypeName: typeName, Config: &dv,
+			ClientCapabilities: &tfprotov6.ValidateResourceConfigClientCapabilities{WriteOnlyAttributesAllowed: true},
+		})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,8 +2,8 @@ package imagereplication
 
 import (
 	"fmt"
-	"strconv"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
