@@ -33,7 +33,7 @@ func TestSiteBadInput(t *testing.T) {
 		return []any{a}
 	}
 	base := map[string]any{
-		"name": "site-b",
+		"name":               "site-b",
 		"management_cluster": map[string]any{"host": "https://10.0.0.1:6443", "token_wo": "token", "token_wo_version": 1},
 		"harbor":             map[string]any{"url": "https://harbor.site-b.example", "username": "admin", "password_wo": "pw", "password_wo_version": 1},
 		"gitops": map[string]any{"repo_url": "https://bitbucket.org/acme/gitops.git", "path": "sites/site-b", "branch": "main",

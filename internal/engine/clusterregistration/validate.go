@@ -50,10 +50,15 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	if s.TokenVersion < 0 {
 		v.Add("token_version", "%d is negative", s.TokenVersion)
 	}
-	for _, ns := range s.Namespaces {
+	seen := map[string]int{}
+	for i, ns := range s.Namespaces {
+		at := fmt.Sprintf("namespaces[%d]", i)
 		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			v.Add("namespaces", "%q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+			v.Add(at, "%q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+		} else if j, dup := seen[ns]; dup {
+			v.Add(at, "namespace %q is already listed as namespaces[%d]", ns, j)
 		}
+		seen[ns] = i
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {
