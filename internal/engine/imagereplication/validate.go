@@ -191,7 +191,7 @@ func checkCronField(f string, i int) error {
 			}
 		}
 		n, err := strconv.Atoi(s)
-		if err != nil || strings.HasPrefix(s, "+") {
+		if err != nil {
 			return 0, fmt.Errorf("%q is not a number", s)
 		}
 		if n < spec.min || n > spec.max {
@@ -203,7 +203,7 @@ func checkCronField(f string, i int) error {
 		rng, step, hasStep := strings.Cut(item, "/")
 		if hasStep {
 			n, err := strconv.Atoi(step)
-			if err != nil || n < 1 || strings.HasPrefix(step, "+") {
+			if err != nil || n < 1 {
 				return fmt.Errorf("step %q is not a positive number", step)
 			}
 		}
