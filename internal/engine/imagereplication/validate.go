@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
+
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 )
@@ -135,6 +137,11 @@ func validatePattern(p string) error {
 	}
 	if depth != 0 {
 		return fmt.Errorf("pattern %q has an unclosed '{'", p)
+	}
+	// Harbor matches with doublestar, which refuses what else is malformed,
+	// such as a trailing '\\'; the execution would fail.
+	if !doublestar.ValidatePattern(p) {
+		return fmt.Errorf("pattern %q is not a valid doublestar pattern (check '\\' escapes and '[...]' classes)", p)
 	}
 	return nil
 }
