@@ -216,6 +216,26 @@ type SiteObservation struct {
 	// HealthStatus is the root application's Argo CD health status.
 	// +optional
 	HealthStatus string `json:"healthStatus,omitempty"`
+	// TaskRunner is the site's task runner (mc-taskrunner) as its Lease
+	// tells.
+	// +optional
+	TaskRunner *SiteTaskRunner `json:"taskRunner,omitempty"`
+}
+
+// SiteTaskRunner is what a site's task runner publishes in its Lease.
+type SiteTaskRunner struct {
+	// Available is true while a runner renews its Lease.
+	Available bool `json:"available"`
+	// Identity is the runner holding the Lease.
+	// +optional
+	Identity string `json:"identity,omitempty"`
+	// Executors are the executors the runner offers.
+	// +optional
+	// +listType=atomic
+	Executors []string `json:"executors,omitempty"`
+	// Version is the runner's version.
+	// +optional
+	Version string `json:"version,omitempty"`
 }
 
 // SiteSpec is the desired state of a Site.

@@ -119,6 +119,7 @@ func run(args []string) error {
 			fmt.Printf("  harbor %s: %s (registry %s, user %s)\n", name, h.URL, h.RegistryURL, h.Username)
 		}
 		fmt.Printf("  bitbucket:  %s (workspace %s, user %s)\n", p.Bitbucket.URL, p.Bitbucket.Workspace, p.Bitbucket.Username)
+		fmt.Printf("  task runner: %s\n", p.TaskRunner)
 		fmt.Printf("stop it with: mc-sandbox down%s\n", stateDirFlag(*stateDir))
 		return nil
 	case "down":

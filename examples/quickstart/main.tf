@@ -360,15 +360,40 @@ output "project_members" {
 # application's yaml repository, an Argo CD Application to the GitOps
 # repository; the apply returns once Argo CD reports it Synced and Healthy at
 # that commit, that is once the Deployment is Available.
+# The shop's source, built at site B next to its Harbor by the site's task
+# runner: checked out, built, pushed to site B's Harbor, scanned, and
+# replicated to the hub by the site_b_to_hub policy (it covers library/**).
+resource "mc_ci_run" "shop" {
+  site = mc_site.site_b.name
+
+  source = {
+    application = mc_application.shop.id
+    revision    = "main"
+  }
+
+  image = {
+    project    = "library"
+    repository = "shop"
+  }
+
+  build = {
+    command    = "CGO_ENABLED=0 go build -trimpath -o $OUT/app ."
+    entrypoint = ["/app"]
+  }
+
+  depends_on = [mc_image_replication.site_b_to_hub]
+}
+
 resource "mc_application_deployment" "shop" {
   application = mc_application.shop.id
   site        = mc_site.site_b.name
   cluster     = mc_cluster_registration.brownfield.name
   namespace   = "shop"
 
+  # The image the hub received from the run, by digest.
   image = {
-    repository = "registry.example/web/shop"
-    tag        = "1.0.0"
+    repository = split("@", mc_ci_run.shop.hub_image_ref)[0]
+    digest     = mc_ci_run.shop.image_digest
   }
 
   sync_policy = {
@@ -376,6 +401,15 @@ resource "mc_application_deployment" "shop" {
     prune        = true
     self_heal    = true
     sync_options = ["CreateNamespace=true"]
+  }
+}
+
+output "ci_run" {
+  value = {
+    image_digest    = mc_ci_run.shop.image_digest
+    hub_image_ref   = mc_ci_run.shop.hub_image_ref
+    resolved_commit = mc_ci_run.shop.resolved_commit
+    steps           = [for s in mc_ci_run.shop.steps : "${s.name} ${s.phase} ${coalesce(s.duration, "-")}"]
   }
 }
 

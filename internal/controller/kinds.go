@@ -28,6 +28,8 @@ var controllersByKind = map[string]kindController{
 	"application":           {setup: SetupApplication, fieldPaths: &ApplicationAdapter{}},
 	"applicationdeployment": {setup: SetupApplicationDeployment, fieldPaths: &ApplicationDeploymentAdapter{}},
 	"helmrelease":           {setup: SetupHelmRelease, fieldPaths: &HelmReleaseAdapter{}},
+	"notificationchannel":   {setup: SetupNotificationChannel, fieldPaths: &NotificationChannelAdapter{}},
+	"cirun":                 {setup: SetupCIRun, fieldPaths: &CIRunAdapter{}},
 }
 
 // SetupAll registers the controller of every kind of kinds.All with mgr.

@@ -211,6 +211,10 @@ func (a *SiteAdapter) SetObservation(mg Managed, observed site.Status) {
 		RootApplication:   observed.RootApplication,
 		SyncStatus:        observed.SyncStatus,
 		HealthStatus:      observed.HealthStatus,
+		TaskRunner: &v1alpha1.SiteTaskRunner{
+			Available: observed.TaskRunner.Available, Identity: observed.TaskRunner.Identity,
+			Executors: observed.TaskRunner.Executors, Version: observed.TaskRunner.Version,
+		},
 	}
 }
 

@@ -8,10 +8,12 @@ package kinds
 import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/application"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/applicationdeployment"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/cirun"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/clusterregistration"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/helmrelease"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/notificationchannel"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/project"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/projectmember"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
@@ -44,4 +46,6 @@ var All = []Kind{
 	{Name: "application", TerraformType: "mc_application", CRDKind: "GitOpsApplication", ReplaceFields: application.ReplaceFields},
 	{Name: "applicationdeployment", TerraformType: "mc_application_deployment", CRDKind: "ApplicationDeployment", ReplaceFields: applicationdeployment.ReplaceFields},
 	{Name: "helmrelease", TerraformType: "mc_helm_release", CRDKind: "HelmRelease", ReplaceFields: helmrelease.ReplaceFields},
+	{Name: "notificationchannel", TerraformType: "mc_notification_channel", CRDKind: "NotificationChannel", ReplaceFields: notificationchannel.ReplaceFields},
+	{Name: "cirun", TerraformType: "mc_ci_run", CRDKind: "CIRun", ReplaceFields: cirun.ReplaceFields},
 }

@@ -17,6 +17,8 @@ var resourcesByKind = map[string]func() resource.Resource{
 	"application":           NewApplicationResource,
 	"applicationdeployment": NewApplicationDeploymentResource,
 	"helmrelease":           NewHelmReleaseResource,
+	"notificationchannel":   NewNotificationChannelResource,
+	"cirun":                 NewCIRunResource,
 }
 
 // kindResources returns the resources of kinds.All, in its order. A kind

@@ -217,7 +217,9 @@ func (r *engineResource[M, S, O]) ModifyPlan(ctx context.Context, req resource.M
 		return
 	}
 	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("ready"), types.BoolUnknown())...)
-	resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("conditions"), types.ListUnknown(types.ObjectType{AttrTypes: conditionTypes}))...)
+	if _, d := resp.Plan.Schema.AttributeAtPath(ctx, path.Root("conditions")); !d.HasError() {
+		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root("conditions"), types.ListUnknown(types.ObjectType{AttrTypes: conditionTypes}))...)
+	}
 	for _, name := range slices.Sorted(maps.Keys(r.kind.resumed)) {
 		resp.Diagnostics.Append(resp.Plan.SetAttribute(ctx, path.Root(name), r.kind.resumed[name])...)
 	}

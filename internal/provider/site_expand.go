@@ -117,7 +117,26 @@ func flattenStatus(ctx context.Context, m *siteModel, st site.Status) diag.Diagn
 	m.ArgoCDVersion = optionalString(st.ArgoCDVersion)
 	m.HarborVersion = optionalString(st.HarborVersion)
 	m.RootApplication = optionalString(st.RootApplication)
+	m.TaskRunner = taskRunnerValue(st.TaskRunner)
 	m.Ready = types.BoolValue(st.Ready)
 	m.Conditions = conditionsValue(st.Conditions)
 	return nil
+}
+
+// taskRunnerTypes are the attribute types of a site's task_runner.
+var taskRunnerTypes = map[string]attr.Type{
+	"available": types.BoolType, "identity": types.StringType,
+	"executors": types.ListType{ElemType: types.StringType}, "version": types.StringType,
+}
+
+// taskRunnerValue is a site's task_runner.
+func taskRunnerValue(tr site.TaskRunner) types.Object {
+	executors := make([]attr.Value, 0, len(tr.Executors))
+	for _, e := range tr.Executors {
+		executors = append(executors, types.StringValue(e))
+	}
+	return types.ObjectValueMust(taskRunnerTypes, map[string]attr.Value{
+		"available": types.BoolValue(tr.Available), "identity": optionalString(tr.Identity),
+		"executors": types.ListValueMust(types.StringType, executors), "version": optionalString(tr.Version),
+	})
 }

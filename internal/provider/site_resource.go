@@ -51,6 +51,7 @@ var siteKind = &kind[siteModel, site.Spec, site.Status]{
 	resumed: map[string]attr.Value{
 		"kubernetes_version": types.StringUnknown(), "capi_version": types.StringUnknown(), "argocd_version": types.StringUnknown(),
 		"harbor_version": types.StringUnknown(), "root_application": types.StringUnknown(),
+		"task_runner": types.ObjectUnknown(taskRunnerTypes),
 	},
 	validate:    validateSite,
 	importState: importSite,
@@ -96,6 +97,7 @@ type siteModel struct {
 	CAPIVersion       types.String   `tfsdk:"capi_version"`
 	ArgoCDVersion     types.String   `tfsdk:"argocd_version"`
 	RootApplication   types.String   `tfsdk:"root_application"`
+	TaskRunner        types.Object   `tfsdk:"task_runner"`
 	Ready             types.Bool     `tfsdk:"ready"`
 	Conditions        types.List     `tfsdk:"conditions"`
 	Timeouts          timeouts.Value `tfsdk:"timeouts"`
@@ -338,6 +340,17 @@ func siteSchema(ctx context.Context) schema.Schema {
 			"root_application": schema.StringAttribute{
 				Computed:            true,
 				MarkdownDescription: "Name of the site's Argo CD root application; null without `gitops`.",
+			},
+			"task_runner": schema.SingleNestedAttribute{
+				Computed: true,
+				MarkdownDescription: "The site's task runner (`mc-taskrunner`), which executes `mc_ci_run` builds, as its Lease `mc-taskrunner-<name>` in namespace `mc-tasks` " +
+					"of the management cluster tells. Read at every refresh and never planned, so a runner coming or going shows here without a diff.",
+				Attributes: map[string]schema.Attribute{
+					"available": schema.BoolAttribute{Computed: true, MarkdownDescription: "Whether a runner renews its Lease: `mc_ci_run` at this site can run."},
+					"identity":  schema.StringAttribute{Computed: true, MarkdownDescription: "The runner holding the Lease; null without one."},
+					"executors": schema.ListAttribute{Computed: true, ElementType: types.StringType, MarkdownDescription: "Executors the runner offers (`local`, `kubernetes_job`), sorted."},
+					"version":   schema.StringAttribute{Computed: true, MarkdownDescription: "The runner's version; null when unknown."},
+				},
 			},
 			"ready": schema.BoolAttribute{
 				Computed:            true,

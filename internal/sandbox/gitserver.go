@@ -95,6 +95,8 @@ func RunChildIfRequested() {
 		runJiraChild()
 	case childServeBitbucket:
 		runBitbucketChild()
+	case childServeTaskRunner:
+		runTaskRunnerChild()
 	default:
 		return
 	}

@@ -237,3 +237,14 @@ func (p *Platform) PushImage(ctx context.Context, site, image string) (ref, dige
 	}
 	return r.String(), d.String(), nil
 }
+
+// AddVulnerabilities adds entries to the vulnerability list of site's Harbor
+// scanner (merged by id; safe from several processes at once). Scans
+// started afterwards match the images' packages against them: the sandbox
+// has no vulnerability database, so tests say what counts as vulnerable.
+func (p *Platform) AddVulnerabilities(site string, vs ...harborsim.Vulnerability) error {
+	if _, ok := p.Harbors[site]; !ok {
+		return fmt.Errorf("no Harbor site %q in this platform", site)
+	}
+	return harborsim.AddVulnerabilities(harborsim.VulnerabilityFile(filepath.Join(p.StateDir, "harbor"), site), vs...)
+}

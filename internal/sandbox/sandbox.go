@@ -122,6 +122,8 @@ type Platform struct {
 	WorkloadToken string `json:"workloadToken"`
 	// WorkloadNodes names the workload cluster's fake kwok nodes.
 	WorkloadNodes []string `json:"workloadNodes"`
+	// TaskRunner is the task runner (mc-taskrunner) of TaskRunnerSite.
+	TaskRunner TaskRunner `json:"taskRunner"`
 	// Timings records how long each step of the Up that started the platform took.
 	Timings []Timing `json:"timings"`
 	// Components records the started processes; use Status to inspect them.
@@ -228,7 +230,7 @@ func (p *Platform) Healthy(ctx context.Context) bool {
 	if !p.harborsHealthy(ctx) || !p.workloadHealthy(ctx) {
 		return false
 	}
-	if !p.jiraHealthy(ctx) || !p.bitbucketHealthy(ctx) {
+	if !p.jiraHealthy(ctx) || !p.bitbucketHealthy(ctx) || !p.taskRunnerHealthy() {
 		return false
 	}
 	cfg, err := p.RESTConfig()

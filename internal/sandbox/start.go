@@ -199,6 +199,7 @@ func (s *starter) run(ctx context.Context) (*Platform, error) {
 		func() error {
 			return s.step("bitbucket templates", func() error { return SeedTemplates(ctx, s.p.Bitbucket) })
 		},
+		func() error { return s.step("task runner", func() error { return s.startTaskRunner(ctx) }) },
 	); err != nil {
 		return nil, err
 	}
@@ -258,6 +259,8 @@ func (s *starter) writeEnv() error {
 		{"MC_SANDBOX_WORKLOAD_CA_FILE", s.p.WorkloadCAFile},
 		{"MC_SANDBOX_WORKLOAD_TOKEN", s.p.WorkloadToken},
 		{"MC_SANDBOX_WORKLOAD_KUBECONFIG", s.p.WorkloadKubeconfigPath},
+		{"MC_SANDBOX_TASKRUNNER_SITE", s.p.TaskRunner.Site},
+		{"MC_SANDBOX_TASKRUNNER_NAMESPACE", s.p.TaskRunner.Namespace},
 	} {
 		fmt.Fprintf(&b, "export %s=%s\n", kv[0], shellQuote(kv[1]))
 	}

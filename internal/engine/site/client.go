@@ -42,6 +42,8 @@ type Client struct {
 	reg *registry.Registry
 	// HTTP is used for git repository checks.
 	HTTP *http.Client
+
+	runners taskRunnerCache
 }
 
 var _ engine.Client[Spec, Status] = (*Client)(nil)
@@ -173,6 +175,9 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		}
 		obs.Status.HarborVersion = version
 		obs.Status.Conditions = append(obs.Status.Conditions, cond)
+	}
+	if reachable {
+		obs.Status.TaskRunner = c.runners.get(ctx, m, id)
 	}
 	obs.UpToDate = upToDate
 	obs.Ready = reachable && rootReady && harborReady

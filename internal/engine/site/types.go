@@ -41,6 +41,18 @@ type Status struct {
 	HealthStatus string
 	Ready        bool
 	Conditions   []Condition
+	// TaskRunner is the site's task runner (mc-taskrunner) as its Lease
+	// tells; Available is false when none serves the site.
+	TaskRunner TaskRunner
+}
+
+// TaskRunner is what the site's task runner publishes: whether it is
+// renewing its Lease, who holds it, its executors and version.
+type TaskRunner struct {
+	Available bool
+	Identity  string
+	Executors []string
+	Version   string
 }
 
 // Condition is one observed fact about the site.

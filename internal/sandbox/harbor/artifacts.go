@@ -56,6 +56,7 @@ func (s *Server) AddArtifact(a Artifact) error {
 		return nil
 	default:
 	}
+	s.autoScanLocked(a.Repository, a.Digest)
 	for _, p := range s.sortedPolicies() {
 		if !p.enabled || p.srcRegistryID != 0 || p.trigger == nil || p.trigger.Type != "event_based" {
 			continue
@@ -186,6 +187,9 @@ type artifactJSON struct {
 	PushTime       time.Time   `json:"push_time"`
 	Tags           []tagJSON   `json:"tags"`
 	Labels         []labelJSON `json:"labels"`
+	// ScanOverview is there with with_scan_overview=true once the artifact
+	// was scanned.
+	ScanOverview map[string]overviewJSON `json:"scan_overview,omitempty"`
 }
 
 func artifactOut(a *artifact, withTags, withLabels bool) artifactJSON {
@@ -242,12 +246,17 @@ func (s *Server) listArtifacts(w http.ResponseWriter, r *http.Request) {
 	}
 	withTags := r.URL.Query().Get("with_tag") != "false"
 	withLabels := r.URL.Query().Get("with_label") == "true"
+	withScan := r.URL.Query().Get("with_scan_overview") == "true"
 	var out []artifactJSON
 	found := false
 	for _, a := range s.sortedArtifacts() {
 		if a.projectID == p.id && a.repoName == repo {
 			found = true
-			out = append(out, artifactOut(a, withTags, withLabels))
+			o := artifactOut(a, withTags, withLabels)
+			if withScan {
+				o.ScanOverview = s.scanOverviewOf(r, a)
+			}
+			out = append(out, o)
 		}
 	}
 	s.mu.Unlock()
@@ -279,11 +288,13 @@ func (s *Server) getArtifact(w http.ResponseWriter, r *http.Request) {
 	ref := r.PathValue("reference")
 	withTags := r.URL.Query().Get("with_tag") != "false"
 	withLabels := r.URL.Query().Get("with_label") == "true"
-	for _, a := range s.artifacts {
-		if a.projectID == p.id && a.repoName == repo && (a.digest == ref || slices.Contains(a.tags, ref)) {
-			writeJSON(w, http.StatusOK, artifactOut(a, withTags, withLabels))
-			return
+	if a := s.findArtifact(p.id, repo, ref); a != nil {
+		o := artifactOut(a, withTags, withLabels)
+		if r.URL.Query().Get("with_scan_overview") == "true" {
+			o.ScanOverview = s.scanOverviewOf(r, a)
 		}
+		writeJSON(w, http.StatusOK, o)
+		return
 	}
 	sep := ":"
 	if strings.HasPrefix(ref, "sha256:") {

@@ -40,7 +40,14 @@
 //	GET    /projects/{p}/repositories        200 paged, newest first (q name); 403/404 as GET project
 //	DELETE /projects/{p}/repositories/{r}    200, removing its artifacts and their manifests from the
 //	                                         registry; 404; r encoded twice
-//	GET    /projects/{p}/repositories/{r}/artifacts[/{reference}]  200 (paged); 404; r encoded twice
+//	GET    /projects/{p}/repositories/{r}/artifacts[/{reference}]  200 (paged); 404; r encoded twice;
+//	                                         with_scan_overview: scan_overview keyed by the report MIME type
+//	POST   /projects/{p}/repositories/{r}/artifacts/{reference}/scan  202, scanned in the background
+//	                                         (also on push into a project with auto_scan); 400 scan_type
+//	                                         sbom, not an image; 404; 409 while the previous scan runs;
+//	                                         422 unknown scan_type (see scan.go for the scanner)
+//	GET    .../artifacts/{reference}/additions/vulnerabilities  200 {mime: report} or {} unscanned; 404
+//	GET    .../artifacts/{reference}/scan/{report_id}/log  200 text/plain; 404 another report
 //	GET    /registries                       200 paged
 //	POST   /registries                       201 Location; 400 name empty or over 64, url scheme, the
 //	                                         registry is unhealthy, ca_certificate (v2.15+); 500 unknown

@@ -84,11 +84,17 @@ func roleAllows(roleID int, resource, action string) bool {
 			return action != "delete"
 		case "artifact":
 			return action != "delete"
+		case "scan":
+			return action == "create" || action == "read"
+		case "artifact-addition":
+			return action == "read"
 		case "project", "member", "tag", "label", "metadata":
 			return action == "read" || action == "list"
 		}
 	case 3, 5: // guest, limitedGuest
 		switch resource {
+		case "scan", "artifact-addition":
+			return action == "read"
 		case "repository":
 			return action == "pull" || action == "read" || action == "list"
 		case "artifact", "project", "tag":

@@ -887,13 +887,19 @@ func (s *Server) getTaskLog(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write([]byte(strings.Join(t.log, "\n")))
 }
 
-// WaitIdle waits until no execution is in progress or ctx ends.
+// WaitIdle waits until no replication execution and no scan is in progress,
+// or ctx ends.
 func (s *Server) WaitIdle(ctx context.Context) error {
 	for {
 		s.mu.Lock()
 		busy := false
 		for _, e := range s.executions {
 			if e.status == statusInProgress {
+				busy = true
+			}
+		}
+		for _, r := range s.scans {
+			if r.status == "Pending" || r.status == "Running" {
 				busy = true
 			}
 		}

@@ -496,6 +496,9 @@ func (s *Server) routes() {
 	a("DELETE /projects/{project}/repositories/{repository}", s.deleteRepository)
 	a("GET /projects/{project}/repositories/{repository}/artifacts", s.listArtifacts)
 	a("GET /projects/{project}/repositories/{repository}/artifacts/{reference}", s.getArtifact)
+	a("POST /projects/{project}/repositories/{repository}/artifacts/{reference}/scan", s.scanArtifact)
+	a("GET /projects/{project}/repositories/{repository}/artifacts/{reference}/scan/{report_id}/log", s.getScanLog)
+	a("GET /projects/{project}/repositories/{repository}/artifacts/{reference}/additions/vulnerabilities", s.getVulnerabilities)
 
 	a("GET /registries", s.listRegistries)
 	a("POST /registries", s.createRegistry)

@@ -78,6 +78,13 @@ type Options struct {
 	// wrapping ErrUnreachable is answered 500, any other 400 "the registry
 	// is unhealthy".
 	Pinger func(ctx context.Context, ep Endpoint) error
+	// Vulnerabilities is the scanner's vulnerability list (see scan.go):
+	// no vulnerability database can be downloaded here.
+	Vulnerabilities []Vulnerability
+	// VulnerabilityFile is a JSON list of further Vulnerability entries,
+	// re-read at every scan (AddVulnerabilities writes it); entries there
+	// replace those of Vulnerabilities with the same id.
+	VulnerabilityFile string
 	// Now returns the time; nil uses time.Now. Scheduled policies fire by
 	// it (see RunSchedules).
 	Now func() time.Time
@@ -102,7 +109,8 @@ type Server struct {
 	artifacts  map[int64]*artifact
 	repos      map[string]*repository // by full name, project/...
 	robots     map[int64]*robot
-	stuck      map[int64]bool // StickExecutions: policy id (0 all) -> stuck
+	scans      map[int64]*scanReport // by artifact id: the latest vulnerability report
+	stuck      map[int64]bool        // StickExecutions: policy id (0 all) -> stuck
 	wg         sync.WaitGroup
 	closing    chan struct{}
 	closeOnce  sync.Once
@@ -141,6 +149,7 @@ func New(o Options) *Server {
 		artifacts:  map[int64]*artifact{},
 		repos:      map[string]*repository{},
 		robots:     map[int64]*robot{},
+		scans:      map[int64]*scanReport{},
 		stuck:      map[int64]bool{},
 		closing:    make(chan struct{}),
 	}

@@ -1,6 +1,7 @@
 package harborsim
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -42,6 +43,15 @@ type SiteOptions struct {
 	HarborAddr, RegistryAddr string
 	// StartTimeout bounds the wait for the registry; default 30s.
 	StartTimeout time.Duration
+	// VulnerabilityFile is the scanner's vulnerability list file (see
+	// Options.VulnerabilityFile); default VulnerabilityFile(StateDir, Name).
+	VulnerabilityFile string
+}
+
+// VulnerabilityFile is the default vulnerability list file of the site name
+// in stateDir: add entries with AddVulnerabilities.
+func VulnerabilityFile(stateDir, name string) string {
+	return filepath.Join(stateDir, name+"-vulnerabilities.json")
 }
 
 // Site is a running Harbor: the simulator (API and /v2/) in front of a real
@@ -118,6 +128,7 @@ func StartSite(ctx context.Context, o SiteOptions) (*Site, error) {
 		AdminUsername: o.AdminUsername, AdminPassword: o.AdminPassword, Users: o.Users, Version: o.Version, AuthMode: o.AuthMode,
 		Registry:   Endpoint{Name: "Local", Type: "harbor", URL: site.RegistryURL, Local: true},
 		Replicator: &OCIReplicator{}, SyncRegistry: true,
+		VulnerabilityFile: cmp.Or(o.VulnerabilityFile, VulnerabilityFile(o.StateDir, o.Name)),
 	})
 	if err != nil {
 		site.StopRegistry()
