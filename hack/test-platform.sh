@@ -13,7 +13,8 @@
 # e.g. -run or -v), TEST_PACKAGES (default ./...). Tests wait for Cluster
 # API much more than they compute, so they share the two cores well; names
 # of the objects tests create are unique across packages.
-# MC_SANDBOX_KEEP=1 leaves the platform running for inspection.
+# MC_SANDBOX_KEEP=1 leaves the platform running for inspection. FUZZTIME
+# (default 3s, 0 for none) is how long each fuzz target runs beside them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -59,10 +60,21 @@ say "platform up in $(($(date +%s) - t0))s"
 "$sandbox" status --state-dir "$state" >"$work/status.before"
 
 t1=$(date +%s)
+# The fuzz targets run FUZZTIME each (default 3s; FUZZTIME=0 skips them)
+# beside the platform tests, which mostly wait for the platform.
+fuzz_pid=
+if [ "${FUZZTIME:-3s}" != 0 ]; then
+	FUZZTIME=${FUZZTIME:-3s} FUZZ_PARALLEL=1 GO=$GO hack/fuzz.sh &
+	fuzz_pid=$!
+fi
 # shellcheck disable=SC2086 # TEST_FLAGS and TEST_PACKAGES are lists
 MC_SANDBOX_REUSE=1 MC_SANDBOX_DIR=$state \
 	"$GO" test -tags platform -p "${TEST_PARALLEL:-4}" -parallel "${TEST_PARALLEL_TESTS:-4}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" ${TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
 say "tests took $(($(date +%s) - t1))s"
+if [ -n "$fuzz_pid" ] && ! wait "$fuzz_pid"; then
+	say "FAILED: a fuzz target failed"
+	exit 1
+fi
 
 # Every part must still run, with the process it was started with: a part
 # that died, or a platform restarted by a test, fails the run.

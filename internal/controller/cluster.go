@@ -423,6 +423,11 @@ func (a *ClusterAdapter) FieldPath(enginePath string) string {
 	if path, ok := clusterFieldPaths[enginePath]; ok {
 		return path
 	}
+	if base, index, ok := strings.Cut(enginePath, "["); ok && !strings.Contains(base, ".") {
+		if path, ok := clusterFieldPaths[base]; ok {
+			return path + "[" + index // such as pod_cidrs[1]
+		}
+	}
 	segments := strings.Split(enginePath, ".")
 	for i, segment := range segments {
 		segments[i] = lowerCamel(segment)

@@ -73,3 +73,44 @@ func TestApplicationValidateConfig(t *testing.T) {
 		})
 	}
 }
+
+// TestApplicationBadInput is mc_application's table of inputs git or
+// Bitbucket would refuse at the first push, each with its valid twin.
+func TestApplicationBadInput(t *testing.T) {
+	base := map[string]any{"project": "WEB", "name": "shop", "template": map[string]any{
+		"source_repo": "https://bitbucket.org/templates/go-service.git", "yaml_repo": "https://bitbucket.org/templates/go-service-yaml.git", "ref": "main"}}
+	runValidateTable(t, "mc_application", base, []badInput{
+		{name: "template page instead of clone URL", want: []string{"template.source_repo"}, detail: "web page",
+			good: map[string]any{"template.source_repo": "https://bitbucket.org/templates/go-service"},
+			bad:  map[string]any{"template.source_repo": "https://bitbucket.org/templates/go-service/src/main/"}},
+		{name: "Bitbucket Server browse page", want: []string{"template.yaml_repo"},
+			good: map[string]any{"template.yaml_repo": "https://git.example/scm/tmpl/go-service-yaml.git"},
+			bad:  map[string]any{"template.yaml_repo": "https://git.example/projects/TMPL/repos/go-service-yaml/browse"}},
+		{name: "app password in the clone URL", want: []string{"template.source_repo"}, detail: "credentials",
+			good: map[string]any{"template.source_repo": "https://bitbucket.org/templates/go-service.git"},
+			bad:  map[string]any{"template.source_repo": "https://ci:app-password@bitbucket.org/templates/go-service.git"}},
+		{name: "clone URL with a trailing newline", want: []string{"template.yaml_repo"}, detail: "white space",
+			good: map[string]any{"template.yaml_repo": "https://bitbucket.org/templates/go-service-yaml.git"},
+			bad:  map[string]any{"template.yaml_repo": "https://bitbucket.org/templates/go-service-yaml.git\n"}},
+		{name: "clone URL port out of range", want: []string{"template.source_repo"},
+			good: map[string]any{"template.source_repo": "https://git.example:7990/scm/t/go.git"},
+			bad:  map[string]any{"template.source_repo": "https://git.example:79900/scm/t/go.git"}},
+		{name: "ref with a space", want: []string{"template.ref"}, detail: "git refuses",
+			good: map[string]any{"template.ref": "release/v1"}, bad: map[string]any{"template.ref": "release v1"}},
+		{name: "ref with a double dot", want: []string{"template.ref"},
+			good: map[string]any{"template.ref": "v1.2"}, bad: map[string]any{"template.ref": "v1..2"}},
+		{name: "ref ending in .lock", want: []string{"template.ref"},
+			good: map[string]any{"template.ref": "v1-lock"}, bad: map[string]any{"template.ref": "v1.lock"}},
+		{name: "ref ending in a dot", want: []string{"template.ref"},
+			good: map[string]any{"template.ref": "v1.0"}, bad: map[string]any{"template.ref": "v1."}},
+		{name: "ref with a caret", want: []string{"template.ref"},
+			good: map[string]any{"template.ref": "main"}, bad: map[string]any{"template.ref": "main^"}},
+		{name: "bad value key", want: []string{"initial_values"},
+			good: map[string]any{"initial_values": map[string]any{"http_port": "8080"}},
+			bad:  map[string]any{"initial_values": map[string]any{"http-port": "8080"}}},
+		{name: "lower-case project key", want: []string{"project"},
+			good: map[string]any{"project": "WEB2"}, bad: map[string]any{"project": "web"}},
+		{name: "negative delete timeout", want: []string{"timeouts.delete"},
+			good: map[string]any{"timeouts": map[string]any{"delete": "5m"}}, bad: map[string]any{"timeouts": map[string]any{"delete": "-5m"}}},
+	})
+}

@@ -80,3 +80,28 @@ func TestProjectMemberDocsHaveTheEngineTable(t *testing.T) {
 		}
 	}
 }
+
+// TestProjectMemberBadInput is mc_project_member's table of inputs
+// Bitbucket, Jira or Harbor would refuse, each with its valid twin.
+func TestProjectMemberBadInput(t *testing.T) {
+	const alice = "557058:0000000a-0000-4000-8000-00000000a11c"
+	base := map[string]any{"project": "SHOP", "account_id": alice, "role": "developer"}
+	runValidateTable(t, "mc_project_member", base, []badInput{
+		{name: "account and group", want: []string{"group"}, detail: "not both",
+			good: map[string]any{"account_id": nil, "group": "platform-devs"}, bad: map[string]any{"group": "platform-devs"}},
+		{name: "neither account nor group", want: []string{"account_id"},
+			good: map[string]any{"account_id": "5b10ac8d82e05b22cc7d4ef5"}, bad: map[string]any{"account_id": nil}},
+		{name: "Harbor user and group", want: []string{"harbor_group"}, detail: "not both",
+			good: map[string]any{"harbor_user": "alice"}, bad: map[string]any{"harbor_user": "alice", "harbor_group": "devs"}},
+		{name: "account id with a space", want: []string{"account_id"},
+			good: map[string]any{"account_id": alice}, bad: map[string]any{"account_id": "557058 0000000a"}},
+		{name: "blank group", want: []string{"group"},
+			good: map[string]any{"account_id": nil, "group": "devs"}, bad: map[string]any{"account_id": nil, "group": "  "}},
+		{name: "Harbor user with the id separator", want: []string{"harbor_user"},
+			good: map[string]any{"harbor_user": "alice"}, bad: map[string]any{"harbor_user": "alice#1"}},
+		{name: "unknown role", want: []string{"role"},
+			good: map[string]any{"role": "viewer"}, bad: map[string]any{"role": "owner"}},
+		{name: "zero update timeout", want: []string{"timeouts.update"},
+			good: map[string]any{"timeouts": map[string]any{"update": "1m"}}, bad: map[string]any{"timeouts": map[string]any{"update": "0s"}}},
+	})
+}

@@ -146,6 +146,7 @@ func (r *engineResource[M, S, O]) stateAndClient(ctx context.Context, state tfsd
 
 // ValidateConfig reports bad input at validate and plan time.
 func (r *engineResource[M, S, O]) ValidateConfig(ctx context.Context, req resource.ValidateConfigRequest, resp *resource.ValidateConfigResponse) {
+	validateTimeouts(ctx, req.Config, &resp.Diagnostics)
 	if r.kind.validate == nil && r.kind.validateSpec == nil {
 		return
 	}
@@ -159,6 +160,24 @@ func (r *engineResource[M, S, O]) ValidateConfig(ctx context.Context, req resour
 	}
 	if r.kind.validateSpec != nil {
 		r.kind.validateConfigSpec(ctx, req.Config.Raw, m, &resp.Diagnostics)
+	}
+}
+
+// validateTimeouts reports a timeout of zero or less at its attribute
+// (timeouts.create, timeouts.update, timeouts.delete): such a timeout would
+// give up before the first request. A timeout that does not parse is
+// reported by the timeouts schema's own validator.
+func validateTimeouts(ctx context.Context, config tfsdk.Config, diags *diag.Diagnostics) {
+	for _, op := range []string{"create", "update", "delete"} {
+		p := path.Root("timeouts").AtName(op)
+		var v types.String
+		if d := config.GetAttribute(ctx, p, &v); d.HasError() || v.IsNull() || v.IsUnknown() {
+			continue
+		}
+		if d, err := time.ParseDuration(v.ValueString()); err == nil && d <= 0 {
+			diags.AddAttributeError(p, "Invalid timeout",
+				fmt.Sprintf("The %s timeout %q is not positive: give a duration such as \"30m\", or leave it out for the default", op, v.ValueString()))
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework-timeouts/resource/timeouts"
@@ -371,6 +372,9 @@ func validateSite(ctx context.Context, m siteModel, diags *diag.Diagnostics) {
 			addEngineError(diags, "Invalid site labels", err, siteAttributePaths)
 		}
 	}
+	if !m.ClusterAddons.IsNull() && !m.ClusterAddons.IsUnknown() {
+		validateClusterAddons(ctx, m, diags)
+	}
 	if !m.ManagementCluster.IsNull() && !m.ManagementCluster.IsUnknown() {
 		var mc managementClusterModel
 		diags.Append(m.ManagementCluster.As(ctx, &mc, basetypes.ObjectAsOptions{})...)
@@ -409,6 +413,23 @@ func validateSite(ctx context.Context, m siteModel, diags *diag.Diagnostics) {
 	}
 }
 
+// validateClusterAddons reports bad cluster add-ons at their attributes,
+// such as cluster_addons[0].repo_url, skipping unknown values.
+func validateClusterAddons(ctx context.Context, m siteModel, diags *diag.Diagnostics) {
+	addons, d := expandClusterAddons(ctx, m.ClusterAddons)
+	diags.Append(d...)
+	raw, err := m.ClusterAddons.ToTerraformValue(ctx)
+	if d.HasError() || err != nil {
+		return
+	}
+	unknown := unknownAttributes(raw) // paths such as [0].name
+	gitOps := !m.GitOps.IsNull() || m.GitOps.IsUnknown()
+	err = site.ValidateAddons(addons, gitOps, func(p string) bool { return unknown.covers(strings.TrimPrefix(p, "cluster_addons")) })
+	for _, in := range engine.InvalidInputs(err) {
+		addEngineError(diags, "Invalid cluster add-on", in, siteAttributePaths)
+	}
+}
+
 func validateManagementCluster(mc managementClusterModel, diags *diag.Diagnostics) {
 	root := path.Root("management_cluster")
 	if !mc.TokenWO.IsNull() && mc.TokenWOVersion.IsNull() {
@@ -420,7 +441,7 @@ func validateManagementCluster(mc managementClusterModel, diags *diag.Diagnostic
 			"Set kubeconfig_wo_version with kubeconfig_wo, and change it whenever the kubeconfig changes")
 	}
 	if mc.TokenWO.IsNull() && mc.KubeconfigWO.IsNull() && !mc.TokenWO.IsUnknown() && !mc.KubeconfigWO.IsUnknown() {
-		diags.AddAttributeError(root, "Missing management cluster credentials", "Set token_wo (with host) or kubeconfig_wo")
+		diags.AddAttributeError(root.AtName("token_wo"), "Missing management cluster credentials", "Set token_wo (with host) or kubeconfig_wo")
 		return
 	}
 	if anyUnknown(mc.Host, mc.CACertificate, mc.Context, mc.TokenWO, mc.KubeconfigWO) {

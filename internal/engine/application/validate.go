@@ -1,7 +1,6 @@
 package application
 
 import (
-	"net/url"
 	"regexp"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
@@ -18,8 +17,6 @@ var (
 	namePattern = regexp.MustCompile(`^[a-z0-9_][a-z0-9_.-]{0,56}$`)
 	// valueKeyPattern is what a template can name as {{ .key }}.
 	valueKeyPattern = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
-	// refPattern is a branch or tag name, loosely: no spaces, no "..".
-	refPattern = regexp.MustCompile(`^[A-Za-z0-9_][A-Za-z0-9_./-]*$`)
 )
 
 // Validate checks a spec without talking to any backend; every error names
@@ -37,13 +34,15 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	if !namePattern.MatchString(s.Name) {
 		v.Add("name", "%q is not a valid application name: use lower-case letters, digits, '_', '.' and '-', starting with a letter, digit or '_', at most 57 characters (Bitbucket's repository slug rule, leaving room for %q)", s.Name, YAMLSuffix)
 	}
-	for path, u := range map[string]string{"template.source_repo": s.Template.SourceRepo, "template.yaml_repo": s.Template.YAMLRepo} {
-		if p, err := url.Parse(u); err != nil || (p.Scheme != "https" && p.Scheme != "http") || p.Host == "" {
-			v.Add(path, "%q is not an http(s) clone URL of a git repository", u)
+	for _, f := range []struct{ path, url string }{{"template.source_repo", s.Template.SourceRepo}, {"template.yaml_repo", s.Template.YAMLRepo}} {
+		if err := engine.CheckURL(f.url, engine.GitCloneURL); err != nil {
+			v.Add(f.path, "not the clone URL of a git repository: %v", err)
 		}
 	}
-	if s.Template.Ref != "" && !refPattern.MatchString(s.Template.Ref) {
-		v.Add("template.ref", "%q is not a branch or tag name", s.Template.Ref)
+	if s.Template.Ref != "" {
+		if err := engine.CheckBranchName(s.Template.Ref); err != nil {
+			v.Add("template.ref", "not a branch or tag name: %v", err)
+		}
 	}
 	if v.Known("initial_values") {
 		for k := range s.InitialValues {

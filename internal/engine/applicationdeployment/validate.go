@@ -1,6 +1,7 @@
 package applicationdeployment
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"time"
@@ -54,7 +55,9 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	}
 	if v.Known("image.tag", "image.digest") {
 		switch {
-		case (s.Image.Tag == "") == (s.Image.Digest == ""):
+		case s.Image.Tag != "" && s.Image.Digest != "":
+			v.Add("image.digest", "set either tag or digest, not both: a digest names the image by itself")
+		case s.Image.Tag == "" && s.Image.Digest == "":
 			v.Add("image.tag", "set exactly one of tag and digest")
 		case s.Image.Tag != "" && !imageTag.MatchString(s.Image.Tag):
 			v.Add("image.tag", "%q is not an image tag", s.Image.Tag)
@@ -63,13 +66,26 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 		}
 	}
 	p := s.SyncPolicy
-	if !p.Automated && (p.Prune || p.SelfHeal) {
-		v.Add("sync_policy.automated", "prune and self_heal need automated sync")
-	}
-	for _, o := range p.SyncOptions {
-		if k, _, ok := strings.Cut(o, "="); !ok || k == "" {
-			v.Add("sync_policy.sync_options", "%q is not a sync option such as CreateNamespace=true", o)
+	if !p.Automated && v.Known("sync_policy.automated") {
+		if p.Prune {
+			v.Add("sync_policy.prune", "prune applies to automated sync only: set automated = true, or drop prune")
 		}
+		if p.SelfHeal {
+			v.Add("sync_policy.self_heal", "self_heal applies to automated sync only: set automated = true, or drop self_heal")
+		}
+	}
+	seen := map[string]int{}
+	for i, o := range p.SyncOptions {
+		at := fmt.Sprintf("sync_policy.sync_options[%d]", i)
+		k, _, ok := strings.Cut(o, "=")
+		if !ok || k == "" || strings.TrimSpace(o) != o {
+			v.Add(at, "%q is not a sync option such as CreateNamespace=true", o)
+			continue
+		}
+		if j, dup := seen[k]; dup {
+			v.Add(at, "option %s is already set by sync_policy.sync_options[%d]", k, j)
+		}
+		seen[k] = i
 	}
 	if r := p.Retry; r != nil {
 		if r.Limit < 0 {
@@ -79,8 +95,10 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 			if d == "" {
 				continue
 			}
-			if _, err := time.ParseDuration(d); err != nil {
+			if dur, err := time.ParseDuration(d); err != nil {
 				v.Add(path, "%q is not a duration such as 5s or 3m", d)
+			} else if dur <= 0 {
+				v.Add(path, "%q is not positive", d)
 			}
 		}
 		if r.BackoffFactor < 0 {

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -52,10 +51,8 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 		}
 	}
 	if src.Repository != "" {
-		if u, err := url.Parse(src.Repository); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-			v.Add("source.repository", "%q is not an http(s) clone URL", src.Repository)
-		} else if u.User != nil {
-			v.Add("source.repository", "the clone URL must not hold credentials: the platform's Bitbucket credentials are used")
+		if err := engine.CheckURL(src.Repository, engine.GitCloneURL); err != nil {
+			v.Add("source.repository", "not a clone URL (the platform's Bitbucket credentials are used for it): %v", err)
 		}
 	}
 	if src.Application != "" {
@@ -65,6 +62,8 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	}
 	if strings.TrimSpace(src.Revision) == "" {
 		v.Add("source.revision", "name a branch, tag or commit")
+	} else if err := engine.CheckBranchName(src.Revision); err != nil && src.Revision != "HEAD" {
+		v.Add("source.revision", "not a branch, tag or commit: %v", err)
 	}
 	if !harborName.MatchString(s.Image.Project) {
 		v.Add("image.project", "%q is not a Harbor project name: lower-case letters, digits, '.', '_' and '-'", s.Image.Project)

@@ -54,6 +54,7 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	validateControlPlane(v, s.ControlPlane, infra)
 	validateLabels(v, "labels", s.Labels)
 	validateNetwork(v, s)
+	validateEndpointOutsideNetworks(v, s)
 	seen := map[string]int{}
 	for i, p := range s.WorkerPools {
 		path := fmt.Sprintf("worker_pools[%d]", i)
@@ -80,8 +81,13 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 		}
 		validateLabels(v, path+".host_selector", p.HostSelector)
 		validateLabels(v, path+".labels", p.Labels)
+		taints := map[[2]string]int{}
 		for j, t := range p.Taints {
 			tp := fmt.Sprintf("%s.taints[%d]", path, j)
+			if k, dup := taints[[2]string{t.Key, t.Effect}]; dup && v.Known(tp) {
+				v.Add(tp, "taint key %q with effect %s is already set by %s.taints[%d]: Kubernetes takes one taint per key and effect", t.Key, t.Effect, path, k)
+			}
+			taints[[2]string{t.Key, t.Effect}] = j
 			if errs := validation.IsQualifiedName(t.Key); len(errs) > 0 {
 				v.Add(tp+".key", "taint key %q is invalid: %s", t.Key, strings.Join(errs, "; "))
 			}
@@ -117,10 +123,14 @@ func validateControlPlane(v *engine.Validation, cp ControlPlane, infra string) {
 		}
 	}
 	if cp.EndpointHost != "" {
-		if _, err := netip.ParseAddr(cp.EndpointHost); err != nil {
-			if errs := validation.IsDNS1123Subdomain(cp.EndpointHost); len(errs) > 0 {
-				v.Add("control_plane.endpoint_host", "%q is neither an IP address nor a host name", cp.EndpointHost)
+		if addr, err := netip.ParseAddr(cp.EndpointHost); err == nil {
+			if why := unusableEndpoint(addr); why != "" {
+				v.Add("control_plane.endpoint_host", "%s is %s: the control plane endpoint must be an address every machine of the cluster reaches, such as a virtual IP", addr, why)
 			}
+		} else if errs := validation.IsDNS1123Subdomain(cp.EndpointHost); len(errs) > 0 {
+			v.Add("control_plane.endpoint_host", "%q is neither an IP address nor a host name", cp.EndpointHost)
+		} else if strings.EqualFold(cp.EndpointHost, "localhost") || strings.HasSuffix(strings.ToLower(cp.EndpointHost), ".localhost") {
+			v.Add("control_plane.endpoint_host", "%q names the loopback interface: the control plane endpoint must be an address every machine of the cluster reaches, such as a virtual IP", cp.EndpointHost)
 		}
 	}
 	if len(cp.HostSelector) > 0 && infra == InfrastructureInMemory {
@@ -143,8 +153,135 @@ func validateLabels(v *engine.Validation, path string, labels map[string]string)
 	}
 }
 
+// validateEndpointOutsideNetworks checks that the control plane endpoint
+// is not an address of the pod or service range: inside the cluster, that
+// address would lead to a pod or a service instead of the API server.
+func validateEndpointOutsideNetworks(v *engine.Validation, s Spec) {
+	addr, err := netip.ParseAddr(s.ControlPlane.EndpointHost)
+	if err != nil || !v.Known("pod_cidrs", "service_cidrs") {
+		return
+	}
+	for _, l := range []struct {
+		path  string
+		cidrs []string
+		def   string
+	}{{"pod_cidrs", s.PodCIDRs, DefaultPodCIDR}, {"service_cidrs", s.ServiceCIDRs, DefaultServiceCIDR}} {
+		cidrs := l.cidrs
+		if len(cidrs) == 0 {
+			cidrs = []string{l.def}
+		}
+		for _, c := range cidrs {
+			if p, err := netip.ParsePrefix(c); err == nil && p.Contains(addr) {
+				v.Add("control_plane.endpoint_host", "%s is inside %s %s: inside the cluster that address is not the API server's; pick an endpoint outside the pod and service ranges", addr, l.path, c)
+			}
+		}
+	}
+}
+
+// families names the IP families of cidrs ("IPv4", "IPv6" or "IPv4 and
+// IPv6"); "" when one does not parse.
+func families(cidrs []string) string {
+	var v4, v6 bool
+	for _, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil {
+			return ""
+		}
+		v4, v6 = v4 || p.Addr().Is4(), v6 || !p.Addr().Is4()
+	}
+	switch {
+	case v4 && v6:
+		return "IPv4 and IPv6"
+	case v6:
+		return "IPv6"
+	}
+	return "IPv4"
+}
+
+// unusableEndpoint tells why addr cannot be a control plane endpoint that
+// other machines reach, or "".
+func unusableEndpoint(addr netip.Addr) string {
+	switch {
+	case addr.IsUnspecified():
+		return "the unspecified address"
+	case addr.IsLoopback():
+		return "a loopback address"
+	case addr.IsMulticast():
+		return "a multicast address"
+	case addr.IsLinkLocalUnicast():
+		return "a link-local address"
+	case addr == netip.AddrFrom4([4]byte{255, 255, 255, 255}):
+		return "the broadcast address"
+	}
+	return ""
+}
+
+// Kubernetes' limits on the network ranges: kube-apiserver refuses a
+// service range of more than 20 bits (--service-cluster-ip-range), and
+// kube-controller-manager cuts each node a /24 (IPv4) or /64 (IPv6) of the
+// pod range and refuses a range more than 16 bits larger than that, or
+// smaller than it.
+const (
+	maxServiceBits    = 20
+	nodeMaskIPv4      = 24
+	nodeMaskIPv6      = 64
+	maxNodeSubnetBits = 16
+)
+
+// validateFamilies checks a pod or service range list against kubeadm's
+// rules: at most one range per IP family (two for dual stack), each of a
+// size Kubernetes accepts.
+func validateFamilies(v *engine.Validation, path string, cidrs []string) {
+	seen := map[bool]int{}
+	for i, c := range cidrs {
+		p, err := netip.ParsePrefix(c)
+		if err != nil || p.Masked() != p {
+			continue // reported by validateNetwork
+		}
+		el := fmt.Sprintf("%s[%d]", path, i)
+		family := "IPv6"
+		if p.Addr().Is4() {
+			family = "IPv4"
+		}
+		if j, dup := seen[p.Addr().Is4()]; dup {
+			v.Add(el, "%s is a second %s range beside %s[%d]: Kubernetes takes one range per IP family (two for dual stack)", c, family, path, j)
+			continue
+		}
+		seen[p.Addr().Is4()] = i
+		bits := p.Addr().BitLen() - p.Bits()
+		switch path {
+		case "service_cidrs":
+			if bits > maxServiceBits {
+				v.Add(el, "%s is too large for a service range: kube-apiserver takes at most %d bits of addresses (a /%d for %s)", c, maxServiceBits, p.Addr().BitLen()-maxServiceBits, family)
+			}
+		case "pod_cidrs":
+			node := nodeMaskIPv4
+			if !p.Addr().Is4() {
+				node = nodeMaskIPv6
+			}
+			if p.Bits() > node {
+				v.Add(el, "%s is smaller than the /%d each node gets from the pod range: use a /%d or larger", c, node, node)
+			} else if node-p.Bits() > maxNodeSubnetBits {
+				v.Add(el, "%s is too large: kube-controller-manager cuts it into /%d node ranges and takes at most %d bits of them (a /%d or smaller)", c, node, maxNodeSubnetBits, node-maxNodeSubnetBits)
+			}
+		}
+	}
+}
+
 // validateNetwork checks that every CIDR parses and that no two overlap.
 func validateNetwork(v *engine.Validation, s Spec) {
+	if v.Known("pod_cidrs") {
+		validateFamilies(v, "pod_cidrs", s.PodCIDRs)
+	}
+	if v.Known("service_cidrs") {
+		validateFamilies(v, "service_cidrs", s.ServiceCIDRs)
+	}
+	if v.Known("pod_cidrs", "service_cidrs") {
+		pods, services := families(orDefault(s.PodCIDRs, DefaultPodCIDR)), families(orDefault(s.ServiceCIDRs, DefaultServiceCIDR))
+		if pods != "" && services != "" && pods != services {
+			v.Add("pod_cidrs", "the pod ranges are %s but the service ranges are %s: Kubernetes needs both of the same IP families (set service_cidrs to match)", pods, services)
+		}
+	}
 	// Overlaps are checked only when both lists are known.
 	overlaps := v.Known("pod_cidrs", "service_cidrs")
 	type block struct {

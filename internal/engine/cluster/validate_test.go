@@ -71,9 +71,11 @@ func TestValidate(t *testing.T) {
 		{"bad pod cidr", validSpec, func(s *Spec) { s.PodCIDRs = []string{"192.168.0.0"} }, "pod_cidrs", "not a CIDR"},
 		{"host bits", validSpec, func(s *Spec) { s.PodCIDRs = []string{"192.168.1.0/16"} }, "pod_cidrs", "host bits"},
 		{"pods overlap services", validSpec, func(s *Spec) { s.ServiceCIDRs = []string{"192.168.128.0/20"} }, "service_cidrs", "overlaps 192.168.0.0/16 of pod_cidrs"},
-		{"pods overlap each other", validSpec, func(s *Spec) { s.PodCIDRs = []string{"10.0.0.0/8", "10.1.0.0/16"} }, "pod_cidrs", "overlaps"},
+		{"two IPv4 pod ranges", validSpec, func(s *Spec) { s.PodCIDRs = []string{"10.0.0.0/8", "10.1.0.0/16"} }, "pod_cidrs[1]", "one range per IP family"},
 		{"services overlap default pods", validSpec, func(s *Spec) { s.PodCIDRs, s.ServiceCIDRs = nil, []string{"192.168.0.0/24"} }, "service_cidrs", "default pod_cidrs"},
-		{"dual stack", validSpec, func(s *Spec) { s.PodCIDRs = append(s.PodCIDRs, "fd00:10::/56") }, "", ""},
+		{"dual stack", validSpec, func(s *Spec) {
+			s.PodCIDRs, s.ServiceCIDRs = append(s.PodCIDRs, "fd00:10::/56"), append(orDefault(s.ServiceCIDRs, DefaultServiceCIDR), "fd00:20::/112")
+		}, "", ""},
 		{"bad pool name", validSpec, func(s *Spec) { s.WorkerPools[1].Name = "GPU" }, "worker_pools[1].name", "not a valid pool name"},
 		{"duplicate pool", validSpec, func(s *Spec) { s.WorkerPools[1].Name = "general" }, "worker_pools[1].name", "already defined by worker_pools[0]"},
 		{"reserved pool name", validSpec, func(s *Spec) { s.WorkerPools[0].Name = "control-plane" }, "worker_pools[0].name", "reserved"},

@@ -39,7 +39,7 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	if errs := validation.IsDNS1123Label(s.Name); len(errs) > 0 {
 		v.Add("name", "%q is not a valid cluster name: %s", s.Name, strings.Join(errs, "; "))
 	}
-	if err := kube.ValidateHost(s.Server); err != nil {
+	if err := engine.CheckURL(s.Server, engine.KubernetesAPI); err != nil {
 		v.Add("server", "%v", err)
 	}
 	if s.CACertificate != "" {
@@ -50,10 +50,15 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	if s.TokenVersion < 0 {
 		v.Add("token_version", "%d is negative", s.TokenVersion)
 	}
-	for _, ns := range s.Namespaces {
+	seen := map[string]int{}
+	for i, ns := range s.Namespaces {
+		at := fmt.Sprintf("namespaces[%d]", i)
 		if errs := validation.IsDNS1123Label(ns); len(errs) > 0 {
-			v.Add("namespaces", "%q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+			v.Add(at, "%q is not a namespace name: %s", ns, strings.Join(errs, "; "))
+		} else if j, dup := seen[ns]; dup {
+			v.Add(at, "namespace %q is already listed as namespaces[%d]", ns, j)
 		}
+		seen[ns] = i
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Labels)) {
 		if errs := validation.IsQualifiedName(k); len(errs) > 0 {

@@ -27,7 +27,7 @@ func TestValidate(t *testing.T) {
 			s.CACertificate = "-----BEGIN EC PRIVATE KEY-----\nAAAA\n-----END EC PRIVATE KEY-----\n"
 		}, wantPaths: []string{"ca_certificate"}},
 		{name: "negative token version", change: func(s *Spec) { s.TokenVersion = -1 }, wantPaths: []string{"token_version"}},
-		{name: "bad namespace", change: func(s *Spec) { s.Namespaces = []string{"Apps"} }, wantPaths: []string{"namespaces"}},
+		{name: "bad namespace", change: func(s *Spec) { s.Namespaces = []string{"Apps"} }, wantPaths: []string{"namespaces[0]"}},
 		{name: "reserved and bad labels", change: func(s *Spec) {
 			s.Labels = map[string]string{"argocd.argoproj.io/secret-type": "cluster", "mc.mcplatform.dev/site": "x", "env": "bad value"}
 		}, wantPaths: []string{"labels", "labels", "labels"}},

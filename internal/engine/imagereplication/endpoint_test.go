@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -31,6 +32,9 @@ type twoHarbors struct {
 	edgeURL   string
 	hubAPI    *harbor.Client
 	edgeAPI   *harbor.Client
+	// refusePolicies makes both Harbors refuse every new replication
+	// policy with 400, as Harbor does a policy its own checks refuse.
+	refusePolicies atomic.Bool
 }
 
 // newTwoHarbors starts the two Harbors. The edge one has a registry behind
@@ -50,7 +54,15 @@ func newTwoHarbors(t *testing.T, hubOpts harborsim.Options, edgeOpts ...harborsi
 	eo.Registry = harborsim.Endpoint{URL: oci.URL}
 	th.edge = harborsim.New(eo)
 	for _, s := range []*harborsim.Server{th.hub, th.edge} {
-		srv := httptest.NewServer(s)
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if th.refusePolicies.Load() && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/replication/policies") {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				_, _ = w.Write([]byte(`{"errors":[{"code":"BAD_REQUEST","message":"invalid cron string for scheduled trigger"}]}`))
+				return
+			}
+			s.ServeHTTP(w, r)
+		}))
 		t.Cleanup(srv.Close)
 		t.Cleanup(s.Close)
 		if s == th.hub {
@@ -423,15 +435,13 @@ func TestRefusedPolicyLeavesNoEndpoint(t *testing.T) {
 	th := newTwoHarbors(t, harborsim.Options{})
 	ctx := context.Background()
 	spec := pullSpec()
-	// Hour 25: our validation checks the fields' characters only, Harbor's
-	// cron parser refuses it.
-	spec.Trigger = imagereplication.Trigger{Type: imagereplication.TriggerScheduled, Cron: "0 0 25 * * *"}
-	if err := imagereplication.Validate(spec); err != nil {
-		t.Fatalf("Validate() = %v: the test needs a spec only Harbor refuses", err)
-	}
+	// Our validation refuses what Harbor's checks refuse (such as hour 25),
+	// so the Harbors are made to refuse the policy.
+	spec.Trigger = imagereplication.Trigger{Type: imagereplication.TriggerScheduled, Cron: "0 0 2 * * *"}
+	th.refusePolicies.Store(true)
 	_, err := th.client.Create(ctx, spec)
 	if _, ok := engine.AsInvalidInput(err); !ok {
-		t.Fatalf("Create() with hour 25 = %v, want Harbor's refusal as invalid input", err)
+		t.Fatalf("Create() of a refused policy = %v, want Harbor's refusal as invalid input", err)
 	}
 	regs, _ := th.hubAPI.ListRegistries(ctx, "")
 	robots, _ := th.edgeAPI.ListRobots(ctx, "Level=system")

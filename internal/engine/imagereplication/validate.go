@@ -3,7 +3,10 @@ package imagereplication
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
+
+	"github.com/bmatcuk/doublestar/v4"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
@@ -12,7 +15,6 @@ import (
 var (
 	// namePattern is Harbor's rule for replication policy and project names.
 	namePattern = regexp.MustCompile(`^[a-z0-9]+(?:[._-][a-z0-9]+)*$`)
-	cronField   = regexp.MustCompile(`^[0-9*,/?\-A-Za-z]+$`)
 )
 
 // ParseID splits "<site>/<policy name>".
@@ -136,20 +138,45 @@ func validatePattern(p string) error {
 	if depth != 0 {
 		return fmt.Errorf("pattern %q has an unclosed '{'", p)
 	}
+	// Harbor matches with doublestar, which refuses what else is malformed,
+	// such as a trailing '\\'; the execution would fail.
+	if !doublestar.ValidatePattern(p) {
+		return fmt.Errorf("pattern %q is not a valid doublestar pattern (check '\\' escapes and '[...]' classes)", p)
+	}
 	return nil
 }
 
+// cronFields are the fields of a Harbor schedule with the values each
+// takes (Harbor parses them with robfig/cron: seconds first, month and day
+// names in English, case-insensitive).
+var cronFields = []struct {
+	name     string
+	min, max int
+	names    []string // names of min, min+1, ...
+}{
+	{"seconds", 0, 59, nil},
+	{"minutes", 0, 59, nil},
+	{"hours", 0, 23, nil},
+	{"day of month", 1, 31, nil},
+	{"month", 1, 12, []string{"jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"}},
+	{"day of week", 0, 6, []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}},
+}
+
 // ValidateCron checks a Harbor replication schedule: 6 fields (seconds
-// first), each of digits, names, '*', ',', '-', '/' or '?'. Harbor wants
-// the seconds field to be 0 and no '*' in the minutes field.
+// first), each a comma-separated list of '*' or '?', a value or a range
+// a-b, each optionally with a step /n, and every value within its field's
+// range (seconds and minutes 0-59, hours 0-23, day of month 1-31, month
+// 1-12 or JAN-DEC, day of week 0-6 or SUN-SAT), as Harbor's parser checks.
+// Harbor also wants the seconds field to be 0 and no '*' in the minutes
+// field.
 func ValidateCron(c string) error {
 	fields := strings.Fields(c)
 	if len(fields) != 6 {
 		return fmt.Errorf("cron %q has %d fields, want 6 with seconds first, such as \"0 0 2 * * *\"", c, len(fields))
 	}
 	for i, f := range fields {
-		if !cronField.MatchString(f) {
-			return fmt.Errorf("cron field %d %q is not valid", i+1, f)
+		if err := checkCronField(f, i); err != nil {
+			return fmt.Errorf("cron %q: field %d (%s) %q: %v", c, i+1, cronFields[i].name, f, err)
 		}
 	}
 	if fields[0] != "0" {
@@ -157,6 +184,53 @@ func ValidateCron(c string) error {
 	}
 	if fields[1] == "*" {
 		return fmt.Errorf("cron %q would run every minute: Harbor refuses '*' in the minutes field", c)
+	}
+	return nil
+}
+
+// checkCronField checks field i of a schedule.
+func checkCronField(f string, i int) error {
+	spec := cronFields[i]
+	value := func(s string) (int, error) {
+		for j, n := range spec.names {
+			if strings.EqualFold(s, n) {
+				return spec.min + j, nil
+			}
+		}
+		n, err := strconv.Atoi(s)
+		if err != nil {
+			return 0, fmt.Errorf("%q is not a number", s)
+		}
+		if n < spec.min || n > spec.max {
+			return 0, fmt.Errorf("%d is not in %d-%d", n, spec.min, spec.max)
+		}
+		return n, nil
+	}
+	for _, item := range strings.Split(f, ",") {
+		rng, step, hasStep := strings.Cut(item, "/")
+		if hasStep {
+			n, err := strconv.Atoi(step)
+			if err != nil || n < 1 {
+				return fmt.Errorf("step %q is not a positive number", step)
+			}
+		}
+		if rng == "*" || rng == "?" {
+			continue
+		}
+		lo, hi, isRange := strings.Cut(rng, "-")
+		a, err := value(lo)
+		if err != nil {
+			return err
+		}
+		if isRange {
+			b, err := value(hi)
+			if err != nil {
+				return err
+			}
+			if a > b {
+				return fmt.Errorf("range %s goes backwards", rng)
+			}
+		}
 	}
 	return nil
 }

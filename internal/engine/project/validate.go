@@ -3,6 +3,7 @@ package project
 import (
 	"fmt"
 	"regexp"
+	"strings"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
@@ -39,8 +40,10 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 	if err := ValidateKey(s.Key); err != nil {
 		v.Add("key", "%v", err)
 	}
-	if s.Name == "" {
+	if strings.TrimSpace(s.Name) == "" {
 		v.Add("name", "a project needs a name")
+	} else if strings.TrimSpace(s.Name) != s.Name {
+		v.Add("name", "%q has white space around it, which Jira and Bitbucket drop, so the name would never match", s.Name)
 	} else if len(s.Name) > 80 {
 		v.Add("name", "%q is longer than 80 characters, the most Jira takes", s.Name)
 	}
@@ -71,10 +74,15 @@ func ValidatePartial(s Spec, unknown engine.Unknown) error {
 		if len(a.Sites) == 0 {
 			v.Add("argocd.sites", "name at least one site, or leave the argocd block out")
 		}
+		seen := map[string]int{}
 		for i, site := range a.Sites {
+			at := fmt.Sprintf("argocd.sites[%d]", i)
 			if err := registry.ValidateName(site); err != nil {
-				v.Add(fmt.Sprintf("argocd.sites[%d]", i), "%v", err)
+				v.Add(at, "%v", err)
+			} else if j, dup := seen[site]; dup {
+				v.Add(at, "site %q is already listed as argocd.sites[%d]", site, j)
 			}
+			seen[site] = i
 		}
 	}
 	switch s.OnDestroy {

@@ -39,6 +39,19 @@ func AddonManifestPath(dir, cluster, addon string) string {
 
 func addonSource(a ClusterAddon) chart.Source { return addons.Source(a) }
 
+// ValidateAddons checks the cluster add-ons of a site (with or without
+// gitops) some of whose arguments may be unknown (at plan time); every
+// error names its argument, such as cluster_addons[1].repo_url.
+func ValidateAddons(addons []ClusterAddon, gitOps bool, unknown engine.Unknown) error {
+	v := engine.NewValidation(unknown)
+	s := Spec{ClusterAddons: addons}
+	if gitOps {
+		s.GitOps = &GitOps{}
+	}
+	validateAddons(v, s)
+	return v.Err()
+}
+
 // validateAddons adds the errors of the add-ons to v.
 func validateAddons(v *engine.Validation, s Spec) {
 	if len(s.ClusterAddons) > 0 && s.GitOps == nil {
@@ -46,7 +59,7 @@ func validateAddons(v *engine.Validation, s Spec) {
 	}
 	seen := map[string]bool{}
 	for i, a := range s.ClusterAddons {
-		p := "cluster_addons." + strconv.Itoa(i) + "."
+		p := "cluster_addons[" + strconv.Itoa(i) + "]."
 		if v.Known(p + "name") {
 			if errs := validation.IsDNS1123Label(a.Name); len(errs) > 0 {
 				v.Add(p+"name", "%q is not a valid add-on name: %s", a.Name, strings.Join(errs, "; "))

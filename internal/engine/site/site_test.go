@@ -43,7 +43,7 @@ current-context: ctx
 		}, "management_cluster.host", "not an http(s) URL"},
 		{"token and kubeconfig", func(s *Spec) {
 			s.ManagementCluster = &ManagementCluster{Host: "https://h", Token: "t", Kubeconfig: kubeconfig}
-		}, "management_cluster", "not both"},
+		}, "management_cluster.kubeconfig", "not both"},
 		{"valid kubeconfig", func(s *Spec) { s.ManagementCluster = &ManagementCluster{Kubeconfig: kubeconfig} }, "", ""},
 		{"kubeconfig with unknown context", func(s *Spec) {
 			s.ManagementCluster = &ManagementCluster{Kubeconfig: kubeconfig, Context: "other"}
@@ -59,13 +59,13 @@ current-context: ctx
 		}, "", ""},
 		{"gitops ssh url", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "git@git.example:gitops.git", Branch: "main", Path: "sites"}
-		}, "gitops.repo_url", "not an http(s) repository URL"},
+		}, "gitops.repo_url", "not an http(s) URL"},
 		{"gitops credentials in url", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "https://u:p@git.example/g.git", Branch: "main", Path: "sites"}
-		}, "gitops.repo_url", "not in the URL"},
+		}, "gitops.repo_url", "has credentials in it"},
 		{"gitops ftp url with credentials", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "ftp://u:url-secret@git.example/g.git?token=url-secret", Branch: "main", Path: "sites"}
-		}, "gitops.repo_url", `"ftp://u:REDACTED@git.example/g.git?token=REDACTED" is not an http(s) repository URL`},
+		}, "gitops.repo_url", `"ftp://u:REDACTED@git.example/g.git?token=REDACTED" is not an http(s) URL`},
 		{"harbor ftp url with credentials", func(s *Spec) {
 			s.Harbor = &Harbor{URL: "ftp://u:url-secret@harbor.example", Username: "admin"}
 		}, "harbor.url", `"ftp://u:REDACTED@harbor.example" is not an http(s) URL`},
@@ -74,7 +74,7 @@ current-context: ctx
 		}, "management_cluster.host", `"ftp://u:REDACTED@10.0.0.1:6443" is not an http(s) URL`},
 		{"gitops bad branch", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "a..b", Path: "sites"}
-		}, "gitops.branch", "not a valid branch"},
+		}, "gitops.branch", "git refuses"},
 		{"gitops absolute path", func(s *Spec) {
 			s.GitOps = &GitOps{RepoURL: "https://git.example/g.git", Branch: "main", Path: "/sites"}
 		}, "gitops.path", "clean relative path"},

@@ -2,7 +2,6 @@ package site
 
 import (
 	"maps"
-	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
-	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Validate checks a spec without talking to any backend. Every error is an
@@ -54,15 +52,13 @@ func Validate(s Spec) error {
 // joined.
 func ValidateHarbor(h Harbor) error {
 	v := engine.NewValidation(nil)
-	u, err := url.Parse(h.URL)
-	switch {
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		v.Add("harbor.url", "%q is not an http(s) URL such as https://harbor.site-b.example", redact.URL(h.URL))
-	case u.User != nil:
-		v.Add("harbor.url", "put credentials in username and password_wo, not in the URL")
+	if err := engine.CheckURL(h.URL, engine.HarborURL); err != nil {
+		v.Add("harbor.url", "%v", err)
 	}
-	if h.Username == "" {
+	if strings.TrimSpace(h.Username) == "" {
 		v.Add("harbor.username", "must not be empty")
+	} else if strings.TrimSpace(h.Username) != h.Username {
+		v.Add("harbor.username", "%q has white space around it", h.Username)
 	}
 	return v.Err()
 }
@@ -75,7 +71,7 @@ func ValidateName(name string) error { return registry.ValidateName(name) }
 // (an update keeps the stored ones).
 func ValidateManagementCluster(mc ManagementCluster) error {
 	if mc.Token != "" && mc.Kubeconfig != "" {
-		return engine.InvalidInput("management_cluster", "set either a token or a kubeconfig, not both")
+		return engine.InvalidInput("management_cluster.kubeconfig", "set either a token (with host) or a kubeconfig, not both")
 	}
 	if mc.Kubeconfig != "" {
 		if mc.Host != "" {
@@ -92,7 +88,7 @@ func ValidateManagementCluster(mc ManagementCluster) error {
 	if mc.Host == "" {
 		return engine.InvalidInput("management_cluster.host", "set the API server URL, or give a kubeconfig")
 	}
-	if err := kube.ValidateHost(mc.Host); err != nil {
+	if err := engine.CheckURL(mc.Host, engine.KubernetesAPI); err != nil {
 		return engine.InvalidInput("management_cluster.host", "%v", err)
 	}
 	if mc.CACertificate != "" && !strings.Contains(mc.CACertificate, "-----BEGIN CERTIFICATE-----") {
@@ -105,15 +101,11 @@ func ValidateManagementCluster(mc ManagementCluster) error {
 // joined.
 func ValidateGitOps(g GitOps) error {
 	v := engine.NewValidation(nil)
-	u, err := url.Parse(g.RepoURL)
-	switch {
-	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
-		v.Add("gitops.repo_url", "%q is not an http(s) repository URL", redact.URL(g.RepoURL))
-	case u.User != nil:
-		v.Add("gitops.repo_url", "put credentials in username and password_wo, not in the URL")
+	if err := engine.CheckURL(g.RepoURL, engine.GitCloneURL); err != nil {
+		v.Add("gitops.repo_url", "%v", err)
 	}
-	if g.Branch == "" || strings.ContainsAny(g.Branch, " ~^:?*[\\") || strings.Contains(g.Branch, "..") {
-		v.Add("gitops.branch", "%q is not a valid branch name", g.Branch)
+	if err := engine.CheckBranchName(g.Branch); err != nil {
+		v.Add("gitops.branch", "%v", err)
 	}
 	if g.Path == "" || path.IsAbs(g.Path) || path.Clean(g.Path) != g.Path || strings.HasPrefix(g.Path, "..") {
 		v.Add("gitops.path", "%q must be a clean relative path inside the repository, such as sites/site-b", g.Path)

@@ -9,7 +9,6 @@ package chart
 import (
 	"fmt"
 	"maps"
-	"net/url"
 	"path"
 	"slices"
 	"strings"
@@ -18,7 +17,6 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
-	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
 
 // Labels every rendered Application carries (the GitOps kinds' contract).
@@ -108,7 +106,7 @@ func CanonicalValues(values string) (string, error) {
 }
 
 // Validate adds the errors of s to v, at paths under prefix ("" or
-// "cluster_addons.0."); arguments v reports unknown are skipped.
+// "cluster_addons[0]."); arguments v reports unknown are skipped.
 func Validate(v *engine.Validation, s Source, prefix string) {
 	p := func(name string) string { return prefix + name }
 	if v.Known(p("repo_url")) {
@@ -137,9 +135,17 @@ func Validate(v *engine.Validation, s Source, prefix string) {
 			v.Add(p("set_string"), "parameter %q is in both set and set_string", k)
 		}
 	}
-	for _, f := range s.ValueFiles {
-		if f == "" {
-			v.Add(p("value_files"), "a values file name is empty")
+	for i, f := range s.ValueFiles {
+		at := fmt.Sprintf("%s[%d]", p("value_files"), i)
+		switch {
+		case strings.TrimSpace(f) == "":
+			v.Add(at, "a values file name is empty")
+		case strings.Contains(f, "://"):
+			if err := engine.CheckURL(f, valueFileURL); err != nil {
+				v.Add(at, "%v", err)
+			}
+		case strings.TrimSpace(f) != f:
+			v.Add(at, "%q has white space around it", f)
 		}
 	}
 }
@@ -156,6 +162,11 @@ func validateChart(v *engine.Validation, s Source, p func(string) string) {
 		}
 		if clean := path.Clean(s.Path); path.IsAbs(s.Path) || clean != s.Path || clean == ".." || strings.HasPrefix(clean, "../") {
 			v.Add(p("path"), "%q is not a clean relative path in the repository", s.Path)
+		}
+		if s.Version != "" && s.Version != "HEAD" {
+			if err := engine.CheckBranchName(s.Version); err != nil {
+				v.Add(p("version"), "not a git revision (branch, tag or commit): %v", err)
+			}
 		}
 	case OCI:
 		if s.Chart != "" {
@@ -174,21 +185,10 @@ func validateChart(v *engine.Validation, s Source, p func(string) string) {
 	}
 }
 
-func validateRepoURL(raw string) error {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%q is not a repository URL", redact.URL(raw))
-	}
-	switch u.Scheme {
-	case "http", "https", "oci":
-	default:
-		return fmt.Errorf("%q is not an http(s) or oci:// repository URL", redact.URL(raw))
-	}
-	if u.User != nil {
-		return fmt.Errorf("put no credentials in the URL")
-	}
-	return nil
-}
+func validateRepoURL(raw string) error { return engine.CheckURL(raw, engine.ChartRepositoryURL) }
+
+// valueFileURL is a values file given by URL.
+var valueFileURL = engine.URLRules{Example: "https://charts.example/values/prod.yaml"}
 
 // Application is an Argo CD Application that installs a chart.
 type Application struct {

@@ -116,8 +116,8 @@ func TestValidate(t *testing.T) {
 		{"oci without version", Source{RepoURL: "oci://h.example/p/web"}, "version", "needs the version"},
 		{"git with chart", Source{RepoURL: "https://g.example/c.git", Path: "web", Chart: "web"}, "chart", "must be empty"},
 		{"git path escapes", Source{RepoURL: "https://g.example/c.git", Path: "../web"}, "path", "clean relative path"},
-		{"credentials in URL", Source{RepoURL: "https://u:secret@c.example", Chart: "web", Version: "1"}, "repo_url", "no credentials"},
-		{"ssh URL", Source{RepoURL: "git@g.example:c.git", Path: "web"}, "repo_url", "not a repository URL"},
+		{"credentials in URL", Source{RepoURL: "https://u:secret@c.example", Chart: "web", Version: "1"}, "repo_url", "has credentials"},
+		{"ssh URL", Source{RepoURL: "git@g.example:c.git", Path: "web"}, "repo_url", "not an http(s) or oci URL"},
 		{"values not a mapping", Source{RepoURL: "https://c.example", Chart: "web", Version: "1", Values: "- a"}, "values", "not a YAML mapping"},
 		{"parameter in both", Source{RepoURL: "https://c.example", Chart: "web", Version: "1", Set: map[string]string{"a": "1"}, SetString: map[string]string{"a": "1"}}, "set_string", "both"},
 	} {
