@@ -128,7 +128,9 @@ func measureRun(ctx context.Context, c *cirun.Client, dc dynamic.Interface, want
 		return 0, 0, fmt.Errorf("Create() = %w", err)
 	}
 	defer func() { _ = c.Delete(context.Background(), id) }()
-	observe := func(ctx context.Context) (engine.Observation[cirun.Spec, cirun.Status], error) { return c.Observe(ctx, id, want) }
+	observe := func(ctx context.Context) (engine.Observation[cirun.Spec, cirun.Status], error) {
+		return c.Observe(ctx, id, want)
+	}
 	var watchAt, pollAt time.Time
 	var errWatch, errPoll error
 	done := make(chan struct{}, 2)
