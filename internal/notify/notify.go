@@ -25,8 +25,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
 	"github.com/mcplatform/terraform-provider-mc/internal/logctx"
@@ -120,9 +122,17 @@ func (c Channel) Validate() error {
 // ValidateURL checks that raw is an absolute http or https URL. Its error
 // never quotes raw.
 func ValidateURL(raw string) error {
+	if strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
+		return errors.New("the URL has white space or control characters in it")
+	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return errors.New("the URL must be an absolute http or https URL")
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return errors.New("the URL's port must be between 1 and 65535")
+		}
 	}
 	return nil
 }
