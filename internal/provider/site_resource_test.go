@@ -285,7 +285,7 @@ func TestAccSite_badInput(t *testing.T) {
 	}{
 		{"invalid name", "Site_B", "", true, `(?s)Attribute name must be a DNS-1123 label`},
 		{"kubeconfig that does not parse", "bad-kubeconfig", "  management_cluster = {\n    kubeconfig_wo = \"not: [a kubeconfig\"\n    kubeconfig_wo_version = 1\n  }", true, `(?is)kubeconfig does not parse.*\(argument\s+management_cluster\.kubeconfig_wo\)`},
-		{"token and kubeconfig together", "both-creds", "  management_cluster = {\n    host = \"https://127.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n    kubeconfig_wo = \"x\"\n    kubeconfig_wo_version = 1\n  }", true, `(?i)set either a token or a kubeconfig, not both`},
+		{"token and kubeconfig together", "both-creds", "  management_cluster = {\n    host = \"https://127.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n    kubeconfig_wo = \"x\"\n    kubeconfig_wo_version = 1\n  }", true, `(?is)set either a token \(with host\) or a kubeconfig, not both.*management_cluster\.kubeconfig_wo`},
 		{"write-only without version", "no-version", "  management_cluster = {\n    host = \"https://127.0.0.1:6443\"\n    token_wo = \"x\"\n  }", true, `Missing token_wo_version`},
 		{"host that is not a URL", "bad-host", "  management_cluster = {\n    host = \"10.0.0.1:6443\"\n    token_wo = \"x\"\n    token_wo_version = 1\n  }", true, `(?is)is not an http\(s\) URL.*\(argument\s+management_cluster\.host\)`},
 		{"path that escapes the repository", "bad-path", "  gitops = {\n    repo_url = \"https://git.example/x.git\"\n    path = \"../etc\"\n  }", true, `(?is)clean relative\s+path.*\(argument\s+gitops\.path\)`},

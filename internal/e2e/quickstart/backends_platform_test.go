@@ -12,8 +12,12 @@ import (
 	authenticationv1 "k8s.io/api/authentication/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/tools/clientcmd"
 
+	tasksv1alpha1 "github.com/mcplatform/terraform-provider-mc/api/tasks/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/jira"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
@@ -71,9 +75,12 @@ func countObjects(t *testing.T, w *workspace) map[string]int {
 			t.Fatal(err)
 		}
 		// run_on_create starts one manual execution; a lost answer must not
-		// start a second. Pushes start event_based ones (the CI run's).
+		// start a second. Pushes start event_based ones, and a CI run's
+		// replicate step starts a manual one that its TaskRun records: those
+		// are not counted here.
+		byRuns := taskRunExecutions(t, p)
 		for _, e := range execs {
-			if e.Trigger == "manual" {
+			if e.Trigger == "manual" && !byRuns[e.ID] {
 				counts["Harbor site-b manual executions of "+policyName]++
 			}
 		}
@@ -231,4 +238,35 @@ func serviceAccountToken(t *testing.T, kube kubernetes.Interface, namespace, nam
 		t.Fatalf("cannot get a token of %s/%s: %v", namespace, name, err)
 	}
 	return tr.Status.Token
+}
+
+// taskRunExecutions returns the ids of the replication executions that the
+// site's TaskRuns recorded as theirs.
+func taskRunExecutions(t *testing.T, p *sandbox.Platform) map[int64]bool {
+	t.Helper()
+	cfg, err := clientcmd.BuildConfigFromFlags("", p.KubeconfigPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gvr := tasksv1alpha1.GroupVersion.WithResource("taskruns")
+	list, err := dyn.Resource(gvr).Namespace(tasksv1alpha1.DefaultNamespace).List(context.Background(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int64]bool{}
+	for _, u := range list.Items {
+		reps, _, _ := unstructured.NestedSlice(u.Object, "status", "replications")
+		for _, r := range reps {
+			if m, ok := r.(map[string]any); ok {
+				if id, ok := m["executionID"].(int64); ok {
+					out[id] = true
+				}
+			}
+		}
+	}
+	return out
 }
