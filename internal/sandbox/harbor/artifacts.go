@@ -296,6 +296,22 @@ func (s *Server) getArtifact(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, o)
 		return
 	}
+	artifactNotFound(w, repo, ref)
+}
+
+// findArtifact returns the artifact of repo at ref (digest or tag); callers
+// hold s.mu.
+func (s *Server) findArtifact(projectID int64, repo, ref string) *artifact {
+	for _, a := range s.sortedArtifacts() {
+		if a.projectID == projectID && a.repoName == repo && (a.digest == ref || slices.Contains(a.tags, ref)) {
+			return a
+		}
+	}
+	return nil
+}
+
+// artifactNotFound answers 404 for repo at ref as Harbor words it.
+func artifactNotFound(w http.ResponseWriter, repo, ref string) {
 	sep := ":"
 	if strings.HasPrefix(ref, "sha256:") {
 		sep = "@"

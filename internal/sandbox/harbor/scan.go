@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -157,15 +158,7 @@ func AddVulnerabilities(path string, vs ...Vulnerability) error {
 	if err != nil {
 		return err
 	}
-	byID := map[string]Vulnerability{}
-	for _, v := range append(list, vs...) {
-		byID[v.ID] = v
-	}
-	merged := make([]Vulnerability, 0, len(byID))
-	for _, id := range slices.Sorted(mapsKeys(byID)) {
-		merged = append(merged, byID[id])
-	}
-	data, err := json.MarshalIndent(merged, "", "  ")
+	data, err := json.MarshalIndent(mergeVulnerabilities(list, vs), "", "  ")
 	if err != nil {
 		return err
 	}
@@ -176,14 +169,20 @@ func AddVulnerabilities(path string, vs ...Vulnerability) error {
 	return os.Rename(tmp, path)
 }
 
-func mapsKeys[V any](m map[string]V) func(func(string) bool) {
-	return func(yield func(string) bool) {
-		for k := range m {
-			if !yield(k) {
-				return
-			}
+// mergeVulnerabilities merges lists by id, a later entry replacing an
+// earlier one with the same id, in the order of the ids.
+func mergeVulnerabilities(lists ...[]Vulnerability) []Vulnerability {
+	byID := map[string]Vulnerability{}
+	for _, list := range lists {
+		for _, v := range list {
+			byID[v.ID] = v
 		}
 	}
+	out := make([]Vulnerability, 0, len(byID))
+	for _, id := range slices.Sorted(maps.Keys(byID)) {
+		out = append(out, byID[id])
+	}
+	return out
 }
 
 // readVulnerabilityFile reads a list written by AddVulnerabilities; a
@@ -297,25 +296,6 @@ func acceptedReportMime(r *http.Request) string {
 		}
 	}
 	return mimeVulnerabilityReport
-}
-
-// findArtifact returns the artifact of repo at ref (digest or tag); callers
-// hold s.mu.
-func (s *Server) findArtifact(projectID int64, repo, ref string) *artifact {
-	for _, a := range s.sortedArtifacts() {
-		if a.projectID == projectID && a.repoName == repo && (a.digest == ref || slices.Contains(a.tags, ref)) {
-			return a
-		}
-	}
-	return nil
-}
-
-func artifactNotFound(w http.ResponseWriter, repo, ref string) {
-	sep := ":"
-	if strings.HasPrefix(ref, "sha256:") {
-		sep = "@"
-	}
-	writeError(w, http.StatusNotFound, codeNotFound, "artifact %s%s%s not found", repo, sep, ref)
 }
 
 // scanArtifact is POST .../artifacts/{reference}/scan
@@ -480,15 +460,7 @@ func (s *Server) vulnerabilityList() ([]Vulnerability, error) {
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]Vulnerability{}
-	for _, v := range append(slices.Clone(s.opts.Vulnerabilities), fromFile...) {
-		byID[v.ID] = v
-	}
-	out := make([]Vulnerability, 0, len(byID))
-	for _, id := range slices.Sorted(mapsKeys(byID)) {
-		out = append(out, byID[id])
-	}
-	return out, nil
+	return mergeVulnerabilities(s.opts.Vulnerabilities, fromFile), nil
 }
 
 // maxScannedFile bounds the files the scanner reads into memory.
