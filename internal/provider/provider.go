@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"time"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/diag"
@@ -101,6 +102,12 @@ func (p *mcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *p
 	}
 }
 
+// recordSnapshotTTL is how long one LIST of the site records serves the
+// look-ups of a provider process: a record changed by another process during
+// a terraform command is seen at most this late (the next command sees it at
+// once, and this process's own writes are seen at once).
+const recordSnapshotTTL = 30 * time.Second
+
 // providerData is handed to every resource. The platform connection is
 // resolved on first use, so that a plan with unknown provider arguments (a
 // cluster not created yet) does not fail before any resource needs it.
@@ -142,6 +149,9 @@ func (d *providerData) platform() (*registry.Registry, error) {
 			return
 		}
 		d.registry.UseServices(d.services)
+		// A provider process lives for one terraform command: a plan over
+		// many sites reads their records with one LIST.
+		d.registry.BatchLookups(recordSnapshotTTL)
 		d.sites = site.New(d.registry)
 		d.clusters = cluster.New(d.registry)
 		d.replicas = imagereplication.New(d.registry)

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
@@ -53,6 +54,9 @@ type Registry struct {
 
 	managements *clientCache[*Management, kube.Capabilities]
 	harbors     *clientCache[*harbor.Client, string]
+
+	// snapshot, when set by BatchLookups, serves look-ups from one LIST.
+	snapshot *recordSnapshot
 }
 
 // New returns the registry of site records in namespace of the platform
@@ -104,6 +108,17 @@ func (r *Registry) Lookup(ctx context.Context, name string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
+	if r.snapshot != nil {
+		sec, ok, err := r.snapshot.lookup(ctx, cs, r.namespace, name)
+		switch {
+		case err != nil:
+			return nil, err
+		case ok && sec == nil:
+			return nil, fmt.Errorf("site %q: %w in namespace %q", name, engine.ErrNotFound, r.namespace)
+		case ok:
+			return decodeRecord(sec)
+		}
+	}
 	sec, err := cs.CoreV1().Secrets(r.namespace).Get(ctx, RecordName(name), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("site %q: %w in namespace %q", name, engine.ErrNotFound, r.namespace)
@@ -149,16 +164,12 @@ func NoHarbor(name string) error {
 
 // List returns the names of every registered site, sorted.
 func (r *Registry) List(ctx context.Context) ([]string, error) {
-	cs, err := r.platformClient()
+	records, err := r.listRecords(ctx)
 	if err != nil {
 		return nil, err
 	}
-	l, err := cs.CoreV1().Secrets(r.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord + "=site"})
-	if err != nil {
-		return nil, fmt.Errorf("cannot list sites: %w", err)
-	}
-	names := make([]string, 0, len(l.Items))
-	for _, s := range l.Items {
+	names := make([]string, 0, len(records))
+	for _, s := range records {
 		names = append(names, s.Labels[LabelSite])
 	}
 	sort.Strings(names)
@@ -169,17 +180,13 @@ func (r *Registry) List(ctx context.Context) ([]string, error) {
 // No hub is a *engine.DependencyError wrapping ErrNoHub; more than one is an
 // error naming them.
 func (r *Registry) Hub(ctx context.Context) (*Record, error) {
-	cs, err := r.platformClient()
+	records, err := r.listRecords(ctx)
 	if err != nil {
 		return nil, err
 	}
-	l, err := cs.CoreV1().Secrets(r.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord + "=site"})
-	if err != nil {
-		return nil, fmt.Errorf("cannot list sites: %w", err)
-	}
 	var hubs []*Record
-	for i := range l.Items {
-		rec, err := decodeRecord(&l.Items[i])
+	for _, sec := range records {
+		rec, err := decodeRecord(sec)
 		if err != nil {
 			return nil, err
 		}
@@ -206,11 +213,37 @@ func (r *Registry) Hub(ctx context.Context) (*Record, error) {
 	return nil, fmt.Errorf("cannot find the hub site: sites %s all say they are the hub; set hub on one of them only", strings.Join(names, ", "))
 }
 
+// listRecords returns every site record, from a fresh snapshot when there
+// is one.
+func (r *Registry) listRecords(ctx context.Context) ([]*corev1.Secret, error) {
+	if r.snapshot != nil {
+		if records, ok := r.snapshot.fresh(); ok {
+			return records, nil
+		}
+	}
+	cs, err := r.platformClient()
+	if err != nil {
+		return nil, err
+	}
+	l, err := cs.CoreV1().Secrets(r.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord + "=site"})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list sites: %w", err)
+	}
+	records := make([]*corev1.Secret, len(l.Items))
+	for i := range l.Items {
+		records[i] = &l.Items[i]
+	}
+	return records, nil
+}
+
 // Register writes s as site s.Name's record, creating or replacing it.
 func (r *Registry) Register(ctx context.Context, s Site) error {
 	cs, err := r.platformClient()
 	if err != nil {
 		return err
+	}
+	if r.snapshot != nil {
+		r.snapshot.wrote(s.Name)
 	}
 	rec, err := encodeRecord(r.namespace, s)
 	if err != nil {
@@ -239,6 +272,9 @@ func (r *Registry) Unregister(ctx context.Context, name string) error {
 	cs, err := r.platformClient()
 	if err != nil {
 		return err
+	}
+	if r.snapshot != nil {
+		r.snapshot.wrote(name)
 	}
 	if err := cs.CoreV1().Secrets(r.namespace).Delete(ctx, RecordName(name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("cannot delete the record of site %q: %w", name, err)
