@@ -127,7 +127,11 @@ func (r *Registry) newManagement(mc *ManagementCluster) (*Management, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot make a client of %s: %w", cfg.Host, err)
 	}
-	return &Management{Config: cfg, Dynamic: dc, Core: cs, Host: cfg.Host, http: hc}, nil
+	m := &Management{Config: cfg, Dynamic: dc, Core: cs, Host: cfg.Host, http: hc}
+	if r.snapshot != nil {
+		m.Dynamic = newSnapshotDynamic(dc, r.snapshotTTL, r.snapshotClock)
+	}
+	return m, nil
 }
 
 // Capabilities reports what the management cluster mc describes runs. They

@@ -55,8 +55,12 @@ type Registry struct {
 	managements *clientCache[*Management, kube.Capabilities]
 	harbors     *clientCache[*harbor.Client, string]
 
-	// snapshot, when set by BatchLookups, serves look-ups from one LIST.
-	snapshot *recordSnapshot
+	// snapshot, when set by BatchLookups, serves the look-ups of a refresh
+	// from one LIST of the records; snapshotTTL is its lifetime, and that of
+	// the snapshots of the management clusters' Dynamic clients.
+	snapshot      *snapshot[*corev1.Secret]
+	snapshotTTL   time.Duration
+	snapshotClock func() time.Time
 }
 
 // New returns the registry of site records in namespace of the platform
@@ -108,18 +112,16 @@ func (r *Registry) Lookup(ctx context.Context, name string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	if r.snapshot != nil {
-		sec, ok, err := r.snapshot.lookup(ctx, cs, r.namespace, name)
-		switch {
-		case err != nil:
-			return nil, err
-		case ok && sec == nil:
-			return nil, fmt.Errorf("site %q: %w in namespace %q", name, engine.ErrNotFound, r.namespace)
-		case ok:
-			return decodeRecord(sec)
-		}
+	sec, found, ok, err := r.lookupRecord(ctx, cs, name)
+	switch {
+	case err != nil:
+		return nil, err
+	case ok && !found:
+		return nil, fmt.Errorf("site %q: %w in namespace %q", name, engine.ErrNotFound, r.namespace)
+	case ok:
+		return decodeRecord(sec)
 	}
-	sec, err := cs.CoreV1().Secrets(r.namespace).Get(ctx, RecordName(name), metav1.GetOptions{})
+	sec, err = cs.CoreV1().Secrets(r.namespace).Get(ctx, RecordName(name), metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("site %q: %w in namespace %q", name, engine.ErrNotFound, r.namespace)
 	}
@@ -213,10 +215,10 @@ func (r *Registry) Hub(ctx context.Context) (*Record, error) {
 	return nil, fmt.Errorf("cannot find the hub site: sites %s all say they are the hub; set hub on one of them only", strings.Join(names, ", "))
 }
 
-// listRecords returns every site record, from a fresh snapshot when there
-// is one.
+// listRecords returns every site record, from a fresh snapshot when ctx is
+// a refresh and there is one.
 func (r *Registry) listRecords(ctx context.Context) ([]*corev1.Secret, error) {
-	if r.snapshot != nil {
+	if r.snapshot != nil && engine.IsRefresh(ctx) {
 		if records, ok := r.snapshot.fresh(); ok {
 			return records, nil
 		}
@@ -242,9 +244,7 @@ func (r *Registry) Register(ctx context.Context, s Site) error {
 	if err != nil {
 		return err
 	}
-	if r.snapshot != nil {
-		r.snapshot.wrote(s.Name)
-	}
+	r.wroteRecord(s.Name)
 	rec, err := encodeRecord(r.namespace, s)
 	if err != nil {
 		return err
@@ -273,9 +273,7 @@ func (r *Registry) Unregister(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	if r.snapshot != nil {
-		r.snapshot.wrote(name)
-	}
+	r.wroteRecord(name)
 	if err := cs.CoreV1().Secrets(r.namespace).Delete(ctx, RecordName(name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("cannot delete the record of site %q: %w", name, err)
 	}

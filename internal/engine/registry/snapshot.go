@@ -10,96 +10,108 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+
+	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
 
-// snapshotAfter is how many distinct sites a process looks up within one
-// snapshot lifetime before it lists them all instead: a wait on one site
-// keeps reading that site's record alone, a plan over many sites lists the
-// registry once.
+// snapshotAfter is how many refresh reads of one kind and namespace a
+// process makes within one snapshot lifetime before it lists them all
+// instead: a plan of one resource reads its objects alone, a plan of many
+// lists each kind and namespace once.
 const snapshotAfter = 3
 
-// BatchLookups makes the registry serve look-ups of site records from one
-// LIST of the registry namespace, taken when the process reads several
-// sites at once and trusted for ttl: a `terraform plan` over N sites then
-// costs one request instead of N. It suits a short-lived process such as
-// the Terraform provider; a long-running one (the controller) watches
-// instead and should not call it.
+// BatchLookups makes the registry serve the reads of a refresh (a context
+// marked by engine.WithRefresh) from one LIST per kind and namespace, taken
+// once the process makes several reads of that kind and namespace and
+// trusted for ttl: a `terraform plan` over N resources then costs one
+// request for their site records, and one for their Argo CD Applications,
+// instead of N each. It covers the site records and every GET through the
+// Dynamic client of a management cluster. Reads outside a refresh
+// (creates, updates, deletes and their waits) always go to the API server.
+// It suits a short-lived process such as the Terraform provider; a
+// long-running one (the controller) watches instead and should not call it.
 //
-// A record this registry writes (Register, Unregister) is read directly
-// from then on, so that a process always sees its own writes; a record
-// changed by another process is seen once the snapshot is older than ttl.
-// Call it before the first look-up.
+// An object this process writes is read directly from then on, so that a
+// process always sees its own writes; an object changed by another process
+// is seen by a refresh once the snapshot is older than ttl, and at once by
+// the next process. Call it before the first read.
 func (r *Registry) BatchLookups(ttl time.Duration) {
-	r.snapshot = &recordSnapshot{ttl: ttl, now: time.Now}
+	r.snapshotTTL, r.snapshotClock = ttl, time.Now
+	r.snapshot = newSnapshot[*corev1.Secret](ttl, time.Now)
 }
 
-// recordSnapshot is a LIST of the site records, served until it is older
-// than ttl. It is safe for concurrent use.
-type recordSnapshot struct {
+// snapshot is one LIST of a kind in a namespace, by object name, served
+// until it is older than ttl. It is safe for concurrent use.
+type snapshot[T any] struct {
 	ttl time.Duration
 	now func() time.Time
 
 	mu sync.Mutex
-	// takenAt is when records was listed; zero when there is none.
+	// takenAt is when items was listed; zero when there is none.
 	takenAt time.Time
-	records map[string]*corev1.Secret // by Secret name
-	// unusable is set once a LIST was forbidden: every look-up then reads
-	// its record alone, as without BatchLookups.
+	items   map[string]T
+	// unusable is set once a LIST was forbidden: every read then goes to
+	// the API server, as without BatchLookups.
 	unusable bool
-	// asked are the sites looked up since the window began at askedSince,
-	// while there was no fresh snapshot.
-	asked      map[string]bool
+	// asked counts the reads made since askedSince while there was no
+	// fresh snapshot.
+	asked      int
 	askedSince time.Time
-	// written are the sites whose records this process wrote: they are
-	// read directly, never from a snapshot.
+	// written are the objects this process wrote: they are read directly,
+	// never from a snapshot.
 	written map[string]bool
 	// listing is closed when the LIST in flight ends; nil when none is.
 	listing chan struct{}
 }
 
-// lookup returns site name's record from a fresh snapshot, listing the
-// records first when the process has asked for several sites and no
-// fresh snapshot exists. ok is false when the caller must read the record
-// itself.
-func (s *recordSnapshot) lookup(ctx context.Context, cs kubernetes.Interface, namespace, name string) (sec *corev1.Secret, ok bool, err error) {
+func newSnapshot[T any](ttl time.Duration, now func() time.Time) *snapshot[T] {
+	return &snapshot[T]{ttl: ttl, now: now}
+}
+
+// get returns object name from a fresh snapshot, listing the objects with
+// list first when the process has made several reads and no fresh snapshot
+// exists. found tells whether the snapshot holds name; ok is false when the
+// caller must read the object itself.
+func (s *snapshot[T]) get(ctx context.Context, name string, list func(context.Context) (map[string]T, error)) (item T, found, ok bool, err error) {
+	var none T
 	s.mu.Lock()
 	for {
 		if s.written[name] || s.unusable {
 			s.mu.Unlock()
-			return nil, false, nil
+			return none, false, false, nil
 		}
 		if s.freshLocked() {
-			sec := s.records[RecordName(name)]
+			item, found := s.items[name]
 			s.mu.Unlock()
-			return sec, true, nil
+			return item, found, true, nil
 		}
 		if s.listing == nil {
 			break
 		}
-		// Another look-up is listing: wait for its snapshot.
+		// Another read is listing: wait for its snapshot.
 		done := s.listing
 		s.mu.Unlock()
 		select {
 		case <-done:
 		case <-ctx.Done():
-			return nil, false, ctx.Err()
+			return none, false, false, ctx.Err()
 		}
 		s.mu.Lock()
 	}
 	now := s.now()
-	if s.asked == nil || now.Sub(s.askedSince) >= s.ttl {
-		s.asked, s.askedSince = map[string]bool{}, now
+	if now.Sub(s.askedSince) >= s.ttl {
+		s.asked, s.askedSince = 0, now
 	}
-	s.asked[name] = true
-	if len(s.asked) < snapshotAfter {
+	s.asked++
+	if s.asked < snapshotAfter {
 		s.mu.Unlock()
-		return nil, false, nil
+		return none, false, false, nil
 	}
 	done := make(chan struct{})
 	s.listing = done
 	s.mu.Unlock()
 
-	records, err := listRecords(ctx, cs, namespace)
+	items, err := list(ctx)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -107,39 +119,40 @@ func (s *recordSnapshot) lookup(ctx context.Context, cs kubernetes.Interface, na
 	close(done)
 	switch {
 	case apierrors.IsForbidden(err):
-		// Allowed to get records but not to list them.
+		// Allowed to get these objects but not to list them.
 		s.unusable = true
-		return nil, false, nil
+		return none, false, false, nil
 	case err != nil:
-		return nil, false, err
+		return none, false, false, err
 	}
-	s.records, s.takenAt, s.asked = records, s.now(), nil
+	s.items, s.takenAt, s.asked = items, s.now(), 0
 	if s.written[name] {
-		return nil, false, nil
+		return none, false, false, nil
 	}
-	return records[RecordName(name)], true, nil
+	item, found = items[name]
+	return item, found, true, nil
 }
 
-// fresh returns the records of a snapshot younger than ttl when this
+// fresh returns the objects of a snapshot younger than ttl when this
 // process wrote none of them; ok is false otherwise.
-func (s *recordSnapshot) fresh() (records []*corev1.Secret, ok bool) {
+func (s *snapshot[T]) fresh() (items []T, ok bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.freshLocked() || len(s.written) > 0 {
 		return nil, false
 	}
-	for _, sec := range s.records {
-		records = append(records, sec)
+	for _, item := range s.items {
+		items = append(items, item)
 	}
-	return records, true
+	return items, true
 }
 
-func (s *recordSnapshot) freshLocked() bool {
+func (s *snapshot[T]) freshLocked() bool {
 	return !s.takenAt.IsZero() && s.now().Sub(s.takenAt) < s.ttl
 }
 
-// wrote marks site name's record as written by this process.
-func (s *recordSnapshot) wrote(name string) {
+// wrote marks object name as written by this process.
+func (s *snapshot[T]) wrote(name string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.written == nil {
@@ -148,15 +161,28 @@ func (s *recordSnapshot) wrote(name string) {
 	s.written[name] = true
 }
 
-// listRecords lists every site record of namespace, by Secret name.
-func listRecords(ctx context.Context, cs kubernetes.Interface, namespace string) (map[string]*corev1.Secret, error) {
-	l, err := cs.CoreV1().Secrets(namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord + "=site"})
-	if err != nil {
-		return nil, fmt.Errorf("cannot list sites: %w", err)
+// lookupRecord returns site name's record from the snapshot in a refresh;
+// ok is false when the caller must read the record itself.
+func (r *Registry) lookupRecord(ctx context.Context, cs kubernetes.Interface, name string) (sec *corev1.Secret, found, ok bool, err error) {
+	if r.snapshot == nil || !engine.IsRefresh(ctx) {
+		return nil, false, false, nil
 	}
-	records := make(map[string]*corev1.Secret, len(l.Items))
-	for i := range l.Items {
-		records[l.Items[i].Name] = &l.Items[i]
+	return r.snapshot.get(ctx, RecordName(name), func(ctx context.Context) (map[string]*corev1.Secret, error) {
+		l, err := cs.CoreV1().Secrets(r.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord + "=site"})
+		if err != nil {
+			return nil, fmt.Errorf("cannot list sites: %w", err)
+		}
+		records := make(map[string]*corev1.Secret, len(l.Items))
+		for i := range l.Items {
+			records[l.Items[i].Name] = &l.Items[i]
+		}
+		return records, nil
+	})
+}
+
+// wroteRecord marks site name's record as written by this process.
+func (r *Registry) wroteRecord(name string) {
+	if r.snapshot != nil {
+		r.snapshot.wrote(RecordName(name))
 	}
-	return records, nil
 }
