@@ -3,13 +3,10 @@ package engine
 import (
 	"errors"
 	"fmt"
-	"net/url"
-	"slices"
-	"strconv"
 	"strings"
 	"unicode"
 
-	"github.com/mcplatform/terraform-provider-mc/internal/redact"
+	"github.com/mcplatform/terraform-provider-mc/internal/urlcheck"
 )
 
 // Unknown reports whether the value of an argument, named by its dotted
@@ -89,23 +86,7 @@ func InvalidInputs(err error) []*InvalidInputError {
 }
 
 // URLRules says what a URL argument may hold, for CheckURL.
-type URLRules struct {
-	// Schemes are the schemes the URL may have; default http and https.
-	Schemes []string
-	// Example is a valid URL of the kind, shown in errors.
-	Example string
-	// WebUI are path segments of the vendor's web pages (such as "src" of
-	// a Bitbucket page, or "harbor" of Harbor's portal): a URL with one of
-	// them was copied from a browser, where an API base or a clone URL is
-	// meant.
-	WebUI []string
-	// Last are last path segments that show the URL names a file the
-	// client itself adds, such as index.yaml of a Helm repository.
-	Last []string
-	// NoQuery refuses a query and a fragment, which an API base or a
-	// clone URL never has.
-	NoQuery bool
-}
+type URLRules = urlcheck.Rules
 
 // Rules for the URLs the kinds take.
 var (
@@ -131,58 +112,9 @@ var (
 	}
 )
 
-// CheckURL checks a URL argument before any backend sees it: no white space
-// or control characters anywhere (a stray blank copied along), a scheme r
-// allows, a host and a port in 1-65535, no credentials (user information
-// or credential query parameters, which would be stored in the Terraform
-// state and shown in plans: they belong in the write-only arguments), and
-// no path of the vendor's web pages. The error quotes the URL redacted.
-func CheckURL(raw string, r URLRules) error {
-	shown := redact.URL(raw)
-	if i := strings.IndexFunc(raw, func(c rune) bool { return unicode.IsSpace(c) || unicode.IsControl(c) }); i >= 0 {
-		return fmt.Errorf("%q has white space or a control character at byte %d: remove it", shown, i)
-	}
-	u, err := url.Parse(raw)
-	schemes := r.Schemes
-	if len(schemes) == 0 {
-		schemes = []string{"http", "https"}
-	}
-	if err != nil || u.Opaque != "" || !slices.Contains(schemes, u.Scheme) || u.Host == "" {
-		words := slices.DeleteFunc(slices.Clone(schemes), func(s string) bool { return s == "http" || s == "https" })
-		if slices.Contains(schemes, "https") {
-			words = append([]string{"http(s)"}, words...)
-		}
-		return fmt.Errorf("%q is not an %s URL such as %s", shown, strings.Join(words, " or "), r.Example)
-	}
-	if u.User != nil {
-		return fmt.Errorf("%q has credentials in it, which would be stored in the state and shown in plans: give them in the write-only arguments instead", shown)
-	}
-	for k := range u.Query() {
-		if redact.SensitiveKey(k) {
-			return fmt.Errorf("%q has a credential in its query (%s), which would be stored in the state and shown in plans: give it in the write-only arguments instead", shown, k)
-		}
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("%q has port %s, not in 1-65535", shown, p)
-		}
-	} else if strings.HasSuffix(u.Host, ":") {
-		return fmt.Errorf("%q has an empty port", shown)
-	}
-	if r.NoQuery && (u.RawQuery != "" || u.Fragment != "" || strings.HasSuffix(raw, "?") || strings.HasSuffix(raw, "#")) {
-		return fmt.Errorf("%q has a query or a fragment: give the URL alone, such as %s", shown, r.Example)
-	}
-	segments := strings.Split(strings.Trim(u.Path, "/"), "/")
-	for _, s := range segments {
-		if slices.Contains(r.WebUI, s) {
-			return fmt.Errorf("%q is the address of a web page (its path has %q), not the URL the client needs, such as %s", shown, "/"+s, r.Example)
-		}
-	}
-	if last := segments[len(segments)-1]; slices.Contains(r.Last, last) {
-		return fmt.Errorf("%q names the file %s, which the client reads itself: give the URL of its directory", shown, last)
-	}
-	return nil
-}
+// CheckURL checks a URL argument before any backend sees it, by r (see
+// urlcheck.Check). The error quotes the URL redacted.
+func CheckURL(raw string, r URLRules) error { return urlcheck.Check(raw, r) }
 
 // CheckBranchName checks a branch name as git does (git check-ref-format
 // --branch): no component starting with '.' or ending with ".lock", no

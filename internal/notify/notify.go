@@ -25,14 +25,13 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/httpclient"
 	"github.com/mcplatform/terraform-provider-mc/internal/logctx"
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
+	"github.com/mcplatform/terraform-provider-mc/internal/urlcheck"
 )
 
 // Channel types.
@@ -119,23 +118,14 @@ func (c Channel) Validate() error {
 	return nil
 }
 
-// ValidateURL checks that raw is an absolute http or https URL. Its error
-// never quotes raw.
-func ValidateURL(raw string) error {
-	if strings.IndexFunc(raw, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }) >= 0 {
-		return errors.New("the URL has white space or control characters in it")
-	}
-	u, err := url.Parse(raw)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return errors.New("the URL must be an absolute http or https URL")
-	}
-	if p := u.Port(); p != "" {
-		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return errors.New("the URL's port must be between 1 and 65535")
-		}
-	}
-	return nil
-}
+// WebhookURL are the rules of a channel's URL: the URL is a secret (a
+// Slack incoming webhook or a receiver's token in its path), so errors
+// never quote it.
+var WebhookURL = urlcheck.Rules{Example: "https://hooks.slack.com/services/…", Secret: true}
+
+// ValidateURL checks a channel's URL by WebhookURL. Its error never quotes
+// raw.
+func ValidateURL(raw string) error { return urlcheck.Check(raw, WebhookURL) }
 
 // Notice is one event about one resource.
 type Notice struct {

@@ -346,7 +346,7 @@ func TestChannelFromSecretRejects(t *testing.T) {
 		wantErr string
 	}{
 		{"no url", map[string][]byte{"type": []byte("webhook")}, `notification channel "c" has no url`},
-		{"bad url", map[string][]byte{"url": []byte("ftp://secret-host/x")}, `notification channel "c": the URL must be an absolute http or https URL`},
+		{"bad url", map[string][]byte{"url": []byte("ftp://secret-host/x")}, `notification channel "c": the URL is not an http(s) URL such as https://hooks.slack.com/services/…`},
 		{"bad type", map[string][]byte{"type": []byte("email"), "url": []byte("https://h/x")}, `notification channel "c" has type "email", want one of webhook, slack`},
 		{"bad event", map[string][]byte{"url": []byte("https://h/x"), "events": []byte("run_started,deployed")}, `notification channel "c" has unknown event "deployed", want some of run_started, run_succeeded, run_failed, run_timed_out, sync_succeeded, sync_failed`},
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"strings"
 	"time"
 
@@ -16,6 +15,7 @@ import (
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
+	"github.com/mcplatform/terraform-provider-mc/internal/urlcheck"
 )
 
 // Connection tells how to reach a cluster: a kubeconfig (a path or the
@@ -125,11 +125,7 @@ func ParseKubeconfig(doc, context string) (*clientcmdapi.Config, error) {
 
 // ValidateHost checks that host is an https or http URL with a host part.
 func ValidateHost(host string) error {
-	u, err := url.Parse(host)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
-		return fmt.Errorf("%q is not an http(s) URL with a host, such as https://10.0.0.1:6443", redact.URL(host))
-	}
-	return nil
+	return urlcheck.Check(host, urlcheck.Rules{Example: "https://10.0.0.1:6443", NoQuery: true})
 }
 
 // DescribeError turns a client error into a message that says what the user
