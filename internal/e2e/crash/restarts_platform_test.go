@@ -72,13 +72,9 @@ func TestRestarts(t *testing.T) {
 		})
 		t.Run("harbor-site-b", func(t *testing.T) {
 			t.Parallel()
-			// Known defect, found by this case: the simulators keep their
-			// state in memory, so a restart after the endpoint was made
-			// loses it, and the create's wait (engine.Converge) keeps
-			// observing exists=false until its timeout instead of creating
-			// again. Until Converge re-creates what vanished (or the
-			// simulators keep their state), the case would hang.
-			t.Skip("known defect: a create's wait does not re-create an object that vanished after the create (the restarted simulator lost its state)")
+			// The simulators keep their state in memory: a restart after
+			// the endpoint and the policy were made loses them, and the
+			// create's wait (engine.Converge) creates them again.
 			// The edge Harbor, where the endpoint and the policy go after
 			// the robot account is made in the hub.
 			run(t, restartCase{component: "harbor-" + sandbox.HarborSiteB, kind: "mc_image_replication"})
