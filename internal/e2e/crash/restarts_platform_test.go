@@ -135,6 +135,10 @@ func runRestartCase(t *testing.T, p *sandbox.Platform, b *backends, component st
 			t.Errorf("the apply during the restart of %s failed without a clear error (%v):\n%s", component, err, tail(out))
 		}
 	}
+	if w := firstDiagnostic(out, "Warning: ", "created again"); w != "" {
+		// Converge created again what the restart lost (engine.Recreation).
+		outcome += " (" + w + ")"
+	}
 	t.Logf("%s: %s after %s", c.kind, outcome, time.Since(apply.started).Round(time.Millisecond))
 
 	second := w.apply(ctx)
@@ -172,9 +176,30 @@ func logTail(path string, n int) string {
 // firstError is the first error diagnostic in terraform's output: its
 // summary and its detail, on one line.
 func firstError(out string) string {
-	i := strings.Index(out, "Error: ")
-	if i < 0 {
-		return "(no error diagnostic)"
+	if d := firstDiagnostic(out, "Error: ", ""); d != "" {
+		return d
+	}
+	return "(no error diagnostic)"
+}
+
+// firstDiagnostic is the first diagnostic in terraform's output whose
+// heading starts with prefix ("Error: ", "Warning: ") and contains
+// contains: its summary and its detail, on one line; "" when there is
+// none.
+func firstDiagnostic(out, prefix, contains string) string {
+	i := -1
+	for from := 0; ; {
+		j := strings.Index(out[from:], prefix)
+		if j < 0 {
+			return ""
+		}
+		j += from
+		heading, _, _ := strings.Cut(out[j:], "\n")
+		if strings.Contains(heading, contains) {
+			i = j
+			break
+		}
+		from = j + len(prefix)
 	}
 	var parts []string
 	for _, line := range strings.Split(out[i:], "\n") {
@@ -182,7 +207,7 @@ func firstError(out string) string {
 		if strings.HasPrefix(line, "with ") || strings.HasPrefix(line, "on ") || strings.Contains(line, "resource \"") || line == "" {
 			continue
 		}
-		if len(parts) > 0 && strings.HasPrefix(line, "Error: ") {
+		if len(parts) > 0 && (strings.HasPrefix(line, "Error: ") || strings.HasPrefix(line, "Warning: ")) {
 			break
 		}
 		parts = append(parts, line)
