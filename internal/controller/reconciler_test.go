@@ -290,6 +290,23 @@ func TestReconcileSite(t *testing.T) {
 			},
 		},
 		{
+			// A backend that lost its state (a restart), or a delete by
+			// somebody else: the next Observe finds it missing, and Create
+			// makes it again under the same external name.
+			name: "an external resource that vanished after it was created and became Available is created again",
+			site: siteObject(withFinalizer, withAnnotations(v1alpha1.AnnotationExternalName, testSite), withConditions(v1alpha1.Available(), v1alpha1.ReconcileSuccess())),
+			want: outcome{
+				Calls:               []string{"Observe edge-1", "Create edge-1"},
+				AnnotationsAtCreate: map[string]string{v1alpha1.AnnotationExternalName: testSite, v1alpha1.AnnotationCreatePending: "2026-05-04T10:00:00Z"},
+				Result:              reconcile.Result{RequeueAfter: testNotReadyInterval},
+				Annotations:         map[string]string{v1alpha1.AnnotationExternalName: testSite},
+				Finalizers:          []string{v1alpha1.Finalizer},
+				Conditions:          []v1alpha1.Condition{ready(v1alpha1.Creating("create requested")), synced()},
+				ObservedGeneration:  3,
+				Description:         "edge site",
+			},
+		},
+		{
 			name:   "an existing, up-to-date, ready resource is left alone and polled after the poll interval",
 			site:   siteObject(withFinalizer, withAnnotations(v1alpha1.AnnotationExternalName, testSite)),
 			engine: fakeSiteEngine{observation: existingReady},

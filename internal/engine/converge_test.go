@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -263,6 +264,250 @@ func TestWaitRun(t *testing.T) {
 			}
 			if got.status != tc.statuses[len(tc.statuses)-1] || i != len(tc.statuses) {
 				t.Errorf("WaitRun() = %q after %d observations, want %q after %d", got.status, i, tc.statuses[len(tc.statuses)-1], len(tc.statuses))
+			}
+		})
+	}
+}
+
+// vanishingClient is an engine client whose one object can vanish after it
+// was made, as in a backend that lost its state in a restart, or be slow to
+// show after a create.
+type vanishingClient struct {
+	calls []string
+	// lost is how many creates are lost right after they were made.
+	lost int
+	// lag is how many observations after each create report the object
+	// missing although it exists.
+	lag int
+	// updateErr is returned by Update; the object is then left alone.
+	updateErr error
+	// createErrs are returned by the creates in turn; a nil one succeeds.
+	createErrs []error
+	// ids are returned by the creates in turn; by default "id-" + want.
+	ids []string
+
+	creates     int
+	exists      bool
+	sinceCreate int
+	observedID  string
+}
+
+func (v *vanishingClient) Observe(_ context.Context, id string, want string) (Observation[string, int], error) {
+	v.calls = append(v.calls, "observe")
+	v.observedID = id
+	v.sinceCreate++
+	if !v.exists || v.sinceCreate <= v.lag {
+		return Observation[string, int]{Message: "not there"}, nil
+	}
+	return Observation[string, int]{Exists: true, Ready: true, UpToDate: true, Actual: want}, nil
+}
+
+func (v *vanishingClient) Create(_ context.Context, want string) (string, error) {
+	v.calls = append(v.calls, "create")
+	v.creates++
+	if v.creates <= len(v.createErrs) && v.createErrs[v.creates-1] != nil {
+		return "", v.createErrs[v.creates-1]
+	}
+	v.exists, v.sinceCreate = v.creates > v.lost, 0
+	if v.creates <= len(v.ids) {
+		return v.ids[v.creates-1], nil
+	}
+	return "id-" + want, nil
+}
+
+func (v *vanishingClient) Update(_ context.Context, id string, want string) error {
+	v.calls = append(v.calls, "update")
+	v.sinceCreate = 0
+	return v.updateErr
+}
+
+func (v *vanishingClient) Delete(context.Context, string) error { return nil }
+
+// calls concatenates call sequences, so that a test reads as rounds.
+func calls(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
+}
+
+func repeat(call string, n int) []string {
+	out := make([]string, n)
+	for i := range out {
+		out[i] = call
+	}
+	return out
+}
+
+func TestConvergeRecreatesWhatVanished(t *testing.T) {
+	missing := repeat("observe", VanishedObservations)
+	// A nanosecond apart is always long enough: the rounds are counted in
+	// observations.
+	quick := fast
+	quick.VanishedAfter = time.Nanosecond
+	transient := errors.New("connection refused")
+	cases := []struct {
+		name   string
+		client *vanishingClient
+		id     string
+		opts   ConvergeOptions
+		// wantCalls is the exact sequence; when wantCreates is set
+		// instead, only the creates are counted (the wait ends on its
+		// timeout after a number of observations that varies).
+		wantCalls      []string
+		wantCreates    int
+		wantID         string
+		wantRecreates  []int
+		wantErr        func(error) bool
+		wantErrContent []string
+	}{
+		{
+			name:          "an object that vanished once is created again",
+			client:        &vanishingClient{lost: 1},
+			opts:          quick,
+			wantCalls:     calls([]string{"create"}, missing, []string{"create", "observe"}),
+			wantID:        "id-a",
+			wantRecreates: []int{1},
+		},
+		{
+			name:          "an object that vanished twice is created twice again",
+			client:        &vanishingClient{lost: 2},
+			opts:          quick,
+			wantCalls:     calls([]string{"create"}, missing, []string{"create"}, missing, []string{"create", "observe"}),
+			wantID:        "id-a",
+			wantRecreates: []int{1, 2},
+		},
+		{
+			// The timeout leaves ample room for the re-creates, which
+			// take a few milliseconds.
+			name:           "an object that never comes back is created again a bounded number of times, then the wait times out saying it vanished",
+			client:         &vanishingClient{lost: 1 << 30},
+			opts:           ConvergeOptions{MinInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond, VanishedAfter: time.Nanosecond, Timeout: time.Second},
+			wantCreates:    1 + DefaultMaxRecreates,
+			wantID:         "id-a",
+			wantRecreates:  []int{1, 2, 3},
+			wantErr:        IsTimeout,
+			wantErrContent: []string{"id-a vanished", "created again 3 times"},
+		},
+		{
+			name:           "MaxRecreates below zero never creates again",
+			client:         &vanishingClient{lost: 1 << 30},
+			opts:           ConvergeOptions{MinInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond, VanishedAfter: time.Nanosecond, MaxRecreates: -1, Timeout: 50 * time.Millisecond},
+			wantCreates:    1,
+			wantID:         "id-a",
+			wantErr:        IsTimeout,
+			wantErrContent: []string{"id-a is missing"},
+		},
+		{
+			name:      "an object slow to show after its create is waited for, not created again",
+			client:    &vanishingClient{lag: VanishedObservations - 1},
+			opts:      quick,
+			wantCalls: calls([]string{"create"}, repeat("observe", VanishedObservations)),
+			wantID:    "id-a",
+		},
+		{
+			name:      "an object missing on many observations but for less than VanishedAfter is not created again",
+			client:    &vanishingClient{lag: 3 * VanishedObservations},
+			opts:      ConvergeOptions{MinInterval: time.Millisecond, MaxInterval: 2 * time.Millisecond, VanishedAfter: time.Hour},
+			wantCalls: calls([]string{"create"}, repeat("observe", 3*VanishedObservations+1)),
+			wantID:    "id-a",
+		},
+		{
+			name:          "an object that vanished after its update is created again",
+			client:        &vanishingClient{},
+			id:            "id-a",
+			opts:          quick,
+			wantCalls:     calls([]string{"update"}, missing, []string{"create", "observe"}),
+			wantID:        "id-a",
+			wantRecreates: []int{1},
+		},
+		{
+			name:          "an update that finds the object gone creates it again once Observe agrees",
+			client:        &vanishingClient{updateErr: fmt.Errorf("policy p: %w", ErrNotFound)},
+			id:            "id-a",
+			opts:          quick,
+			wantCalls:     []string{"update", "observe", "create", "observe"},
+			wantID:        "id-a",
+			wantRecreates: []int{1},
+		},
+		{
+			name:      "an update's not-found error about an object that Observe finds is returned",
+			client:    &vanishingClient{exists: true, sinceCreate: 1, updateErr: fmt.Errorf("part x: %w", ErrNotFound)},
+			id:        "id-a",
+			opts:      quick,
+			wantCalls: []string{"update", "observe"},
+			wantID:    "id-a",
+			wantErr:   IsNotFound,
+		},
+		{
+			name:          "a re-create that returns another id: that id is waited for and returned",
+			client:        &vanishingClient{lost: 1, ids: []string{"id-a", "id-b"}},
+			opts:          quick,
+			wantCalls:     calls([]string{"create"}, missing, []string{"create", "observe"}),
+			wantID:        "id-b",
+			wantRecreates: []int{1},
+		},
+		{
+			name:      "a re-create rejected as invalid input fails the wait",
+			client:    &vanishingClient{lost: 1, createErrs: []error{nil, InvalidInput("name", "is taken")}},
+			opts:      quick,
+			wantCalls: calls([]string{"create"}, missing, []string{"create"}),
+			wantID:    "id-a",
+			wantErr: func(err error) bool {
+				_, ok := AsInvalidInput(err)
+				return ok
+			},
+			wantRecreates: []int{1},
+		},
+		{
+			name:          "a re-create that failed for a passing reason is tried again at the next round",
+			client:        &vanishingClient{lost: 1, createErrs: []error{nil, transient}},
+			opts:          quick,
+			wantCalls:     calls([]string{"create"}, missing, []string{"create"}, missing, []string{"create", "observe"}),
+			wantID:        "id-a",
+			wantRecreates: []int{1, 2},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var recreates []int
+			opts := tc.opts
+			opts.Recreated = func(r Recreation) {
+				if r.Max != DefaultMaxRecreates || !strings.Contains(r.String(), "it vanished") {
+					t.Errorf("Recreated(%+v): want at most %d re-creates and a message saying it vanished, got %q", r, DefaultMaxRecreates, r)
+				}
+				recreates = append(recreates, r.Attempt)
+			}
+			id, obs, err := Converge(context.Background(), Client[string, int](tc.client), tc.id, "a", opts)
+			switch {
+			case tc.wantErr == nil && err != nil:
+				t.Fatalf("Converge() error = %v", err)
+			case tc.wantErr != nil && !tc.wantErr(err):
+				t.Fatalf("Converge() error = %v, not the one wanted", err)
+			}
+			for _, s := range tc.wantErrContent {
+				if !strings.Contains(err.Error(), s) {
+					t.Errorf("Converge() error = %q, want it to say %q", err, s)
+				}
+			}
+			if id != tc.wantID {
+				t.Errorf("Converge() id = %q, want %q", id, tc.wantID)
+			}
+			if tc.wantErr == nil {
+				if !obs.Exists || !obs.Ready || tc.client.observedID != tc.wantID {
+					t.Errorf("Converge() = %+v after observing %q, want %q ready", obs, tc.client.observedID, tc.wantID)
+				}
+			}
+			if tc.wantCalls != nil {
+				if diff := cmp.Diff(tc.wantCalls, tc.client.calls); diff != "" {
+					t.Errorf("calls (-want +got):\n%s", diff)
+				}
+			} else if tc.client.creates != tc.wantCreates {
+				t.Errorf("Converge() created %d times, want %d; calls %v", tc.client.creates, tc.wantCreates, tc.client.calls)
+			}
+			if diff := cmp.Diff(tc.wantRecreates, recreates); diff != "" {
+				t.Errorf("re-creates told to Recreated (-want +got):\n%s", diff)
 			}
 		})
 	}

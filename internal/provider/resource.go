@@ -275,9 +275,16 @@ func (r *engineResource[M, S, O]) apply(ctx context.Context, creating bool, plan
 	// wait reports a timeout rather than a cancelled call.
 	waitCtx, cancel := context.WithTimeout(ctx, timeout+30*time.Second)
 	defer cancel()
+	var recreations []string
 	id, obs, err := engine.Converge(waitCtx, c, id, spec, engine.ConvergeOptions{Timeout: timeout, NotifyFailed: func(err error) {
 		diags.AddWarning("Notification not delivered", fmt.Sprintf("The %s's notice could not be delivered to every channel in notify: %s", k.noun, engineErrorDetail(err)))
+	}, Recreated: func(r engine.Recreation) {
+		recreations = append(recreations, r.String())
 	}})
+	if len(recreations) > 0 {
+		diags.AddWarning(capitalize(k.noun)+" created again", fmt.Sprintf("The %s vanished while the apply waited for it (a backend that lost its state, or a delete by somebody else) and was created again: %s",
+			k.noun, strings.Join(recreations, "; ")))
+	}
 	if id == "" || (!creating && err != nil && !obs.Exists) {
 		// Nothing was made, or the update was not applied: the state keeps
 		// what it had, so the change is planned again.
