@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -158,7 +159,19 @@ func readRegistration(ctx context.Context, sc *siteConnection, siteName, ns, nam
 	if sc.argoCDNamespace == "" {
 		return reg, nil
 	}
+	// The cluster Secret and the kubeconfig are read side by side: Observe
+	// runs this on every change while a create waits.
+	var (
+		doc           string
+		found         bool
+		kubeconfigErr error
+		wg            sync.WaitGroup
+	)
+	if want.ArgoCDRegistration {
+		wg.Go(func() { doc, found, kubeconfigErr = readKubeconfig(ctx, sc.core, ns, name) })
+	}
 	sec, err := sc.core.CoreV1().Secrets(sc.argoCDNamespace).Get(ctx, reg.secretName, metav1.GetOptions{})
+	wg.Wait()
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
@@ -171,9 +184,8 @@ func readRegistration(ctx context.Context, sc *siteConnection, siteName, ns, nam
 	if !want.ArgoCDRegistration {
 		return reg, nil
 	}
-	doc, found, err := readKubeconfig(ctx, sc.core, ns, name)
-	if err != nil || !found {
-		return reg, err
+	if kubeconfigErr != nil || !found {
+		return reg, kubeconfigErr
 	}
 	kc, err := ParseKubeconfig(doc)
 	if err != nil {
