@@ -86,7 +86,29 @@ func (c *Client) connectSite(ctx context.Context, siteName string) (*siteConnect
 	if err != nil {
 		return nil, err
 	}
-	return &siteConnection{dynamic: conn.Dynamic, core: conn.Core, argoCDNamespace: conn.Record.Spec.ArgoCD.Namespace, site: conn}, nil
+	sc := &siteConnection{dynamic: conn.Dynamic, core: conn.Core, argoCDNamespace: conn.Record.Spec.ArgoCD.Namespace, site: conn}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.connections == nil {
+		c.connections = map[string]*siteConnection{}
+	}
+	c.connections[siteName] = sc
+	return sc, nil
+}
+
+// lastConnection is the connection connectSite last made to site
+// siteName; nil if none.
+func (c *Client) lastConnection(siteName string) *siteConnection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connections[siteName]
+}
+
+// sameAs reports whether sc reads what other reads: the same clients of the
+// same management cluster (the registry builds one per connection
+// settings), and the same Argo CD namespace.
+func (sc *siteConnection) sameAs(other *siteConnection) bool {
+	return sc != nil && other != nil && sc.dynamic == other.dynamic && sc.core == other.core && sc.argoCDNamespace == other.argoCDNamespace
 }
 
 // argoCDSecretLabels are the labels of the Argo CD cluster Secret of s: its

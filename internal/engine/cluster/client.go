@@ -34,6 +34,10 @@ import (
 // Client implements engine.Client for workload clusters.
 type Client struct {
 	sites *registry.Registry
+
+	mu sync.Mutex
+	// connections are the last connection connectSite made to each site.
+	connections map[string]*siteConnection
 }
 
 var _ engine.Client[Spec, Status] = (*Client)(nil)
@@ -192,7 +196,7 @@ func list(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionReso
 // is then read by name, as before. Errors are reported in the order the
 // reads depend on each other: a Cluster that does not exist is nil whatever
 // the other reads said.
-func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string) (*observed, error) {
+func read(ctx context.Context, dc dynamic.Interface, ns, name string) (*observed, error) {
 	selector := metav1.ListOptions{LabelSelector: LabelClusterName + "=" + name}
 	var (
 		cl                                 = &clusterv1.Cluster{}
@@ -353,20 +357,32 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	}
 	// A site that cannot be read is an error, never a cluster that is gone:
 	// the Cluster API objects may well still exist.
-	sc, err := c.connectSite(ctx, siteName)
-	if err != nil {
+	//
+	// The site's record is read beside the cluster's objects, which are
+	// read through the connection the record gave last time (a wait
+	// observes again and again): the reads count only if the record still
+	// gives that connection, and are made again through the new one if not.
+	var (
+		sc, last *siteConnection
+		o        *observed
+		reg      registration
+	)
+	if last = c.lastConnection(siteName); last != nil {
+		var wg sync.WaitGroup
+		wg.Go(func() { sc, err = c.connectSite(ctx, siteName) })
+		lastO, lastReg, lastErr := observeObjects(ctx, last, siteName, ns, name, want)
+		wg.Wait()
+		if err != nil {
+			return obs, err
+		}
+		if sc.sameAs(last) {
+			o, reg, err = lastO, lastReg, lastErr
+		}
+	} else if sc, err = c.connectSite(ctx, siteName); err != nil {
 		return obs, err
 	}
-	// The registration is read beside the Cluster API objects.
-	var reg registration
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		reg, err = readRegistration(gctx, sc, siteName, ns, name, want)
-		return err
-	})
-	o, err := c.read(ctx, sc.dynamic, ns, name)
-	if regErr := g.Wait(); err == nil {
-		err = regErr
+	if !sc.sameAs(last) {
+		o, reg, err = observeObjects(ctx, sc, siteName, ns, name, want)
 	}
 	if err != nil || o == nil {
 		return obs, err
@@ -378,6 +394,22 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.Failed = failure(o)
 	observeRegistration(&obs, want, reg)
 	return obs, nil
+}
+
+// observeObjects reads the Cluster API objects of cluster ns/name of site
+// siteName through sc and, beside them, its Argo CD registration.
+func observeObjects(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) (*observed, registration, error) {
+	var reg registration
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		reg, err = readRegistration(gctx, sc, siteName, ns, name, want)
+		return err
+	})
+	o, err := read(ctx, sc.dynamic, ns, name)
+	if regErr := g.Wait(); err == nil {
+		err = regErr
+	}
+	return o, reg, err
 }
 
 var systemLabelParts = []string{"cluster.x-k8s.io/", "mc.mcplatform.dev/", labelManagedBy}
@@ -711,7 +743,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		return err
 	}
 	dc := sc.dynamic
-	o, err := c.read(ctx, dc, ns, name)
+	o, err := read(ctx, dc, ns, name)
 	if err != nil {
 		return err
 	}

@@ -158,7 +158,7 @@ func TestRead(t *testing.T) {
 			}
 			listKinds[MachineGVR], listKinds[MachineSetGVR] = "MachineList", "MachineSetList"
 			dc := dynamicfake.NewSimpleDynamicClientWithCustomListKinds(runtime.NewScheme(), listKinds, runtimeObjs...)
-			o, err := (&Client{}).read(context.Background(), dc, ns, tt.cluster)
+			o, err := read(context.Background(), dc, ns, tt.cluster)
 			if err != nil {
 				t.Fatal(err)
 			}
