@@ -743,7 +743,15 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		return err
 	}
 	dc := sc.dynamic
+	// What the Argo CD registration needs is read beside the cluster: it
+	// does not depend on what the update changes.
+	var (
+		ahead *registrationReads
+		wg    sync.WaitGroup
+	)
+	wg.Go(func() { ahead = readAhead(ctx, sc, siteName, ns, name, want) })
 	o, err := read(ctx, dc, ns, name)
+	wg.Wait()
 	if err != nil {
 		return err
 	}
@@ -761,7 +769,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		if err := updateTopology(ctx, dc, o, want); err != nil {
 			return err
 		}
-		return applyRegistration(ctx, sc, siteName, ns, name, want)
+		return applyRegistration(ctx, sc, siteName, ns, name, want, ahead)
 	}
 	if !maps.Equal(want.Labels, actual.Labels) {
 		cl := o.cluster.DeepCopy()
@@ -826,7 +834,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 			return err
 		}
 	}
-	return applyRegistration(ctx, sc, siteName, ns, name, want)
+	return applyRegistration(ctx, sc, siteName, ns, name, want, ahead)
 }
 
 // sameJoinSettings reports whether two pools' machines join alike: the
