@@ -357,33 +357,19 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	}
 	// A site that cannot be read is an error, never a cluster that is gone:
 	// the Cluster API objects may well still exist.
-	//
-	// The site's record is read beside the cluster's objects, which are
-	// read through the connection the record gave last time (a wait
-	// observes again and again): the reads count only if the record still
-	// gives that connection, and are made again through the new one if not.
-	var (
-		sc, last *siteConnection
-		o        *observed
-		reg      registration
-	)
-	if last = c.lastConnection(siteName); last != nil {
-		var wg sync.WaitGroup
-		wg.Go(func() { sc, err = c.connectSite(ctx, siteName) })
-		lastO, lastReg, lastErr := observeObjects(ctx, last, siteName, ns, name, want)
-		wg.Wait()
-		if err != nil {
-			return obs, err
-		}
-		if sc.sameAs(last) {
-			o, reg, err = lastO, lastReg, lastErr
-		}
-	} else if sc, err = c.connectSite(ctx, siteName); err != nil {
-		return obs, err
+	type objects struct {
+		o   *observed
+		reg registration
+		err error
 	}
-	if !sc.sameAs(last) {
-		o, reg, err = observeObjects(ctx, sc, siteName, ns, name, want)
+	_, got, err := readSite(ctx, c, siteName, func(sc *siteConnection) objects {
+		o, reg, err := observeObjects(ctx, sc, siteName, ns, name, want)
+		return objects{o, reg, err}
+	})
+	if err == nil {
+		err = got.err
 	}
+	o, reg := got.o, got.reg
 	if err != nil || o == nil {
 		return obs, err
 	}
@@ -394,6 +380,39 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.Failed = failure(o)
 	observeRegistration(&obs, want, reg)
 	return obs, nil
+}
+
+// readSite connects to site siteName and makes reads through the
+// connection. Its record is read beside reads, made through the connection
+// the record gave last time (a wait observes again and again): they count
+// only if the record still gives that connection, and are made again
+// through the new one if not. An error reading the record wins over what
+// reads found.
+func readSite[T any](ctx context.Context, c *Client, siteName string, reads func(*siteConnection) T) (*siteConnection, T, error) {
+	var none T
+	last := c.lastConnection(siteName)
+	if last == nil {
+		sc, err := c.connectSite(ctx, siteName)
+		if err != nil {
+			return nil, none, err
+		}
+		return sc, reads(sc), nil
+	}
+	var (
+		sc  *siteConnection
+		err error
+		wg  sync.WaitGroup
+	)
+	wg.Go(func() { sc, err = c.connectSite(ctx, siteName) })
+	got := reads(last)
+	wg.Wait()
+	if err != nil {
+		return nil, none, err
+	}
+	if !sc.sameAs(last) {
+		got = reads(sc)
+	}
+	return sc, got, nil
 }
 
 // observeObjects reads the Cluster API objects of cluster ns/name of site
@@ -738,23 +757,28 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err := refuseMove(id, want); err != nil {
 		return err
 	}
-	sc, err := c.connectSite(ctx, siteName)
+	// What the Argo CD registration needs is read beside the cluster: it
+	// does not depend on what the update changes.
+	type objects struct {
+		o     *observed
+		ahead *registrationReads
+		err   error
+	}
+	sc, got, err := readSite(ctx, c, siteName, func(sc *siteConnection) (r objects) {
+		var wg sync.WaitGroup
+		wg.Go(func() { r.ahead = readAhead(ctx, sc, siteName, ns, name, want) })
+		r.o, r.err = read(ctx, sc.dynamic, ns, name)
+		wg.Wait()
+		return r
+	})
+	if err == nil {
+		err = got.err
+	}
 	if err != nil {
 		return err
 	}
 	dc := sc.dynamic
-	// What the Argo CD registration needs is read beside the cluster: it
-	// does not depend on what the update changes.
-	var (
-		ahead *registrationReads
-		wg    sync.WaitGroup
-	)
-	wg.Go(func() { ahead = readAhead(ctx, sc, siteName, ns, name, want) })
-	o, err := read(ctx, dc, ns, name)
-	wg.Wait()
-	if err != nil {
-		return err
-	}
+	o, ahead := got.o, got.ahead
 	if o == nil {
 		return fmt.Errorf("cluster %s: %w", id, engine.ErrNotFound)
 	}
