@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/enginetest/readiness"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
+	"github.com/mcplatform/terraform-provider-mc/internal/logctx"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
@@ -34,6 +36,39 @@ type createReturn struct {
 	fixed10s  time.Time // a fixed 10-second Observe ticker saw Ready
 	// lastObserve is how long the production wait's last Observe took.
 	lastObserve time.Duration
+	// convergeSteps are the wait steps engine.Converge logged.
+	convergeSteps *stepLog
+}
+
+// stepLog keeps the Debug messages of a wait (logctx.Logger), each with
+// the instant it was logged, to show where a slow return spent its time.
+type stepLog struct {
+	mu    sync.Mutex
+	lines []string
+	at    []time.Time
+}
+
+func (l *stepLog) Trace(string, ...any) {}
+
+func (l *stepLog) Debug(msg string, kv ...any) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.lines = append(l.lines, fmt.Sprint(append([]any{msg, " "}, kv...)...))
+	l.at = append(l.at, time.Now())
+}
+
+// since returns the messages logged from 5 seconds before t on, with
+// their offsets from t.
+func (l *stepLog) since(t time.Time) []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []string
+	for i, at := range l.at {
+		if !at.Before(t.Add(-5 * time.Second)) {
+			out = append(out, fmt.Sprintf("%+dms %s", at.Sub(t).Milliseconds(), l.lines[i]))
+		}
+	}
+	return out
 }
 
 // BenchmarkClusterCreateReturn measures how long after Cluster API marks a
@@ -165,6 +200,9 @@ func BenchmarkClusterCreateReturn(b *testing.B) {
 			i, r.available.Sub(r.created).Round(time.Millisecond), readyFrom.Sub(r.available).Round(time.Millisecond),
 			r.watch.Sub(r.available).Round(time.Millisecond), r.lastObserve.Round(time.Millisecond), r.converge.Sub(r.available).Round(time.Millisecond),
 			r.poll10s.Sub(r.available).Round(time.Millisecond), r.fixed10s.Sub(r.available).Round(time.Millisecond))
+		if r.converge.Sub(r.available) > 2*time.Second {
+			b.Logf("run %d: converge steps from 5s before available:\n%s", i, strings.Join(r.convergeSteps.since(r.available), "\n"))
+		}
 	}
 	if clamped > 0 {
 		b.Logf("%d delays were negative (a waiter saw the change before the independent watch) and count as 0", clamped)
@@ -245,7 +283,8 @@ func measureCreateReturn(c *cluster.Client, dc dynamic.Interface, want cluster.S
 	wg.Go(func() { // the provider's create: Converge, registering the cluster in Argo CD
 		registered := want
 		registered.ArgoCDRegistration = true
-		_, _, errConverge = engine.Converge(ctx, c, id, registered, engine.ConvergeOptions{Timeout: 10 * time.Minute})
+		r.convergeSteps = &stepLog{}
+		_, _, errConverge = engine.Converge(logctx.WithLogger(ctx, r.convergeSteps), c, id, registered, engine.ConvergeOptions{Timeout: 10 * time.Minute})
 		r.converge = time.Now()
 	})
 	wg.Go(func() { // the baseline: a 10-second poll
