@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 
 	"golang.org/x/sync/errgroup"
 	corev1 "k8s.io/api/core/v1"
@@ -75,7 +76,16 @@ func (c *Client) resolve(ctx context.Context, id string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
+	// The site's record and the application's are read at once: every
+	// Observe of a wait resolves the deployment again.
+	var (
+		yamlRepo    YAMLRepository
+		yamlRepoErr error
+		wg          sync.WaitGroup
+	)
+	wg.Go(func() { yamlRepo, yamlRepoErr = c.apps.YAMLRepository(ctx, project, name) })
 	conn, err := c.reg.Connect(ctx, siteName)
+	wg.Wait()
 	if err != nil {
 		return nil, err
 	}
@@ -84,9 +94,8 @@ func (c *Client) resolve(ctx context.Context, id string) (*env, error) {
 		return nil, &engine.DependencyError{Kind: "site", Name: siteName, Reason: "has no GitOps repository",
 			Hint: "set the site's gitops block: its root application deploys the Application manifests"}
 	}
-	yamlRepo, err := c.apps.YAMLRepository(ctx, project, name)
-	if err != nil {
-		return nil, err
+	if yamlRepoErr != nil {
+		return nil, yamlRepoErr
 	}
 	ns := conn.Record.Spec.ArgoCD.Namespace
 	e := &env{
@@ -220,6 +229,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	var (
 		gitopsFiles, yamlFiles map[string]string
 		live                   appSpec
+		liveState              kube.ApplicationSync
 		liveExists             bool
 	)
 	g, gctx := errgroup.WithContext(ctx)
@@ -236,7 +246,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		return nil
 	})
 	g.Go(func() (err error) {
-		live, liveExists, err = getApplicationSpec(gctx, e)
+		live, liveState, liveExists, err = getApplication(gctx, e)
 		return err
 	})
 	g.Go(func() (err error) {
@@ -291,7 +301,7 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	}
 	obs.UpToDate = upToDate && liveExists && len(liveDiff) == 0
 
-	s, err := c.delivery.Observe(ctx, e.conn.Dynamic, e.yaml, e.app, obs.Status.YAMLCommit)
+	s, err := c.delivery.ObserveRead(ctx, e.yaml, e.app, obs.Status.YAMLCommit, liveState)
 	if err != nil {
 		return obs, err
 	}
@@ -324,24 +334,25 @@ func (c *Client) Trigger(ctx context.Context, id string) <-chan struct{} {
 	})
 }
 
-// getApplicationSpec reads the Application's spec from the cluster.
-func getApplicationSpec(ctx context.Context, e *env) (appSpec, bool, error) {
+// getApplication reads the Application from the cluster: its spec and,
+// from the same read, how it stands in Argo CD.
+func getApplication(ctx context.Context, e *env) (appSpec, kube.ApplicationSync, bool, error) {
 	var spec appSpec
 	u, err := e.conn.Dynamic.Resource(kube.ApplicationGVR).Namespace(e.app.Namespace).Get(ctx, e.app.Name, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		return spec, false, nil
+		return spec, kube.ApplicationSync{}, false, nil
 	}
 	if err != nil {
-		return spec, false, fmt.Errorf("cannot get application %s: %s", e.app, e.conn.Describe(err))
+		return spec, kube.ApplicationSync{}, false, fmt.Errorf("cannot get application %s: %s", e.app, e.conn.Describe(err))
 	}
 	raw, err := json.Marshal(u.Object["spec"])
 	if err == nil {
 		err = json.Unmarshal(raw, &spec)
 	}
 	if err != nil {
-		return spec, false, fmt.Errorf("cannot read application %s: %w", e.app, err)
+		return spec, kube.ApplicationSync{}, false, fmt.Errorf("cannot read application %s: %w", e.app, err)
 	}
-	return spec, true, nil
+	return spec, kube.ApplicationSyncOf(u), true, nil
 }
 
 // repoSecretName is the name of the Argo CD repository Secret of the yaml

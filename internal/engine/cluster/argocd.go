@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"strings"
+	"sync"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -85,7 +86,29 @@ func (c *Client) connectSite(ctx context.Context, siteName string) (*siteConnect
 	if err != nil {
 		return nil, err
 	}
-	return &siteConnection{dynamic: conn.Dynamic, core: conn.Core, argoCDNamespace: conn.Record.Spec.ArgoCD.Namespace, site: conn}, nil
+	sc := &siteConnection{dynamic: conn.Dynamic, core: conn.Core, argoCDNamespace: conn.Record.Spec.ArgoCD.Namespace, site: conn}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.connections == nil {
+		c.connections = map[string]*siteConnection{}
+	}
+	c.connections[siteName] = sc
+	return sc, nil
+}
+
+// lastConnection is the connection connectSite last made to site
+// siteName; nil if none.
+func (c *Client) lastConnection(siteName string) *siteConnection {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connections[siteName]
+}
+
+// sameAs reports whether sc reads what other reads: the same clients of the
+// same management cluster (the registry builds one per connection
+// settings), and the same Argo CD namespace.
+func (sc *siteConnection) sameAs(other *siteConnection) bool {
+	return sc != nil && other != nil && sc.dynamic == other.dynamic && sc.core == other.core && sc.argoCDNamespace == other.argoCDNamespace
 }
 
 // argoCDSecretLabels are the labels of the Argo CD cluster Secret of s: its
@@ -158,7 +181,19 @@ func readRegistration(ctx context.Context, sc *siteConnection, siteName, ns, nam
 	if sc.argoCDNamespace == "" {
 		return reg, nil
 	}
+	// The cluster Secret and the kubeconfig are read side by side: Observe
+	// runs this on every change while a create waits.
+	var (
+		doc           string
+		found         bool
+		kubeconfigErr error
+		wg            sync.WaitGroup
+	)
+	if want.ArgoCDRegistration {
+		wg.Go(func() { doc, found, kubeconfigErr = readKubeconfig(ctx, sc.core, ns, name) })
+	}
 	sec, err := sc.core.CoreV1().Secrets(sc.argoCDNamespace).Get(ctx, reg.secretName, metav1.GetOptions{})
+	wg.Wait()
 	switch {
 	case apierrors.IsNotFound(err):
 	case err != nil:
@@ -171,9 +206,8 @@ func readRegistration(ctx context.Context, sc *siteConnection, siteName, ns, nam
 	if !want.ArgoCDRegistration {
 		return reg, nil
 	}
-	doc, found, err := readKubeconfig(ctx, sc.core, ns, name)
-	if err != nil || !found {
-		return reg, err
+	if kubeconfigErr != nil || !found {
+		return reg, kubeconfigErr
 	}
 	kc, err := ParseKubeconfig(doc)
 	if err != nil {
@@ -249,8 +283,11 @@ func registrationDrift(wanted, ready bool, reg registration) string {
 // Then it brings the site's cluster add-ons in the site's GitOps repository
 // up to date with the clusters registered there (one commit, without
 // waiting for Argo CD to sync them).
-func applyRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) error {
-	if err := writeRegistration(ctx, sc, siteName, ns, name, want); err != nil {
+//
+// ahead, when set, is what readAhead read for it beside the caller's own
+// reads; nil reads it now.
+func applyRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec, ahead *registrationReads) error {
+	if err := writeRegistration(ctx, sc, siteName, ns, name, want, ahead); err != nil {
 		return err
 	}
 	return syncSiteAddons(ctx, sc)
@@ -267,14 +304,18 @@ func syncSiteAddons(ctx context.Context, sc *siteConnection) error {
 
 // writeRegistration writes, rewrites or deletes the Argo CD cluster Secret
 // of cluster ns/name as applyRegistration says.
-func writeRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) error {
+func writeRegistration(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec, ahead *registrationReads) error {
 	if !want.ArgoCDRegistration {
 		return removeRegistration(ctx, sc, siteName, ns, name)
 	}
 	if sc.argoCDNamespace == "" {
 		return engine.InvalidInput("argocd_registration", "site %q names no Argo CD namespace to register the cluster in", siteName)
 	}
-	reg, err := readRegistration(ctx, sc, siteName, ns, name, want)
+	if ahead == nil {
+		ahead = &registrationReads{}
+		ahead.reg, ahead.regErr = readRegistration(ctx, sc, siteName, ns, name, want)
+	}
+	reg, err := ahead.reg, ahead.regErr
 	if err != nil {
 		return err
 	}
@@ -289,7 +330,11 @@ func writeRegistration(ctx context.Context, sc *siteConnection, siteName, ns, na
 		// the cluster out of date once it is ready and it has.
 		return nil
 	}
-	if err := checkArgoCDNameFree(ctx, sc, reg.desired); err != nil {
+	argoName := string(reg.desired.Data[argoKeyName])
+	if ahead.claimantsOf != argoName {
+		ahead.claimants, ahead.claimantsErr = argoCDNameClaimants(ctx, sc, reg.desired.Name, argoName)
+	}
+	if err := argoCDNameFree(sc, argoName, ahead.claimants, ahead.claimantsErr); err != nil {
 		return err
 	}
 	secrets := sc.core.CoreV1().Secrets(sc.argoCDNamespace)
@@ -318,18 +363,56 @@ func writeRegistration(ctx context.Context, sc *siteConnection, siteName, ns, na
 	return nil
 }
 
-// checkArgoCDNameFree fails with an invalid-input error on "name" when
-// another cluster Secret of the same Argo CD already claims the Argo CD
-// name of desired: Argo CD cluster names must be unique, and the engine
-// does not take a name over.
-func checkArgoCDNameFree(ctx context.Context, sc *siteConnection, desired *corev1.Secret) error {
-	argoName := string(desired.Data[argoKeyName])
-	claimants, err := kube.ArgoCDClusterNameClaimants(ctx, sc.core, sc.argoCDNamespace, desired.Name, argoName)
+// argoCDNameClaimants lists the cluster Secrets of the site's Argo CD other
+// than secretName that claim the Argo CD name argoName.
+func argoCDNameClaimants(ctx context.Context, sc *siteConnection, secretName, argoName string) ([]string, error) {
+	return kube.ArgoCDClusterNameClaimants(ctx, sc.core, sc.argoCDNamespace, secretName, argoName)
+}
+
+// argoCDNameFree fails with an invalid-input error on "name" when another
+// cluster Secret of the same Argo CD (claimants, listed by
+// argoCDNameClaimants with err) already claims the Argo CD name argoName:
+// Argo CD cluster names must be unique, and the engine does not take a name
+// over.
+func argoCDNameFree(sc *siteConnection, argoName string, claimants []string, err error) error {
 	if err != nil || len(claimants) == 0 {
 		return err
 	}
 	return engine.InvalidInput("name", "cannot register the cluster in Argo CD as %q: Argo CD in namespace %q already has a cluster of that name (Secret %s); Argo CD cluster names are unique, so rename the cluster or turn argocd_registration off",
 		argoName, sc.argoCDNamespace, strings.Join(claimants, ", "))
+}
+
+// registrationReads is what writeRegistration reads before it writes:
+// the registration, and the cluster Secrets that claim the cluster's Argo
+// CD name.
+type registrationReads struct {
+	reg    registration
+	regErr error
+	// claimantsOf is the Argo CD name claimants and claimantsErr were
+	// listed for; empty when they were not.
+	claimantsOf  string
+	claimants    []string
+	claimantsErr error
+}
+
+// readAhead reads what writeRegistration will need for cluster ns/name of
+// site siteName, side by side, so that Update makes these reads beside its
+// own; nil when want does not ask for registration at a site with an Argo
+// CD (writeRegistration reads nothing then). The cluster's Argo CD name is
+// its name, and its Secret's name ArgoCDSecretName: both are known before
+// anything is read.
+func readAhead(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) *registrationReads {
+	if !want.ArgoCDRegistration || sc.argoCDNamespace == "" {
+		return nil
+	}
+	ahead := &registrationReads{claimantsOf: name}
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		ahead.claimants, ahead.claimantsErr = argoCDNameClaimants(ctx, sc, ArgoCDSecretName(ns, name), name)
+	})
+	ahead.reg, ahead.regErr = readRegistration(ctx, sc, siteName, ns, name, want)
+	wg.Wait()
+	return ahead
 }
 
 // deleteRegistration deletes the Argo CD cluster Secret the engine made for

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	jsonpatch "github.com/evanphx/json-patch/v5"
 	"golang.org/x/sync/errgroup"
@@ -33,6 +34,10 @@ import (
 // Client implements engine.Client for workload clusters.
 type Client struct {
 	sites *registry.Registry
+
+	mu sync.Mutex
+	// connections are the last connection connectSite made to each site.
+	connections map[string]*siteConnection
 }
 
 var _ engine.Client[Spec, Status] = (*Client)(nil)
@@ -178,14 +183,44 @@ func list(ctx context.Context, dc dynamic.Interface, gvr schema.GroupVersionReso
 	return fromUnstructured(l.UnstructuredContent(), into)
 }
 
-func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string) (*observed, error) {
-	cl := &clusterv1.Cluster{}
-	err := get(ctx, dc, ClusterGVR, ns, name, cl)
-	if apierrors.IsNotFound(err) {
+// read reads cluster ns/name: nil when its Cluster does not exist.
+//
+// Observe runs on every change while a create waits, and its latency is how
+// late the wait notices readiness; so everything is read side by side in one
+// round of calls after the site's record: the Cluster, the
+// KubeadmControlPlanes, MachineDeployments, MachineSets and Machines of the
+// cluster (by Cluster API's cluster-name label) and the
+// KubeadmConfigTemplates carrying that label. The Cluster and the
+// MachineDeployments name the objects they use; one that the lists did not
+// bring (made outside the engine without the label, or under another name)
+// is then read by name, as before. Errors are reported in the order the
+// reads depend on each other: a Cluster that does not exist is nil whatever
+// the other reads said.
+func read(ctx context.Context, dc dynamic.Interface, ns, name string) (*observed, error) {
+	selector := metav1.ListOptions{LabelSelector: LabelClusterName + "=" + name}
+	var (
+		cl                                 = &clusterv1.Cluster{}
+		kcps                               controlplanev1.KubeadmControlPlaneList
+		machines                           clusterv1.MachineList
+		sets                               clusterv1.MachineSetList
+		mds                                clusterv1.MachineDeploymentList
+		kcts                               bootstrapv1.KubeadmConfigTemplateList
+		clErr, kcpsErr, mErr, msErr, mdErr error
+		kctsErr                            error
+	)
+	var wg sync.WaitGroup
+	wg.Go(func() { clErr = get(ctx, dc, ClusterGVR, ns, name, cl) })
+	wg.Go(func() { kcpsErr = list(ctx, dc, KubeadmControlPlaneGVR, ns, selector, &kcps) })
+	wg.Go(func() { mErr = list(ctx, dc, MachineGVR, ns, selector, &machines) })
+	wg.Go(func() { msErr = list(ctx, dc, MachineSetGVR, ns, selector, &sets) })
+	wg.Go(func() { mdErr = list(ctx, dc, MachineDeploymentGVR, ns, selector, &mds) })
+	wg.Go(func() { kctsErr = list(ctx, dc, KubeadmConfigTemplateGVR, ns, selector, &kcts) })
+	wg.Wait()
+	if apierrors.IsNotFound(clErr) {
 		return nil, nil
 	}
-	if err != nil {
-		return nil, fmt.Errorf("cannot read Cluster %s/%s: %s", ns, name, describe(err))
+	if clErr != nil {
+		return nil, fmt.Errorf("cannot read Cluster %s/%s: %s", ns, name, describe(clErr))
 	}
 	o := &observed{cluster: cl, pools: map[string]*clusterv1.MachineDeployment{}, taints: map[string][]Taint{}, hostSelectors: map[string]map[string]string{}}
 	// Clusters made outside the engine name their objects as they like:
@@ -194,19 +229,43 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 	if cl.Spec.ControlPlaneRef.Kind == "KubeadmControlPlane" {
 		kcpName = cl.Spec.ControlPlaneRef.Name
 	}
-	// The control plane, the pools and the machines are read side by side:
-	// Observe runs on every change while a create waits, and its latency is
-	// how late the wait notices readiness.
-	selector := metav1.ListOptions{LabelSelector: LabelClusterName + "=" + name}
+	listed := map[string]*bootstrapv1.KubeadmConfigTemplate{}
+	if kctsErr == nil {
+		for i := range kcts.Items {
+			listed[kcts.Items[i].Name] = &kcts.Items[i]
+		}
+	}
+	if mErr != nil {
+		return nil, fmt.Errorf("cannot list the Machines of cluster %s/%s: %w", ns, name, mErr)
+	}
+	o.machines = machines.Items
+	if msErr != nil {
+		return nil, fmt.Errorf("cannot list the MachineSets of cluster %s/%s: %w", ns, name, msErr)
+	}
+	o.machineSets = sets.Items
+	if mdErr != nil {
+		return nil, fmt.Errorf("cannot list the MachineDeployments of cluster %s/%s: %w", ns, name, mdErr)
+	}
+	// What the lists did not settle is read by name, again side by side.
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		kcp := &controlplanev1.KubeadmControlPlane{}
-		err := get(gctx, dc, KubeadmControlPlaneGVR, ns, kcpName, kcp)
-		switch {
-		case apierrors.IsNotFound(err):
-			return nil
-		case err != nil:
-			return fmt.Errorf("cannot read KubeadmControlPlane %s/%s: %w", ns, kcpName, err)
+		var kcp *controlplanev1.KubeadmControlPlane
+		if kcpsErr == nil {
+			for i := range kcps.Items {
+				if kcps.Items[i].Name == kcpName {
+					kcp = &kcps.Items[i]
+				}
+			}
+		}
+		if kcp == nil {
+			kcp = &controlplanev1.KubeadmControlPlane{}
+			err := get(gctx, dc, KubeadmControlPlaneGVR, ns, kcpName, kcp)
+			switch {
+			case apierrors.IsNotFound(err):
+				return nil
+			case err != nil:
+				return fmt.Errorf("cannot read KubeadmControlPlane %s/%s: %w", ns, kcpName, err)
+			}
 		}
 		o.kcp = kcp
 		infra := kcp.Spec.MachineTemplate.Spec.InfrastructureRef
@@ -223,62 +282,52 @@ func (c *Client) read(ctx context.Context, dc dynamic.Interface, ns, name string
 		o.controlPlaneHostSelector = hostSelectorOf(bmt)
 		return nil
 	})
-	g.Go(func() error {
-		var machines clusterv1.MachineList
-		if err := list(gctx, dc, MachineGVR, ns, selector, &machines); err != nil {
-			return fmt.Errorf("cannot list the Machines of cluster %s/%s: %w", ns, name, err)
-		}
-		o.machines = machines.Items
-		return nil
-	})
-	g.Go(func() error {
-		var sets clusterv1.MachineSetList
-		if err := list(gctx, dc, MachineSetGVR, ns, selector, &sets); err != nil {
-			return fmt.Errorf("cannot list the MachineSets of cluster %s/%s: %w", ns, name, err)
-		}
-		o.machineSets = sets.Items
-		return nil
-	})
-	g.Go(func() error { return readPools(gctx, dc, ns, name, selector, o) })
+	var mu sync.Mutex // guards o's pool maps
+	for i := range mds.Items {
+		md := &mds.Items[i]
+		pool := PoolName(name, md)
+		o.pools[pool] = md
+		g.Go(func() error { return readPoolTemplates(gctx, dc, ns, pool, md, listed, o, &mu) })
+	}
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	return o, nil
 }
 
-// readPools reads the MachineDeployments of cluster ns/name and the
-// templates they refer to into o.
-func readPools(ctx context.Context, dc dynamic.Interface, ns, name string, selector metav1.ListOptions, o *observed) error {
-	var mds clusterv1.MachineDeploymentList
-	if err := list(ctx, dc, MachineDeploymentGVR, ns, selector, &mds); err != nil {
-		return fmt.Errorf("cannot list the MachineDeployments of cluster %s/%s: %w", ns, name, err)
-	}
-	for i := range mds.Items {
-		md := &mds.Items[i]
-		pool := PoolName(name, md)
-		o.pools[pool] = md
-		machine := md.Spec.Template.Spec
-		if ref := machine.Bootstrap.ConfigRef.Name; ref != "" {
-			kct := &bootstrapv1.KubeadmConfigTemplate{}
+// readPoolTemplates reads the templates the MachineDeployment md of pool
+// refers to into o (under mu): its KubeadmConfigTemplate from listed when
+// the list brought it, else by name, and its ByoMachineTemplate (byoh only).
+func readPoolTemplates(ctx context.Context, dc dynamic.Interface, ns, pool string, md *clusterv1.MachineDeployment, listed map[string]*bootstrapv1.KubeadmConfigTemplate, o *observed, mu *sync.Mutex) error {
+	machine := md.Spec.Template.Spec
+	if ref := machine.Bootstrap.ConfigRef.Name; ref != "" {
+		kct, ok := listed[ref]
+		if !ok {
+			kct = &bootstrapv1.KubeadmConfigTemplate{}
 			err := get(ctx, dc, KubeadmConfigTemplateGVR, ns, ref, kct)
 			if err != nil && !apierrors.IsNotFound(err) {
 				return fmt.Errorf("cannot read KubeadmConfigTemplate %s/%s: %w", ns, ref, err)
 			}
-			if err == nil {
-				o.taints[pool] = taintsOf(kct)
-			}
+			ok = err == nil
 		}
-		if machine.InfrastructureRef.Kind != "ByoMachineTemplate" {
-			continue
+		if ok {
+			mu.Lock()
+			o.taints[pool] = taintsOf(kct)
+			mu.Unlock()
 		}
-		ref := machine.InfrastructureRef.Name
-		bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(ctx, ref, metav1.GetOptions{})
-		if err != nil && !apierrors.IsNotFound(err) {
-			return fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, ref, err)
-		}
-		if err == nil {
-			o.hostSelectors[pool] = hostSelectorOf(bmt)
-		}
+	}
+	if machine.InfrastructureRef.Kind != "ByoMachineTemplate" {
+		return nil
+	}
+	ref := machine.InfrastructureRef.Name
+	bmt, err := dc.Resource(ByoMachineTemplateGVR).Namespace(ns).Get(ctx, ref, metav1.GetOptions{})
+	if err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("cannot read ByoMachineTemplate %s/%s: %w", ns, ref, err)
+	}
+	if err == nil {
+		mu.Lock()
+		o.hostSelectors[pool] = hostSelectorOf(bmt)
+		mu.Unlock()
 	}
 	return nil
 }
@@ -308,21 +357,19 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	}
 	// A site that cannot be read is an error, never a cluster that is gone:
 	// the Cluster API objects may well still exist.
-	sc, err := c.connectSite(ctx, siteName)
-	if err != nil {
-		return obs, err
+	type objects struct {
+		o   *observed
+		reg registration
+		err error
 	}
-	// The registration is read beside the Cluster API objects.
-	var reg registration
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		reg, err = readRegistration(gctx, sc, siteName, ns, name, want)
-		return err
+	_, got, err := readSite(ctx, c, siteName, func(sc *siteConnection) objects {
+		o, reg, err := observeObjects(ctx, sc, siteName, ns, name, want)
+		return objects{o, reg, err}
 	})
-	o, err := c.read(ctx, sc.dynamic, ns, name)
-	if regErr := g.Wait(); err == nil {
-		err = regErr
+	if err == nil {
+		err = got.err
 	}
+	o, reg := got.o, got.reg
 	if err != nil || o == nil {
 		return obs, err
 	}
@@ -333,6 +380,55 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	obs.Failed = failure(o)
 	observeRegistration(&obs, want, reg)
 	return obs, nil
+}
+
+// readSite connects to site siteName and makes reads through the
+// connection. Its record is read beside reads, made through the connection
+// the record gave last time (a wait observes again and again): they count
+// only if the record still gives that connection, and are made again
+// through the new one if not. An error reading the record wins over what
+// reads found.
+func readSite[T any](ctx context.Context, c *Client, siteName string, reads func(*siteConnection) T) (*siteConnection, T, error) {
+	var none T
+	last := c.lastConnection(siteName)
+	if last == nil {
+		sc, err := c.connectSite(ctx, siteName)
+		if err != nil {
+			return nil, none, err
+		}
+		return sc, reads(sc), nil
+	}
+	var (
+		sc  *siteConnection
+		err error
+		wg  sync.WaitGroup
+	)
+	wg.Go(func() { sc, err = c.connectSite(ctx, siteName) })
+	got := reads(last)
+	wg.Wait()
+	if err != nil {
+		return nil, none, err
+	}
+	if !sc.sameAs(last) {
+		got = reads(sc)
+	}
+	return sc, got, nil
+}
+
+// observeObjects reads the Cluster API objects of cluster ns/name of site
+// siteName through sc and, beside them, its Argo CD registration.
+func observeObjects(ctx context.Context, sc *siteConnection, siteName, ns, name string, want Spec) (*observed, registration, error) {
+	var reg registration
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		reg, err = readRegistration(gctx, sc, siteName, ns, name, want)
+		return err
+	})
+	o, err := read(ctx, sc.dynamic, ns, name)
+	if regErr := g.Wait(); err == nil {
+		err = regErr
+	}
+	return o, reg, err
 }
 
 var systemLabelParts = []string{"cluster.x-k8s.io/", "mc.mcplatform.dev/", labelManagedBy}
@@ -661,15 +757,28 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 	if err := refuseMove(id, want); err != nil {
 		return err
 	}
-	sc, err := c.connectSite(ctx, siteName)
+	// What the Argo CD registration needs is read beside the cluster: it
+	// does not depend on what the update changes.
+	type objects struct {
+		o     *observed
+		ahead *registrationReads
+		err   error
+	}
+	sc, got, err := readSite(ctx, c, siteName, func(sc *siteConnection) (r objects) {
+		var wg sync.WaitGroup
+		wg.Go(func() { r.ahead = readAhead(ctx, sc, siteName, ns, name, want) })
+		r.o, r.err = read(ctx, sc.dynamic, ns, name)
+		wg.Wait()
+		return r
+	})
+	if err == nil {
+		err = got.err
+	}
 	if err != nil {
 		return err
 	}
 	dc := sc.dynamic
-	o, err := c.read(ctx, dc, ns, name)
-	if err != nil {
-		return err
-	}
+	o, ahead := got.o, got.ahead
 	if o == nil {
 		return fmt.Errorf("cluster %s: %w", id, engine.ErrNotFound)
 	}
@@ -684,7 +793,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 		if err := updateTopology(ctx, dc, o, want); err != nil {
 			return err
 		}
-		return applyRegistration(ctx, sc, siteName, ns, name, want)
+		return applyRegistration(ctx, sc, siteName, ns, name, want, ahead)
 	}
 	if !maps.Equal(want.Labels, actual.Labels) {
 		cl := o.cluster.DeepCopy()
@@ -749,7 +858,7 @@ func (c *Client) Update(ctx context.Context, id string, want Spec) error {
 			return err
 		}
 	}
-	return applyRegistration(ctx, sc, siteName, ns, name, want)
+	return applyRegistration(ctx, sc, siteName, ns, name, want, ahead)
 }
 
 // sameJoinSettings reports whether two pools' machines join alike: the

@@ -44,3 +44,40 @@ func TestUnregisteredSiteIsADependency(t *testing.T) {
 		}
 	}
 }
+
+// TestObserveReadsTheRecordEveryTime checks that Observe, which reads a
+// cluster through the connection its site's record gave last time while it
+// reads the record again, goes by the record: once the record is gone, the
+// next Observe (and Update) fails with a dependency error instead of going
+// by what it read.
+func TestObserveReadsTheRecordEveryTime(t *testing.T) {
+	api := registrytest.New(t)
+	reg := registry.New(api.Config(), "mc-system")
+	ctx := context.Background()
+	if err := reg.Register(ctx, registry.Site{Name: "edge"}); err != nil {
+		t.Fatal(err)
+	}
+	c := cluster.New(reg)
+	want := cluster.Spec{
+		Site: "edge", Namespace: "clusters", Name: "web", KubernetesVersion: "v1.36.0",
+		ControlPlane:   cluster.ControlPlane{Replicas: 1},
+		Infrastructure: cluster.InfrastructureInMemory,
+	}
+	id := cluster.ID(want)
+	// The stand-in serves no Cluster API objects: no cluster.
+	if obs, err := c.Observe(ctx, id, want); err != nil || obs.Exists {
+		t.Fatalf("Observe() = exists %v, %v; want no cluster and no error", obs.Exists, err)
+	}
+	if err := c.Update(ctx, id, want); !engine.IsNotFound(err) {
+		t.Fatalf("Update() = %v; want the cluster not found", err)
+	}
+	api.DeleteSecret("mc-system", registry.RecordName("edge"))
+	obs, err := c.Observe(ctx, id, want)
+	if dep, ok := engine.AsDependency(err); !ok || dep.Name != "edge" || !errors.Is(err, registry.ErrNotRegistered) || obs.Exists {
+		t.Errorf("Observe() after the record went = exists %v, %v; want a dependency error naming site \"edge\"", obs.Exists, err)
+	}
+	err = c.Update(ctx, id, want)
+	if dep, ok := engine.AsDependency(err); !ok || dep.Name != "edge" || !errors.Is(err, registry.ErrNotRegistered) {
+		t.Errorf("Update() after the record went = %v; want a dependency error naming site \"edge\"", err)
+	}
+}

@@ -210,6 +210,13 @@ func (d *Delivery) Observe(ctx context.Context, dc dynamic.Interface, t Target, 
 	if err != nil {
 		return Sync{}, err
 	}
+	return d.ObserveRead(ctx, t, app, revision, st)
+}
+
+// ObserveRead is Observe of app as st, read from Argo CD by the caller
+// (kube.GetApplicationSync), says it stands: a kind's Observe reads the
+// application beside its own objects instead of after them.
+func (d *Delivery) ObserveRead(ctx context.Context, t Target, app App, revision string, st kube.ApplicationSync) (Sync, error) {
 	st = st.ForRepository(t.Repo.URL)
 	out := Sync{Revision: revision, State: st}
 	verdict, msg, err := st.Progress(func(rev string) (bool, error) { return d.containsRevision(ctx, t, revision, rev) })

@@ -266,12 +266,15 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		return obs, err
 	}
 	path := ManifestPath(d.dir, key)
-	// The manifest in git and the Application in the cluster are read at
-	// once: an Observe (and so the wait's return after Argo CD reports
-	// ready) costs the slower of the two instead of their sum.
+	// The manifest in git, the revision to wait for, the release's
+	// Application and the site's root application are read at once: an
+	// Observe (and so the wait's return after Argo CD reports ready) costs
+	// the slowest of them instead of their sum.
 	var (
-		files map[string]string
-		u     *unstructured.Unstructured
+		files     map[string]string
+		u         *unstructured.Unstructured
+		rev       string
+		rootState kube.ApplicationSync
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
@@ -283,6 +286,18 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 	g.Go(func() (err error) {
 		u, err = chart.GetApplication(gctx, d.dynamic(), d.ns, ApplicationName(key))
 		return err
+	})
+	// The revision and the root application matter only for a release
+	// whose manifest is in git or whose Application is still there: their
+	// errors count only then.
+	var revErr, rootErr error
+	g.Go(func() error {
+		rev, revErr = c.delivery.Revision(gctx, d.target, []string{path})
+		return nil
+	})
+	g.Go(func() error {
+		rootState, rootErr = kube.GetApplicationSync(gctx, d.dynamic(), d.root.Namespace, d.root.Name)
+		return nil
 	})
 	if err := g.Wait(); err != nil {
 		return obs, err
@@ -296,11 +311,13 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		// Removed from git; Argo CD is still removing what it installed.
 		obs.Exists = true
 		obs.Message = "Argo CD is removing the release's Application"
-		rev, err := c.delivery.Revision(ctx, d.target, []string{path})
-		if err != nil || rev == "" {
-			return obs, err
+		if revErr != nil || rev == "" {
+			return obs, revErr
 		}
-		root, err := c.delivery.Observe(ctx, d.dynamic(), d.target, d.root, rev)
+		if rootErr != nil {
+			return obs, rootErr
+		}
+		root, err := c.delivery.ObserveRead(ctx, d.target, d.root, rev, rootState)
 		if err != nil {
 			return obs, err
 		}
@@ -321,12 +338,14 @@ func (c *Client) Observe(ctx context.Context, id string, want Spec) (engine.Obse
 		obs.UpToDate = err == nil && rendered == content
 	}
 
-	rev, err := c.delivery.Revision(ctx, d.target, []string{path})
-	if err != nil {
-		return obs, err
+	if revErr != nil {
+		return obs, revErr
 	}
 	obs.Status.Commit = rev
-	root, err := c.delivery.Observe(ctx, d.dynamic(), d.target, d.root, rev)
+	if rootErr != nil {
+		return obs, rootErr
+	}
+	root, err := c.delivery.ObserveRead(ctx, d.target, d.root, rev, rootState)
 	if err != nil {
 		return obs, err
 	}
