@@ -73,17 +73,37 @@ func newSnapshot[T any](ttl time.Duration, now func() time.Time) *snapshot[T] {
 // exists. found tells whether the snapshot holds name; ok is false when the
 // caller must read the object itself.
 func (s *snapshot[T]) get(ctx context.Context, name string, list func(context.Context) (map[string]T, error)) (item T, found, ok bool, err error) {
-	var none T
+	items, ok, err := s.load(ctx, func() bool { return s.written[name] }, list)
+	if !ok || err != nil {
+		return item, false, false, err
+	}
+	item, found = items[name]
+	return item, found, true, nil
+}
+
+// all returns every object of a fresh snapshot, as get does; ok is false
+// when the caller must list the objects itself, always once this process
+// wrote one of them.
+func (s *snapshot[T]) all(ctx context.Context, list func(context.Context) (map[string]T, error)) (items map[string]T, ok bool, err error) {
+	return s.load(ctx, func() bool { return len(s.written) > 0 }, list)
+}
+
+// load returns the objects of a fresh snapshot, listing them with list
+// first when the process has made several reads and no fresh snapshot
+// exists; ok is false when the caller must read itself: the snapshot is
+// unusable, or live (called under s.mu) says this read must be live. The
+// map returned is the snapshot's own: never change it.
+func (s *snapshot[T]) load(ctx context.Context, live func() bool, list func(context.Context) (map[string]T, error)) (items map[string]T, ok bool, err error) {
 	s.mu.Lock()
 	for {
-		if s.written[name] || s.unusable {
+		if s.unusable || live() {
 			s.mu.Unlock()
-			return none, false, false, nil
+			return nil, false, nil
 		}
 		if s.freshLocked() {
-			item, found := s.items[name]
+			items := s.items
 			s.mu.Unlock()
-			return item, found, true, nil
+			return items, true, nil
 		}
 		if s.listing == nil {
 			break
@@ -94,7 +114,7 @@ func (s *snapshot[T]) get(ctx context.Context, name string, list func(context.Co
 		select {
 		case <-done:
 		case <-ctx.Done():
-			return none, false, false, ctx.Err()
+			return nil, false, ctx.Err()
 		}
 		s.mu.Lock()
 	}
@@ -105,13 +125,13 @@ func (s *snapshot[T]) get(ctx context.Context, name string, list func(context.Co
 	s.asked++
 	if s.asked < snapshotAfter {
 		s.mu.Unlock()
-		return none, false, false, nil
+		return nil, false, nil
 	}
 	done := make(chan struct{})
 	s.listing = done
 	s.mu.Unlock()
 
-	items, err := list(ctx)
+	items, err = list(ctx)
 
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -121,16 +141,15 @@ func (s *snapshot[T]) get(ctx context.Context, name string, list func(context.Co
 	case apierrors.IsForbidden(err):
 		// Allowed to get these objects but not to list them.
 		s.unusable = true
-		return none, false, false, nil
+		return nil, false, nil
 	case err != nil:
-		return none, false, false, err
+		return nil, false, err
 	}
 	s.items, s.takenAt, s.asked = items, s.now(), 0
-	if s.written[name] {
-		return none, false, false, nil
+	if live() {
+		return nil, false, nil
 	}
-	item, found = items[name]
-	return item, found, true, nil
+	return items, true, nil
 }
 
 // fresh returns the objects of a snapshot younger than ttl when this

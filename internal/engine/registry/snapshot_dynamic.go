@@ -2,12 +2,14 @@ package registry
 
 import (
 	"context"
+	"sort"
 	"sync"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
@@ -15,9 +17,9 @@ import (
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 )
 
-// snapshotDynamic is a dynamic client whose plain GETs in a refresh are
-// served from one LIST per resource and namespace (see BatchLookups). Every
-// other call goes to the API server; a write marks its object as written,
+// snapshotDynamic is a dynamic client whose plain GETs and lists by label
+// in a refresh are served from one LIST per resource and namespace (see
+// BatchLookups). Every other call goes to the API server; a write marks its object as written,
 // so that this process reads it directly from then on.
 type snapshotDynamic struct {
 	dynamic.Interface
@@ -78,17 +80,7 @@ func (r *snapshotResource) Get(ctx context.Context, name string, opts metav1.Get
 	if !engine.IsRefresh(ctx) || len(subresources) > 0 || opts.ResourceVersion != "" {
 		return r.ResourceInterface.Get(ctx, name, opts, subresources...)
 	}
-	u, found, ok, err := r.d.snapshotOf(r.key).get(ctx, name, func(ctx context.Context) (map[string]*unstructured.Unstructured, error) {
-		l, err := r.ResourceInterface.List(ctx, metav1.ListOptions{})
-		if err != nil {
-			return nil, err
-		}
-		items := make(map[string]*unstructured.Unstructured, len(l.Items))
-		for i := range l.Items {
-			items[l.Items[i].GetName()] = &l.Items[i]
-		}
-		return items, nil
-	})
+	u, found, ok, err := r.d.snapshotOf(r.key).get(ctx, name, r.listAll)
 	switch {
 	case err != nil:
 		return nil, err
@@ -98,6 +90,51 @@ func (r *snapshotResource) Get(ctx context.Context, name string, opts metav1.Get
 		return nil, apierrors.NewNotFound(r.key.gvr.GroupResource(), name)
 	}
 	return u.DeepCopy(), nil
+}
+
+// List serves a refresh's list by label selector from the snapshot; any
+// other list (by field, by resource version, paged) goes to the API server.
+func (r *snapshotResource) List(ctx context.Context, opts metav1.ListOptions) (*unstructured.UnstructuredList, error) {
+	plain := opts.FieldSelector == "" && opts.ResourceVersion == "" && opts.Limit == 0 && opts.Continue == "" && !opts.Watch
+	if !engine.IsRefresh(ctx) || !plain {
+		return r.ResourceInterface.List(ctx, opts)
+	}
+	selector, err := labels.Parse(opts.LabelSelector)
+	if err != nil {
+		return r.ResourceInterface.List(ctx, opts)
+	}
+	items, ok, err := r.d.snapshotOf(r.key).all(ctx, r.listAll)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return r.ResourceInterface.List(ctx, opts)
+	}
+	names := make([]string, 0, len(items))
+	for name, u := range items {
+		if selector.Matches(labels.Set(u.GetLabels())) {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	out := &unstructured.UnstructuredList{Object: map[string]any{"apiVersion": r.key.gvr.GroupVersion().String(), "kind": "List"}}
+	for _, name := range names {
+		out.Items = append(out.Items, *items[name].DeepCopy())
+	}
+	return out, nil
+}
+
+// listAll lists every object of the resource in the namespace, by name.
+func (r *snapshotResource) listAll(ctx context.Context) (map[string]*unstructured.Unstructured, error) {
+	l, err := r.ResourceInterface.List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil, err
+	}
+	items := make(map[string]*unstructured.Unstructured, len(l.Items))
+	for i := range l.Items {
+		items[l.Items[i].GetName()] = &l.Items[i]
+	}
+	return items, nil
 }
 
 func (r *snapshotResource) wrote(name string) { r.d.snapshotOf(r.key).wrote(name) }

@@ -27,6 +27,7 @@ func application(name, revision string) *unstructured.Unstructured {
 	u.SetKind("Application")
 	u.SetNamespace("argocd")
 	u.SetName(name)
+	u.SetLabels(map[string]string{"team": map[bool]string{true: "a", false: "b"}[name < "app-3"]})
 	_ = unstructured.SetNestedField(u.Object, revision, "status", "sync", "revision")
 	return u
 }
@@ -76,6 +77,30 @@ func TestSnapshotDynamic(t *testing.T) {
 	}
 	if _, err := apps.Get(refresh, "missing", metav1.GetOptions{}); !apierrors.IsNotFound(err) {
 		t.Errorf("Get(missing) from the snapshot: error = %v, want not found", err)
+	}
+	names := func(ctx context.Context, selector string) []string {
+		t.Helper()
+		l, err := apps.List(ctx, metav1.ListOptions{LabelSelector: selector})
+		if err != nil {
+			t.Fatalf("List(%s) error = %v", selector, err)
+		}
+		var out []string
+		for _, u := range l.Items {
+			out = append(out, u.GetName())
+		}
+		return out
+	}
+	if diff := cmp.Diff([]string{"app-0", "app-1", "app-2"}, names(refresh, "team=a")); diff != "" {
+		t.Errorf("List(team=a) from the snapshot (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string(nil), actions()); diff != "" {
+		t.Errorf("a refresh's Get of a missing object and List by label went to the API server (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"app-3", "app-4", "app-5"}, names(context.Background(), "team=b")); diff != "" {
+		t.Errorf("List(team=b) outside a refresh (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{"list"}, actions()); diff != "" {
+		t.Errorf("a List outside a refresh: requests (-want +got):\n%s", diff)
 	}
 
 	// What a caller does to the object it got stays its own.
