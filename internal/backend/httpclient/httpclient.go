@@ -132,6 +132,11 @@ func LogRequests(next http.RoundTripper) http.RoundTripper {
 
 type requestLogger struct{ next http.RoundTripper }
 
+// WrappedRoundTripper returns the round tripper under the logger, so that
+// clients that unwrap round trippers (client-go's, to cancel a request)
+// reach the transport.
+func (l requestLogger) WrappedRoundTripper() http.RoundTripper { return l.next }
+
 func (l requestLogger) RoundTrip(req *http.Request) (*http.Response, error) {
 	start := time.Now()
 	resp, err := l.next.RoundTrip(req)

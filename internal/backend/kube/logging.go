@@ -31,6 +31,10 @@ func logRequests(rt http.RoundTripper) http.RoundTripper {
 // retryAfterLogger logs the answers that ask to retry.
 type retryAfterLogger struct{ next http.RoundTripper }
 
+// WrappedRoundTripper lets client-go reach the transport under the logger,
+// to cancel a request the old way (utilnet.RoundTripperWrapper).
+func (l retryAfterLogger) WrappedRoundTripper() http.RoundTripper { return l.next }
+
 func (l retryAfterLogger) RoundTrip(req *http.Request) (*http.Response, error) {
 	resp, err := l.next.RoundTrip(req)
 	if err != nil {

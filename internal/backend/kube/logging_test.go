@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilnet "k8s.io/apimachinery/pkg/util/net"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 
@@ -83,5 +84,24 @@ func TestRESTConfigLogsRequests(t *testing.T) {
 	}
 	if n := len(rec.Level("trace")); n != 2 {
 		t.Fatalf("got %d trace entries, want 2 (one a request):\n%s", n, rec.String())
+	}
+}
+
+// TestLoggersUnwrapToTheTransport checks that client-go can reach the
+// transport under the loggers (utilnet.RoundTripperWrapper), which it does
+// to cancel a request; otherwise it warns "unable to cancel request" on
+// every watch it ends.
+func TestLoggersUnwrapToTheTransport(t *testing.T) {
+	transport := &http.Transport{}
+	rt := logRequests(transport)
+	for range 3 {
+		w, ok := rt.(utilnet.RoundTripperWrapper)
+		if !ok {
+			break
+		}
+		rt = w.WrappedRoundTripper()
+	}
+	if rt != transport {
+		t.Errorf("unwrapping the loggers gave %T, want the *http.Transport under them", rt)
 	}
 }
