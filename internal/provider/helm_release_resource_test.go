@@ -93,6 +93,7 @@ func checkReleaseConfigMap(cs kubernetes.Interface, namespace, release string, w
 }
 
 func TestAccHelmRelease_lifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
 	const siteName = "acc-helm"
@@ -272,6 +273,7 @@ resource "mc_helm_release" "many" {
 // perpetual diff; destroying the registration removes the cluster's add-on
 // manifests, again with the site's plan empty.
 func TestAccSite_clusterAddons(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
 	const siteName = "acc-addons"
