@@ -22,11 +22,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
@@ -68,28 +65,8 @@ func startClusterControllerWith(t *testing.T, options Options) clusterEnv {
 	env := startController(t)
 	sandboxtest.Require(t, env.platform, sandboxtest.ClusterAPI...)
 
-	skipNameValidation := true
-	mgr, err := ctrl.NewManager(env.config, ctrl.Options{
-		Scheme:                 env.kube.Scheme(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: &skipNameValidation},
-	})
-	if err != nil {
-		t.Fatalf("NewManager() error = %v", err)
-	}
-	if err := SetupCluster(mgr, options); err != nil {
-		t.Fatalf("SetupCluster() error = %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Cluster manager stopped with error: %v", err)
-		}
-	})
+	env.startManager(t, options, SetupCluster)
+	ctx := context.Background()
 
 	dc, err := dynamic.NewForConfig(env.config)
 	if err != nil {
@@ -293,6 +270,7 @@ func requireUnchanged(t *testing.T, what string, before, after map[string]capiSn
 // 2 workers, refuses to delete it while deletionProtection is on, and
 // deletes it with deletionPolicy Delete.
 func TestClusterIntegration_lifecycle(t *testing.T) {
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startClusterController(t)
 	ctx := context.Background()
 	name := "ctrl-wl-" + e.suffix
@@ -418,6 +396,7 @@ func TestClusterIntegration_lifecycle(t *testing.T) {
 // adding LateInitialize fills spec.forProvider, still without changes; and
 // deleting the Cluster leaves the workload cluster in place.
 func TestClusterIntegration_observeOnly(t *testing.T) {
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startClusterController(t)
 	ctx := context.Background()
 	name := "ctrl-obs-" + e.suffix
