@@ -10,9 +10,18 @@
 # (how many test packages run at once, go test -p; default 4),
 # TEST_PARALLEL_TESTS (how many tests marked t.Parallel run at once in a
 # package, go test -parallel; default 4), TEST_FLAGS (more go test flags,
-# e.g. -run or -v), TEST_PACKAGES (default ./...). Tests wait for Cluster
-# API much more than they compute, so they share the two cores well; names
-# of the objects tests create are unique across packages.
+# e.g. -v), TEST_PACKAGES (default ./...). Tests wait for Cluster API much
+# more than they compute, so they share the two cores well; names of the
+# objects tests create are unique across packages.
+#
+# The longest packages bound the wall time, and go test -p starts packages
+# in the order it lists them, the longest (internal/provider,
+# internal/controller) among the last. So without TEST_PACKAGES they run
+# first, each in a go test of its own beside the one for the other
+# packages: internal/provider in two shards (LONG_SHARDS below), the tests
+# that must run one at a time (they set process-wide environment, or share
+# objects) beside the others, which run in parallel. TEST_SPLIT=0 runs one
+# go test of every package instead.
 # MC_SANDBOX_KEEP=1 leaves the platform running for inspection. FUZZTIME
 # (default 3s, 0 for none) is how long each fuzz target runs beside them.
 set -euo pipefail
@@ -67,10 +76,48 @@ if [ "${FUZZTIME:-3s}" != 0 ]; then
 	FUZZTIME=${FUZZTIME:-3s} FUZZ_PARALLEL=1 GO=$GO hack/fuzz.sh &
 	fuzz_pid=$!
 fi
-# shellcheck disable=SC2086 # TEST_FLAGS and TEST_PACKAGES are lists
-MC_SANDBOX_REUSE=1 MC_SANDBOX_DIR=$state \
-	"$GO" test -tags platform -p "${TEST_PARALLEL:-4}" -parallel "${TEST_PARALLEL_TESTS:-4}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" ${TEST_FLAGS:-} ${TEST_PACKAGES:-./...}
+gotest() {
+	# shellcheck disable=SC2086 # TEST_FLAGS is a list
+	MC_SANDBOX_REUSE=1 MC_SANDBOX_DIR=$state \
+		"$GO" test -tags platform -parallel "${TEST_PARALLEL_TESTS:-4}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" "$@" ${TEST_FLAGS:-}
+}
+tests_failed=0
+if [ -n "${TEST_PACKAGES:-}" ] || [ "${TEST_SPLIT:-1}" = 0 ]; then
+	# shellcheck disable=SC2086 # TEST_PACKAGES is a list
+	gotest -p "${TEST_PARALLEL:-4}" ${TEST_PACKAGES:-./...} || tests_failed=1
+else
+	# The long packages' shards, one go test each: package, then the go
+	# test flags that choose its tests. The first provider shard's tests
+	# set TF_CLI_ARGS_* (t.Setenv, one test at a time in a process) or
+	# share the CI run test's registry namespace.
+	# No globbing: the shards and the package list are split into words.
+	set -f
+	sequential='^(TestAccApplicationDeployment_concurrent|TestAccHelmRelease_concurrency|TestAccCIRun_.*)$'
+	long_shards=(
+		"./internal/provider/ -run $sequential"
+		"./internal/provider/ -skip $sequential"
+		"./internal/controller/"
+	)
+	module=$("$GO" list -m)
+	others=$("$GO" list -tags platform ./... | grep -v -x -e "$module/internal/provider" -e "$module/internal/controller")
+	pids=()
+	for shard in "${long_shards[@]}"; do
+		# shellcheck disable=SC2086 # a shard is a list of words
+		gotest $shard &
+		pids+=($!)
+	done
+	# shellcheck disable=SC2086 # a list of packages
+	gotest -p "${TEST_PARALLEL:-4}" $others &
+	pids+=($!)
+	for pid in "${pids[@]}"; do
+		wait "$pid" || tests_failed=1
+	done
+fi
 say "tests took $(($(date +%s) - t1))s"
+if [ "$tests_failed" != 0 ]; then
+	say "FAILED: tests failed"
+	exit 1
+fi
 if [ -n "$fuzz_pid" ] && ! wait "$fuzz_pid"; then
 	say "FAILED: a fuzz target failed"
 	exit 1
