@@ -18,10 +18,10 @@
 # in the order it lists them, the longest (internal/provider,
 # internal/controller) among the last. So without TEST_PACKAGES they run
 # first, each in a go test of its own beside the one for the other
-# packages: internal/provider in two shards (LONG_SHARDS below), the tests
-# that must run one at a time (they set process-wide environment, or share
-# objects) beside the others, which run in parallel. TEST_SPLIT=0 runs one
-# go test of every package instead.
+# packages: internal/provider in shards (long_shards below), its two long
+# tests that set process-wide environment (so cannot be parallel) each
+# beside the rest of the package. TEST_SPLIT=0 runs one go test of every
+# package instead.
 # MC_SANDBOX_KEEP=1 leaves the platform running for inspection. FUZZTIME
 # (default 3s, 0 for none) is how long each fuzz target runs beside them.
 set -euo pipefail
@@ -87,15 +87,16 @@ if [ -n "${TEST_PACKAGES:-}" ] || [ "${TEST_SPLIT:-1}" = 0 ]; then
 	gotest -p "${TEST_PARALLEL:-4}" ${TEST_PACKAGES:-./...} || tests_failed=1
 else
 	# The long packages' shards, one go test each: package, then the go
-	# test flags that choose its tests. The first provider shard's tests
-	# set TF_CLI_ARGS_* (t.Setenv, one test at a time in a process) or
-	# share the CI run test's registry namespace.
+	# test flags that choose its tests. Two provider tests set
+	# TF_CLI_ARGS_* (t.Setenv: not parallel); each runs in a process of
+	# its own, beside the provider's other tests.
 	# No globbing: the shards and the package list are split into words.
 	set -f
-	sequential='^(TestAccApplicationDeployment_concurrent|TestAccHelmRelease_concurrency|TestAccCIRun_.*)$'
+	alone='^(TestAccApplicationDeployment_concurrent|TestAccHelmRelease_concurrency)$'
 	long_shards=(
-		"./internal/provider/ -run $sequential"
-		"./internal/provider/ -skip $sequential"
+		"./internal/provider/ -run ^TestAccApplicationDeployment_concurrent$"
+		"./internal/provider/ -run ^TestAccHelmRelease_concurrency$"
+		"./internal/provider/ -skip $alone"
 		"./internal/controller/"
 	)
 	module=$("$GO" list -m)
