@@ -18,7 +18,7 @@
 # in the order it lists them, the longest (internal/provider,
 # internal/controller) among the last. So without TEST_PACKAGES they run
 # first, each in a go test of its own beside the one for the other
-# packages: internal/provider in shards (long_shards below), its two long
+# packages: internal/provider in shards (provider_shards below), its two long
 # tests that set process-wide environment (so cannot be parallel) each
 # beside the rest of the package. TEST_SPLIT=0 runs one go test of every
 # package instead.
@@ -86,30 +86,34 @@ if [ -n "${TEST_PACKAGES:-}" ] || [ "${TEST_SPLIT:-1}" = 0 ]; then
 	# shellcheck disable=SC2086 # TEST_PACKAGES is a list
 	gotest -p "${TEST_PARALLEL:-4}" ${TEST_PACKAGES:-./...} || tests_failed=1
 else
-	# The long packages' shards, one go test each: package, then the go
-	# test flags that choose its tests. Two provider tests set
+	# The provider's shards, one go test each: package, then the go test
+	# flags that choose its tests. Two provider tests set
 	# TF_CLI_ARGS_* (t.Setenv: not parallel); each runs in a process of
 	# its own, beside the provider's other tests.
 	# No globbing: the shards and the package list are split into words.
 	set -f
 	alone='^(TestAccApplicationDeployment_concurrent|TestAccHelmRelease_concurrency)$'
-	long_shards=(
+	provider_shards=(
 		"./internal/provider/ -run ^TestAccApplicationDeployment_concurrent$"
 		"./internal/provider/ -run ^TestAccHelmRelease_concurrency$"
 		"./internal/provider/ -skip $alone"
-		"./internal/controller/"
 	)
 	module=$("$GO" list -m)
 	others=$("$GO" list -tags platform ./... | grep -v -x -e "$module/internal/provider" -e "$module/internal/controller")
 	pids=()
-	for shard in "${long_shards[@]}"; do
+	# shellcheck disable=SC2086 # a list of packages
+	gotest -p "${TEST_PARALLEL:-4}" $others &
+	pids+=($!)
+	gotest ./internal/controller/ &
+	pids+=($!)
+	# The provider's shards share one build of its test binary's packages
+	# (the build cache), made once here rather than by each at once.
+	"$GO" test -tags platform -c -o "$work/provider.test" ./internal/provider/ || tests_failed=1
+	for shard in "${provider_shards[@]}"; do
 		# shellcheck disable=SC2086 # a shard is a list of words
 		gotest $shard &
 		pids+=($!)
 	done
-	# shellcheck disable=SC2086 # a list of packages
-	gotest -p "${TEST_PARALLEL:-4}" $others &
-	pids+=($!)
 	for pid in "${pids[@]}"; do
 		wait "$pid" || tests_failed=1
 	done
