@@ -52,7 +52,10 @@ type clusterEnv struct {
 // startClusterController starts the Site and ImageReplication controllers
 // (startController), a second manager with the Cluster controller, and
 // registers a site. It fails the test when the platform runs no Cluster
-// API.
+// API. The tests that use it are not parallel: each makes a Cluster API
+// cluster, and several at once beside the other packages' clusters starved
+// the shared platform's Cluster API on two cores (clusters not Available
+// within 6 minutes in a make test run).
 func startClusterController(t *testing.T) clusterEnv {
 	t.Helper()
 	return startClusterControllerWith(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: 2 * time.Second})
@@ -270,7 +273,6 @@ func requireUnchanged(t *testing.T, what string, before, after map[string]capiSn
 // 2 workers, refuses to delete it while deletionProtection is on, and
 // deletes it with deletionPolicy Delete.
 func TestClusterIntegration_lifecycle(t *testing.T) {
-	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startClusterController(t)
 	ctx := context.Background()
 	name := "ctrl-wl-" + e.suffix
@@ -396,7 +398,6 @@ func TestClusterIntegration_lifecycle(t *testing.T) {
 // adding LateInitialize fills spec.forProvider, still without changes; and
 // deleting the Cluster leaves the workload cluster in place.
 func TestClusterIntegration_observeOnly(t *testing.T) {
-	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startClusterController(t)
 	ctx := context.Background()
 	name := "ctrl-obs-" + e.suffix

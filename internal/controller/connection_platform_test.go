@@ -43,7 +43,6 @@ const triggerOnlyPoll = 10 * time.Hour
 // made directly to a Cluster API object is corrected without a poll, and
 // that the Secret goes with the Cluster.
 func TestClusterIntegration_connectionSecret(t *testing.T) {
-	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startClusterControllerWith(t, Options{
 		PollInterval: triggerOnlyPoll, NotReadyPollInterval: triggerOnlyPoll, WatchedNotReadyPollInterval: triggerOnlyPoll,
 	})

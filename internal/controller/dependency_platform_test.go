@@ -23,7 +23,6 @@ import (
 )
 
 func TestClusterIntegration_siteNotRegistered(t *testing.T) {
-	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startClusterController(t)
 	ctx := context.Background()
 	name := "ctrl-dep-" + e.suffix
