@@ -16,12 +16,13 @@
 #
 # The longest packages bound the wall time, and go test -p starts packages
 # in the order it lists them, the longest (internal/provider,
-# internal/controller) among the last. So without TEST_PACKAGES they run
-# first, each in a go test of its own beside the one for the other
+# internal/controller) among the last. TEST_SPLIT=1 (without TEST_PACKAGES)
+# runs them first, each in a go test of its own beside the one for the other
 # packages: internal/provider in shards (provider_shards below), its two long
 # tests that set process-wide environment (so cannot be parallel) each
-# beside the rest of the package. TEST_SPLIT=0 runs one go test of every
-# package instead.
+# beside the rest of the package. It runs more tests at once: on a loaded
+# two-core machine (load 20-40) Cluster API and Argo CD missed the tests'
+# deadlines, so it is not the default until timed on a quiet machine.
 # MC_SANDBOX_KEEP=1 leaves the platform running for inspection. FUZZTIME
 # (default 3s, 0 for none) is how long each fuzz target runs beside them.
 set -euo pipefail
@@ -82,7 +83,7 @@ gotest() {
 		"$GO" test -tags platform -parallel "${TEST_PARALLEL_TESTS:-4}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" "$@" ${TEST_FLAGS:-}
 }
 tests_failed=0
-if [ -n "${TEST_PACKAGES:-}" ] || [ "${TEST_SPLIT:-1}" = 0 ]; then
+if [ -n "${TEST_PACKAGES:-}" ] || [ "${TEST_SPLIT:-0}" != 1 ]; then
 	# shellcheck disable=SC2086 # TEST_PACKAGES is a list
 	gotest -p "${TEST_PARALLEL:-4}" ${TEST_PACKAGES:-./...} || tests_failed=1
 else
