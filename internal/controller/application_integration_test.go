@@ -10,80 +10,29 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/klog/v2/textlogger"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/bitbucket"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
-	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
 
 // startApplicationController installs the CRDs and runs a manager with the
 // GitOpsApplication controller until the test ends.
 func startApplicationController(t *testing.T) integrationEnv {
 	t.Helper()
-	p := sandboxtest.Platform(t)
-	cfg, err := p.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	setLoggerOnce.Do(func() {
-		logger := logr.Discard()
-		if testing.Verbose() {
-			logger = textlogger.NewLogger(textlogger.NewConfig())
-		}
-		ctrl.SetLogger(logger)
-	})
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
-	kube, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	installCRDs(t, kube)
-	skipNameValidation := true
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := SetupApplication(mgr, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager stopped with error: %v", err)
-		}
-	})
-	return integrationEnv{platform: p, config: cfg, kube: kube}
+	return startControllers(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}, SetupApplication)
 }
 
 // TestApplicationIntegration_ready: a GitOpsApplication in a project of the
 // platform's Bitbucket becomes Ready with both repositories made from the
 // sandbox's templates; deleting it deletes them and the record.
 func TestApplicationIntegration_ready(t *testing.T) {
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startApplicationController(t)
 	p := e.platform
 	ctx := context.Background()

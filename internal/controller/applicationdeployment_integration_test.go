@@ -33,6 +33,7 @@ import (
 // resource is reconciled until the Application is the committed one);
 // deleting it removes the Application and the Deployment.
 func TestApplicationDeploymentIntegration(t *testing.T) {
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startController(t)
 	p := e.platform
 	ctx := context.Background()

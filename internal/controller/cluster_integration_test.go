@@ -22,11 +22,8 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
@@ -55,7 +52,10 @@ type clusterEnv struct {
 // startClusterController starts the Site and ImageReplication controllers
 // (startController), a second manager with the Cluster controller, and
 // registers a site. It fails the test when the platform runs no Cluster
-// API.
+// API. The tests that use it are not parallel: each makes a Cluster API
+// cluster, and several at once beside the other packages' clusters starved
+// the shared platform's Cluster API on two cores (clusters not Available
+// within 6 minutes in a make test run).
 func startClusterController(t *testing.T) clusterEnv {
 	t.Helper()
 	return startClusterControllerWith(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: 2 * time.Second})
@@ -68,28 +68,8 @@ func startClusterControllerWith(t *testing.T, options Options) clusterEnv {
 	env := startController(t)
 	sandboxtest.Require(t, env.platform, sandboxtest.ClusterAPI...)
 
-	skipNameValidation := true
-	mgr, err := ctrl.NewManager(env.config, ctrl.Options{
-		Scheme:                 env.kube.Scheme(),
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		Controller:             config.Controller{SkipNameValidation: &skipNameValidation},
-	})
-	if err != nil {
-		t.Fatalf("NewManager() error = %v", err)
-	}
-	if err := SetupCluster(mgr, options); err != nil {
-		t.Fatalf("SetupCluster() error = %v", err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Cluster manager stopped with error: %v", err)
-		}
-	})
+	env.startManager(t, options, SetupCluster)
+	ctx := context.Background()
 
 	dc, err := dynamic.NewForConfig(env.config)
 	if err != nil {

@@ -129,6 +129,7 @@ func TestImageReplicationIntegration_runRequest(t *testing.T) {
 // refuses an event_based trigger with direction pull (the default), on
 // spec.forProvider.trigger.type, and takes it with direction push.
 func TestImageReplicationIntegration_eventBasedPullRefused(t *testing.T) {
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startController(t)
 	obj := func(name, direction string) *v1alpha1.ImageReplication {
 		return &v1alpha1.ImageReplication{

@@ -10,73 +10,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/go-logr/logr"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	"k8s.io/klog/v2/textlogger"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/jira"
 	jirasim "github.com/mcplatform/terraform-provider-mc/internal/sandbox/jira"
-	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
-
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 )
 
 // startProjectController installs the CRDs and runs a manager with the
 // Project controller until the test ends.
 func startProjectController(t *testing.T) integrationEnv {
 	t.Helper()
-	p := sandboxtest.Platform(t)
-	cfg, err := p.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	setLoggerOnce.Do(func() {
-		logger := logr.Discard()
-		if testing.Verbose() {
-			logger = textlogger.NewLogger(textlogger.NewConfig())
-		}
-		ctrl.SetLogger(logger)
-	})
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
-	kube, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	installCRDs(t, kube)
-	skipNameValidation := true
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := SetupProject(mgr, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager stopped with error: %v", err)
-		}
-	})
-	return integrationEnv{platform: p, config: cfg, kube: kube}
+	return startControllers(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}, SetupProject)
 }
 
 // projectProviderConfig makes a ProviderConfig whose credentials Secret
@@ -132,6 +79,7 @@ func isReady(p *v1alpha1.Project) bool {
 // becomes Ready, both projects exist; deleting it deletes the Bitbucket
 // project and moves the Jira project to the trash.
 func TestProjectIntegration_ready(t *testing.T) {
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startProjectController(t)
 	pc := projectProviderConfig(t, e, "ctrl-project")
 	name := randomLowerKey("cr")
@@ -191,6 +139,7 @@ func TestProjectIntegration_ready(t *testing.T) {
 // Jira project made by hand, reports it, and changes nothing, not even
 // when its spec says another name; deleting it leaves the Jira project.
 func TestProjectIntegration_observeOnly(t *testing.T) {
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	e := startProjectController(t)
 	pc := projectProviderConfig(t, e, "ctrl-project-observe")
 	name := randomLowerKey("ob")

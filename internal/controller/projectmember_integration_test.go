@@ -10,67 +10,15 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
-	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/config"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/mcplatform/terraform-provider-mc/api/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/bitbucket"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/jira"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/projectmember"
 	jirasim "github.com/mcplatform/terraform-provider-mc/internal/sandbox/jira"
-	"github.com/mcplatform/terraform-provider-mc/internal/sandbox/sandboxtest"
 )
-
-// startControllers installs the CRDs and runs a manager with the
-// controllers setups register until the test ends.
-func startControllers(t *testing.T, setups ...func(ctrl.Manager, Options) error) integrationEnv {
-	t.Helper()
-	p := sandboxtest.Platform(t)
-	cfg, err := p.RESTConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	scheme := runtime.NewScheme()
-	for _, add := range []func(*runtime.Scheme) error{clientgoscheme.AddToScheme, apiextensionsv1.AddToScheme, v1alpha1.AddToScheme} {
-		if err := add(scheme); err != nil {
-			t.Fatal(err)
-		}
-	}
-	kube, err := client.New(cfg, client.Options{Scheme: scheme})
-	if err != nil {
-		t.Fatal(err)
-	}
-	installCRDs(t, kube)
-	skipNameValidation := true
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme: scheme, Metrics: metricsserver.Options{BindAddress: "0"}, HealthProbeBindAddress: "0",
-		Controller: config.Controller{SkipNameValidation: &skipNameValidation},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, setup := range setups {
-		if err := setup(mgr, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- mgr.Start(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("manager stopped with error: %v", err)
-		}
-	})
-	return integrationEnv{platform: p, config: cfg, kube: kube}
-}
 
 func (e integrationEnv) waitProjectMember(t *testing.T, name string) *v1alpha1.ProjectMember {
 	t.Helper()
@@ -90,7 +38,8 @@ func (e integrationEnv) waitProjectMember(t *testing.T, name string) *v1alpha1.P
 // parts and two ProjectMembers, a user and a group, which reach Ready with
 // their grants in both systems; deleting them removes the grants.
 func TestProjectMemberIntegration_ready(t *testing.T) {
-	e := startControllers(t, SetupProject, SetupProjectMember)
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
+	e := startControllers(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}, SetupProject, SetupProjectMember)
 	pc := projectProviderConfig(t, e, "ctrl-project-member")
 	name := randomLowerKey("cm")
 	key := strings.ToUpper(name)
@@ -183,7 +132,8 @@ func TestProjectMemberIntegration_ready(t *testing.T) {
 // ProjectMember with both accountID and group, with a bad role, and a
 // change of its identity.
 func TestProjectMemberIntegration_crdRules(t *testing.T) {
-	e := startControllers(t)
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
+	e := startControllers(t, Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second})
 	ctx := context.Background()
 	name := randomLowerKey("cv")
 	key := strings.ToUpper(name)

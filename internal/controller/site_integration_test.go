@@ -9,6 +9,7 @@ package controller
 import (
 	"context"
 	"fmt"
+	"hash/fnv"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,6 +31,7 @@ import (
 	"k8s.io/klog/v2/textlogger"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 	"sigs.k8s.io/controller-runtime/pkg/config"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	"sigs.k8s.io/yaml"
@@ -47,12 +49,21 @@ const integrationTimeout = 5 * time.Minute
 
 var setLoggerOnce sync.Once
 
+// crdsInstalled says whether installCRDs installed the CRDs in this process.
+var crdsInstalled struct {
+	sync.Mutex
+	done bool
+}
+
 // integrationEnv is the platform with our CRDs installed and the Site
 // controller running in-process.
 type integrationEnv struct {
 	platform *sandbox.Platform
 	config   *rest.Config
 	kube     client.Client
+	// shard labels the test's managed resources; its managers watch only
+	// them.
+	shard string
 }
 
 // startController installs the CRDs from config/crd, starts a manager with
@@ -64,6 +75,28 @@ func startController(t *testing.T) integrationEnv {
 
 // startControllerWith is startController with the controllers' options.
 func startControllerWith(t *testing.T, opts Options) integrationEnv {
+	t.Helper()
+	return startControllers(t, opts, SetupSite, SetupImageReplication, SetupClusterRegistration, SetupApplicationDeployment, SetupHelmRelease)
+}
+
+// startControllers installs the CRDs and runs a manager with the
+// controllers setups register, with opts, until the test ends. The manager
+// is the test's own shard (see newIntegrationEnv): tests that run side by
+// side each reconcile only their own objects.
+func startControllers(t *testing.T, opts Options, setups ...func(ctrl.Manager, Options) error) integrationEnv {
+	t.Helper()
+	env := newIntegrationEnv(t)
+	env.startManager(t, opts, setups...)
+	return env
+}
+
+// newIntegrationEnv connects to the platform and installs the CRDs. Every
+// managed resource the test creates through the env's client is labelled
+// with a shard of the test's own (v1alpha1.LabelShard), and the managers
+// of startManager watch only that shard, as mc-controller --shard does: a
+// test's controllers never reconcile the objects of a test running beside
+// it, nor those of other packages on the shared platform.
+func newIntegrationEnv(t *testing.T) integrationEnv {
 	t.Helper()
 	p := sandboxtest.Platform(t)
 	cfg, err := p.RESTConfig()
@@ -84,15 +117,47 @@ func startControllerWith(t *testing.T, opts Options) integrationEnv {
 			t.Fatal(err)
 		}
 	}
-	kube, err := client.New(cfg, client.Options{Scheme: scheme})
+	plain, err := client.NewWithWatch(cfg, client.Options{Scheme: scheme})
 	if err != nil {
 		t.Fatalf("client.New() error = %v", err)
 	}
-	installCRDs(t, kube)
+	installCRDs(t, plain)
+	// The shard is the test's name: a test run again on a kept platform
+	// finishes what its last run left behind (a deletion waiting for its
+	// finalizer), as any manager did before shards.
+	name := fnv.New32a()
+	_, _ = name.Write([]byte(t.Name()))
+	shard := fmt.Sprintf("ctrl-test-%08x", name.Sum32())
+	kube := interceptor.NewClient(plain, interceptor.Funcs{
+		Create: func(ctx context.Context, c client.WithWatch, obj client.Object, opts ...client.CreateOption) error {
+			if _, managed := obj.(Managed); managed {
+				labels := obj.GetLabels()
+				if _, set := labels[v1alpha1.LabelShard]; !set {
+					if labels == nil {
+						labels = map[string]string{}
+					}
+					labels[v1alpha1.LabelShard] = shard
+					obj.SetLabels(labels)
+				}
+			}
+			return c.Create(ctx, obj, opts...)
+		},
+	})
+	return integrationEnv{platform: p, config: cfg, kube: kube, shard: shard}
+}
 
+// startManager runs a manager of the env's shard with the controllers
+// setups register, with opts, until the test ends.
+func (e integrationEnv) startManager(t *testing.T, opts Options, setups ...func(ctrl.Manager, Options) error) {
+	t.Helper()
+	cacheOptions, err := ShardCacheOptions(e.kube.Scheme(), e.shard)
+	if err != nil {
+		t.Fatal(err)
+	}
 	skipNameValidation := true
-	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                 scheme,
+	mgr, err := ctrl.NewManager(e.config, ctrl.Options{
+		Scheme:                 e.kube.Scheme(),
+		Cache:                  cacheOptions,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
 		Controller:             config.Controller{SkipNameValidation: &skipNameValidation},
@@ -100,20 +165,10 @@ func startControllerWith(t *testing.T, opts Options) integrationEnv {
 	if err != nil {
 		t.Fatalf("NewManager() error = %v", err)
 	}
-	if err := SetupSite(mgr, opts); err != nil {
-		t.Fatalf("SetupSite() error = %v", err)
-	}
-	if err := SetupImageReplication(mgr, opts); err != nil {
-		t.Fatalf("SetupImageReplication() error = %v", err)
-	}
-	if err := SetupClusterRegistration(mgr, opts); err != nil {
-		t.Fatalf("SetupClusterRegistration() error = %v", err)
-	}
-	if err := SetupApplicationDeployment(mgr, opts); err != nil {
-		t.Fatalf("SetupApplicationDeployment() error = %v", err)
-	}
-	if err := SetupHelmRelease(mgr, opts); err != nil {
-		t.Fatalf("SetupHelmRelease() error = %v", err)
+	for _, setup := range setups {
+		if err := setup(mgr, opts); err != nil {
+			t.Fatalf("setting up a controller: %v", err)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -124,13 +179,19 @@ func startControllerWith(t *testing.T, opts Options) integrationEnv {
 			t.Errorf("manager stopped with error: %v", err)
 		}
 	})
-	return integrationEnv{platform: p, config: cfg, kube: kube}
 }
 
 // installCRDs creates or updates every CRD in config/crd and waits until
-// they are established.
+// they are established, once per test process: tests running side by side
+// share them.
 func installCRDs(t *testing.T, kube client.Client) {
 	t.Helper()
+	crdsInstalled.Lock()
+	defer crdsInstalled.Unlock()
+	if crdsInstalled.done {
+		return
+	}
+	defer func() { crdsInstalled.done = !t.Failed() }()
 	ctx := context.Background()
 	files, err := filepath.Glob(filepath.Join("..", "..", "config", "crd", v1alpha1.Group+"_*.yaml"))
 	if err != nil || len(files) == 0 {
@@ -369,6 +430,7 @@ func TestSiteIntegration_gitopsLifecycle(t *testing.T) {
 // deletionPolicy Orphan (the record stays), adopts the record again with an
 // Observe-only Site, and deletes that (the record still stays).
 func TestSiteIntegration_orphanThenObserve(t *testing.T) {
+	t.Parallel() // its own objects, watched by its own managers (newIntegrationEnv)
 	env := startController(t)
 	p := env.platform
 	ctx := context.Background()

@@ -248,6 +248,7 @@ func eventually(check func() error) error {
 }
 
 func TestAccApplicationDeployment_lifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
 	f := newDeploymentFixture(t, p, "acc-dep", "acc-dep-wl")
@@ -366,6 +367,7 @@ func TestAccApplicationDeployment_lifecycle(t *testing.T) {
 // repository that the workload API server rejects fails the create with
 // Argo CD's message once its retries are spent, not at the timeout.
 func TestAccApplicationDeployment_rejectedManifest(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
 	f := newDeploymentFixture(t, p, "acc-depbad", "acc-depbad-wl")

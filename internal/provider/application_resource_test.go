@@ -131,6 +131,7 @@ func countRepositories(a atlassian, name string, want int) resource.TestCheckFun
 // values in place (reported, not pushed), an empty plan, a repository
 // deleted outside planned and made again, and destroy.
 func TestAccApplication_lifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	if err := sandbox.SeedTemplates(context.Background(), p.Bitbucket); err != nil {
 		t.Fatal(err)
@@ -235,6 +236,7 @@ func TestAccApplication_lifecycle(t *testing.T) {
 // TestAccApplication_badInput: names outside Bitbucket's slug rule are
 // refused at plan time; an unknown project fails the apply, naming it.
 func TestAccApplication_badInput(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	a := platformAtlassian(p)
 	tmpl := fmt.Sprintf(`

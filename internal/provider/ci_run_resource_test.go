@@ -137,6 +137,7 @@ func ciRunSetup(t *testing.T, p *sandbox.Platform) *harbor.Client {
 // attributes and plans nothing; a run at site A, which has no runner,
 // fails at once.
 func TestAccCIRun_buildsScansAndReplicates(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hc := ciRunSetup(t, p)
 	hub, err := p.HarborClient(sandbox.HarborSiteA)

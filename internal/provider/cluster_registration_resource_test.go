@@ -52,6 +52,7 @@ resource "mc_cluster_registration" "wl" {
 }
 
 func TestAccClusterRegistration_lifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
 	const siteName, name = "acc-creg", "acc-creg-wl"
@@ -117,6 +118,7 @@ func TestAccClusterRegistration_lifecycle(t *testing.T) {
 }
 
 func TestAccClusterRegistration_wrongToken(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, sandboxtest.Workload...)
 	cs := platformClients(t, p)

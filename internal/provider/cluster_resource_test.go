@@ -276,6 +276,7 @@ func TestAccCluster_inMemoryLifecycle(t *testing.T) {
 }
 
 func TestAccCluster_badInput(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	cfg := func(body string) string {
 		return providerBlock(p) + `

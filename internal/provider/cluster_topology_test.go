@@ -230,6 +230,7 @@ func TestAccCluster_topologyLifecycle(t *testing.T) {
 // TestAccCluster_topologyBadInput checks topology input the provider
 // rejects without reading the class.
 func TestAccCluster_topologyBadInput(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	cfg := func(body string) string {
 		return topologyClusterConfig(p, "acc-cc-bad", "acc-cc-bad", "bad", body)

@@ -84,6 +84,7 @@ func takeRecord(t *testing.T, cs kubernetes.Interface, namespace, name string) (
 }
 
 func TestAccDependency_clusterSiteNotRegistered(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	dc := dynamicClient(t, p)
 	cs := platformClients(t, p)
@@ -136,6 +137,7 @@ func TestAccDependency_clusterSiteNotRegistered(t *testing.T) {
 }
 
 func TestAccDependency_imageReplicationSiteLostHarbor(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hub, hubClient := newHarbor(t)
 	edge, _ := newHarbor(t)

@@ -93,6 +93,7 @@ func checkReleaseConfigMap(cs kubernetes.Interface, namespace, release string, w
 }
 
 func TestAccHelmRelease_lifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
 	const siteName = "acc-helm"
@@ -272,6 +273,7 @@ resource "mc_helm_release" "many" {
 // perpetual diff; destroying the registration removes the cluster's add-on
 // manifests, again with the site's plan empty.
 func TestAccSite_clusterAddons(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	sandboxtest.Require(t, p, append(sandboxtest.Workload, sandboxtest.ArgoCD...)...)
 	const siteName = "acc-addons"
@@ -328,7 +330,8 @@ func TestAccSite_clusterAddons(t *testing.T) {
 			},
 			{
 				// Destroying the registration removes the cluster's add-on
-				// manifest, so Argo CD its Application; once it has, the
+				// manifest, so Argo CD its Application; once it has, and
+				// the site's root application has synced the removal, the
 				// site's plan is empty.
 				Config: siteOnly,
 				Check: func(s *terraform.State) error {
@@ -342,6 +345,18 @@ func TestAccSite_clusterAddons(t *testing.T) {
 					})
 					if err != nil {
 						return fmt.Errorf("the add-on Application addon-%s is still there after the registration was destroyed: %w", app, err)
+					}
+					// Under load Argo CD may report the root application
+					// OutOfSync a while after the pruning.
+					root := s.RootModule().Resources["mc_site.helm"].Primary.Attributes["root_application"]
+					var last kube.ApplicationSync
+					err = wait.PollUntilContextTimeout(context.Background(), 500*time.Millisecond, 2*time.Minute, true, func(ctx context.Context) (bool, error) {
+						st, err := kube.GetApplicationSync(ctx, dc, p.ArgoCDNamespace, root)
+						last = st
+						return err == nil && st.SyncStatus == "Synced" && st.HealthStatus == "Healthy", nil
+					})
+					if err != nil {
+						return fmt.Errorf("the root application %s is %s and %s after the add-on was pruned: %w", root, last.SyncStatus, last.HealthStatus, err)
 					}
 					return nil
 				},

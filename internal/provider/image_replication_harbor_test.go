@@ -105,6 +105,7 @@ func hubEndpoints(t *testing.T, hc *harbor.Client) []harbor.Registry {
 // replication from it fails at apply, naming the site, and leaves no
 // registry endpoint in the hub.
 func TestAccImageReplication_wrongRemotePassword(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hub, edge := newSimHarbor(t), newSimHarbor(t)
 	sites := providerBlock(p) + harborSites("acc-irpw", hub.url, edge.url, harborPassword, 1, "")
@@ -136,6 +137,7 @@ func TestAccImageReplication_wrongRemotePassword(t *testing.T) {
 // makes the next plan refresh the robot the hub's endpoint uses, which
 // then works with its new secret.
 func TestAccImageReplication_passwordRotation(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hub, edge := newSimHarbor(t), newSimHarbor(t)
 	const rotated = "Rotated4Now"
@@ -199,6 +201,7 @@ func TestAccImageReplication_passwordRotation(t *testing.T) {
 // kept by the next apply when the configuration does not set one, and the
 // configuration's wins once it does.
 func TestAccImageReplication_speedSetInTheUI(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hub, edge := newSimHarbor(t), newSimHarbor(t)
 	config := func(tag, speed string) string {
@@ -265,6 +268,7 @@ func TestAccImageReplication_speedSetInTheUI(t *testing.T) {
 // policy whose execution stays InProgress for good, which Harbor refuses to
 // delete (412) until the execution is stopped.
 func TestAccImageReplication_deleteWithStuckExecution(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hub, edge := newSimHarbor(t), newSimHarbor(t)
 	config := providerBlock(p) + harborSites("acc-irstuck", hub.url, edge.url, harborPassword, 1, fmt.Sprintf(edgeToHub, "", ""))
@@ -297,6 +301,7 @@ func TestAccImageReplication_deleteWithStuckExecution(t *testing.T) {
 // TestAccImageReplication_eventBasedPull: an event_based trigger with
 // direction pull is refused at plan time, on the trigger's type.
 func TestAccImageReplication_eventBasedPull(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	config := providerBlock(p) + harborSites("acc-irevent", "https://hub.example", "https://edge.example", harborPassword, 1,
 		fmt.Sprintf(edgeToHub, "", `trigger = { type = "event_based" }`))
@@ -314,6 +319,7 @@ func TestAccImageReplication_eventBasedPull(t *testing.T) {
 // there, and its robot in the hub's Harbor may create the missing
 // destination project and push into it, and nothing more.
 func TestAccImageReplication_pushOnEvent(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hubSite, edgeSite := startHarborSite(t, "hub"), startHarborSite(t, "edge")
 	edgeClient, hubClient := harborClient(t, edgeSite.URL), harborClient(t, hubSite.URL)

@@ -94,6 +94,7 @@ func registryRef(t *testing.T, registryURL, repo string) name.Reference {
 }
 
 func TestAccImageReplication_lifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hubSite, edgeSite := startHarborSite(t, "hub"), startHarborSite(t, "edge")
 	hubClient := harborClient(t, hubSite.URL)
@@ -191,6 +192,7 @@ resource "mc_image_replication" "test" {
 }
 
 func TestAccImageReplication_badInput(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hub, _ := newHarbor(t)
 	edge, _ := newHarbor(t)
@@ -282,6 +284,7 @@ func checkReplicationDestroyed(hc *harbor.Client, name string) resource.TestChec
 // apply still converges and creates nothing twice; a run whose source
 // registry is down fails fast with Harbor's message.
 func TestAccImageReplication_faultsAndFailure(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hubSite, edgeSite := startHarborSite(t, "hub"), startHarborSite(t, "edge")
 	hubClient := harborClient(t, hubSite.URL)

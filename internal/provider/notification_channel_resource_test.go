@@ -212,6 +212,7 @@ func notificationChannelLifecycle(t *testing.T, factories map[string]func() (tfp
 }
 
 func TestAccNotificationChannel_lifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	notificationChannelLifecycle(t, protoV6ProviderFactories, providerBlock(p), p.Namespace, platformClients(t, p))
 }

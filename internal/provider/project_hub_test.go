@@ -19,6 +19,7 @@ import (
 // its Harbor project at the hub site; the plan shows the site known after
 // apply, and the next plan is empty.
 func TestAccProject_hubDefault(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	a := platformAtlassian(p)
 	key := randomKey("HB")

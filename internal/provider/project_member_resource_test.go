@@ -180,6 +180,7 @@ resource "mc_project_member" %q {
 // empty plan, and destroy, each checked in every system; a member added by
 // hand in Jira is left alone.
 func TestAccProjectMember_lifecycle(t *testing.T) {
+	t.Parallel()
 	e := newMemberEnv(t, "PM")
 	alice, bob, carol, group := jirasim.AliceAccountID, jirasim.BobAccountID, jirasim.CarolAccountID, jirasim.PlatformDevs
 	aliceHCL := member("alice", fmt.Sprintf("account_id = %q", alice), "developer", `harbor_user = "alice"`)
@@ -286,6 +287,7 @@ func TestAccProjectMember_lifecycle(t *testing.T) {
 // where the plan cannot know it, and that an unknown account fails naming
 // it with nothing granted.
 func TestAccProjectMember_badInput(t *testing.T) {
+	t.Parallel()
 	e := newMemberEnv(t, "PB")
 	alice := jirasim.AliceAccountID
 	// A project without a harbor block.

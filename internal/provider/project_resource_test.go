@@ -184,6 +184,7 @@ func checkParts(t *testing.T, a atlassian, hc *harbor.Client, p *sandbox.Platfor
 // shared platform: create, import, rename in place, an empty plan, and
 // destroy, checked in every system.
 func TestAccProject_lifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	a := platformAtlassian(p)
 	key := randomKey("AC")
@@ -347,6 +348,7 @@ func checkRenamed(t *testing.T, a atlassian, key, name, description string) reso
 // Bitbucket succeeded: the apply fails naming Jira, and the next apply,
 // with Jira back, makes only the Jira project.
 func TestAccProject_halfFailure(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	a, _, ji := ownAtlassian(t)
 	key := randomKey("HF")
@@ -403,6 +405,7 @@ func TestAccProject_halfFailure(t *testing.T) {
 // simulators answer 20% of requests with 5xx or 429 and lose 20% of the
 // answers to writes: it converges with exactly one project in each.
 func TestAccProject_faults(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	a, bb, ji := ownAtlassian(t)
 	key := randomKey("FT")
@@ -467,6 +470,7 @@ func TestAccProject_faults(t *testing.T) {
 
 // TestAccProject_badKey refuses invalid keys at plan time.
 func TestAccProject_badKey(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	a := platformAtlassian(p)
 	var steps []resource.TestStep
@@ -483,6 +487,7 @@ func TestAccProject_badKey(t *testing.T) {
 // TestAccProject_orphan destroys a project with on_destroy = "orphan": both
 // projects stay, only the record goes.
 func TestAccProject_orphan(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	a, _, ji := ownAtlassian(t)
 	key := randomKey("OR")

@@ -53,6 +53,7 @@ resource "mc_site" "test" {
 }
 
 func TestAccSite_gitopsLifecycle(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	cs := platformClients(t, p)
 	const name = "acc-gitops"
@@ -100,6 +101,7 @@ func TestAccSite_gitopsLifecycle(t *testing.T) {
 }
 
 func TestAccSite_managementClusterToken(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	const name = "acc-token"
 	config := func(version int) string {
@@ -147,6 +149,7 @@ resource "mc_site" "test" {
 }
 
 func TestAccSite_drift(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	cs := platformClients(t, p)
 	const name = "acc-drift"
@@ -201,6 +204,7 @@ resource "mc_site" "test" {
 }
 
 func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	const name = "acc-in-use"
 	dc, err := dynamic.NewForConfig(mustRESTConfig(t, p))
@@ -255,6 +259,7 @@ func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
 }
 
 func TestAccSite_badInput(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	cs := platformClients(t, p)
 	goodRepo := gitRepo(t, p, "acc-bad-input", "sites/x")
@@ -394,6 +399,7 @@ func checkSiteDestroyed(p *sandbox.Platform, name string) resource.TestCheckFunc
 }
 
 func TestAccSite_timeoutThenResume(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	const name = "acc-resume"
 	path := "sites/" + name
@@ -469,6 +475,7 @@ func gitRemove(t *testing.T, repoURL, username, password, file string) {
 }
 
 func TestAccSite_harbor(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	hub := httptest.NewServer(harborsim.New(harborsim.Options{AdminPassword: "Harbor12345", Version: "v2.13.0-sim"}))
 	defer hub.Close()
@@ -523,6 +530,7 @@ resource "mc_site" "test" {
 // TestAccSite_unknownProviderConfig: provider arguments known only after
 // apply (here from terraform_data) do not fail the plan.
 func TestAccSite_unknownProviderConfig(t *testing.T) {
+	t.Parallel()
 	p := sandboxtest.Platform(t)
 	resource.Test(t, resource.TestCase{
 		ProtoV6ProviderFactories: protoV6ProviderFactories,
