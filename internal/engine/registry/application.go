@@ -98,7 +98,7 @@ func (r *Registry) LookupApplication(ctx context.Context, projectKey, name strin
 	if err != nil {
 		return nil, err
 	}
-	sec, err := cs.CoreV1().Secrets(r.namespace).Get(ctx, ApplicationRecordName(projectKey, name), metav1.GetOptions{})
+	sec, err := r.getRecord(ctx, cs, ApplicationRecordName(projectKey, name))
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("application %s/%s: %w in namespace %q", projectKey, name, engine.ErrNotFound, r.namespace)
 	}
@@ -137,6 +137,7 @@ func (r *Registry) RegisterApplication(ctx context.Context, a Application) error
 		return err
 	}
 	secrets := cs.CoreV1().Secrets(r.namespace)
+	r.wroteRecord(rec.Name)
 	existing, err := secrets.Get(ctx, rec.Name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -161,6 +162,7 @@ func (r *Registry) UnregisterApplication(ctx context.Context, projectKey, name s
 	if err != nil {
 		return err
 	}
+	r.wroteRecord(ApplicationRecordName(projectKey, name))
 	if err := cs.CoreV1().Secrets(r.namespace).Delete(ctx, ApplicationRecordName(projectKey, name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("cannot delete the record of application %s/%s: %w", projectKey, name, err)
 	}

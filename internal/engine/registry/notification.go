@@ -49,7 +49,7 @@ func (r *Registry) LookupNotificationChannel(ctx context.Context, name string) (
 	if err != nil {
 		return nil, err
 	}
-	sec, err := cs.CoreV1().Secrets(r.namespace).Get(ctx, NotificationChannelSecretName(name), metav1.GetOptions{})
+	sec, err := r.getRecord(ctx, cs, NotificationChannelSecretName(name))
 	if apierrors.IsNotFound(err) || err == nil && !isNotificationChannel(sec, name) {
 		return nil, fmt.Errorf("notification channel %q: %w in namespace %q", name, engine.ErrNotFound, r.namespace)
 	}
@@ -80,6 +80,7 @@ func (r *Registry) PutNotificationChannel(ctx context.Context, ch NotificationCh
 		Data: ch.Data,
 	}
 	secrets := cs.CoreV1().Secrets(r.namespace)
+	r.wroteRecord(desired.Name)
 	existing, err := secrets.Get(ctx, desired.Name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -118,6 +119,7 @@ func (r *Registry) DeleteNotificationChannel(ctx context.Context, name string) e
 	if !isNotificationChannel(sec, name) {
 		return nil
 	}
+	r.wroteRecord(sec.Name)
 	err = secrets.Delete(ctx, sec.Name, metav1.DeleteOptions{Preconditions: &metav1.Preconditions{UID: &sec.UID}})
 	if err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("cannot delete the Secret of notification channel %q: %w", name, err)

@@ -110,7 +110,7 @@ func (r *Registry) LookupProject(ctx context.Context, key string) (*Project, err
 	if err != nil {
 		return nil, err
 	}
-	sec, err := cs.CoreV1().Secrets(r.namespace).Get(ctx, ProjectRecordName(key), metav1.GetOptions{})
+	sec, err := r.getRecord(ctx, cs, ProjectRecordName(key))
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("project %q: %w in namespace %q", key, engine.ErrNotFound, r.namespace)
 	}
@@ -148,6 +148,7 @@ func (r *Registry) RegisterProject(ctx context.Context, p Project) error {
 		return err
 	}
 	secrets := cs.CoreV1().Secrets(r.namespace)
+	r.wroteRecord(rec.Name)
 	existing, err := secrets.Get(ctx, rec.Name, metav1.GetOptions{})
 	switch {
 	case apierrors.IsNotFound(err):
@@ -172,6 +173,7 @@ func (r *Registry) UnregisterProject(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
+	r.wroteRecord(ProjectRecordName(key))
 	if err := cs.CoreV1().Secrets(r.namespace).Delete(ctx, ProjectRecordName(key), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("cannot delete the record of project %q: %w", key, err)
 	}

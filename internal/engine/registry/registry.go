@@ -112,16 +112,7 @@ func (r *Registry) Lookup(ctx context.Context, name string) (*Record, error) {
 	if err != nil {
 		return nil, err
 	}
-	sec, found, ok, err := r.lookupRecord(ctx, cs, name)
-	switch {
-	case err != nil:
-		return nil, err
-	case ok && !found:
-		return nil, fmt.Errorf("site %q: %w in namespace %q", name, engine.ErrNotFound, r.namespace)
-	case ok:
-		return decodeRecord(sec)
-	}
-	sec, err = cs.CoreV1().Secrets(r.namespace).Get(ctx, RecordName(name), metav1.GetOptions{})
+	sec, err := r.getRecord(ctx, cs, RecordName(name))
 	if apierrors.IsNotFound(err) {
 		return nil, fmt.Errorf("site %q: %w in namespace %q", name, engine.ErrNotFound, r.namespace)
 	}
@@ -220,7 +211,13 @@ func (r *Registry) Hub(ctx context.Context) (*Record, error) {
 func (r *Registry) listRecords(ctx context.Context) ([]*corev1.Secret, error) {
 	if r.snapshot != nil && engine.IsRefresh(ctx) {
 		if records, ok := r.snapshot.fresh(); ok {
-			return records, nil
+			sites := records[:0:0]
+			for _, sec := range records {
+				if sec.Labels[LabelRecord] == "site" {
+					sites = append(sites, sec)
+				}
+			}
+			return sites, nil
 		}
 	}
 	cs, err := r.platformClient()
@@ -244,7 +241,7 @@ func (r *Registry) Register(ctx context.Context, s Site) error {
 	if err != nil {
 		return err
 	}
-	r.wroteRecord(s.Name)
+	r.wroteRecord(RecordName(s.Name))
 	rec, err := encodeRecord(r.namespace, s)
 	if err != nil {
 		return err
@@ -273,7 +270,7 @@ func (r *Registry) Unregister(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	r.wroteRecord(name)
+	r.wroteRecord(RecordName(name))
 	if err := cs.CoreV1().Secrets(r.namespace).Delete(ctx, RecordName(name), metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
 		return fmt.Errorf("cannot delete the record of site %q: %w", name, err)
 	}

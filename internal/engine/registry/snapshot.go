@@ -180,28 +180,38 @@ func (s *snapshot[T]) wrote(name string) {
 	s.written[name] = true
 }
 
-// lookupRecord returns site name's record from the snapshot in a refresh;
-// ok is false when the caller must read the record itself.
-func (r *Registry) lookupRecord(ctx context.Context, cs kubernetes.Interface, name string) (sec *corev1.Secret, found, ok bool, err error) {
-	if r.snapshot == nil || !engine.IsRefresh(ctx) {
-		return nil, false, false, nil
+// getRecord reads the record Secret name of the registry namespace: in a
+// refresh from the snapshot of every record (sites, projects, applications,
+// notification channels: one LIST), else from the API server. A missing
+// record is a Kubernetes not-found error either way.
+func (r *Registry) getRecord(ctx context.Context, cs kubernetes.Interface, name string) (*corev1.Secret, error) {
+	if r.snapshot != nil && engine.IsRefresh(ctx) {
+		sec, found, ok, err := r.snapshot.get(ctx, name, func(ctx context.Context) (map[string]*corev1.Secret, error) {
+			l, err := cs.CoreV1().Secrets(r.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord})
+			if err != nil {
+				return nil, fmt.Errorf("cannot list the records of namespace %q: %w", r.namespace, err)
+			}
+			records := make(map[string]*corev1.Secret, len(l.Items))
+			for i := range l.Items {
+				records[l.Items[i].Name] = &l.Items[i]
+			}
+			return records, nil
+		})
+		switch {
+		case err != nil:
+			return nil, err
+		case ok && !found:
+			return nil, apierrors.NewNotFound(corev1.Resource("secrets"), name)
+		case ok:
+			return sec.DeepCopy(), nil
+		}
 	}
-	return r.snapshot.get(ctx, RecordName(name), func(ctx context.Context) (map[string]*corev1.Secret, error) {
-		l, err := cs.CoreV1().Secrets(r.namespace).List(ctx, metav1.ListOptions{LabelSelector: LabelRecord + "=site"})
-		if err != nil {
-			return nil, fmt.Errorf("cannot list sites: %w", err)
-		}
-		records := make(map[string]*corev1.Secret, len(l.Items))
-		for i := range l.Items {
-			records[l.Items[i].Name] = &l.Items[i]
-		}
-		return records, nil
-	})
+	return cs.CoreV1().Secrets(r.namespace).Get(ctx, name, metav1.GetOptions{})
 }
 
-// wroteRecord marks site name's record as written by this process.
+// wroteRecord marks the record Secret name as written by this process.
 func (r *Registry) wroteRecord(name string) {
 	if r.snapshot != nil {
-		r.snapshot.wrote(RecordName(name))
+		r.snapshot.wrote(name)
 	}
 }

@@ -143,3 +143,47 @@ func countRequests(requests []string) (gets, lists int) {
 	}
 	return gets, lists
 }
+
+// TestBatchLookupsOfEveryRecordKind refreshes sites, projects and
+// applications from the one LIST of the registry namespace's records, and
+// List of the sites from it counts no project or application.
+func TestBatchLookupsOfEveryRecordKind(t *testing.T) {
+	api := registrytest.New(t)
+	ctx := engine.WithRefresh(context.Background())
+	other := registry.New(api.Config(), "mc-system")
+	for i := range 3 {
+		if err := other.Register(ctx, registry.Site{Name: fmt.Sprintf("site-%d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := other.RegisterProject(ctx, registry.Project{Key: "WEB", Name: "Web shop"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.RegisterApplication(ctx, registry.Application{Project: "WEB", Name: "shop", Workspace: "acme"}); err != nil {
+		t.Fatal(err)
+	}
+	plan := registry.New(api.Config(), "mc-system")
+	plan.BatchLookups(10 * time.Second)
+	for i := range 3 {
+		if _, err := plan.Require(ctx, fmt.Sprintf("site-%d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	api.Reset()
+	if p, err := plan.Project(ctx, "WEB"); err != nil || p.Name != "Web shop" {
+		t.Errorf("Project(WEB) = %+v, %v", p, err)
+	}
+	if a, err := plan.Application(ctx, "WEB", "shop"); err != nil || a.Workspace != "acme" {
+		t.Errorf("Application(WEB, shop) = %+v, %v", a, err)
+	}
+	if _, err := plan.LookupProject(ctx, "NONE"); !engine.IsNotFound(err) {
+		t.Errorf("LookupProject(NONE) from the snapshot: error = %v, want not found", err)
+	}
+	names, err := plan.List(ctx)
+	if diff := cmp.Diff([]string{"site-0", "site-1", "site-2"}, names); err != nil || diff != "" {
+		t.Errorf("List() = %v, %v (-want +got):\n%s", names, err, diff)
+	}
+	if got := api.Requests(); len(got) != 0 {
+		t.Errorf("refreshing a project, an application and the site list after the snapshot made requests: %v", got)
+	}
+}
