@@ -24,9 +24,11 @@ const snapshotAfter = 3
 // marked by engine.WithRefresh) from one LIST per kind and namespace, taken
 // once the process makes several reads of that kind and namespace and
 // trusted for ttl: a `terraform plan` over N resources then costs one
-// request for their site records, and one for their Argo CD Applications,
-// instead of N each. It covers the site records and every GET through the
-// Dynamic client of a management cluster. Reads outside a refresh
+// request for their records, and one for their Argo CD Applications,
+// instead of N each. It covers the records of the registry namespace
+// (sites, projects, applications, notification channels) and every plain
+// GET and list by label through the Dynamic client of a management
+// cluster. Reads outside a refresh
 // (creates, updates, deletes and their waits) always go to the API server.
 // It suits a short-lived process such as the Terraform provider; a
 // long-running one (the controller) watches instead and should not call it.
