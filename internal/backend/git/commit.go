@@ -23,7 +23,6 @@ import (
 
 	"github.com/mcplatform/terraform-provider-mc/internal/logctx"
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
-	"github.com/mcplatform/terraform-provider-mc/internal/refresh"
 )
 
 // Repository names a remote repository and the credentials to reach it over
@@ -116,21 +115,6 @@ type Committer struct {
 type repoCopy struct {
 	mu      sync.Mutex
 	storage *memory.Storage
-	// tips are the branches' tips as last seen on the server, for the
-	// reads of a refresh.
-	tips map[string]seenTip
-}
-
-// RefreshTipTTL is how long a refresh (a context marked by package
-// refresh) trusts a branch tip this process saw on the server, instead of
-// asking the server again: a plan of N resources in one repository asks
-// once instead of N times. Every other read asks the server.
-const RefreshTipTTL = 30 * time.Second
-
-// seenTip is a branch tip and when it was seen on the server.
-type seenTip struct {
-	hash plumbing.Hash
-	at   time.Time
 }
 
 // NewCommitter returns a Committer with the default bounds.
@@ -199,10 +183,8 @@ func (c *Committer) commit(ctx context.Context, repo Repository, branch string, 
 			log.Debug("Git branch already has the content: no commit", "repository", repo.shown(), "branch", branch, "tip", res.SHA)
 			return res, nil
 		}
-		at := time.Now()
 		pushErr := rc.push(ctx, repo, branch, tip, commit)
 		if pushErr == nil {
-			rc.saw(branch, commit, at)
 			res.SHA, res.Committed = commit.String(), true
 			log.Debug("Git commit pushed", "repository", repo.shown(), "branch", branch, "commit", res.SHA, "attempts", res.Attempts)
 			return res, nil
@@ -459,16 +441,11 @@ func (rc *repoCopy) remoteTip(ctx context.Context, repo Repository, branch strin
 // sync brings the in-memory copy to the server's tip of branch and
 // returns it (zero when the branch does not exist).
 func (rc *repoCopy) sync(ctx context.Context, repo Repository, branch string) (plumbing.Hash, error) {
-	if seen, ok := rc.tips[branch]; ok && refresh.Is(ctx) && time.Since(seen.at) < RefreshTipTTL {
-		return seen.hash, nil
-	}
-	at := time.Now()
 	tip, err := rc.remoteTip(ctx, repo, branch)
 	if err != nil || tip.IsZero() {
 		return tip, err
 	}
 	if _, err := rc.storage.EncodedObject(plumbing.CommitObject, tip); err == nil {
-		rc.saw(branch, tip, at)
 		return tip, nil
 	}
 	ref := plumbing.NewBranchReferenceName(branch)
@@ -487,16 +464,7 @@ func (rc *repoCopy) sync(ctx context.Context, repo Repository, branch string) (p
 	if err != nil {
 		return plumbing.ZeroHash, fmt.Errorf("cannot fetch %s branch %q: %w", repo.shown(), branch, err)
 	}
-	rc.saw(branch, fetched.Hash(), at)
 	return fetched.Hash(), nil
-}
-
-// saw records that branch pointed at tip on the server at time at.
-func (rc *repoCopy) saw(branch string, tip plumbing.Hash, at time.Time) {
-	if rc.tips == nil {
-		rc.tips = map[string]seenTip{}
-	}
-	rc.tips[branch] = seenTip{hash: tip, at: at}
 }
 
 // classify wraps the transport's authentication and not-found errors in

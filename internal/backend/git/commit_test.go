@@ -8,8 +8,6 @@ import (
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -17,8 +15,6 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
-
-	"github.com/mcplatform/terraform-provider-mc/internal/refresh"
 )
 
 // serveWritableRepos serves the bare repositories under dir with the real
@@ -235,85 +231,4 @@ func TestOneCommitterSerialisesItsWriters(t *testing.T) {
 	if got := gitOut(t, bare, "rev-list", "--count", "main"); got != "20" {
 		t.Errorf("main has %s commits, want 20", got)
 	}
-}
-
-// TestRefreshReadsTrustTheTipSeenLately reads a branch many times in a
-// refresh: the server is asked for the tip once; a read outside a refresh,
-// and one after the tip is older than RefreshTipTTL, ask again, and a
-// commit of this process is seen at once.
-func TestRefreshReadsTrustTheTipSeenLately(t *testing.T) {
-	root, _ := newBareRepo(t)
-	srv := serveWritableRepos(t, root, "bob", "s3cret-pw")
-	var mu sync.Mutex
-	listings := 0
-	counting := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Query().Get("service") == "git-upload-pack" && strings.HasSuffix(r.URL.Path, "/info/refs") {
-			mu.Lock()
-			listings++
-			mu.Unlock()
-		}
-		httputil.NewSingleHostReverseProxy(mustParse(t, srv.URL)).ServeHTTP(w, r)
-	}))
-	t.Cleanup(counting.Close)
-	repo := Repository{URL: counting.URL + "/gitops.git", Username: "bob", Password: "s3cret-pw"}
-	ctx := context.Background()
-	refreshing := refresh.With(ctx)
-	c := NewCommitter()
-	if _, err := c.Commit(ctx, repo, "main", Change{Message: "first", Files: map[string]string{"a.yaml": "a: 1\n"}}); err != nil {
-		t.Fatal(err)
-	}
-	read := func(ctx context.Context) string {
-		t.Helper()
-		files, _, err := c.ReadFiles(ctx, repo, "main", "", []string{"a.yaml"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return files["a.yaml"]
-	}
-	count := func() int { mu.Lock(); defer mu.Unlock(); n := listings; listings = 0; return n }
-	count()
-
-	for range 10 {
-		if got := read(refreshing); got != "a: 1\n" {
-			t.Errorf("refresh read = %q, want the first commit's", got)
-		}
-	}
-	if n := count(); n != 0 {
-		t.Errorf("10 refresh reads right after this process's commit asked the server for the tip %d times, want 0", n)
-	}
-	// Another process commits.
-	if _, err := NewCommitter().Commit(ctx, repo, "main", Change{Files: map[string]string{"a.yaml": "a: 2\n"}}); err != nil {
-		t.Fatal(err)
-	}
-	count()
-	if got := read(refreshing); got != "a: 1\n" {
-		t.Errorf("refresh read within RefreshTipTTL = %q, want the tip seen lately", got)
-	}
-	if got := read(ctx); got != "a: 2\n" {
-		t.Errorf("read outside a refresh = %q, want the server's tip", got)
-	}
-	if count() == 0 {
-		t.Error("the read outside a refresh did not ask the server")
-	}
-	// Once the tip seen is older than RefreshTipTTL, a refresh asks again.
-	rc := c.lock(repo)
-	seen := rc.tips["main"]
-	seen.at = seen.at.Add(-RefreshTipTTL)
-	rc.tips["main"] = seen
-	rc.mu.Unlock()
-	if got := read(refreshing); got != "a: 2\n" {
-		t.Errorf("refresh read after RefreshTipTTL = %q, want the server's tip", got)
-	}
-	if count() == 0 {
-		t.Error("the refresh read after RefreshTipTTL did not ask the server")
-	}
-}
-
-func mustParse(t *testing.T, raw string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
 }
