@@ -114,7 +114,10 @@ func TestControllerKeepsSecretsHidden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts := controller.Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second}
+	// Four workers per kind, as config/manager runs the controller: one
+	// object whose reconcile waits on a slow backend (its twin with wrong
+	// credentials) must not hold back the others.
+	opts := controller.Options{PollInterval: 10 * time.Second, NotReadyPollInterval: time.Second, MaxConcurrentReconciles: 4}
 	if err := controller.SetupSite(mgr, opts); err != nil {
 		t.Fatal(err)
 	}
