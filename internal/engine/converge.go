@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -161,18 +160,12 @@ func Converge[S, O any](ctx context.Context, c Client[S, O], id string, want S, 
 	}
 	// The watch of the id waited for; a re-create that returned another id
 	// stops it and watches the new one.
-	var stopWatches []context.CancelFunc
-	defer func() {
-		for _, stop := range stopWatches {
-			stop()
-		}
-	}()
+	stopWatch := func() {}
+	defer func() { stopWatch() }()
 	watch := func(id string) <-chan struct{} {
-		if n := len(stopWatches); n > 0 {
-			stopWatches[n-1]()
-		}
-		watchCtx, stop := context.WithCancel(ctx)
-		stopWatches = append(stopWatches, stop)
+		stopWatch()
+		var watchCtx context.Context
+		watchCtx, stopWatch = context.WithCancel(ctx)
 		return triggerOf(watchCtx, c, id)
 	}
 	trigger := watch(id)
@@ -313,7 +306,7 @@ func recreate[S, O any](ctx context.Context, v *vanishing, c Client[S, O], id st
 		opts.Recreated(r)
 	}
 	if err != nil {
-		if stopsWait(err) || v.recreates >= v.max || afterUpdate {
+		if stopReason(err) != "" || v.recreates >= v.max || afterUpdate {
 			return id, err
 		}
 		return id, nil
@@ -322,19 +315,6 @@ func recreate[S, O any](ctx context.Context, v *vanishing, c Client[S, O], id st
 		return id, nil
 	}
 	return newID, nil
-}
-
-// stopsWait reports whether Wait stops on err rather than retrying it.
-func stopsWait(err error) bool {
-	var term *TerminalError
-	if errors.As(err, &term) {
-		return true
-	}
-	if _, ok := AsInvalidInput(err); ok {
-		return true
-	}
-	_, ok := AsDependency(err)
-	return ok
 }
 
 func roundDuration(d time.Duration) time.Duration {

@@ -97,17 +97,8 @@ func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observat
 			}
 		} else {
 			lastErr = err
-			var term *TerminalError
-			if errors.As(err, &term) {
-				log.Debug("Wait ended: the observation failed for good", "step", step, "error", err)
-				return last, err
-			}
-			if _, ok := AsInvalidInput(err); ok {
-				log.Debug("Wait ended: the input is invalid", "step", step, "error", err)
-				return last, err
-			}
-			if _, ok := AsDependency(err); ok {
-				log.Debug("Wait ended: a dependency cannot be read", "step", step, "error", err)
+			if reason := stopReason(err); reason != "" {
+				log.Debug("Wait ended: "+reason, "step", step, "error", err)
 				return last, err
 			}
 		}
@@ -148,4 +139,21 @@ func Wait[S, O any](ctx context.Context, observe func(context.Context) (Observat
 			interval = opts.MaxInterval
 		}
 	}
+}
+
+// stopReason says why err ends a wait instead of being retried (an
+// observation that failed for good, invalid input, a dependency that cannot
+// be read); empty when it is retried.
+func stopReason(err error) string {
+	var term *TerminalError
+	if errors.As(err, &term) {
+		return "the observation failed for good"
+	}
+	if _, ok := AsInvalidInput(err); ok {
+		return "the input is invalid"
+	}
+	if _, ok := AsDependency(err); ok {
+		return "a dependency cannot be read"
+	}
+	return ""
 }
