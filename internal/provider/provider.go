@@ -102,8 +102,9 @@ func (p *mcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *p
 	}
 }
 
-// recordSnapshotTTL is how long one LIST of the site records serves the
-// look-ups of a provider process: a record changed by another process during
+// recordSnapshotTTL is how long one LIST of a kind in a namespace (the
+// registry's records, Argo CD Applications, Cluster API objects) serves the
+// refresh of a provider process: an object changed by another process during
 // a terraform command is seen at most this late (the next command sees it at
 // once, and this process's own writes are seen at once).
 const recordSnapshotTTL = 30 * time.Second
@@ -150,7 +151,7 @@ func (d *providerData) platform() (*registry.Registry, error) {
 		}
 		d.registry.UseServices(d.services)
 		// A provider process lives for one terraform command: a plan over
-		// many sites reads their records with one LIST.
+		// many resources reads each kind and namespace with one LIST.
 		d.registry.BatchLookups(recordSnapshotTTL)
 		d.sites = site.New(d.registry)
 		d.clusters = cluster.New(d.registry)

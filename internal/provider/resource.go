@@ -317,8 +317,9 @@ func (r *engineResource[M, S, O]) apply(ctx context.Context, creating bool, plan
 }
 
 func (r *engineResource[M, S, O]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
-	// A refresh reads many resources at once: their dependencies (site
-	// records) may come from one snapshot of the process.
+	// A refresh reads many resources at once: what they read (records,
+	// Argo CD Applications, Cluster API objects) may come from one snapshot
+	// of the process.
 	ctx = engine.WithRefresh(withLogging(ctx))
 	k := r.kind
 	m, c, ok := r.stateAndClient(ctx, req.State, &resp.Diagnostics)

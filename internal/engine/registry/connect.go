@@ -129,7 +129,7 @@ func (r *Registry) newManagement(mc *ManagementCluster) (*Management, error) {
 	}
 	m := &Management{Config: cfg, Dynamic: dc, Core: cs, Host: cfg.Host, http: hc}
 	if r.snapshot != nil {
-		m.Dynamic = newSnapshotDynamic(dc, r.snapshotTTL, r.snapshotClock)
+		m.Dynamic = newSnapshotDynamic(dc, r.snapshot.ttl, r.snapshot.now)
 	}
 	return m, nil
 }

@@ -6,5 +6,4 @@ import "time"
 // BatchLookups), so that tests can age it.
 func SetSnapshotClock(r *Registry, now func() time.Time) {
 	r.snapshot.now = now
-	r.snapshotClock = now
 }

@@ -56,11 +56,9 @@ type Registry struct {
 	harbors     *clientCache[*harbor.Client, string]
 
 	// snapshot, when set by BatchLookups, serves the look-ups of a refresh
-	// from one LIST of the records; snapshotTTL is its lifetime, and that of
-	// the snapshots of the management clusters' Dynamic clients.
-	snapshot      *snapshot[*corev1.Secret]
-	snapshotTTL   time.Duration
-	snapshotClock func() time.Time
+	// from one LIST of the records; the management clusters' Dynamic
+	// clients take its lifetime and clock for their own snapshots.
+	snapshot *snapshot[*corev1.Secret]
 }
 
 // New returns the registry of site records in namespace of the platform

@@ -38,7 +38,6 @@ const snapshotAfter = 3
 // is seen by a refresh once the snapshot is older than ttl, and at once by
 // the next process. Call it before the first read.
 func (r *Registry) BatchLookups(ttl time.Duration) {
-	r.snapshotTTL, r.snapshotClock = ttl, time.Now
 	r.snapshot = newSnapshot[*corev1.Secret](ttl, time.Now)
 }
 

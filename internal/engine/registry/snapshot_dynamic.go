@@ -19,8 +19,8 @@ import (
 
 // snapshotDynamic is a dynamic client whose plain GETs and lists by label
 // in a refresh are served from one LIST per resource and namespace (see
-// BatchLookups). Every other call goes to the API server; a write marks its object as written,
-// so that this process reads it directly from then on.
+// BatchLookups). Every other call goes to the API server; a write marks its
+// object as written, so that this process reads it directly from then on.
 type snapshotDynamic struct {
 	dynamic.Interface
 	ttl time.Duration
