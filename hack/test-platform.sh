@@ -14,15 +14,11 @@
 # more than they compute, so they share the two cores well; names of the
 # objects tests create are unique across packages.
 #
-# The longest packages bound the wall time, and go test -p starts packages
-# in the order it lists them, the longest (internal/provider,
-# internal/controller) among the last. TEST_SPLIT=1 (without TEST_PACKAGES)
-# runs them first, each in a go test of its own beside the one for the other
-# packages: internal/provider in shards (provider_shards below), its two long
-# tests that set process-wide environment (so cannot be parallel) each
-# beside the rest of the package. It runs more tests at once: on a loaded
-# two-core machine (load 20-40) Cluster API and Argo CD missed the tests'
-# deadlines, so it is not the default until timed on a quiet machine.
+# The longest package bounds the wall time: internal/provider (a third of
+# the other packages' time put together) runs in a go test of its own,
+# started first, beside one go test for every other package, TEST_PARALLEL - 1
+# of them at once; with one go test -p over ./... it started among the last,
+# in import-path order, and finished minutes after the rest.
 # MC_SANDBOX_KEEP=1 leaves the platform running for inspection. FUZZTIME
 # (default 3s, 0 for none) is how long each fuzz target runs beside them.
 set -euo pipefail
@@ -83,41 +79,19 @@ gotest() {
 		"$GO" test -tags platform -parallel "${TEST_PARALLEL_TESTS:-4}" -count=1 -timeout "${TEST_TIMEOUT:-80m}" "$@" ${TEST_FLAGS:-}
 }
 tests_failed=0
-if [ -n "${TEST_PACKAGES:-}" ] || [ "${TEST_SPLIT:-0}" != 1 ]; then
+if [ -n "${TEST_PACKAGES:-}" ]; then
 	# shellcheck disable=SC2086 # TEST_PACKAGES is a list
-	gotest -p "${TEST_PARALLEL:-4}" ${TEST_PACKAGES:-./...} || tests_failed=1
+	gotest -p "${TEST_PARALLEL:-4}" $TEST_PACKAGES || tests_failed=1
 else
-	# The provider's shards, one go test each: package, then the go test
-	# flags that choose its tests. Two provider tests set
-	# TF_CLI_ARGS_* (t.Setenv: not parallel); each runs in a process of
-	# its own, beside the provider's other tests.
-	# No globbing: the shards and the package list are split into words.
-	set -f
-	alone='^(TestAccApplicationDeployment_concurrent|TestAccHelmRelease_concurrency)$'
-	provider_shards=(
-		"./internal/provider/ -run ^TestAccApplicationDeployment_concurrent$"
-		"./internal/provider/ -run ^TestAccHelmRelease_concurrency$"
-		"./internal/provider/ -skip $alone"
-	)
-	module=$("$GO" list -m)
-	others=$("$GO" list -tags platform ./... | grep -v -x -e "$module/internal/provider" -e "$module/internal/controller")
-	pids=()
+	provider=$("$GO" list ./internal/provider)
+	others=$("$GO" list -tags platform ./... | grep -v -x -e "$provider")
+	others_parallel=$((${TEST_PARALLEL:-4} - 1))
+	[ "$others_parallel" -ge 1 ] || others_parallel=1
+	gotest ./internal/provider/ &
+	provider_pid=$!
 	# shellcheck disable=SC2086 # a list of packages
-	gotest -p "${TEST_PARALLEL:-4}" $others &
-	pids+=($!)
-	gotest ./internal/controller/ &
-	pids+=($!)
-	# The provider's shards share one build of its test binary's packages
-	# (the build cache), made once here rather than by each at once.
-	"$GO" test -tags platform -c -o "$work/provider.test" ./internal/provider/ || tests_failed=1
-	for shard in "${provider_shards[@]}"; do
-		# shellcheck disable=SC2086 # a shard is a list of words
-		gotest $shard &
-		pids+=($!)
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" || tests_failed=1
-	done
+	gotest -p "$others_parallel" $others || tests_failed=1
+	wait "$provider_pid" || tests_failed=1
 fi
 say "tests took $(($(date +%s) - t1))s"
 if [ "$tests_failed" != 0 ]; then

@@ -204,6 +204,16 @@ func (s *starter) startCAPI(ctx context.Context) error {
 	return s.step("cluster-api webhooks", func() error { return s.registerCAPIWebhooks(ctx) })
 }
 
+// capiSyncPeriod is how often the Cluster API managers reconcile every object
+// they watch even when nothing changed (their default is 10 minutes). On a
+// loaded machine a new workload cluster's first minute is full of retries
+// (its kubeconfig not written yet, its in-memory apiserver not answering
+// yet); a Machine whose retries backed off far enough, or whose wake-up event
+// came while it waited, then stayed Provisioning for the rest of the default
+// period although everything it waited for was there. A minute bounds that
+// wait on the local platform; the managers watch a few hundred objects here.
+const capiSyncPeriod = time.Minute
+
 func (s *starter) startCAPIManager(ctx context.Context, m *capiManager) error {
 	args := append([]string{
 		"--kubeconfig=" + s.p.KubeconfigPath,
@@ -213,6 +223,7 @@ func (s *starter) startCAPIManager(ctx context.Context, m *capiManager) error {
 		"--health-addr=127.0.0.1:" + strconv.Itoa(m.healthPort),
 		"--diagnostics-address=127.0.0.1:" + strconv.Itoa(m.diagPort),
 		"--insecure-diagnostics=true",
+		"--sync-period=" + capiSyncPeriod.String(),
 		"--v=1",
 	}, m.args...)
 	if _, err := s.start(m.name, m.bin, m.webhookURL(), args, m.env); err != nil {
