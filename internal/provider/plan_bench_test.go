@@ -32,6 +32,8 @@ import (
 //   - kubernetes_config_map_v1: the typed peer (hashicorp/kubernetes), one GET each;
 //   - kubernetes_manifest: the manifest peer, Argo CD Applications the way
 //     people manage them with Terraform today (up to BENCH_PEER_MAX_N);
+//   - floor_site: mc_site's schema without a backend (hack/schemafloor),
+//     the least a plan of mc_site can cost with terraform-plugin-framework;
 //   - mc_site (platform-plane sites), mc_application_deployment and
 //     mc_helm_release: ours, built from this checkout (the GitOps kinds up
 //     to BENCH_GITOPS_MAX_N: their apply waits for Argo CD).
@@ -64,6 +66,8 @@ func BenchmarkPlan(b *testing.B) {
 	fmt.Printf("BENCHMD-NOTE BenchmarkPlan: `terraform plan` (refresh) with nothing to change, median of %d plans of each row, "+
 		"all rows of one N interleaved in the same run; terraform parallelism 10; provider built from this checkout. "+
 		"plan-s: wall time; x_floor, x_typed_peer: plan-s over terraform_data's and kubernetes_config_map_v1's at the same N; "+
+		"floor_site: mc_site's schema served by terraform-plugin-framework without any backend (hack/schemafloor), "+
+		"the least a plan of mc_site can cost with this framework; x_schema_floor: plan-s over floor_site's; "+
 		"x_faster_than_manifest_peer: kubernetes_manifest's plan-s over this row's; provider-rss-MB: peak RSS of the provider process; "+
 		"apiserver-*: kube-apiserver requests of one plan through a counting proxy (reads and discovery per resource in state, writes in total); "+
 		"resources: resources in the state (prerequisites included: a GitOps row also holds its site, and the deployments one cluster registration each, "+
@@ -73,7 +77,7 @@ func BenchmarkPlan(b *testing.B) {
 		"The manifest peer is planned once, through the counting proxy, instead of %[1]d times (its plan takes minutes).\n", reps)
 	fmt.Printf("BENCHMD-NOTE BenchmarkPlan: Bounds: the manifest peer up to N = %d (BENCH_PEER_MAX_N; its plan takes minutes at N = 1,000), "+
 		"mc_application_deployment and mc_helm_release up to N = %d (BENCH_GITOPS_MAX_N; their apply waits for Argo CD to sync each).\n", peerMax, gitopsMax)
-	fmt.Printf("BENCHMD-COLUMNS BenchmarkPlan: resources plan-s x_floor x_typed_peer x_faster_than_manifest_peer provider-rss-MB " +
+	fmt.Printf("BENCHMD-COLUMNS BenchmarkPlan: resources plan-s x_floor x_typed_peer x_schema_floor x_faster_than_manifest_peer provider-rss-MB " +
 		"apiserver-reads/resource apiserver-writes apiserver-discovery/resource apiserver-connections/resource apply-s\n")
 	for _, n := range sizes {
 		var measured map[string]*planResult
@@ -182,8 +186,17 @@ func newPlanBench(b *testing.B, p *sandbox.Platform) *planBench {
 		b.Fatalf("cannot build the provider: %v\n%s", err, out)
 	}
 	b.Logf("provider built in %s", time.Since(t0).Round(time.Millisecond))
+	floorBinary := filepath.Join(pb.dir, "bin", "terraform-provider-floor")
+	build = exec.Command("go", "build", "-o", floorBinary, "./hack/schemafloor")
+	build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	if out, err := build.CombinedOutput(); err != nil {
+		b.Fatalf("cannot build the schema floor provider: %v\n%s", err, out)
+	}
 
-	overrides := map[string]string{"mcplatform/mc": pb.installProvider(b, "terraform-provider-mc", binary)}
+	overrides := map[string]string{
+		"mcplatform/mc":    pb.installProvider(b, "terraform-provider-mc", binary),
+		"mcplatform/floor": pb.installProvider(b, "terraform-provider-floor", floorBinary),
+	}
 	if k := os.Getenv("BENCH_KUBERNETES_PROVIDER"); k != "" {
 		if _, err := os.Stat(k); err != nil {
 			b.Fatalf("BENCH_KUBERNETES_PROVIDER: %v", err)
@@ -271,6 +284,7 @@ type planContender struct {
 
 const (
 	floorName       = "terraform_data"
+	schemaFloorName = "floor_site"
 	typedPeerName   = "kubernetes_config_map_v1"
 	manifestPeerNam = "kubernetes_manifest"
 )
@@ -347,6 +361,26 @@ resource "kubernetes_manifest" "bench" {
 		config: func(_ *testing.B, n int, id string) (string, int) {
 			return mcProviderBlock(p) + fmt.Sprintf(`
 resource "mc_site" "bench" {
+  count       = %d
+  name        = "%s-${count.index}"
+  description = "plan benchmark"
+}
+`, n, id), n
+		},
+	}, planContender{
+		// mc_site's schema without a backend (hack/schemafloor): what the
+		// framework and Terraform cost for it.
+		name: schemaFloorName, tag: "f",
+		config: func(_ *testing.B, n int, id string) (string, int) {
+			return fmt.Sprintf(`terraform {
+  required_providers {
+    floor = {
+      source = "mcplatform/floor"
+    }
+  }
+}
+
+resource "floor_site" "bench" {
   count       = %d
   name        = "%s-${count.index}"
   description = "plan benchmark"
@@ -550,6 +584,9 @@ func (r *planResult) report(b *testing.B, all map[string]*planResult) {
 	}
 	if t := all[typedPeerName]; t != nil && r.name != floorName && r.name != typedPeerName {
 		b.ReportMetric(r.plan.Seconds()/t.plan.Seconds(), "x_typed_peer")
+	}
+	if f := all[schemaFloorName]; f != nil && strings.HasPrefix(r.name, "mc_") {
+		b.ReportMetric(r.plan.Seconds()/f.plan.Seconds(), "x_schema_floor")
 	}
 	if m := all[manifestPeerNam]; m != nil && strings.HasPrefix(r.name, "mc_") {
 		b.ReportMetric(m.plan.Seconds()/r.plan.Seconds(), "x_faster_than_manifest_peer")

@@ -3,6 +3,8 @@ package site_test
 import (
 	"context"
 	"fmt"
+	"strings"
+	"sync"
 	"testing"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
@@ -41,5 +43,57 @@ func TestObserveCostsTheRecordOnly(t *testing.T) {
 		if got := api.Requests(); len(got) > maxRequests {
 			t.Errorf("round %d: observing %d sites made %d requests, want at most %d: %v", round, sites, len(got), maxRequests, got)
 		}
+	}
+}
+
+// TestObserveSharesOneLeaseList reads 20 sites at once with a new client:
+// the reads that find no task runners cached wait for one LIST of Leases
+// instead of each making their own.
+func TestObserveSharesOneLeaseList(t *testing.T) {
+	api := registrytest.New(t)
+	reg := registry.New(api.Config(), "mc-system")
+	ctx := context.Background()
+	const sites = 20
+	want := func(i int) site.Spec {
+		return site.Spec{Name: fmt.Sprintf("site-%d", i), ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}
+	}
+	for i := range sites {
+		if err := reg.Register(ctx, want(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// One read first connects to the management cluster, so that the
+	// concurrent ones below race for the Leases alone.
+	c := site.New(reg)
+	if _, err := c.Observe(ctx, want(0).Name, want(0)); err != nil {
+		t.Fatal(err)
+	}
+	c = site.New(reg)
+	api.Reset()
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	errs := make(chan error, sites)
+	for i := range sites {
+		wg.Go(func() {
+			<-start
+			if _, err := c.Observe(ctx, want(i).Name, want(i)); err != nil {
+				errs <- err
+			}
+		})
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	var lists []string
+	for _, r := range api.Requests() {
+		if strings.HasSuffix(r, "/leases") {
+			lists = append(lists, r)
+		}
+	}
+	if len(lists) != 1 {
+		t.Errorf("%d concurrent reads listed Leases %d times, want once: %v", sites, len(lists), lists)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/sync/singleflight"
+
 	tasksv1alpha1 "github.com/mcplatform/terraform-provider-mc/api/tasks/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/kube"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/registry"
@@ -18,10 +20,11 @@ import (
 const taskRunnersTTL = 10 * time.Second
 
 // taskRunnerCache keeps the runner Leases of each management cluster for
-// taskRunnersTTL.
+// taskRunnersTTL. Reads that find no fresh entry at once share one LIST.
 type taskRunnerCache struct {
 	mu      sync.Mutex
 	entries map[string]taskRunnerEntry // by management cluster host
+	lists   singleflight.Group         // by management cluster host
 }
 
 type taskRunnerEntry struct {
@@ -36,17 +39,24 @@ func (c *taskRunnerCache) get(ctx context.Context, m *registry.Management, site 
 	e, ok := c.entries[m.Host]
 	c.mu.Unlock()
 	if !ok || time.Since(e.at) > taskRunnersTTL {
-		runners, err := kube.ListTaskRunners(ctx, m.Core, tasksv1alpha1.DefaultNamespace)
+		v, err, _ := c.lists.Do(m.Host, func() (any, error) {
+			runners, err := kube.ListTaskRunners(ctx, m.Core, tasksv1alpha1.DefaultNamespace)
+			if err != nil {
+				return nil, err
+			}
+			e := taskRunnerEntry{at: time.Now(), runners: runners}
+			c.mu.Lock()
+			if c.entries == nil {
+				c.entries = map[string]taskRunnerEntry{}
+			}
+			c.entries[m.Host] = e
+			c.mu.Unlock()
+			return e, nil
+		})
 		if err != nil {
 			return TaskRunner{}
 		}
-		e = taskRunnerEntry{at: time.Now(), runners: runners}
-		c.mu.Lock()
-		if c.entries == nil {
-			c.entries = map[string]taskRunnerEntry{}
-		}
-		c.entries[m.Host] = e
-		c.mu.Unlock()
+		e = v.(taskRunnerEntry)
 	}
 	info := e.runners[site]
 	// The Lease may have expired since it was listed.
