@@ -41,7 +41,7 @@ const benchWorkers = 4
 // over $MC_BENCH_CONTROLLER_N managed resources (default 1,000) of its own
 // shard, and reports:
 //
-//	objects                 managed resources: 70% Sites, 30% Projects
+//	objects                 managed resources: 70% Sites, 20% Projects, 10% NotificationChannels
 //	all-ready-s             from the first create until every one is Ready
 //	rss-MB, rss-peak-MB     the process's resident memory after settling (VmRSS), and its peak (VmHWM)
 //	reconciles/min          reconciles over a quiet window of $MC_BENCH_QUIET (default 2m) in which nothing changes
@@ -52,7 +52,8 @@ const benchWorkers = 4
 // The kinds are the ones that are cheap to hold by the thousand on the
 // sandbox: a Site is a record Secret and a check of its management cluster
 // (the platform plane); a Project with a Harbor part is a record and a
-// project in the Harbor simulator. Clusters (each a set of Cluster API
+// project in the Harbor simulator; a NotificationChannel is a Secret made
+// from a Secret it refers to. Clusters (each a set of Cluster API
 // objects and in-memory machines), the GitOps kinds (each an Argo CD
 // Application that syncs into the workload cluster) and cluster
 // registrations (each a cluster Argo CD connects to) would measure Cluster
@@ -110,8 +111,27 @@ func BenchmarkControllerAtScale(b *testing.B) {
 	labels := map[string]string{v1alpha1.LabelShard: shard}
 	pcRef := v1alpha1.ResourceSpec{ProviderConfigReference: &v1alpha1.ProviderConfigReference{Name: e.providerConfig}}
 	keyPrefix := randomLetters(5)
+	// The webhook URL every channel refers to.
+	hook := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: shard + "-hook", Namespace: e.platform.Namespace},
+		StringData: map[string]string{"url": "https://hooks.example.com/services/" + shard},
+	}
+	if err := e.kube.Create(ctx, hook); err != nil {
+		b.Fatalf("cannot create the channels' URL Secret: %v", err)
+	}
+	b.Cleanup(func() { _ = e.kube.Delete(context.Background(), hook) })
 	objects := make([]client.Object, n)
 	for i := range n {
+		if i%10 == 9 {
+			objects[i] = &v1alpha1.NotificationChannel{
+				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-hook-%04d", shard, i), Labels: labels},
+				Spec: v1alpha1.NotificationChannelSpec{ResourceSpec: pcRef, ForProvider: v1alpha1.NotificationChannelParameters{
+					Type:         "webhook",
+					URLSecretRef: v1alpha1.SecretKeySelector{Namespace: hook.Namespace, Name: hook.Name, Key: "url"},
+				}},
+			}
+			continue
+		}
 		if i%10 < 7 {
 			objects[i] = &v1alpha1.Site{
 				ObjectMeta: metav1.ObjectMeta{Name: fmt.Sprintf("%s-%04d", shard, i), Labels: labels},
@@ -193,7 +213,7 @@ func BenchmarkControllerAtScale(b *testing.B) {
 	fmt.Printf("controller at scale: %d objects Ready in %s; RSS %d KiB (peak %d KiB); over %s: %d reconciles, %d API server writes, %d Harbor writes; drift corrected after %v\n",
 		n, allReady.Round(time.Second), rss, hwm, quiet, after.reconciles-before.reconciles, after.writes-before.writes, harborAfter-harborBefore, drift)
 	fmt.Printf("BENCHMD-COLUMNS BenchmarkControllerAtScale: objects rss-MB rss-peak-MB reconciles/min kube-writes/min harbor-writes/min drift-median-ms drift-worst-ms all-ready-s\n")
-	fmt.Printf("BENCHMD-NOTE BenchmarkControllerAtScale: one mc-controller process (--poll-interval=1m, --max-concurrent-reconciles=4) over %d%% Sites and %d%% Projects with a Harbor part; RSS after settling; reconciles and writes over a quiet window of %s in which nothing changes; drift = an outside edit of a site record until the controller restored it (goals: RSS at most 150 MB, 0 writes, drift under 2 s)\n", 70, 30, quiet)
+	fmt.Printf("BENCHMD-NOTE BenchmarkControllerAtScale: one mc-controller process (--poll-interval=1m, --max-concurrent-reconciles=4) over %d%% Sites, %d%% Projects with a Harbor part and %d%% webhook NotificationChannels; RSS after settling; reconciles and writes over a quiet window of %s in which nothing changes; drift = an outside edit of a site record until the controller restored it (goals: RSS at most 150 MB, 0 writes, drift under 2 s)\n", 70, 20, 10, quiet)
 	b.ReportMetric(float64(n), "objects")
 	b.ReportMetric(allReady.Seconds(), "all-ready-s")
 	b.ReportMetric(float64(rss)/1024, "rss-MB")
@@ -255,17 +275,22 @@ func pollUntil(ctx context.Context, timeout, interval time.Duration, done func()
 	return nil
 }
 
-// countReady counts the Ready and Synced Sites and Projects labelled
-// labels.
+// countReady counts the Ready and Synced Sites, Projects and
+// NotificationChannels labelled labels.
 func countReady(ctx context.Context, tb testing.TB, kube client.Client, labels map[string]string) int {
 	var sites v1alpha1.SiteList
 	var projects v1alpha1.ProjectList
+	var channels v1alpha1.NotificationChannelList
 	if err := kube.List(ctx, &sites, client.MatchingLabels(labels)); err != nil {
 		tb.Logf("cannot list Sites: %v", err)
 		return 0
 	}
 	if err := kube.List(ctx, &projects, client.MatchingLabels(labels)); err != nil {
 		tb.Logf("cannot list Projects: %v", err)
+		return 0
+	}
+	if err := kube.List(ctx, &channels, client.MatchingLabels(labels)); err != nil {
+		tb.Logf("cannot list NotificationChannels: %v", err)
 		return 0
 	}
 	ready := 0
@@ -276,6 +301,11 @@ func countReady(ctx context.Context, tb testing.TB, kube client.Client, labels m
 	}
 	for _, p := range projects.Items {
 		if readyAndSynced(p.Status.ResourceStatus, p.Generation) {
+			ready++
+		}
+	}
+	for _, c := range channels.Items {
+		if readyAndSynced(c.Status.ResourceStatus, c.Generation) {
 			ready++
 		}
 	}
