@@ -22,6 +22,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/resource"
 	"github.com/hashicorp/terraform-plugin-framework/types"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/cluster"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/project"
@@ -103,10 +104,11 @@ func (p *mcProvider) Schema(_ context.Context, _ provider.SchemaRequest, resp *p
 }
 
 // recordSnapshotTTL is how long one LIST of a kind in a namespace (the
-// registry's records, Argo CD Applications, Cluster API objects) serves the
-// refresh of a provider process: an object changed by another process during
-// a terraform command is seen at most this late (the next command sees it at
-// once, and this process's own writes are seen at once).
+// registry's records, Argo CD Applications, Cluster API objects) and one
+// listing of a git repository's branches serve the refresh of a provider
+// process: an object changed by another process during a terraform command
+// is seen at most this late (the next command sees it at once; the process's
+// own writes come after its refresh, and the records it wrote are read live).
 const recordSnapshotTTL = 30 * time.Second
 
 // providerData is handed to every resource. The platform connection is
@@ -118,6 +120,10 @@ type providerData struct {
 	// services says how to reach the platform's Bitbucket and Jira.
 	services registry.Services
 	unknown  bool
+
+	// gitTips are the GitOps and yaml repositories' branch tips the
+	// refresh of this command saw (recordSnapshotTTL each).
+	gitTips *git.TipMemo
 
 	once     sync.Once
 	err      error
@@ -218,7 +224,7 @@ func (p *mcProvider) Configure(ctx context.Context, req provider.ConfigureReques
 	if resp.Diagnostics.HasError() {
 		return
 	}
-	d := &providerData{}
+	d := &providerData{gitTips: git.NewTipMemo(recordSnapshotTTL)}
 	str := func(v types.String, env string) string {
 		if v.IsUnknown() {
 			d.unknown = true

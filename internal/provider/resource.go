@@ -18,6 +18,7 @@ import (
 	"github.com/hashicorp/terraform-plugin-framework/types"
 	"github.com/hashicorp/terraform-plugin-go/tftypes"
 
+	"github.com/mcplatform/terraform-provider-mc/internal/backend/git"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine"
 	"github.com/mcplatform/terraform-provider-mc/internal/engine/site"
 )
@@ -318,9 +319,12 @@ func (r *engineResource[M, S, O]) apply(ctx context.Context, creating bool, plan
 
 func (r *engineResource[M, S, O]) Read(ctx context.Context, req resource.ReadRequest, resp *resource.ReadResponse) {
 	// A refresh reads many resources at once: what they read (records,
-	// Argo CD Applications, Cluster API objects) may come from one snapshot
-	// of the process.
+	// Argo CD Applications, Cluster API objects, git branch tips) may come
+	// from one snapshot of the process.
 	ctx = engine.WithRefresh(withLogging(ctx))
+	if r.data != nil {
+		ctx = git.WithTipMemo(ctx, r.data.gitTips)
+	}
 	k := r.kind
 	m, c, ok := r.stateAndClient(ctx, req.State, &resp.Diagnostics)
 	if !ok {

@@ -420,22 +420,29 @@ func (rc *repoCopy) remote(repo Repository) *gogit.Remote {
 
 // remoteTip asks the server where branch points; zero when it does not exist.
 func (rc *repoCopy) remoteTip(ctx context.Context, repo Repository, branch string) (plumbing.Hash, error) {
+	memo := tipMemoFrom(ctx)
+	if tip, ok := memo.tip(repo, branch); ok {
+		return tip, nil
+	}
+	at := memo.clock()
 	refs, err := rc.remote(repo).ListContext(ctx, &gogit.ListOptions{
 		Auth: repo.auth(), CABundle: repo.CABundle, InsecureSkipTLS: repo.InsecureSkipTLS,
 	})
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		memo.saw(repo, branch, nil, at)
 		return plumbing.ZeroHash, nil
 	}
 	if err != nil {
 		return plumbing.ZeroHash, classify(err, repo)
 	}
-	want := plumbing.NewBranchReferenceName(branch)
+	branches := map[string]plumbing.Hash{}
 	for _, r := range refs {
-		if r.Name() == want {
-			return r.Hash(), nil
+		if r.Name().IsBranch() && r.Type() == plumbing.HashReference {
+			branches[r.Name().Short()] = r.Hash()
 		}
 	}
-	return plumbing.ZeroHash, nil
+	memo.saw(repo, branch, branches, at)
+	return branches[branch], nil
 }
 
 // sync brings the in-memory copy to the server's tip of branch and
