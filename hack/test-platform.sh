@@ -7,7 +7,8 @@
 # the platform died or was restarted during the tests.
 #
 # Environment: GO (default go), TEST_TIMEOUT (default 80m), TEST_PARALLEL
-# (how many test packages run at once, go test -p; default 4),
+# (how many test packages run at once, default 4: internal/provider and
+# TEST_PARALLEL - 1 others; go test -p with TEST_PACKAGES),
 # TEST_PARALLEL_TESTS (how many tests marked t.Parallel run at once in a
 # package, go test -parallel; default 4), TEST_FLAGS (more go test flags,
 # e.g. -v), TEST_PACKAGES (default ./...). Tests wait for Cluster API much
