@@ -529,11 +529,16 @@ func (s *starter) runKwok(ctx context.Context, name, kubeconfig string, cs kuber
 	return nil
 }
 
+// nodeResources is what each fake node offers. Its pods are many more than
+// a kubelet's default of 110: the workload cluster is one node, and with 110
+// the 111th Deployment that Argo CD synced there stayed Pending until its
+// progress deadline marked it Degraded (the apply benchmark's 200
+// deployments stopped at 110 Healthy).
 func nodeResources() corev1.ResourceList {
 	return corev1.ResourceList{
 		corev1.ResourceCPU:    resource.MustParse("32"),
 		corev1.ResourceMemory: resource.MustParse("256Gi"),
-		corev1.ResourcePods:   resource.MustParse("110"),
+		corev1.ResourcePods:   resource.MustParse("2000"),
 	}
 }
 
