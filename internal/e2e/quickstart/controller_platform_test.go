@@ -58,6 +58,27 @@ func (b *lockedBuffer) String() string {
 	return b.buf.String()
 }
 
+// logLinesNaming returns the last max lines of the controller's log that
+// name name, and says whether its workers started, for a failed wait.
+func logLinesNaming(log, name string, max int) string {
+	var lines []string
+	started := false
+	for line := range strings.Lines(log) {
+		if strings.Contains(line, "Starting workers") {
+			started = true
+		}
+		if strings.Contains(line, name) {
+			lines = append(lines, line)
+		}
+	}
+	head := fmt.Sprintf("the controller's workers started: %t; %d log lines name %s", started, len(lines), name)
+	if len(lines) > max {
+		head += fmt.Sprintf(", the last %d:", max)
+		lines = lines[len(lines)-max:]
+	}
+	return head + "\n" + strings.Join(lines, "")
+}
+
 // TestControllerKeepsSecretsHidden applies resources with secrets through
 // the controller (its log at the highest verbosity): a site whose Harbor
 // password and a cluster registration whose token come from a Secret, and
@@ -212,7 +233,7 @@ func TestControllerKeepsSecretsHidden(t *testing.T) {
 		err := wait.PollUntilContextTimeout(ctx, time.Second, 3*time.Minute, true, func(context.Context) (bool, error) { return ok(), nil })
 		if err != nil {
 			status, _ := yaml.Marshal(obj)
-			t.Fatalf("%s is not %s:\n%s", obj.GetName(), what, status)
+			t.Fatalf("%s is not %s:\n%s\n%s", obj.GetName(), what, status, secrets.redact(logLinesNaming(logs.String(), obj.GetName(), 40)))
 		}
 	}
 	for _, obj := range []client.Object{goodSite, goodReg} {

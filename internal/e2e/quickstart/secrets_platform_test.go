@@ -116,6 +116,17 @@ func (s *secretSet) scanText(where, text string) []leak {
 	return out
 }
 
+// redact returns text with every secret replaced by what it is, for a
+// test's failure message.
+func (s *secretSet) redact(text string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for needle, label := range s.labels {
+		text = strings.ReplaceAll(text, needle, "<"+label+">")
+	}
+	return text
+}
+
 // scanDir scans every file below dir and returns the leaks and how many
 // bytes it read.
 func (s *secretSet) scanDir(t *testing.T, dir string) ([]leak, int64) {
