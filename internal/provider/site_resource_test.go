@@ -220,42 +220,55 @@ func TestAccSite_refusesDeleteWhileClustersUseIt(t *testing.T) {
 			{
 				Config: config,
 				Check: func(*terraform.State) error {
-					u := &unstructured.Unstructured{Object: map[string]any{
-						"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
-						"metadata": map[string]any{"name": "workload-1", "namespace": "default", "labels": map[string]any{registry.LabelSite: name}},
-						"spec": map[string]any{
-							"paused": true,
-							"infrastructureRef": map[string]any{
-								"apiGroup": "infrastructure.cluster.x-k8s.io", "kind": "DevCluster", "name": "workload-1",
+					// workload-1 uses the site; workload-2 uses a site of
+					// the same name in another registry.
+					for cluster, labels := range map[string]map[string]any{
+						"workload-1": {registry.LabelSite: name},
+						"workload-2": {registry.LabelSite: name, registry.LabelRegistry: "another-registry"},
+					} {
+						u := &unstructured.Unstructured{Object: map[string]any{
+							"apiVersion": "cluster.x-k8s.io/v1beta2", "kind": "Cluster",
+							"metadata": map[string]any{"name": cluster, "namespace": "default", "labels": labels},
+							"spec": map[string]any{
+								"paused": true,
+								"infrastructureRef": map[string]any{
+									"apiGroup": "infrastructure.cluster.x-k8s.io", "kind": "DevCluster", "name": cluster,
+								},
 							},
-						},
-					}}
-					_, err := clusters.Create(context.Background(), u, metav1.CreateOptions{})
-					return err
+						}}
+						if _, err := clusters.Create(context.Background(), u, metav1.CreateOptions{}); err != nil {
+							return err
+						}
+						t.Cleanup(func() { deletePausedCluster(t, clusters, cluster) })
+					}
+					return nil
 				},
 			},
 			{
 				Config:      config,
 				Destroy:     true,
-				ExpectError: regexp.MustCompile(`(?is)site "acc-in-use" is still used by clusters\s+default/workload-1`),
+				ExpectError: regexp.MustCompile(`(?is)site "acc-in-use" is still used by clusters\s+default/workload-1:\s+delete`),
 			},
 			{
-				PreConfig: func() {
-					// The cluster is paused, so Cluster API (when running) would keep
-					// its finalizer: take it off once deleting, as nothing was provisioned.
-					ctx := context.Background()
-					if err := clusters.Delete(ctx, "workload-1", metav1.DeleteOptions{}); err != nil {
-						t.Fatalf("deleting the cluster: %v", err)
-					}
-					patch := []byte(`{"metadata":{"finalizers":null}}`)
-					if _, err := clusters.Patch(ctx, "workload-1", types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
-						t.Fatalf("removing the cluster's finalizers: %v", err)
-					}
-				},
-				Config: config,
+				PreConfig: func() { deletePausedCluster(t, clusters, "workload-1") },
+				Config:    config,
 			},
 		},
 	})
+}
+
+// deletePausedCluster deletes a paused Cluster that nothing provisioned:
+// Cluster API (when running) would keep its finalizer, so it is taken off.
+func deletePausedCluster(t *testing.T, clusters dynamic.ResourceInterface, name string) {
+	t.Helper()
+	ctx := context.Background()
+	if err := clusters.Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatalf("deleting the cluster %s: %v", name, err)
+	}
+	patch := []byte(`{"metadata":{"finalizers":null}}`)
+	if _, err := clusters.Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil && !apierrors.IsNotFound(err) {
+		t.Fatalf("removing the finalizers of the cluster %s: %v", name, err)
+	}
 }
 
 func TestAccSite_badInput(t *testing.T) {

@@ -77,6 +77,14 @@ func (c *Client) Create(ctx context.Context, want Spec) (string, error) {
 	if len(objs) == 0 {
 		return "", fmt.Errorf("cannot build the objects of cluster %s", ID(want))
 	}
+	// The Cluster names the registry of its site: a site of the same name
+	// in another registry on this management cluster is not its site.
+	labels := maps.Clone(objs[0].GetLabels())
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	labels[registry.LabelRegistry] = c.sites.Namespace()
+	objs[0].SetLabels(labels)
 	cl, err := createOrAdopt(ctx, dc, want.Namespace, objs[0])
 	if err != nil {
 		return "", err

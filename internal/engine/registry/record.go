@@ -15,6 +15,10 @@ import (
 const (
 	// LabelSite carries the site's name on the record and on objects made for the site.
 	LabelSite = "mc.mcplatform.dev/site"
+	// LabelRegistry carries the registry namespace on objects made for a
+	// site outside it (Cluster API Clusters), so that the sites of two
+	// registries that share a name and a management cluster are told apart.
+	LabelRegistry = "mc.mcplatform.dev/registry"
 	// LabelRecord marks the Secret as a record; its value is the record kind.
 	LabelRecord = "mc.mcplatform.dev/record"
 	// LabelManagedBy is the standard label naming the tool that manages an object.

@@ -463,6 +463,11 @@ func (c *Client) clustersUsing(ctx context.Context, mc *ManagementCluster, m *re
 	}
 	var names []string
 	for _, u := range l.Items {
+		// A Cluster of a site of the same name in another registry is not
+		// this site's; one made before Clusters named their registry is.
+		if reg, ok := u.GetLabels()[registry.LabelRegistry]; ok && reg != c.reg.Namespace() {
+			continue
+		}
 		names = append(names, u.GetNamespace()+"/"+u.GetName())
 	}
 	sort.Strings(names)
