@@ -12,9 +12,9 @@ import (
 // saw on the servers, so that a `terraform plan` of N resources in one
 // repository lists its branches once instead of N times. A tip is trusted
 // for the memo's lifetime (its ttl), then asked again. A memo belongs to one
-// command (the provider makes one per process, which Terraform starts for
-// each command) and is handed to the reads of a refresh alone with
-// WithTipMemo: creates, updates and their waits always ask the server.
+// command (the provider makes one each time Terraform configures it, once per
+// command) and is handed to the reads of a refresh alone with WithTipMemo:
+// creates, updates and their waits always ask the server.
 type TipMemo struct {
 	ttl time.Duration
 	now func() time.Time

@@ -95,7 +95,8 @@ func TestTipMemoListsARepositoryOncePerTTL(t *testing.T) {
 }
 
 // TestTipMemoRemembersAMissingBranch reads a branch that does not exist
-// twice with a memo: listed once, absent both times.
+// twice with a memo: absent both times, and the memo holds it as missing and
+// the branch listed beside it (main) with its tip.
 func TestTipMemoRemembersAMissingBranch(t *testing.T) {
 	root, _ := newBareRepo(t)
 	srv := serveWritableRepos(t, root, "bob", "s3cret-pw")
