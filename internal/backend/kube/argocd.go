@@ -18,6 +18,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/util/retry"
 
 	"github.com/mcplatform/terraform-provider-mc/internal/redact"
 )
@@ -109,26 +110,30 @@ func (a Application) object() *unstructured.Unstructured {
 	return u
 }
 
-// ApplyApplication creates the application or brings its spec and labels to app.
+// ApplyApplication creates the application or brings its spec and labels to
+// app. Argo CD writes the application too (its status, its operation), so an
+// update that lost the race is made again on the latest version.
 func ApplyApplication(ctx context.Context, dc dynamic.Interface, app Application) error {
 	res := dc.Resource(ApplicationGVR).Namespace(app.Namespace)
 	want := app.object()
-	cur, err := res.Get(ctx, app.Name, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		if _, err := res.Create(ctx, want, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
-			return fmt.Errorf("cannot create application %q: %w", app.Name, err)
+	return retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		cur, err := res.Get(ctx, app.Name, metav1.GetOptions{})
+		if apierrors.IsNotFound(err) {
+			if _, err := res.Create(ctx, want, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+				return fmt.Errorf("cannot create application %q: %w", app.Name, err)
+			}
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("cannot get application %q: %w", app.Name, err)
+		}
+		cur.Object["spec"] = want.Object["spec"]
+		cur.SetLabels(want.GetLabels())
+		if _, err := res.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
+			return fmt.Errorf("cannot update application %q: %w", app.Name, err)
 		}
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("cannot get application %q: %w", app.Name, err)
-	}
-	cur.Object["spec"] = want.Object["spec"]
-	cur.SetLabels(want.GetLabels())
-	if _, err := res.Update(ctx, cur, metav1.UpdateOptions{}); err != nil {
-		return fmt.Errorf("cannot update application %q: %w", app.Name, err)
-	}
-	return nil
+	})
 }
 
 // GetApplication reads the application's state; a missing application is
