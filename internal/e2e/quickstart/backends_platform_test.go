@@ -20,6 +20,7 @@ import (
 	tasksv1alpha1 "github.com/mcplatform/terraform-provider-mc/api/tasks/v1alpha1"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/harbor"
 	"github.com/mcplatform/terraform-provider-mc/internal/backend/jira"
+	"github.com/mcplatform/terraform-provider-mc/internal/engine/imagereplication"
 	"github.com/mcplatform/terraform-provider-mc/internal/sandbox"
 )
 
@@ -92,10 +93,13 @@ func countObjects(t *testing.T, w *workspace) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Other tests on the shared platform point endpoints of their own names
+	// at the same Harbor: the quickstart's is named after its hub, site-a.
 	hubURL := strings.TrimSuffix(p.Harbors[sandbox.HarborSiteA].URL, "/")
+	hubEndpoint := imagereplication.EndpointName(sandbox.HarborSiteA)
 	counts["Harbor site-b registry endpoints to site-a"] = 0
 	for _, r := range registries {
-		if strings.TrimSuffix(r.URL, "/") == hubURL {
+		if strings.TrimSuffix(r.URL, "/") == hubURL && r.Name == hubEndpoint {
 			counts["Harbor site-b registry endpoints to site-a"]++
 		}
 	}
