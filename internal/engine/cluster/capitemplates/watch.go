@@ -11,6 +11,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/util/retry"
 	clusterv1 "sigs.k8s.io/cluster-api/api/core/v1beta2"
 )
 
@@ -155,28 +156,37 @@ func WaitTopologyReconciled(ctx context.Context, dc dynamic.Interface, ns, name 
 // undone by that reconcile; one made in spec.topology stays.
 func PokeTopology(ctx context.Context, dc dynamic.Interface, ns, cluster, name, value string) error {
 	clusters := dc.Resource(clusterv1.GroupVersion.WithResource("clusters")).Namespace(ns)
-	u, err := clusters.Get(ctx, cluster, metav1.GetOptions{})
-	if err != nil {
-		return err
-	}
-	mds, _, _ := unstructured.NestedSlice(u.Object, "spec", "topology", "workers", "machineDeployments")
-	found := false
-	for _, md := range mds {
-		m, _ := md.(map[string]any)
-		if m["name"] == name {
-			found = true
-			_ = unstructured.SetNestedField(m, value, "metadata", "annotations", "mc.mcplatform.dev/test-poke")
+	var updated *unstructured.Unstructured
+	// Cluster API writes the Cluster too: an update that lost the race is
+	// made again on the latest version.
+	err := retry.RetryOnConflict(retry.DefaultRetry, func() error {
+		u, err := clusters.Get(ctx, cluster, metav1.GetOptions{})
+		if err != nil {
+			return err
 		}
-	}
-	if !found {
-		return fmt.Errorf("Cluster %s/%s has no topology entry %s", ns, cluster, name)
-	}
-	if err := unstructured.SetNestedSlice(u.Object, mds, "spec", "topology", "workers", "machineDeployments"); err != nil {
-		return err
-	}
-	updated, err := clusters.Update(ctx, u, metav1.UpdateOptions{})
+		mds, _, _ := unstructured.NestedSlice(u.Object, "spec", "topology", "workers", "machineDeployments")
+		found := false
+		for _, md := range mds {
+			m, _ := md.(map[string]any)
+			if m["name"] == name {
+				found = true
+				_ = unstructured.SetNestedField(m, value, "metadata", "annotations", "mc.mcplatform.dev/test-poke")
+			}
+		}
+		if !found {
+			return fmt.Errorf("Cluster %s/%s has no topology entry %s", ns, cluster, name)
+		}
+		if err := unstructured.SetNestedSlice(u.Object, mds, "spec", "topology", "workers", "machineDeployments"); err != nil {
+			return err
+		}
+		updated, err = clusters.Update(ctx, u, metav1.UpdateOptions{})
+		if err != nil {
+			return fmt.Errorf("cannot annotate topology entry %s of Cluster %s/%s: %w", name, ns, cluster, err)
+		}
+		return nil
+	})
 	if err != nil {
-		return fmt.Errorf("cannot annotate topology entry %s of Cluster %s/%s: %w", name, ns, cluster, err)
+		return err
 	}
 	return WaitTopologyReconciled(ctx, dc, ns, cluster, updated.GetGeneration())
 }
