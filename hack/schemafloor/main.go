@@ -11,8 +11,6 @@ package main
 import (
 	"context"
 	"log"
-	"os"
-	"strings"
 
 	"github.com/hashicorp/terraform-plugin-framework/datasource"
 	"github.com/hashicorp/terraform-plugin-framework/provider"
@@ -26,25 +24,13 @@ import (
 func main() {
 	// As the mc provider does: no log lines are encoded when nobody asked
 	// Terraform for them.
-	if !logsAsked() {
-		_ = os.Setenv("TF_LOG_SDK", "OFF")
-		_ = os.Setenv("TF_LOG_PROVIDER", "OFF")
-	}
+	mcprovider.QuietLogsUnlessAsked()
 	err := providerserver.Serve(context.Background(), func() provider.Provider { return floorProvider{} }, providerserver.ServeOpts{
 		Address: "registry.terraform.io/mcplatform/floor",
 	})
 	if err != nil {
 		log.Fatal(err.Error())
 	}
-}
-
-func logsAsked() bool {
-	for _, kv := range os.Environ() {
-		if name, value, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "TF_LOG") && name != "TF_LOG_PATH" && value != "" {
-			return true
-		}
-	}
-	return false
 }
 
 // floorProvider is the provider "floor", without settings.

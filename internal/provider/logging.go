@@ -3,6 +3,8 @@ package provider
 import (
 	"context"
 	"fmt"
+	"os"
+	"strings"
 
 	"github.com/hashicorp/terraform-plugin-log/tflog"
 
@@ -58,4 +60,20 @@ func fields(kv []any) map[string]any {
 		m[fmt.Sprint(kv[i])] = v
 	}
 	return m
+}
+
+// QuietLogsUnlessAsked turns the SDK's and the provider's log output off
+// when nobody asked Terraform for logs; a provider binary calls it first.
+// terraform-plugin-log sends every line, at TRACE, to Terraform, which drops
+// them all unless a TF_LOG variable is set (Terraform passes its environment
+// to the provider). Encoding lines that are dropped cost a quarter of a
+// 200-resource plan.
+func QuietLogsUnlessAsked() {
+	for _, kv := range os.Environ() {
+		if name, value, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "TF_LOG") && name != "TF_LOG_PATH" && value != "" {
+			return
+		}
+	}
+	_ = os.Setenv("TF_LOG_SDK", "OFF")
+	_ = os.Setenv("TF_LOG_PROVIDER", "OFF")
 }

@@ -3,6 +3,7 @@ package provider
 import (
 	"bytes"
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -48,5 +49,31 @@ func TestWithoutLoggingNothingIsLogged(t *testing.T) {
 	logctx.From(ctx).Debug("not installed")
 	if out.Len() != 0 {
 		t.Fatalf("logged without withLogging: %s", out.String())
+	}
+}
+
+// TestQuietLogsUnlessAsked checks that logs are turned off only when no TF_LOG
+// variable asks for them.
+func TestQuietLogsUnlessAsked(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		env   map[string]string
+		quiet bool
+	}{
+		{"nothing asked", nil, true},
+		{"only a log path", map[string]string{"TF_LOG_PATH": "/tmp/tf.log"}, true},
+		{"TF_LOG", map[string]string{"TF_LOG": "TRACE"}, false},
+		{"provider logs", map[string]string{"TF_LOG_PROVIDER": "DEBUG"}, false},
+		{"framework logs", map[string]string{"TF_LOG_SDK_FRAMEWORK": "TRACE"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, name := range []string{"TF_LOG", "TF_LOG_PATH", "TF_LOG_PROVIDER", "TF_LOG_SDK", "TF_LOG_SDK_FRAMEWORK", "TF_LOG_SDK_PROTO"} {
+				t.Setenv(name, tc.env[name])
+			}
+			QuietLogsUnlessAsked()
+			if got := os.Getenv("TF_LOG_SDK") == "OFF" && os.Getenv("TF_LOG_PROVIDER") == "OFF"; got != tc.quiet {
+				t.Errorf("QuietLogsUnlessAsked() turned logs off = %v, want %v", got, tc.quiet)
+			}
+		})
 	}
 }
