@@ -178,9 +178,10 @@ func newPlanBench(b *testing.B, p *sandbox.Platform) *planBench {
 	if err != nil || strings.TrimSpace(string(gomod)) == "" {
 		b.Fatalf("cannot find the module root: %v", err)
 	}
+	root := filepath.Dir(strings.TrimSpace(string(gomod)))
 	binary := filepath.Join(pb.dir, "bin", "terraform-provider-mc")
 	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	build.Dir = root
 	t0 := time.Now()
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("cannot build the provider: %v\n%s", err, out)
@@ -188,7 +189,7 @@ func newPlanBench(b *testing.B, p *sandbox.Platform) *planBench {
 	b.Logf("provider built in %s", time.Since(t0).Round(time.Millisecond))
 	floorBinary := filepath.Join(pb.dir, "bin", "terraform-provider-floor")
 	build = exec.Command("go", "build", "-o", floorBinary, "./hack/schemafloor")
-	build.Dir = filepath.Dir(strings.TrimSpace(string(gomod)))
+	build.Dir = root
 	if out, err := build.CombinedOutput(); err != nil {
 		b.Fatalf("cannot build the schema floor provider: %v\n%s", err, out)
 	}

@@ -74,10 +74,17 @@ func newBareRepo(t *testing.T) (root, bare string) {
 	return root, bare
 }
 
-func TestCommitWritesDeletesAndIsIdempotent(t *testing.T) {
+// newServedRepo makes an empty bare repository and serves it writable to
+// bob; it returns the Repository to reach it by and its directory.
+func newServedRepo(t *testing.T) (Repository, string) {
+	t.Helper()
 	root, bare := newBareRepo(t)
 	srv := serveWritableRepos(t, root, "bob", "s3cret-pw")
-	repo := Repository{URL: srv.URL + "/gitops.git", Username: "bob", Password: "s3cret-pw"}
+	return Repository{URL: srv.URL + "/gitops.git", Username: "bob", Password: "s3cret-pw"}, bare
+}
+
+func TestCommitWritesDeletesAndIsIdempotent(t *testing.T) {
+	repo, bare := newServedRepo(t)
 	ctx := context.Background()
 	c := NewCommitter()
 

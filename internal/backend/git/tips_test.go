@@ -98,9 +98,7 @@ func TestTipMemoListsARepositoryOncePerTTL(t *testing.T) {
 // twice with a memo: absent both times, and the memo holds it as missing and
 // the branch listed beside it (main) with its tip.
 func TestTipMemoRemembersAMissingBranch(t *testing.T) {
-	root, _ := newBareRepo(t)
-	srv := serveWritableRepos(t, root, "bob", "s3cret-pw")
-	repo := Repository{URL: srv.URL + "/gitops.git", Username: "bob", Password: "s3cret-pw"}
+	repo, _ := newServedRepo(t)
 	ctx := context.Background()
 	c := NewCommitter()
 	if _, err := c.Commit(ctx, repo, "main", Change{Message: "first", Files: map[string]string{"a.yaml": "a: 1\n"}}); err != nil {

@@ -15,19 +15,33 @@ import (
 // TestObserveCostsTheRecordOnly reads 20 sites twice: the first round
 // discovers the management cluster once and lists its task runners' Leases
 // once, the second costs one request per site, the record's GET.
-func TestObserveCostsTheRecordOnly(t *testing.T) {
+// costSites is how many sites the observe-cost tests read.
+const costSites = 20
+
+// costSite is the spec of the observe-cost tests' site i.
+func costSite(i int) site.Spec {
+	return site.Spec{Name: fmt.Sprintf("site-%d", i), ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}
+}
+
+// registerCostSites registers costSites sites in a fake API server and
+// returns it and the registry.
+func registerCostSites(t *testing.T) (*registrytest.API, *registry.Registry) {
+	t.Helper()
 	api := registrytest.New(t)
 	reg := registry.New(api.Config(), "mc-system")
-	ctx := context.Background()
-	const sites = 20
-	want := func(i int) site.Spec {
-		return site.Spec{Name: fmt.Sprintf("site-%d", i), ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}
-	}
-	for i := range sites {
-		if err := reg.Register(ctx, want(i)); err != nil {
+	for i := range costSites {
+		if err := reg.Register(context.Background(), costSite(i)); err != nil {
 			t.Fatal(err)
 		}
 	}
+	return api, reg
+}
+
+func TestObserveCostsTheRecordOnly(t *testing.T) {
+	api, reg := registerCostSites(t)
+	ctx := context.Background()
+	const sites = costSites
+	want := costSite
 	c := site.New(reg)
 	for round, maxRequests := range []int{sites + 4, sites} {
 		api.Reset()
@@ -50,18 +64,10 @@ func TestObserveCostsTheRecordOnly(t *testing.T) {
 // the reads that find no task runners cached wait for one LIST of Leases
 // instead of each making their own.
 func TestObserveSharesOneLeaseList(t *testing.T) {
-	api := registrytest.New(t)
-	reg := registry.New(api.Config(), "mc-system")
+	api, reg := registerCostSites(t)
 	ctx := context.Background()
-	const sites = 20
-	want := func(i int) site.Spec {
-		return site.Spec{Name: fmt.Sprintf("site-%d", i), ArgoCD: site.ArgoCD{Namespace: "argocd", Destination: "in-cluster"}}
-	}
-	for i := range sites {
-		if err := reg.Register(ctx, want(i)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	const sites = costSites
+	want := costSite
 	// One read first connects to the management cluster, so that the
 	// concurrent ones below race for the Leases alone.
 	c := site.New(reg)
